@@ -1,0 +1,228 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { resolveRegion } from '../regions.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** `[a-z0-9-]`, 1-63 chars: used in file names, metrics labels and interface names. */
+export const nodeNameSchema = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'expected lowercase letters, digits and dashes (1-63 chars)');
+
+/** A MediaMTX path name we accept for streams. */
+export const streamNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 chars of A-Z a-z 0-9 _ -');
+
+/** A WireGuard public key: 32 bytes in base64 (44 chars ending in '='). */
+export const wgKeySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, 'expected a WireGuard public key (44 chars of base64)');
+
+export const ipv4Schema = z.string().refine((v) => isIP(v) === 4, 'expected an IPv4 address');
+
+const port = z.number().int().min(1).max(65535);
+
+/** `host:port`, `:port` or `[v6]:port`. */
+export const listenSchema = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'expected host:port, e.g. 0.0.0.0:8554');
+
+const placeFields = {
+  /** A named region (`eu-central`, `us-east`, an ISO country code...). */
+  region: z.string().optional(),
+  lat: z.number().min(-90).max(90).optional(),
+  lon: z.number().min(-180).max(180).optional(),
+};
+
+function checkPlace(
+  v: { region?: string | undefined; lat?: number | undefined; lon?: number | undefined },
+  ctx: z.RefinementCtx,
+  required: boolean,
+): void {
+  if ((v.lat === undefined) !== (v.lon === undefined)) {
+    ctx.addIssue({ code: 'custom', path: [v.lat === undefined ? 'lat' : 'lon'], message: 'lat and lon go together: give both or neither' });
+  }
+  if (v.region !== undefined && !resolveRegion(v.region)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['region'],
+      message: `unknown region "${v.region}": use a region name such as eu-central or us-east, an ISO country code, or give lat/lon`,
+    });
+  }
+  if (required && v.region === undefined && v.lat === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['region'], message: 'a node needs a place: give region, or lat and lon' });
+  }
+}
+
+export const nodeEntrySchema = z
+  .strictObject({
+    name: nodeNameSchema,
+    ...placeFields,
+    /** Public RTSP base URL viewers are redirected to, e.g. rtsp://198.51.100.7:8554. */
+    rtsp: z.string().regex(/^rtsp:\/\/[^/\s@]+(:\d+)?\/?$/, 'expected rtsp://host:port with no path or credentials'),
+    /** Public HLS base URL, e.g. http://198.51.100.7:8888. */
+    hls: z.string().regex(/^https?:\/\/[^/\s@]+(:\d+)?\/?$/, 'expected http://host:port').optional(),
+    /** Max concurrent viewers; 0 = unlimited. Default 0. */
+    capacity: z.number().int().min(0).default(0),
+    /** The node's WireGuard public key (from its share code). */
+    publicKey: wgKeySchema.optional(),
+    /** The node's address inside the VPN; allocated by the origin when absent. */
+    vpnAddress: ipv4Schema.optional(),
+    /** Where the node's WireGuard listens, if reachable (host:port). */
+    endpoint: z.string().optional(),
+  })
+  .superRefine((v, ctx) => checkPlace(v, ctx, true));
+
+export type NodeEntry = z.output<typeof nodeEntrySchema>;
+
+const streamsSchema = z
+  .array(z.strictObject({ name: streamNameSchema }))
+  .min(1)
+  .default([{ name: 'live' }])
+  .superRefine((streams, ctx) => {
+    const seen = new Set<string>();
+    streams.forEach((s, i) => {
+      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate stream name "${s.name}"` });
+      seen.add(s.name);
+    });
+  });
+
+const logSchema = z
+  .strictObject({
+    /** Default `info`. */
+    level: z.enum(LOG_LEVELS).default('info'),
+  })
+  .default({ level: 'info' });
+
+const viewerSchema = z
+  .strictObject({
+    /** User name viewers type; the password is generated. Default `viewer`. */
+    user: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('viewer'),
+  })
+  .default({ user: 'viewer' });
+
+const publicSchema = z
+  .strictObject({
+    /** The address viewers and nodes reach this machine at (IP or name). Default 127.0.0.1. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** Public RTSP port (the gateway on an origin, MediaMTX on a node). Default 8554. */
+    rtspPort: port.default(8554),
+    /** Public HTTP port for HLS. Default 8888. */
+    hlsPort: port.default(8888),
+    /** Address to bind public listeners on. Default 0.0.0.0. */
+    bind: z.string().default('0.0.0.0'),
+  })
+  .default({ host: '127.0.0.1', rtspPort: 8554, hlsPort: 8888, bind: '0.0.0.0' });
+
+const DEFAULT_REDIRECT_AGENTS = ['Lavf', 'LibVLC', 'LIVE555', 'GStreamer', 'gortsplib', 'mediamtx'];
+
+const gatewaySchema = z
+  .strictObject({
+    /** `known-players` (default): redirect players known to follow 302, splice the rest. */
+    redirect: z.enum(['known-players', 'always', 'never']).default('known-players'),
+    /** User-Agent substrings (case-insensitive) of players that follow RTSP redirects. */
+    redirectUserAgents: z.array(z.string().min(1)).default(DEFAULT_REDIRECT_AGENTS),
+    /** HLS hand-over: a master playlist pointing at the node (default), or an HTTP 302. */
+    hlsMode: z.enum(['playlist', 'redirect']).default('playlist'),
+    /** Keep a viewer IP on the same node for this long while it stays healthy; 0 = off. Default 300. */
+    stickySec: z.number().int().min(0).default(300),
+    /** Max bytes of one request's headers. Default 16384. */
+    maxHeaderBytes: z.number().int().min(512).default(16384),
+    /** Max header lines of one request. Default 64. */
+    maxHeaders: z.number().int().min(4).default(64),
+    /** Time allowed to the first complete request, ms. Default 5000. */
+    firstRequestTimeoutMs: z.number().int().min(100).default(5000),
+    /** Failed auth attempts per IP per minute before 429-like refusal. Default 10. */
+    maxAuthFailuresPerMinute: z.number().int().min(1).default(10),
+    /** Max concurrent gateway connections. Default 2000. */
+    maxConnections: z.number().int().min(1).default(2000),
+  })
+  .prefault({});
+
+const healthSchema = z
+  .strictObject({
+    /** Background probe interval, ms. Default 5000. */
+    intervalMs: z.number().int().min(100).default(5000),
+    /** One probe's deadline, ms. Default 2000. */
+    timeoutMs: z.number().int().min(50).default(2000),
+    /** Deadline of the fresh probe made right before a redirect, ms. Default 800. */
+    redirectProbeTimeoutMs: z.number().int().min(50).default(800),
+    /** Consecutive failures before a node is marked down. Default 2. */
+    failuresToDown: z.number().int().min(1).default(2),
+    /** Consecutive successes before a node is marked up. Default 2. */
+    successesToUp: z.number().int().min(1).default(2),
+    /** A result younger than this is fresh enough to redirect on, ms. Default 2000. */
+    freshMs: z.number().int().min(0).default(2000),
+  })
+  .prefault({});
+
+const apiSchema = z
+  .strictObject({
+    /** Control API and status page listen address. Default 127.0.0.1:8880. */
+    listen: listenSchema.default('127.0.0.1:8880'),
+  })
+  .prefault({});
+
+const common = {
+  /** Haven name (origin) or this node's name. */
+  name: nodeNameSchema.default('origin'),
+  /** Where secrets and generated files live; relative to the config file. Default `./state`. */
+  stateDir: z.string().min(1).default('./state'),
+  log: logSchema,
+  streams: streamsSchema,
+  viewer: viewerSchema,
+  public: publicSchema,
+  api: apiSchema,
+  /** Each plugin's own section, validated by that plugin's schema. */
+  plugins: z.record(z.string(), z.unknown()).default({}),
+};
+
+export const originConfigSchema = z
+  .strictObject({
+    role: z.literal('origin'),
+    ...common,
+    ...placeFields,
+    /** Viewers the origin itself takes before it sends everyone to nodes; 0 = unlimited. */
+    capacity: z.number().int().min(0).default(0),
+    gateway: gatewaySchema,
+    health: healthSchema,
+    nodes: z.array(nodeEntrySchema).default([]),
+  })
+  .superRefine((v, ctx) => {
+    checkPlace(v, ctx, false);
+    const names = new Map<string, number>();
+    const keys = new Map<string, number>();
+    const addrs = new Map<string, number>();
+    v.nodes.forEach((n, i) => {
+      if (n.name === v.name) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'name'], message: `node name "${n.name}" is the origin's own name` });
+      const dup = (map: Map<string, number>, key: string | undefined, field: string, what: string) => {
+        if (key === undefined) return;
+        const first = map.get(key);
+        if (first !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['nodes', i, field], message: `duplicate ${what}: also used by nodes[${first}]` });
+        } else map.set(key, i);
+      };
+      dup(names, n.name, 'name', `node name "${n.name}"`);
+      dup(keys, n.publicKey, 'publicKey', 'public key');
+      dup(addrs, n.vpnAddress, 'vpnAddress', `VPN address ${n.vpnAddress}`);
+    });
+  });
+
+export const nodeConfigSchema = z
+  .strictObject({
+    role: z.literal('node'),
+    ...common,
+    ...placeFields,
+    capacity: z.number().int().min(0).default(0),
+  })
+  .superRefine((v, ctx) => checkPlace(v, ctx, true));
+
+export const havenConfigSchema = z.discriminatedUnion('role', [originConfigSchema, nodeConfigSchema]);
+
+export type OriginConfig = z.output<typeof originConfigSchema>;
+export type NodeConfig = z.output<typeof nodeConfigSchema>;
+export type HavenConfig = z.output<typeof havenConfigSchema>;
+export type HavenConfigInput = z.input<typeof havenConfigSchema>;
+export type GatewayConfig = OriginConfig['gateway'];
+export type HealthConfig = OriginConfig['health'];

@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# Obtain a real MediaMTX binary and print its absolute path as the LAST line of stdout.
+# All progress output goes to stderr.
+#
+# Order:
+#   1. $MEDIAMTX_BIN (if set and executable), else `mediamtx` on PATH.
+#   2. Cached build in ${HAVEN_CACHE_DIR:-<repo>/.cache}/mediamtx/<tag>/mediamtx.
+#   3. Build from the Go module github.com/bluenviron/mediamtx@<tag> (newest tag first),
+#      providing the gitignored embedded files (internal/core/VERSION and
+#      internal/servers/hls/hls.min.js from the npm package hls.js) instead of `go generate`,
+#      which would need GitHub access.
+# Needs >= v1.19.1 (rtspTrustedProxies / PROXY protocol).
+set -euo pipefail
+
+TAGS=(v1.20.1 v1.20.0 v1.19.3 v1.19.2 v1.19.1)
+MODULE=github.com/bluenviron/mediamtx
+
+log() { printf '[get-mediamtx] %s\n' "$*" >&2; }
+
+abspath() {
+  local p=$1
+  if command -v realpath >/dev/null 2>&1; then
+    realpath "$p"
+  else
+    (cd "$(dirname "$p")" && printf '%s/%s\n' "$(pwd -P)" "$(basename "$p")")
+  fi
+}
+
+# 1. Explicit binary or PATH.
+if [[ -n "${MEDIAMTX_BIN:-}" ]]; then
+  if [[ -x "${MEDIAMTX_BIN}" && -f "${MEDIAMTX_BIN}" ]]; then
+    abspath "${MEDIAMTX_BIN}"
+    exit 0
+  fi
+  log "MEDIAMTX_BIN=${MEDIAMTX_BIN} is not an executable file; ignoring it"
+fi
+if onpath=$(command -v mediamtx 2>/dev/null) && [[ -n "$onpath" ]]; then
+  abspath "$onpath"
+  exit 0
+fi
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd -P)
+CACHE_ROOT=${HAVEN_CACHE_DIR:-$REPO_ROOT/.cache}
+mkdir -p "$CACHE_ROOT/mediamtx"
+CACHE_DIR=$(cd "$CACHE_ROOT/mediamtx" && pwd -P)
+
+# Returns 0 if "$1 --version" prints exactly the tag $2.
+version_ok() {
+  local bin=$1 tag=$2 out
+  [[ -x "$bin" ]] || return 1
+  out=$(timeout 20 "$bin" --version 2>/dev/null | tr -d '\r' | head -n1) || return 1
+  [[ "$out" == "$tag" ]]
+}
+
+set_current() {
+  local tag=$1
+  ln -sfn "$tag/mediamtx" "$CACHE_DIR/current"
+}
+
+# 2. Reuse a cached build (newest tag first).
+for tag in "${TAGS[@]}"; do
+  bin="$CACHE_DIR/$tag/mediamtx"
+  if version_ok "$bin" "$tag"; then
+    log "using cached $bin ($tag)"
+    set_current "$tag"
+    printf '%s\n' "$bin"
+    exit 0
+  fi
+done
+
+# 3. Build from the Go module.
+GO=${GO:-}
+if [[ -z "$GO" ]]; then
+  if command -v go >/dev/null 2>&1; then
+    GO=$(command -v go)
+  elif [[ -x /usr/local/go/bin/go ]]; then
+    GO=/usr/local/go/bin/go
+  else
+    log "no Go toolchain found (tried PATH and /usr/local/go/bin/go); set MEDIAMTX_BIN or GO"
+    exit 1
+  fi
+fi
+command -v npm >/dev/null 2>&1 || { log "npm is required to fetch hls.js"; exit 1; }
+command -v tar >/dev/null 2>&1 || { log "tar is required"; exit 1; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/get-mediamtx.XXXXXX")
+cleanup() { chmod -R u+w "$WORK" 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+declare -a FAILURES=()
+
+# Extract "Dir" or "Error" from `go mod download -json` output without needing jq.
+json_field() {
+  local field=$1
+  sed -n "s/^[[:space:]]*\"$field\": \"\\(.*\\)\",\\{0,1\\}\$/\\1/p" | head -n1
+}
+
+# Builds tag $1; on failure prints the error message to stdout of this function's
+# error channel (variable ERR) and returns 1.
+ERR=""
+build_tag() {
+  local tag=$1 json moddir src hlsver hlsdir tgz out start end dest
+  ERR=""
+  log "[$tag] go mod download $MODULE@$tag"
+  if ! json=$("$GO" mod download -json "$MODULE@$tag" 2>&1); then
+    ERR="go mod download failed: $(printf '%s' "$json" | json_field Error)"
+    [[ "$ERR" == "go mod download failed: " ]] && ERR="go mod download failed: $json"
+    return 1
+  fi
+  moddir=$(printf '%s\n' "$json" | json_field Dir)
+  if [[ -z "$moddir" || ! -d "$moddir" ]]; then
+    ERR="go mod download returned no module Dir: $json"
+    return 1
+  fi
+
+  src="$WORK/$tag/src"
+  mkdir -p "$WORK/$tag"
+  cp -R "$moddir" "$src"
+  chmod -R u+w "$src"
+
+  # Embedded file 1: version string, no trailing newline.
+  printf '%s' "$tag" > "$src/internal/core/VERSION"
+
+  # Embedded file 2: hls.min.js from the npm package at the version the module pins.
+  local verfile="$src/internal/servers/hls/hlsjsdownloader/VERSION"
+  if [[ ! -f "$verfile" ]]; then
+    ERR="cannot find $verfile in module to learn the hls.js version"
+    return 1
+  fi
+  hlsver=$(tr -d ' \r\n' < "$verfile")
+  hlsver=${hlsver#v}
+  if [[ -z "$hlsver" ]]; then
+    ERR="empty hls.js version in $verfile"
+    return 1
+  fi
+  hlsdir="$WORK/$tag/hlsjs"
+  mkdir -p "$hlsdir"
+  log "[$tag] npm pack hls.js@$hlsver"
+  if ! out=$(cd "$hlsdir" && npm pack --silent "hls.js@$hlsver" 2>&1); then
+    ERR="npm pack hls.js@$hlsver failed: $out"
+    return 1
+  fi
+  tgz=$(ls "$hlsdir"/*.tgz 2>/dev/null | head -n1 || true)
+  if [[ -z "$tgz" ]]; then
+    ERR="npm pack hls.js@$hlsver produced no tarball: $out"
+    return 1
+  fi
+  if ! out=$(tar -xzf "$tgz" -C "$hlsdir" package/dist/hls.min.js 2>&1); then
+    ERR="extracting dist/hls.min.js from $tgz failed: $out"
+    return 1
+  fi
+  if [[ ! -s "$hlsdir/package/dist/hls.min.js" ]]; then
+    ERR="dist/hls.min.js missing or empty in hls.js@$hlsver"
+    return 1
+  fi
+  cp "$hlsdir/package/dist/hls.min.js" "$src/internal/servers/hls/hls.min.js"
+
+  # Build.
+  dest="$CACHE_DIR/$tag"
+  mkdir -p "$dest"
+  log "[$tag] CGO_ENABLED=0 go build (hls.js $hlsver) ..."
+  start=$(date +%s)
+  if ! out=$(cd "$src" && CGO_ENABLED=0 GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod" \
+      "$GO" build -trimpath -o "$dest/mediamtx.tmp" . 2>&1); then
+    rm -f "$dest/mediamtx.tmp"
+    ERR="go build failed: $out"
+    return 1
+  fi
+  end=$(date +%s)
+  mv -f "$dest/mediamtx.tmp" "$dest/mediamtx"
+  log "[$tag] built in $((end - start))s"
+
+  if ! version_ok "$dest/mediamtx" "$tag"; then
+    out=$(timeout 20 "$dest/mediamtx" --version 2>&1 || true)
+    ERR="built binary --version printed '$out', expected '$tag'"
+    return 1
+  fi
+  return 0
+}
+
+for tag in "${TAGS[@]}"; do
+  if build_tag "$tag"; then
+    set_current "$tag"
+    bin="$CACHE_DIR/$tag/mediamtx"
+    log "ok: $bin ($tag)"
+    printf '%s\n' "$bin"
+    exit 0
+  fi
+  log "[$tag] FAILED: $ERR"
+  FAILURES+=("$tag: $ERR")
+done
+
+{
+  echo "[get-mediamtx] could not obtain a MediaMTX binary. Tried:"
+  for f in "${FAILURES[@]}"; do
+    printf '  - %s\n' "$f"
+  done
+  echo "Set MEDIAMTX_BIN to an existing mediamtx >= v1.19.1 to skip building."
+} >&2
+exit 1

@@ -1,0 +1,117 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+
+/** Processes started by tests; `stopAll` ends every one still running (call it in afterEach/afterAll). */
+const tracked = new Set<ChildProcess>();
+
+export interface Spawned {
+  child: ChildProcess;
+  /** Everything the process wrote so far (stdout + stderr). */
+  output(): string;
+  /** Resolves with the exit code (or null on signal). */
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<void>;
+}
+
+export function spawnTracked(cmd: string, args: string[], options: SpawnOptions = {}): Spawned {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  tracked.add(child);
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (out.length > 1_000_000) out = out.slice(-500_000);
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (out.length > 1_000_000) out = out.slice(-500_000);
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => {
+      tracked.delete(child);
+      resolve(code);
+    });
+    child.once('error', () => {
+      tracked.delete(child);
+      resolve(-1);
+    });
+  });
+  return {
+    child,
+    output: () => out,
+    exited,
+    stop: (signal = 'SIGTERM', graceMs = 3000) => stopChild(child, exited, signal, graceMs),
+  };
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<unknown>, signal: NodeJS.Signals, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all(
+    [...tracked].map((c) => {
+      if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
+      const done = once(c, 'exit').catch(() => {});
+      c.kill('SIGTERM');
+      const t = setTimeout(() => c.kill('SIGKILL'), 3000);
+      return done.finally(() => clearTimeout(t));
+    }),
+  );
+}
+
+/** Run a command to completion; resolves with code and output (never rejects on non-zero exit). */
+export async function run(
+  cmd: string,
+  args: string[],
+  options: SpawnOptions & { timeoutMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { timeoutMs = 30_000, ...rest } = options;
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...rest });
+  tracked.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => {
+    child.once('exit', (c) => resolve(c));
+    child.once('error', (err) => {
+      stderr += String(err);
+      resolve(-1);
+    });
+  });
+  clearTimeout(timer);
+  tracked.delete(child);
+  return { code, stdout, stderr };
+}
+
+/** A TCP port that was free a moment ago on the given host. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const srv = createServer();
+  srv.listen(0, host);
+  await once(srv, 'listening');
+  const addr = srv.address();
+  await new Promise((r) => srv.close(r));
+  if (!addr || typeof addr === 'string') throw new Error('no port');
+  return addr.port;
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
