@@ -83,6 +83,7 @@ export function createHaven(input: HavenConfigInput | LoadedConfig, plugins: Hav
   let started: Started[] = [];
   const instances = new Map<string, PluginInstance>();
   let stopping: Promise<void> | undefined;
+  let applying: Promise<void> = Promise.resolve();
 
   // Background failures become events; an emitter with no listener must not crash the process.
   events.on('error', ({ error, source }) => logger.error({ err: error, source }, error.message));
@@ -127,7 +128,9 @@ export function createHaven(input: HavenConfigInput | LoadedConfig, plugins: Hav
       state = 'starting';
       try {
         store = options.secrets ? SecretStore.fromValues(options.secrets, redactor) : await SecretStore.open(stateDir, redactor);
-        store.on('rotated', (name, secrets) => void onRotated(name, secrets));
+        store.on('rotated', (name, secrets) => {
+          applying = onRotated(name, secrets);
+        });
         for (const plugin of plugins) {
           const log = logger.child({ plugin: plugin.name });
           let instance: PluginInstance;
@@ -192,6 +195,8 @@ export function createHaven(input: HavenConfigInput | LoadedConfig, plugins: Hav
     async rotateSecret(name) {
       if (!store) throw new HavenError('the Haven is not started', { code: 'NOT_STARTED' });
       await store.rotate(name);
+      // Plugins have taken the new value (or reported an error event) when this resolves.
+      await applying;
     },
     async status() {
       const parts: Record<string, unknown> = {};
@@ -213,7 +218,6 @@ export function createHaven(input: HavenConfigInput | LoadedConfig, plugins: Hav
     for (const [pname, inst] of instances) {
       try {
         await inst.onSecrets?.(secrets);
-        if (!inst.onSecrets && pname === 'mediaServer') continue;
       } catch (err) {
         events.emit('error', { error: toHavenError(err, { code: 'START_FAILED', plugin: pname, message: 'applying rotated secrets failed' }), source: pname });
       }

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
 import { z } from 'zod';
 import { HavenError } from '../errors.js';
 import type { HavenPlugin } from '../plugin.js';
@@ -13,6 +13,8 @@ export interface ConfigProblem {
   message: string;
   line?: number;
   column?: number;
+  /** The raw key path, for tools. */
+  keys?: PropertyKey[];
 }
 
 export interface LoadedConfig {
@@ -58,22 +60,33 @@ export function zodProblems(error: z.ZodError, input: unknown, prefix: PropertyK
     const full = [...prefix, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
-        out.push({ path: formatKeyPath([...full, key]), message: `unknown key "${key}" (check the spelling; allowed keys are listed in the docs)` });
+        out.push({ path: formatKeyPath([...full, key]), keys: [...full, key], message: `unknown key "${key}" (check the spelling; allowed keys are listed in the docs)` });
       }
       continue;
     }
     if (issue.code === 'invalid_union' && 'discriminator' in issue) {
-      out.push({ path: formatKeyPath(full.length ? full : ['role']), message: `expected role: origin or node, found ${describeValue(valueAt(input, issue.path.length ? issue.path : ['role']))}` });
+      out.push({ path: formatKeyPath(full.length ? full : ['role']), keys: full.length ? full : ['role'], message: `expected role: origin or node, found ${describeValue(valueAt(input, issue.path.length ? issue.path : ['role']))}` });
       continue;
     }
     const found = valueAt(input, issue.path);
     const msg = issue.message.replace(/^Invalid input: /, '');
-    out.push({ path: formatKeyPath(full), message: issue.code === 'custom' ? msg : `${msg}, found ${describeValue(found)}` });
+    out.push({ path: formatKeyPath(full), keys: full, message: issue.code === 'custom' ? msg : `${msg}, found ${describeValue(found)}` });
   }
   return out;
 }
 
-function locate(doc: Document, lines: LineCounter, problem: ConfigProblem, rawPath: PropertyKey[]): ConfigProblem {
+function locate(doc: Document, lines: LineCounter, problem: ConfigProblem, fallback: PropertyKey[]): ConfigProblem {
+  const rawPath = problem.keys ?? fallback;
+  // Point at the key itself when it exists (unknown keys, bad values), not at its value.
+  const parent = doc.getIn(rawPath.slice(0, -1) as unknown[], true);
+  const last = rawPath[rawPath.length - 1];
+  if (rawPath.length > 0 && isMap(parent)) {
+    const pair = parent.items.find((it) => isScalar(it.key) && String(it.key.value) === String(last));
+    if (pair && isNode(pair.key) && pair.key.range) {
+      const pos = lines.linePos(pair.key.range[0]);
+      return { ...problem, line: pos.line, column: pos.col };
+    }
+  }
   for (let n = rawPath.length; n >= 0; n--) {
     const node = doc.getIn(rawPath.slice(0, n) as unknown[], true);
     if (isNode(node) && node.range) {
@@ -155,8 +168,8 @@ export function parseConfigText(text: string, file = 'haven.yaml', plugins: Read
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => {
-      const pos = e.linePos?.[0];
-      return { path: '(yaml)', message: e.message.split('\n')[0] ?? e.code, line: pos?.line, column: pos?.col } as ConfigProblem;
+      const pos = lines.linePos(e.pos[0]);
+      return { path: '(yaml)', message: e.message.split('\n')[0] ?? e.code, line: pos.line, column: pos.col } as ConfigProblem;
     });
     throw new HavenError(`${formatProblems(file, problems)}\n  (not valid YAML: fix the syntax at the lines above)`, {
       code: 'CONFIG_PARSE',
