@@ -11,3 +11,5 @@ export * from './config/schema.js';
 export * from './config/load.js';
 export * from './services.js';
 export * from './haven.js';
+export * from './config/edit.js';
+export * from './config/watch.js';

@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { mtxError } from './errors.js';
+import { isLoopbackHost, parseCidr, parseListen } from './net.js';
+
+const port = z.number().int().min(1).max(65535);
+
+const listen = z
+  .string()
+  .refine((v) => parseListen(v) !== undefined, 'expected host:port, e.g. 127.0.0.1:8654 or :8654');
+
+const loopbackListen = listen.refine((v) => {
+  const p = parseListen(v);
+  return p !== undefined && isLoopbackHost(p.host);
+}, 'expected a loopback address such as 127.0.0.1:9997 (this listener has no password)');
+
+const cidr = z.string().refine((v) => parseCidr(v) !== undefined, 'expected a subnet such as 10.77.0.0/24');
+
+/** MediaMTX duration: `500ms`, `10s`, `1m`, `1h`, `1d`. */
+const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 10s');
+
+/** Global MediaMTX keys that are safe to override: none of them touches auth or listeners. */
+const globalOverridesSchema = z.strictObject({
+  /** Power of two. MediaMTX default 512. */
+  writeQueueSize: z
+    .number()
+    .int()
+    .min(64)
+    .refine((v) => (v & (v - 1)) === 0, 'expected a power of two')
+    .optional(),
+  /** At most 1472; lower it over tunnels when readers use UDP. MediaMTX default 1452. */
+  udpMaxPayloadSize: z.number().int().min(500).max(1472).optional(),
+  hlsVariant: z.enum(['mpegts', 'fmp4', 'lowLatency']).optional(),
+  hlsSegmentCount: z.number().int().min(3).max(100).optional(),
+  hlsSegmentDuration: duration.optional(),
+  hlsPartDuration: duration.optional(),
+  hlsAlwaysRemux: z.boolean().optional(),
+  hlsMuxerCloseAfter: duration.optional(),
+});
+
+/** Per-stream MediaMTX path keys that are safe to override. */
+const pathOverridesSchema = z.strictObject({
+  /** Readers allowed per stream on this server; 0 = no limit. MediaMTX default 0. */
+  maxReaders: z.number().int().min(0).optional(),
+  /** A new publisher replaces the current one. MediaMTX default true. */
+  overridePublisher: z.boolean().optional(),
+  /** Keep readers connected through publisher gaps (plays an offline segment). MediaMTX default false. */
+  alwaysAvailable: z.boolean().optional(),
+});
+
+export const mediamtxOptionsSchema = z.strictObject({
+  /** MediaMTX executable. Default: `$MEDIAMTX_BIN`, then `mediamtx` on PATH. */
+  binary: z.string().min(1).optional(),
+  /**
+   * RTSP listener. Default on an origin `:8654` (the gateway owns the public port and splices here; nodes
+   * pull here over the VPN; bind it to the VPN address to keep it off other interfaces). Default on a node:
+   * `<public.bind>:<public.rtspPort>` from the Haven config.
+   */
+  rtspAddress: listen.optional(),
+  /** RTMP ingest (origin only). Default `:1935`. */
+  rtmpAddress: listen.default(':1935'),
+  /** SRT ingest, UDP (origin only). Default `:8890`. */
+  srtAddress: listen.default(':8890'),
+  /** Serve HLS (viewer password required). Default true. */
+  hls: z.boolean().default(true),
+  /** HLS listener. Default on an origin `:8655`; on a node `<public.bind>:<public.hlsPort>`. */
+  hlsAddress: listen.optional(),
+  /** Control API listener; loopback only (excluded from the auth hook). Default `127.0.0.1:9997`. */
+  apiAddress: loopbackListen.default('127.0.0.1:9997'),
+  /** Serve Prometheus metrics. Default false. */
+  metrics: z.boolean().default(false),
+  /** Metrics listener; loopback only. Default `127.0.0.1:9998`. */
+  metricsAddress: loopbackListen.default('127.0.0.1:9998'),
+  /** RTSP transports offered to readers. Default `['tcp']` (UDP cannot cross the TCP gateway). */
+  rtspTransports: z.array(z.enum(['tcp', 'udp', 'multicast'])).min(1).default(['tcp']),
+  /** Peers allowed to send a PROXY protocol header on the RTSP port (the gateway). Default `['127.0.0.1/32']`. */
+  trustedProxies: z.array(cidr).default(['127.0.0.1/32']),
+  /** Where the relay credential is accepted from (origin). Default `['10.77.0.0/24']`, the VPN. */
+  relaySubnets: z.array(cidr).min(1).default(['10.77.0.0/24']),
+  /** Node role: the origin's relay RTSP listener as seen over the VPN (from the join bundle). */
+  originRelay: z
+    .strictObject({
+      /** The origin's VPN address, e.g. `10.77.0.1`. */
+      host: z.string().min(1).regex(/^[A-Za-z0-9.:-]+$/, 'expected an IP address or host name'),
+      /** The origin's `rtspAddress` port. Default 8654. */
+      port: port.default(8654),
+    })
+    .optional(),
+  /**
+   * Accept a publish whose password is the stream key whatever the user name (OBS users often type any
+   * name). When false, the user must be `publisher`. Default true.
+   */
+  publishAnyUser: z.boolean().default(true),
+  /** Protocols a publisher may use. Default `['rtmp', 'srt']`. */
+  publishProtocols: z.array(z.enum(['rtmp', 'srt', 'rtsp'])).default(['rtmp', 'srt']),
+  /** Protocols a viewer may read with. Default `['rtsp', 'hls']`. */
+  readProtocols: z.array(z.enum(['rtsp', 'hls', 'rtmp', 'srt'])).default(['rtsp', 'hls']),
+  /** MediaMTX log level (its lines go to the plugin logger at debug). Default `info`. */
+  logLevel: z.enum(['error', 'warn', 'info']).default('info'),
+  /** MediaMTX `readTimeout` (also the auth hook's HTTP timeout). Default `10s`. */
+  readTimeout: duration.default('10s'),
+  /** MediaMTX `writeTimeout`. Default `10s`. */
+  writeTimeout: duration.default('10s'),
+  /** How long start() waits for the Control API to answer, ms. Default 15000. */
+  startTimeoutMs: z.number().int().min(100).default(15_000),
+  /** Time between SIGTERM and SIGKILL on stop, ms. Default 5000. */
+  stopGraceMs: z.number().int().min(0).default(5_000),
+  /** First restart delay after an unexpected exit, doubled each time, ms. Default 500. */
+  restartDelayMs: z.number().int().min(0).default(500),
+  /** Cap of the restart delay, ms. Default 30000. */
+  restartMaxDelayMs: z.number().int().min(0).default(30_000),
+  /** Stream state poll interval for `publisher:up/down`, ms. Default 1000. */
+  pollIntervalMs: z.number().int().min(50).default(1_000),
+  /** Safe MediaMTX tuning. Default none. */
+  overrides: z
+    .strictObject({
+      global: globalOverridesSchema.default({}),
+      path: pathOverridesSchema.default({}),
+    })
+    .prefault({}),
+});
+
+export type MediamtxOptionsInput = z.input<typeof mediamtxOptionsSchema>;
+export type MediamtxOptions = z.output<typeof mediamtxOptionsSchema>;
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (Array.isArray(v)) return 'a list';
+  if (v !== null && typeof v === 'object') return 'a map';
+  return JSON.stringify(v);
+}
+
+function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let cur = root;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[seg];
+  }
+  return cur;
+}
+
+function keyPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((out, s) => (typeof s === 'number' ? `${out}[${s}]` : out ? `${out}.${String(s)}` : String(s)), '') || '(options)';
+}
+
+/** Parse options given in code; throws `[haven/mediamtx] relaySubnets[0]: expected a subnet ..., got "x"`. */
+export function parseOptions(input: unknown): MediamtxOptions {
+  const r = mediamtxOptionsSchema.safeParse(input ?? {});
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((i) => {
+    if (i.code === 'unrecognized_keys') return `${keyPath(i.path)}: unknown option(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+    return `${keyPath(i.path)}: ${i.message.replace(/^Invalid input: /, '')}, got ${describe(valueAt(input, i.path))}`;
+  });
+  throw mtxError('OPTIONS_INVALID', lines.join('; '), { cause: r.error, details: { problems: lines } });
+}

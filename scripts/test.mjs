@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// The project's test command: every vitest project (unit, integration, dist), then every benchmark
+// in smoke mode. Prints one closing line `N passed, N failed` for the whole run.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outDir = path.join(root, 'test-artifacts');
+mkdirSync(outDir, { recursive: true });
+const report = path.join(outDir, 'vitest.json');
+const extra = process.argv.slice(2);
+
+const vitest = spawnSync('pnpm', ['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra], {
+  cwd: root,
+  stdio: 'inherit',
+});
+
+let passed = 0;
+let failed = 0;
+try {
+  const r = JSON.parse(readFileSync(report, 'utf8'));
+  passed = r.numPassedTests;
+  failed = r.numFailedTests + (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  if (r.numPendingTests) console.error(`${r.numPendingTests} test(s) were skipped: skipped tests count as failures here`);
+} catch {
+  failed += 1;
+}
+if (vitest.status !== 0 && failed === 0) failed = 1;
+
+let benchFailed = 0;
+if (!extra.length && !process.env.HAVEN_SKIP_BENCH) {
+  const bench = spawnSync(process.execPath, [path.join(root, 'bench', 'run.mjs'), '--smoke'], { cwd: root, stdio: 'inherit' });
+  if (bench.status !== 0) benchFailed = 1;
+  else passed += 1;
+}
+console.log(`\n${passed} passed, ${failed + benchFailed} failed`);
+process.exit(failed + benchFailed > 0 ? 1 : 0);
