@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // import.meta.url (used to find the DB-IP package next to this one) also works in the CJS build.
+  shims: true,
 });

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { HavenSecrets, SecretName } from './contracts.js';
 import { validateConfig, type LoadedConfig } from './config/load.js';
+import { applyNodeChanges, type LiveApplyResult } from './live-config.js';
 import type { HavenConfig, HavenConfigInput } from './config/schema.js';
 import { HavenError, toHavenError } from './errors.js';
 import { HavenEmitter } from './events.js';
@@ -39,6 +40,12 @@ export interface Haven {
   /** Reverse order; safe to call twice; resolves when every plugin has stopped. */
   stop(): Promise<void>;
   rotateSecret(name: SecretName): Promise<void>;
+  /**
+   * Apply an edited config while running: node changes (VPN peers, registry) take effect at once
+   * without dropping current viewers; other changes are reported as needing a restart. A config
+   * that cannot be applied throws and the running config stays as it was.
+   */
+  applyConfig(next: LoadedConfig): Promise<LiveApplyResult>;
   status(): Promise<Record<string, unknown>>;
 }
 
@@ -71,7 +78,7 @@ export function createHaven(input: HavenConfigInput | LoadedConfig, plugins: Hav
         const base = options.baseDir ?? process.cwd();
         return { ...v, file: 'config', stateDir: path.resolve(base, v.config.stateDir) } satisfies LoadedConfig;
       })();
-  const config = loaded.config;
+  let config = loaded.config;
   const stateDir = path.resolve(options.stateDir ?? loaded.stateDir);
   const redactor = options.redactor ?? new SecretRedactor();
   const logger = options.logger ?? createLogger({ level: config.log.level, redactor, name: `haven-${config.role}` });
@@ -106,7 +113,9 @@ export function createHaven(input: HavenConfigInput | LoadedConfig, plugins: Hav
   };
 
   const haven: Haven = {
-    config,
+    get config() {
+      return config;
+    },
     events,
     logger,
     stateDir,
@@ -197,6 +206,20 @@ export function createHaven(input: HavenConfigInput | LoadedConfig, plugins: Hav
       await store.rotate(name);
       // Plugins have taken the new value (or reported an error event) when this resolves.
       await applying;
+    },
+    async applyConfig(next) {
+      if (state !== 'running') throw new HavenError(`cannot apply a config to a Haven that is ${state}`, { code: 'NOT_STARTED' });
+      const result = await applyNodeChanges({
+        current: config,
+        next,
+        logger,
+        ...(services.registry ? { registry: services.registry } : {}),
+        ...(provided.vpn ? { vpn: provided.vpn } : {}),
+      });
+      config = { ...config, ...(next.config.role === 'origin' && config.role === 'origin' ? { nodes: next.config.nodes } : {}) } as HavenConfig;
+      events.emit('config:applied', { added: result.added, removed: result.removed, changed: result.changed });
+      logger.info({ added: result.added, removed: result.removed, changed: result.changed }, 'config applied');
+      return result;
     },
     async status() {
       const parts: Record<string, unknown> = {};

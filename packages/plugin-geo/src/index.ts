@@ -1,1 +1,12 @@
-export {};
+export { geoip, openConfiguredDatabases, type GeoPluginInstance } from './plugin.js';
+export { geoipOptionsSchema, parseGeoipOptions, type GeoipOptions, type ResolvedGeoipOptions, type MaxmindOptions } from './options.js';
+export { GeoLocator, type GeoLocatorOptions, type GeoLocatorStats } from './locator.js';
+export { openDatabase, databaseFromBuffer, type GeoDatabase, type OpenDatabaseOptions } from './database.js';
+export { walkNetworks, type WalkReport, type WalkedNetwork, type WalkIssue, type WalkOptions } from './walk.js';
+export { MaxmindUpdater, type UpdaterOptions, type UpdateResult } from './updater.js';
+export { compileOverrides, type OverrideEntry, type OverrideTable } from './overrides.js';
+export { recordToLocation } from './record.js';
+export { parseIp, ipKind, parseCidr, type ParsedIp, type IpKind, type ParsedCidr } from './ip.js';
+export { findDbipFiles, DBIP_PACKAGE, DBIP_FILES } from './default-db.js';
+export { DBIP_ATTRIBUTION, GEOLITE2_ATTRIBUTION } from './attribution.js';
+export { GeoErrorCodes, type GeoErrorCode } from './errors.js';

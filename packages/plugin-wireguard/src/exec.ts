@@ -28,8 +28,6 @@ export interface RunResult {
 }
 
 export interface RunOptions {
-  /** Written to the program's stdin (used for the private key: never on the command line). */
-  input?: string;
   /** Resolve with the result instead of throwing on a non-zero exit. */
   allowFail?: boolean;
   timeoutMs?: number;
@@ -88,7 +86,9 @@ export class Exec {
       if (PERMISSION_RE.test(execFailed[2]!)) return this.denied(tool, args, execFailed[2]!);
     }
     if (PERMISSION_RE.test(stderr)) return this.denied(tool, args, (PERMISSION_RE.exec(stderr) ?? [''])[0]);
-    return wgError('COMMAND_FAILED', `${this.describe(tool, args)} failed (exit ${result.code}): ${stderr.slice(0, 300) || 'no output'}`, {
+    // wg echoes a key it cannot parse ("Key is not the correct length or format: `...'"): mask it.
+    const safe = stderr.replace(/`[^'\n]*'/g, '`[redacted]\'').slice(0, 300);
+    return wgError('COMMAND_FAILED', `${this.describe(tool, args)} failed (exit ${result.code}): ${safe || 'no output'}`, {
       details: { exitCode: result.code },
     });
   }
@@ -105,16 +105,13 @@ export class Exec {
   run(tool: Tool, args: string[], options: RunOptions = {}): Promise<RunResult> {
     const [cmd, argv] = this.argv(tool, args);
     return new Promise((resolve, reject) => {
-      const child = spawn(cmd, argv, { stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+      const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       let spawnError: NodeJS.ErrnoException | undefined;
       child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
       child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
       child.on('error', (err: NodeJS.ErrnoException) => (spawnError = err));
-      // An early exit closes stdin under us; that is reported through the exit code instead.
-      child.stdin?.on('error', () => {});
-      if (options.input !== undefined) child.stdin?.end(options.input);
       const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
       child.on('close', (code) => {
         clearTimeout(timer);

@@ -10,6 +10,11 @@ export interface KeyPair {
   publicKey: string;
 }
 
+/** A key pair kept on disk; `file` (mode 0600) is what `wg set ... private-key <file>` reads. */
+export interface StoredKeyPair extends KeyPair {
+  file: string;
+}
+
 /** DER header of a PKCS#8 X25519 private key; the raw 32 key bytes follow it. */
 const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
 /** DER header of an SPKI X25519 public key; the raw 32 key bytes follow it. */
@@ -68,7 +73,7 @@ export function generateKeyPair(): KeyPair {
  * This side's key pair from `<stateDir>/wireguard/private.key` (mode 0600), created on first use and
  * kept across restarts. A group/world-readable key file is refused (core's readPrivateFile).
  */
-export async function loadOrCreateKeyPair(stateDir: string): Promise<KeyPair> {
+export async function loadOrCreateKeyPair(stateDir: string): Promise<StoredKeyPair> {
   const dir = await ensureStateDir(path.join(stateDir, WIREGUARD_DIR), PLUGIN);
   const file = path.join(dir, PRIVATE_KEY_FILE);
   const stored = await readPrivateFile(file, PLUGIN);
@@ -81,9 +86,9 @@ export async function loadOrCreateKeyPair(stateDir: string): Promise<KeyPair> {
         { details: { path: file } },
       );
     }
-    return { privateKey, publicKey: publicKeyFromPrivate(privateKey) };
+    return { privateKey, publicKey: publicKeyFromPrivate(privateKey), file };
   }
   const pair = generateKeyPair();
   await writePrivateFile(file, `${pair.privateKey}\n`, PLUGIN);
-  return pair;
+  return { ...pair, file };
 }

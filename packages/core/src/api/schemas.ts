@@ -1,0 +1,271 @@
+/**
+ * Every request and response body of the control API, as zod schemas. Handlers parse requests with
+ * them and pass every response through them (unknown fields are stripped, so nothing the deps add by
+ * mistake, such as a raw IP, leaks). The OpenAPI document is generated from these same schemas.
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { nodeEntrySchema, nodeNameSchema, streamNameSchema } from '../config/schema.js';
+
+/** Schemas that appear in request bodies (documented as their input shape). */
+export const requestSchemas = z.registry<{ id: string; description?: string }>();
+/** Schemas that appear in response bodies (documented as their output shape). */
+export const responseSchemas = z.registry<{ id: string; description?: string }>();
+
+const count = z.number().int().min(0);
+const healthState = z.enum(['up', 'down', 'unknown']);
+const routeMode = z.enum(['redirect', 'splice', 'hls-playlist', 'hls-redirect']);
+
+// ----------------------------------------------------------------------------------------------
+// Requests
+// ----------------------------------------------------------------------------------------------
+
+requestSchemas.add(nodeEntrySchema, { id: 'NodeEntry', description: 'A node to add live, as in the `nodes:` list of haven.yaml.' });
+
+export const routeRequestSchema = z
+  .strictObject({
+    ip: z.string().refine((v) => isIP(v) !== 0, 'expected an IPv4 or IPv6 address'),
+    userAgent: z.string().max(512).optional(),
+    /** Default: the first stream. */
+    stream: streamNameSchema.optional(),
+  })
+  .register(requestSchemas, { id: 'RouteRequest', description: 'A viewer to route in a dry run.' });
+
+export const secretNameSchema = z.enum(['streamKey', 'viewerPassword', 'relayPassword']);
+
+export const rotateRequestSchema = z
+  .strictObject({ name: secretNameSchema })
+  .register(requestSchemas, { id: 'RotateRequest', description: 'The secret to replace with a new random value.' });
+
+export const nodeReportSchema = z
+  .strictObject({
+    node: nodeNameSchema,
+    streams: z
+      .array(
+        z.strictObject({
+          name: streamNameSchema,
+          ready: z.boolean(),
+          readers: count,
+          bytesIn: count.default(0),
+          bytesOut: count.default(0),
+        }),
+      )
+      .max(64),
+    uptimeSec: z.number().min(0).optional(),
+  })
+  .register(requestSchemas, { id: 'NodeReport', description: "A node's readers and bytes, sent to the origin over the VPN." });
+
+export type NodeReport = z.output<typeof nodeReportSchema>;
+
+export const decisionsQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+});
+
+export const viewersQuerySchema = z.object({
+  windowSec: z.coerce.number().int().min(1).max(7 * 24 * 3600).optional(),
+});
+
+// ----------------------------------------------------------------------------------------------
+// Responses
+// ----------------------------------------------------------------------------------------------
+
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      issues: z.array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() })).optional(),
+    }),
+  })
+  .register(responseSchemas, { id: 'Error' });
+
+const point = z.object({ lat: z.number(), lon: z.number() });
+
+export const nodeViewSchema = z
+  .object({
+    name: z.string(),
+    origin: z.boolean(),
+    region: z.string().optional(),
+    /** null when the node has no usable place. */
+    location: point.nullable(),
+    rtspUrl: z.string(),
+    hlsUrl: z.string().optional(),
+    capacity: count,
+    health: healthState,
+    viewers: count,
+    /** viewers / capacity; null when capacity is unlimited. */
+    load: z.number().min(0).nullable(),
+    rttMs: z.number().optional(),
+    lastProbeAgoMs: z.number().optional(),
+    /** Why the node is down, as the probe said it (secret-free). */
+    reason: z.string().optional(),
+    vpnAddress: z.string().optional(),
+    handshakeAgeSec: z.number().optional(),
+    /** Set when the node's own report is fresh. */
+    reportedAgoMs: z.number().optional(),
+  })
+  .register(responseSchemas, { id: 'Node' });
+
+export type NodeView = z.output<typeof nodeViewSchema>;
+
+export const streamViewSchema = z
+  .object({
+    name: z.string(),
+    ready: z.boolean(),
+    /** Readers on the origin's media server. */
+    readers: count,
+    /** Readers on every node, origin included (from reports and probes). */
+    viewers: count,
+    bytesIn: count,
+    bytesOut: count,
+    tracks: z.array(z.string()),
+    sourceType: z.string().optional(),
+  })
+  .register(responseSchemas, { id: 'Stream' });
+
+export type StreamView = z.output<typeof streamViewSchema>;
+
+export const linkSchema = z
+  .object({
+    /** null for the gateway's own link (routes to the nearest node). */
+    node: z.string().nullable(),
+    region: z.string().optional(),
+    stream: z.string(),
+    rtsp: z.string(),
+    hls: z.string().optional(),
+  })
+  .register(responseSchemas, { id: 'Link' });
+
+export type LinkView = z.output<typeof linkSchema>;
+
+export const statusViewSchema = z
+  .object({
+    name: z.string(),
+    state: z.string(),
+    uptimeSec: z.number().optional(),
+    streams: z.array(streamViewSchema),
+    /** The origin node's name (null if the origin does not serve viewers itself). */
+    origin: z.string().nullable(),
+    nodes: z.array(nodeViewSchema),
+    /** Links to share, without credentials: the gateway's (auto) and each node's (by region). */
+    links: z.array(linkSchema),
+    totals: z.object({ nodes: count, nodesUp: count, viewers: count }),
+  })
+  .register(responseSchemas, { id: 'Status' });
+
+export type StatusView = z.output<typeof statusViewSchema>;
+
+export const decisionViewSchema = z
+  .object({
+    at: z.string().describe('ISO time'),
+    stream: z.string(),
+    node: z.string(),
+    mode: routeMode,
+    reason: z.string(),
+    country: z.string().optional(),
+    city: z.string().optional(),
+    distanceKm: z.number().optional(),
+    decisionMs: z.number(),
+    /** The player's product token from its User-Agent (`Lavf`, `LibVLC`...). */
+    player: z.string().optional(),
+  })
+  .register(responseSchemas, { id: 'Decision', description: 'A routing decision; never carries the viewer IP.' });
+
+export type DecisionView = z.output<typeof decisionViewSchema>;
+
+const counts = z.record(z.string(), count);
+
+export const decisionSummarySchema = z
+  .object({
+    since: z.string(),
+    total: count,
+    byNode: counts,
+    byReason: counts,
+    byMode: counts,
+    byCountry: counts,
+    /** Over the recent decisions kept in memory. */
+    decisionMs: z.object({ p50: z.number(), p95: z.number(), max: z.number() }).nullable(),
+  })
+  .register(responseSchemas, { id: 'DecisionSummary' });
+
+export type DecisionSummary = z.output<typeof decisionSummarySchema>;
+
+export const viewersViewSchema = z
+  .object({
+    windowSec: z.number(),
+    total: count,
+    /** Viewers routed in the window, by city (or country when the city is unknown). */
+    places: z.array(
+      z.object({
+        country: z.string().optional(),
+        city: z.string().optional(),
+        /** Rounded to 0.1 degree; absent when the place is unknown. */
+        lat: z.number().optional(),
+        lon: z.number().optional(),
+        viewers: count,
+        nodes: counts,
+      }),
+    ),
+  })
+  .register(responseSchemas, { id: 'Viewers', description: 'Viewer places, aggregated; no IPs.' });
+
+export type ViewersView = z.output<typeof viewersViewSchema>;
+
+export const routeExplainSchema = z
+  .object({
+    stream: z.string(),
+    viewer: z
+      .object({ lat: z.number(), lon: z.number(), country: z.string().optional(), city: z.string().optional(), source: z.string().optional() })
+      .optional(),
+    mode: routeMode,
+    reason: z.string(),
+    node: z.string().optional(),
+    target: z.string().optional(),
+    candidates: z.array(
+      z.object({
+        node: z.string(),
+        health: healthState,
+        load: z.number(),
+        distanceKm: z.number().optional(),
+        skipped: z.string().optional(),
+      }),
+    ),
+  })
+  .register(responseSchemas, { id: 'RouteExplain' });
+
+export const urlsViewSchema = z
+  .object({
+    viewer: z.object({
+      user: z.string(),
+      password: z.string(),
+      /** Same links as in the status, with the viewer credentials in them. */
+      links: z.array(linkSchema),
+    }),
+    publish: z.array(
+      z.object({
+        stream: z.string(),
+        rtmp: z.object({ url: z.string(), obsServer: z.string(), obsStreamKey: z.string() }).optional(),
+        srt: z.string().optional(),
+      }),
+    ),
+  })
+  .register(responseSchemas, { id: 'Urls', description: 'Secret-bearing URLs. Token required.' });
+
+export type UrlsView = z.output<typeof urlsViewSchema>;
+
+export const nodeAddedSchema = z.object({ node: nodeViewSchema }).register(responseSchemas, { id: 'NodeAdded' });
+export const nodeRemovedSchema = z.object({ removed: z.string() }).register(responseSchemas, { id: 'NodeRemoved' });
+export const rotatedSchema = z.object({ rotated: secretNameSchema }).register(responseSchemas, { id: 'Rotated' });
+export const reportAcceptedSchema = z.object({ accepted: z.literal(true) }).register(responseSchemas, { id: 'ReportAccepted' });
+export const nodesViewSchema = z.object({ nodes: z.array(nodeViewSchema) }).register(responseSchemas, { id: 'Nodes' });
+export const streamsViewSchema = z.object({ streams: z.array(streamViewSchema) }).register(responseSchemas, { id: 'Streams' });
+export const decisionsViewSchema = z
+  .object({ decisions: z.array(decisionViewSchema) })
+  .register(responseSchemas, { id: 'Decisions', description: 'Newest first.' });
+
+/** The `snapshot` event of `GET /api/events` (Server-Sent Events). */
+export const snapshotSchema = z
+  .object({ status: statusViewSchema, decisions: z.array(decisionViewSchema), viewers: viewersViewSchema })
+  .register(responseSchemas, { id: 'Snapshot' });
+
+export type Snapshot = z.output<typeof snapshotSchema>;

@@ -1,0 +1,139 @@
+import type {
+  HavenNode,
+  HavenSecrets,
+  NodeHealthState,
+  ProbeResult,
+  SecretName,
+  StreamStats,
+  ViewerLocation,
+} from '../contracts.js';
+import type { NodeEntry } from '../config/schema.js';
+import type { HavenEmitter, RouteMode } from '../events.js';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../logger.js';
+import type { NodeReport } from './schemas.js';
+
+/** One node (the origin's own node included) as the Haven's services see it right now. */
+export interface NodeInfo {
+  node: HavenNode;
+  health: NodeHealthState;
+  /** Current readers on the node. When a fresh node report exists, the report wins. Default 0. */
+  viewers?: number;
+  /** The last probe: when (epoch ms) and what it said. */
+  lastProbe?: { at: number; result: ProbeResult };
+  /** Seconds since the node's last WireGuard handshake, if the VPN knows. */
+  handshakeAgeSec?: number;
+}
+
+/** What `ControlApiDeps.status()` answers: the raw picture the API turns into its views. */
+export interface StatusInfo {
+  /** The Haven's name. */
+  name: string;
+  /** `running`, `starting`... (the Haven's state). */
+  state: string;
+  /** Epoch ms the Haven started. */
+  startedAt?: number;
+  streams: StreamStats[];
+  /** Every node, the origin's own node (with `origin: true`) included. */
+  nodes: NodeInfo[];
+  /** Public entry points of the gateway: `rtsp://host:port` and `http://host:port`. */
+  gateway: { rtspUrl: string; hlsUrl?: string };
+  /** Public ingest addresses for publish URLs (`host:port`). */
+  ingest?: { rtmp?: string; srt?: string };
+}
+
+/** One step of a dry-run decision: what the router would do for a viewer. */
+export interface RouteExplain {
+  stream: string;
+  viewer?: ViewerLocation;
+  /** What would happen: redirect to a node, or serve through the local splice. */
+  mode: RouteMode;
+  reason: string;
+  /** The chosen node's name; undefined when no node can take the viewer. */
+  node?: string;
+  /** The URL the viewer would be sent to (no credentials). */
+  target?: string;
+  candidates: Array<{
+    node: string;
+    health: NodeHealthState;
+    load: number;
+    distanceKm?: number;
+    /** Why the router passed over this node, if it did. */
+    skipped?: string;
+  }>;
+}
+
+/**
+ * What the control API needs from the Haven. The app's glue builds it from the real services; a
+ * test builds a fake. The API never reaches into routing internals.
+ */
+export interface ControlApiDeps {
+  /** Subscribed for metrics, routing decisions and live page updates. */
+  events: HavenEmitter;
+  status(): Promise<StatusInfo>;
+  nodes: {
+    /** Add a node live; rejects with HavenError `NODE_DUPLICATE`, `REGION_UNKNOWN`... */
+    add(entry: NodeEntry): Promise<HavenNode>;
+    /** Resolves false when there was no such node. */
+    remove(name: string): Promise<boolean>;
+  };
+  /** Dry run: what would the router do for this viewer? Nothing is counted or changed. */
+  route(input: { ip: string; userAgent?: string; stream: string }): Promise<RouteExplain>;
+  rotateSecret(name: SecretName): Promise<void>;
+  /** Current secrets, for the token-protected `GET /api/urls`. Absent: that endpoint answers 501. */
+  secrets?(): HavenSecrets;
+  /** Where an IP is (the Haven's Locator), to place viewers on the map. Never exposed raw. */
+  locate?(ip: string): ViewerLocation | undefined;
+  /** A node reported its readers and bytes (already authenticated and validated). */
+  nodeReport?(report: NodeReport): void;
+}
+
+/** A token, or a function reading the current one (e.g. the relay password, which rotates). */
+export type TokenSource = string | (() => string | undefined);
+
+export interface ControlApiOptions {
+  /** `host:port` to listen on; port 0 picks a free port. Default `127.0.0.1:8880`. */
+  listen?: string;
+  /** Bearer token for every call that changes state or reveals secrets. Required. */
+  token: TokenSource;
+  /**
+   * Bearer token nodes use for `POST /api/node-report` (the relay credential, or a dedicated one).
+   * The control token is accepted too. Default: only the control token.
+   */
+  nodeReportToken?: TokenSource;
+  /**
+   * Extra `host:port` (e.g. the origin's VPN address) that serves only `POST /api/node-report`, so
+   * nodes can report while the control API stays on loopback. Default: none.
+   */
+  reportListen?: string;
+  logger: Logger;
+  /** Viewer user name in viewer URLs. Default `viewer`. */
+  viewerUser?: string;
+  /** Publisher user name in publish URLs. Default `publisher`. */
+  publisherUser?: string;
+  /** Max request body, bytes. Default 65536. */
+  maxBodyBytes?: number;
+  /** Recent routing decisions kept in memory. Default 500. */
+  recentDecisions?: number;
+  /** Window of the viewer map (routings counted per place), seconds. Default 3600. */
+  viewerWindowSec?: number;
+  /** A node report is used for viewer counts while younger than this, ms. Default 30000. */
+  reportTtlMs?: number;
+  /** Max concurrent live-update (SSE) clients. Default 32. */
+  maxEventClients?: number;
+  /** Coalesce live updates over this many ms. Default 250. */
+  liveDebounceMs?: number;
+  /** Also export Node.js process metrics (`haven_process_*`, event loop lag...). Default true. */
+  processMetrics?: boolean;
+}
+
+export interface ControlApi {
+  /** Listen; resolves with the bound port (useful with port 0). */
+  start(): Promise<{ port: number; reportPort?: number }>;
+  /** Close listeners and live clients; safe to call twice. */
+  stop(): Promise<void>;
+  /** Base URL, e.g. `http://127.0.0.1:8880`, once started. */
+  url(): string;
+  /** The Prometheus registry the API exports at `/metrics`. */
+  readonly registry: Registry;
+}

@@ -1,0 +1,130 @@
+import type { HavenSecrets } from '../contracts.js';
+import { isValidPoint } from '../geo.js';
+import type { LinkView, NodeReport, NodeView, StatusView, StreamView, UrlsView } from './schemas.js';
+import type { NodeInfo, StatusInfo } from './types.js';
+
+export interface ReportEntry {
+  report: NodeReport;
+  /** Epoch ms it was received. */
+  at: number;
+}
+
+export interface ViewContext {
+  reports: ReadonlyMap<string, ReportEntry>;
+  now: number;
+  reportTtlMs: number;
+}
+
+const trimBase = (url: string) => url.replace(/\/+$/, '');
+
+function freshReport(name: string, ctx: ViewContext): ReportEntry | undefined {
+  const r = ctx.reports.get(name);
+  return r && ctx.now - r.at <= ctx.reportTtlMs ? r : undefined;
+}
+
+export function nodeView(info: NodeInfo, ctx: ViewContext): NodeView {
+  const { node } = info;
+  const report = freshReport(node.name, ctx);
+  const viewers = report ? report.report.streams.reduce((n, s) => n + s.readers, 0) : Math.max(0, Math.round(info.viewers ?? 0));
+  const view: NodeView = {
+    name: node.name,
+    origin: node.origin === true,
+    location: isValidPoint(node.location) ? { lat: node.location.lat, lon: node.location.lon } : null,
+    rtspUrl: node.rtspUrl,
+    capacity: node.capacity,
+    health: info.health,
+    viewers,
+    load: node.capacity > 0 ? Math.round((viewers / node.capacity) * 1000) / 1000 : null,
+  };
+  if (node.region) view.region = node.region;
+  if (node.hlsUrl) view.hlsUrl = node.hlsUrl;
+  if (node.vpnAddress) view.vpnAddress = node.vpnAddress;
+  if (info.handshakeAgeSec !== undefined) view.handshakeAgeSec = info.handshakeAgeSec;
+  if (info.lastProbe) {
+    view.lastProbeAgoMs = Math.max(0, ctx.now - info.lastProbe.at);
+    if (info.lastProbe.result.up) view.rttMs = Math.round(info.lastProbe.result.rttMs * 10) / 10;
+    else if (info.lastProbe.result.reason) view.reason = info.lastProbe.result.reason;
+  }
+  if (report) view.reportedAgoMs = Math.max(0, ctx.now - report.at);
+  return view;
+}
+
+/** Links without credentials: the gateway's (routes to the nearest node), then each relay node's. */
+export function links(info: StatusInfo, withAuth?: string): LinkView[] {
+  const auth = (url: string) => (withAuth ? url.replace(/^([a-z][a-z0-9+.-]*:\/\/)/i, `$1${withAuth}@`) : url);
+  const out: LinkView[] = [];
+  const add = (node: string | null, region: string | undefined, rtspBase: string, hlsBase: string | undefined) => {
+    for (const s of info.streams) {
+      const link: LinkView = { node, stream: s.name, rtsp: auth(`${trimBase(rtspBase)}/${s.name}`) };
+      if (region) link.region = region;
+      if (hlsBase) link.hls = auth(`${trimBase(hlsBase)}/${s.name}/index.m3u8`);
+      out.push(link);
+    }
+  };
+  add(null, undefined, info.gateway.rtspUrl, info.gateway.hlsUrl);
+  for (const n of info.nodes) if (!n.node.origin) add(n.node.name, n.node.region, n.node.rtspUrl, n.node.hlsUrl);
+  return out;
+}
+
+export function statusView(info: StatusInfo, ctx: ViewContext): StatusView {
+  const nodes = info.nodes.map((n) => nodeView(n, ctx));
+  const streams: StreamView[] = info.streams.map((s) => {
+    let viewers = 0;
+    for (const n of info.nodes) {
+      const report = freshReport(n.node.name, ctx);
+      const fromReport = report?.report.streams.find((r) => r.name === s.name);
+      if (fromReport) viewers += fromReport.readers;
+      else if (info.streams.length === 1) viewers += nodes.find((v) => v.name === n.node.name)?.viewers ?? 0;
+    }
+    const view: StreamView = {
+      name: s.name,
+      ready: s.ready,
+      readers: s.readers,
+      viewers,
+      bytesIn: s.bytesIn,
+      bytesOut: s.bytesOut,
+      tracks: s.tracks,
+    };
+    if (s.sourceType) view.sourceType = s.sourceType;
+    return view;
+  });
+  const view: StatusView = {
+    name: info.name,
+    state: info.state,
+    streams,
+    origin: info.nodes.find((n) => n.node.origin)?.node.name ?? null,
+    nodes,
+    links: links(info),
+    totals: {
+      nodes: nodes.length,
+      nodesUp: nodes.filter((n) => n.health === 'up').length,
+      viewers: nodes.reduce((sum, n) => sum + n.viewers, 0),
+    },
+  };
+  if (info.startedAt !== undefined) view.uptimeSec = Math.max(0, Math.round((ctx.now - info.startedAt) / 1000));
+  return view;
+}
+
+/** Secret-bearing URLs for `GET /api/urls` (token only). MediaMTX credential conventions. */
+export function urlsView(info: StatusInfo, secrets: HavenSecrets, users: { viewer: string; publisher: string }): UrlsView {
+  const enc = encodeURIComponent;
+  const publish: UrlsView['publish'] = info.streams.map((s) => {
+    const entry: UrlsView['publish'][number] = { stream: s.name };
+    if (info.ingest?.rtmp) {
+      const key = `${s.name}?user=${enc(users.publisher)}&pass=${enc(secrets.streamKey)}`;
+      entry.rtmp = { url: `rtmp://${info.ingest.rtmp}/${key}`, obsServer: `rtmp://${info.ingest.rtmp}`, obsStreamKey: key };
+    }
+    if (info.ingest?.srt) {
+      entry.srt = `srt://${info.ingest.srt}?streamid=publish:${s.name}:${enc(users.publisher)}:${enc(secrets.streamKey)}&pkt_size=1316`;
+    }
+    return entry;
+  });
+  return {
+    viewer: {
+      user: users.viewer,
+      password: secrets.viewerPassword,
+      links: links(info, `${enc(users.viewer)}:${enc(secrets.viewerPassword)}`),
+    },
+    publish,
+  };
+}

@@ -1,0 +1,95 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { Vpn, VpnPeer } from './contracts.js';
+import { validateConfig, type LoadedConfig } from './config/load.js';
+import { createHaven, type Haven } from './haven.js';
+import { createLogger } from './logger.js';
+import { definePlugin } from './plugin.js';
+
+const KEY_A = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
+const KEY_B = 'HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=';
+
+async function port(): Promise<number> {
+  const s = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => s.once('listening', r));
+  const p = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return p;
+}
+
+function fakeVpn(calls: string[]): Vpn {
+  const peers = new Map<string, VpnPeer>();
+  return {
+    name: 'fake',
+    capabilities: { implementation: 'memory', livePeers: true },
+    identity: async () => KEY_A,
+    address: () => '10.77.0.1',
+    up: async () => {},
+    down: async () => {},
+    addPeer: async (p) => {
+      calls.push(`add:${p.name}:${p.allowedIps.join(',')}`);
+      peers.set(p.publicKey, p);
+    },
+    removePeer: async (k) => {
+      calls.push(`remove:${k.slice(0, 4)}`);
+      return peers.delete(k);
+    },
+    peers: async () => [...peers.values()].map((p) => ({ ...p, rxBytes: 0, txBytes: 0 })),
+  };
+}
+
+let dir: string;
+let haven: Haven | undefined;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'haven-live-'));
+});
+afterEach(async () => {
+  await haven?.stop();
+  haven = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('applyConfig (live node changes)', () => {
+  it('adds and removes nodes and their VPN peers without touching the others', async () => {
+    const calls: string[] = [];
+    const base = {
+      role: 'origin',
+      stateDir: dir,
+      region: 'us-east',
+      public: { host: '127.0.0.1', bind: '127.0.0.1', rtspPort: await port(), hlsPort: await port() },
+      nodes: [{ name: 'alice', region: 'eu-central', rtsp: 'rtsp://127.0.0.2:8554', publicKey: KEY_A, vpnAddress: '10.77.0.2' }],
+    };
+    const vpnPlugin = definePlugin({ name: 'vpn', schema: z.strictObject({}), setup: () => ({ vpn: fakeVpn(calls) }) });
+    haven = createHaven(base as never, [vpnPlugin], { logger: createLogger({ level: 'silent' }) });
+    await haven.start();
+    expect(haven.services.registry?.list().map((n) => n.name)).toEqual(['origin', 'alice']);
+
+    const with2 = { ...base, nodes: [...base.nodes, { name: 'bob', region: 'us-east', rtsp: 'rtsp://127.0.0.3:8554', publicKey: KEY_B, vpnAddress: '10.77.0.3' }] };
+    const loaded = (c: unknown): LoadedConfig => ({ ...validateConfig(c, [vpnPlugin]), file: 'x', stateDir: dir });
+    const applied: unknown[] = [];
+    haven.events.on('config:applied', (e) => applied.push(e));
+    const r1 = await haven.applyConfig(loaded(with2));
+    expect(r1.added).toEqual(['bob']);
+    expect(calls).toEqual(['add:bob:10.77.0.3/32']);
+    expect(haven.services.registry?.list().map((n) => n.name)).toEqual(['origin', 'alice', 'bob']);
+
+    const r2 = await haven.applyConfig(loaded({ ...base, nodes: [with2.nodes[1]] }));
+    expect(r2.removed).toEqual(['alice']);
+    expect(calls).toEqual(['add:bob:10.77.0.3/32', `remove:${KEY_A.slice(0, 4)}`]);
+    expect(applied).toHaveLength(2);
+    expect(haven.config.role === 'origin' && haven.config.nodes.map((n) => n.name)).toEqual(['bob']);
+  });
+
+  it('refuses a role change and keeps the running config', async () => {
+    const base = { role: 'origin', stateDir: dir, public: { host: '127.0.0.1', bind: '127.0.0.1', rtspPort: await port(), hlsPort: await port() } };
+    haven = createHaven(base as never, [], { logger: createLogger({ level: 'silent' }) });
+    await haven.start();
+    const node = { ...validateConfig({ role: 'node', name: 'n1', region: 'eu-central' }), file: 'x', stateDir: dir };
+    await expect(haven.applyConfig(node)).rejects.toThrow(/role changed from origin to node/);
+    expect(haven.config.role).toBe('origin');
+  });
+});

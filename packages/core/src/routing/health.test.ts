@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import type { HavenNode, HealthProbe, ProbeResult } from '../contracts.js';
+import { HavenEmitter } from '../events.js';
+import { healthSchemaDefaults } from './defaults.js';
+import { HealthMonitor } from './health.js';
+import { NodeRegistry } from './registry.js';
+
+const node = (name: string, origin = false): HavenNode => ({ name, origin, location: { lat: 0, lon: 0 }, rtspUrl: `rtsp://${name}:8554`, capacity: 0 });
+const OK: ProbeResult = { up: true, ready: true, rttMs: 1 };
+const DOWN: ProbeResult = { up: false, ready: false, rttMs: 1, reason: 'ECONNREFUSED' };
+
+function setup(results: Record<string, ProbeResult>, extra: Partial<ReturnType<typeof healthSchemaDefaults>> = {}) {
+  let now = 0;
+  let calls = 0;
+  const probe: HealthProbe = {
+    name: 'fake',
+    async probe({ node: n }) {
+      calls++;
+      return results[n.name] ?? DOWN;
+    },
+  };
+  const events = new HavenEmitter();
+  const log: string[] = [];
+  events.on('health:changed', (e) => log.push(`${e.node}:${e.from}->${e.to}`));
+  events.on('node:down', (e) => log.push(`down:${e.node.name}`));
+  events.on('node:up', (e) => log.push(`up:${e.node.name}`));
+  const registry = new NodeRegistry([node('origin', true), node('a'), node('b')]);
+  const health = new HealthMonitor({
+    registry,
+    probes: () => [probe],
+    streams: () => ['live'],
+    config: { ...healthSchemaDefaults(), failuresToDown: 2, successesToUp: 2, freshMs: 1000, ...extra },
+    events,
+    now: () => now,
+  });
+  return { health, registry, log, results, calls: () => calls, tick: (ms: number) => (now += ms) };
+}
+
+describe('HealthMonitor', () => {
+  it('decides new nodes on the first result, then needs N failures / M successes (hysteresis)', async () => {
+    const t = setup({ a: OK, b: DOWN });
+    await t.health.probeAll();
+    const a = t.registry.get('a') as HavenNode;
+    expect(t.health.state(a)).toBe('up');
+    expect(t.health.state(t.registry.get('b') as HavenNode)).toBe('down');
+    t.results.a = DOWN;
+    await t.health.probeAll();
+    expect(t.health.state(a)).toBe('up'); // one failure is not enough
+    await t.health.probeAll();
+    expect(t.health.state(a)).toBe('down');
+    t.results.a = OK;
+    await t.health.probeAll();
+    expect(t.health.state(a)).toBe('down');
+    await t.health.probeAll();
+    expect(t.health.state(a)).toBe('up');
+    expect(t.log).toEqual(['a:unknown->up', 'up:a', 'b:unknown->down', 'down:b', 'a:up->down', 'down:a', 'a:down->up', 'up:a']);
+  });
+
+  it('never probes the origin and reports it up', async () => {
+    const t = setup({ a: OK, b: OK });
+    await t.health.probeAll();
+    expect(t.calls()).toBe(2);
+    expect(t.health.state(t.registry.origin() as HavenNode)).toBe('up');
+  });
+
+  it('ensureFresh reuses a fresh result and probes a stale one', async () => {
+    const t = setup({ a: OK, b: OK });
+    const a = t.registry.get('a') as HavenNode;
+    expect(await t.health.ensureFresh(a, 'live')).toMatchObject({ ok: true, probed: true });
+    t.tick(500);
+    expect(await t.health.ensureFresh(a, 'live')).toMatchObject({ ok: true, probed: false });
+    t.results.a = DOWN;
+    t.tick(600);
+    expect(await t.health.ensureFresh(a, 'live')).toMatchObject({ ok: false, probed: true });
+    // A fresh failure is not probed again within freshMs.
+    expect(await t.health.ensureFresh(a, 'live')).toMatchObject({ ok: false, probed: false });
+  });
+
+  it('ensureFresh gives up at the redirect deadline', async () => {
+    const registry = new NodeRegistry([node('slow')]);
+    const hang: HealthProbe = { name: 'hang', probe: (_t, signal) => new Promise((_r, rej) => signal.addEventListener('abort', () => rej(new Error('aborted')))) };
+    const health = new HealthMonitor({ registry, probes: () => [hang], streams: () => ['live'], config: { ...healthSchemaDefaults(), redirectProbeTimeoutMs: 50, timeoutMs: 5000 } });
+    const r = await health.ensureFresh(registry.get('slow') as HavenNode, 'live');
+    expect(r).toMatchObject({ ok: false, probed: true });
+    await health.stop();
+  });
+
+  it('shares one probe between concurrent checks of the same node', async () => {
+    const t = setup({ a: OK, b: OK });
+    const a = t.registry.get('a') as HavenNode;
+    await Promise.all(Array.from({ length: 50 }, () => t.health.ensureFresh(a, 'live')));
+    expect(t.calls()).toBe(1);
+  });
+
+  it('counts routed viewers as load until a probe reports readers', async () => {
+    const t = setup({ a: { ...OK, readers: 3 }, b: OK });
+    const a = t.registry.get('a') as HavenNode;
+    const b = t.registry.get('b') as HavenNode;
+    t.health.noteRouted(b);
+    t.health.noteRouted(b);
+    expect(t.health.load(b)).toBe(2);
+    t.tick(61_000);
+    expect(t.health.load(b)).toBe(0);
+    await t.health.probeAll();
+    expect(t.health.load(a)).toBe(3);
+    t.tick(1);
+    t.health.noteRouted(a);
+    expect(t.health.load(a)).toBe(4);
+  });
+
+  it('start/stop run rounds on the interval and stop cleanly twice', async () => {
+    const t = setup({ a: OK, b: OK }, { intervalMs: 100 });
+    await t.health.start();
+    await new Promise((r) => setTimeout(r, 50));
+    await t.health.stop();
+    await t.health.stop();
+    const n = t.calls();
+    expect(n).toBeGreaterThanOrEqual(2);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(t.calls()).toBe(n);
+  });
+});

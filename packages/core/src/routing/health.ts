@@ -1,0 +1,221 @@
+import type { HavenNode, HealthProbe, NodeHealthState, ProbeResult } from '../contracts.js';
+import type { HealthConfig } from '../config/schema.js';
+import type { HavenEmitter } from '../events.js';
+import type { Logger } from '../logger.js';
+import type { CoreService } from '../services.js';
+import { probeOk, runProbes } from './probes.js';
+import type { NodeRegistry } from './registry.js';
+import { HealthRecord, LoadTracker } from './health-record.js';
+
+export interface HealthMonitorOptions {
+  registry: NodeRegistry;
+  /** Probes to run against each node, read at every round (plugins may add theirs later). */
+  probes: () => readonly HealthProbe[];
+  /** Streams to check on each node, read at every round. */
+  streams: () => readonly string[];
+  config: HealthConfig;
+  events?: HavenEmitter;
+  logger?: Logger;
+  /** Background probes in flight at once. Default 16. */
+  concurrency?: number;
+  /** Routes counted as load when no probe reports readers, over this window (ms). Default 60000. */
+  loadWindowMs?: number;
+  now?: () => number;
+}
+
+export interface FreshCheck {
+  ok: boolean;
+  /** A probe ran for this check (the last result was older than `freshMs` or missing). */
+  probed: boolean;
+  result?: ProbeResult;
+}
+
+export interface NodeHealthSnapshot {
+  node: string;
+  origin: boolean;
+  state: NodeHealthState;
+  load: number;
+  streams: Array<{ stream: string; state: NodeHealthState; ageMs?: number; last?: ProbeResult }>;
+}
+
+/**
+ * Probes every relay node on an interval with hysteresis (`failuresToDown` failures in a row to go
+ * down, `successesToUp` successes to come back; the first result decides a new node), per stream.
+ * `ensureFresh` is the probe-before-redirect: it reuses a result younger than `freshMs` and otherwise
+ * probes with the short `redirectProbeTimeoutMs` deadline. The origin is never probed: it is this
+ * process, always `up`.
+ */
+export class HealthMonitor implements CoreService {
+  readonly name = 'health';
+  readonly #o: HealthMonitorOptions;
+  readonly #now: () => number;
+  readonly #records = new Map<string, HealthRecord>();
+  readonly #inflight = new Map<string, Promise<ProbeResult>>();
+  readonly #load: LoadTracker;
+  #stop = new AbortController();
+  #timer: NodeJS.Timeout | undefined;
+  #round: Promise<void> | undefined;
+  #running = false;
+
+  constructor(options: HealthMonitorOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    this.#load = new LoadTracker(options.loadWindowMs ?? 60_000, this.#now);
+  }
+
+  get config(): HealthConfig {
+    return this.#o.config;
+  }
+
+  async start(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    this.#stop = new AbortController();
+    const loop = () => {
+      this.#round = this.probeAll().finally(() => {
+        if (this.#running) this.#timer = setTimeout(loop, this.#o.config.intervalMs);
+      });
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#stop.abort(new Error('health monitor stopped'));
+    await this.#round?.catch(() => {});
+    await Promise.allSettled([...this.#inflight.values()]);
+  }
+
+  #record(node: HavenNode, stream: string): HealthRecord {
+    const key = `${node.name}\u0000${stream}`;
+    let rec = this.#records.get(key);
+    if (!rec || rec.node !== node) {
+      rec = new HealthRecord(node, stream);
+      this.#records.set(key, rec);
+    }
+    return rec;
+  }
+
+  #nodeState(node: HavenNode): NodeHealthState {
+    if (node.origin) return 'up';
+    let any = false;
+    let allDown = true;
+    for (const s of this.#o.streams()) {
+      const rec = this.#records.get(`${node.name}\u0000${s}`);
+      const st = rec?.node === node ? rec.state : 'unknown';
+      if (st === 'up') any = true;
+      if (st !== 'down') allDown = false;
+    }
+    return any ? 'up' : allDown && this.#o.streams().length > 0 ? 'down' : 'unknown';
+  }
+
+  /** Health of a node for one stream, or of the node as a whole (up when any stream is up). */
+  state(node: HavenNode, stream?: string): NodeHealthState {
+    if (node.origin) return 'up';
+    return stream === undefined ? this.#nodeState(node) : this.#record(node, stream).state;
+  }
+
+  /** Last probe result for a node and stream, with its age in ms. */
+  last(node: HavenNode, stream: string): { result: ProbeResult; ageMs: number } | undefined {
+    const rec = this.#record(node, stream);
+    return rec.last && rec.lastAt !== undefined ? { result: rec.last, ageMs: this.#now() - rec.lastAt } : undefined;
+  }
+
+  /** Current load estimate: reported readers plus viewers routed since, or recent routes when no probe reports readers. */
+  load(node: HavenNode): number {
+    let readers: number | undefined;
+    let at = 0;
+    for (const s of this.#o.streams()) {
+      const rec = this.#records.get(`${node.name}\u0000${s}`);
+      if (rec?.node === node && rec.last?.readers !== undefined) {
+        readers = (readers ?? 0) + rec.last.readers;
+        at = Math.max(at, rec.lastAt ?? 0);
+      }
+    }
+    return this.#load.load(node.name, readers, at);
+  }
+
+  /** A viewer was sent to this node (counts as load until a probe reports readers). */
+  noteRouted(node: HavenNode): void {
+    this.#load.note(node.name);
+  }
+
+  /** Probe now (single-flight per node and stream) and record the result. */
+  probeNow(node: HavenNode, stream: string, timeoutMs = this.#o.config.timeoutMs): Promise<ProbeResult> {
+    const key = `${node.name}\u0000${stream}`;
+    const pending = this.#inflight.get(key);
+    if (pending) return pending;
+    const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(timeoutMs)]);
+    const p = runProbes(this.#o.probes(), { node, stream }, signal)
+      .then((r) => {
+        if (!this.#stop.signal.aborted) this.#apply(node, stream, r);
+        return r;
+      })
+      .finally(() => this.#inflight.delete(key));
+    this.#inflight.set(key, p);
+    return p;
+  }
+
+  /** Probe-before-redirect: true when the node can take a viewer of this stream right now. */
+  async ensureFresh(node: HavenNode, stream: string): Promise<FreshCheck> {
+    if (node.origin) return { ok: true, probed: false };
+    const rec = this.#record(node, stream);
+    const { freshMs, redirectProbeTimeoutMs } = this.#o.config;
+    if (rec.last && rec.lastAt !== undefined && this.#now() - rec.lastAt < freshMs) {
+      return { ok: probeOk(rec.last) && rec.state !== 'down', probed: false, result: rec.last };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<ProbeResult>((resolve) => {
+      timer = setTimeout(() => resolve({ up: false, ready: false, rttMs: redirectProbeTimeoutMs, reason: 'timeout' }), redirectProbeTimeoutMs);
+    });
+    const result = await Promise.race([this.probeNow(node, stream, redirectProbeTimeoutMs), deadline]).finally(() => clearTimeout(timer));
+    return { ok: probeOk(result), probed: true, result };
+  }
+
+  /** One background round over every relay node and stream. */
+  async probeAll(): Promise<void> {
+    const nodes = this.#o.registry.list().filter((n) => !n.origin);
+    const names = new Set(nodes.map((n) => n.name));
+    for (const [key, rec] of this.#records) if (!names.has(rec.node.name)) this.#records.delete(key);
+    this.#load.keep(names);
+    const jobs = nodes.flatMap((node) => this.#o.streams().map((stream) => ({ node, stream })));
+    let next = 0;
+    const worker = async () => {
+      while (next < jobs.length && !this.#stop.signal.aborted) {
+        const job = jobs[next++];
+        if (job) await this.probeNow(job.node, job.stream).catch(() => {});
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#o.concurrency ?? 16, jobs.length) }, worker));
+  }
+
+  #apply(node: HavenNode, stream: string, result: ProbeResult): void {
+    const before = this.#nodeState(node);
+    const rec = this.#record(node, stream);
+    rec.apply(result, this.#now(), this.#o.config);
+    this.#o.events?.emit('health:probed', { node: node.name, result });
+    const after = this.#nodeState(node);
+    if (before === after) return;
+    this.#o.logger?.info({ node: node.name, from: before, to: after, reason: result.reason }, 'node health changed');
+    this.#o.events?.emit('health:changed', { node: node.name, from: before, to: after, result });
+    if (after === 'up') this.#o.events?.emit('node:up', { node });
+    else if (after === 'down') this.#o.events?.emit('node:down', result.reason === undefined ? { node } : { node, reason: result.reason });
+  }
+
+  snapshot(): NodeHealthSnapshot[] {
+    return this.#o.registry.list().map((node) => ({
+      node: node.name,
+      origin: !!node.origin,
+      state: this.state(node),
+      load: this.load(node),
+      streams: this.#o.streams().map((stream) => {
+        const l = node.origin ? undefined : this.last(node, stream);
+        const s: NodeHealthSnapshot['streams'][number] = { stream, state: this.state(node, stream) };
+        if (l) Object.assign(s, { ageMs: l.ageMs, last: l.result });
+        return s;
+      }),
+    }));
+  }
+}

@@ -1,0 +1,158 @@
+import { once } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { GatewayConfig } from '../../config/schema.js';
+import { HavenError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { CoreService } from '../../services.js';
+import { normalizeIp, splitHostPort } from '../ip.js';
+import type { Router } from '../router.js';
+import { RtspAuthenticator, type ViewerCredentials } from './auth.js';
+import { GatewayConnection } from './connection.js';
+import { DEFAULT_RTSP_LIMITS } from './parser.js';
+import { FailureLimiter } from './rate-limit.js';
+import { rtspResponse } from './response.js';
+
+export type RtspGatewayLimits = Pick<
+  GatewayConfig,
+  'maxHeaderBytes' | 'maxHeaders' | 'firstRequestTimeoutMs' | 'maxAuthFailuresPerMinute' | 'maxConnections'
+>;
+
+export interface RtspGatewayOptions {
+  router: Router;
+  /** Address to listen on. */
+  host: string;
+  /** Port to listen on; 0 picks a free one (see `address()`). */
+  port: number;
+  /** Viewer user and password, read per request (a rotated password applies to the next viewer). */
+  viewer: () => ViewerCredentials;
+  /** Local MediaMTX RTSP `host:port` to splice to, read per viewer; undefined when there is none. */
+  spliceTarget: () => string | undefined;
+  limits: RtspGatewayLimits;
+  /** Send a PROXY protocol v1 line to MediaMTX on spliced connections (`rtspTrustedProxies`). Default true. */
+  proxyProtocol?: boolean;
+  /** Undecided connections allowed per IP (a flood from one address does not starve others). Default 32. */
+  maxPendingPerIp?: number;
+  /** Requests answered on one connection before a decision. Default 16. */
+  maxRequestsPerConnection?: number;
+  /** Largest request body accepted, bytes. Default 4096. */
+  maxBodyBytes?: number;
+  /** Failed-login counter; pass one to share it with the HLS gateway. Default: its own. */
+  limiter?: FailureLimiter;
+  /** Digest realm. Default `Stream Haven`. */
+  realm?: string;
+  logger?: Logger;
+}
+
+export interface RtspGatewayStats {
+  open: number;
+  undecided: number;
+  spliced: number;
+  rejectedConnections: number;
+  rateLimitedIps: number;
+}
+
+export interface RtspGateway extends CoreService {
+  /** Where it listens once started. */
+  address(): { host: string; port: number } | undefined;
+  stats(): RtspGatewayStats;
+}
+
+/**
+ * The origin's public RTSP entry point (see `GatewayConnection` for what happens per viewer).
+ * Connection count, undecided connections per IP, bytes and time before a decision are all bounded.
+ */
+export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
+  const limits = { ...DEFAULT_RTSP_LIMITS, maxHeaderBytes: o.limits.maxHeaderBytes, maxHeaders: o.limits.maxHeaders, maxBodyBytes: o.maxBodyBytes ?? 4096 };
+  const auth = new RtspAuthenticator(o.realm === undefined ? {} : { realm: o.realm });
+  const limiter = o.limiter ?? new FailureLimiter({ maxFailures: o.limits.maxAuthFailuresPerMinute });
+  const sockets = new Set<Socket>();
+  const pendingByIp = new Map<string, number>();
+  const maxPending = o.maxPendingPerIp ?? 32;
+  let spliced = 0;
+  let undecided = 0;
+  let rejected = 0;
+  let server: Server | undefined;
+  let sweep: NodeJS.Timeout | undefined;
+  let bound: { host: string; port: number } | undefined;
+
+  const target = () => {
+    const t = o.spliceTarget();
+    return t ? splitHostPort(t, 8554) : undefined;
+  };
+
+  const onConnection = (socket: Socket) => {
+    const ip = normalizeIp(socket.remoteAddress);
+    const pending = pendingByIp.get(ip) ?? 0;
+    if (sockets.size >= o.limits.maxConnections || pending >= maxPending) {
+      rejected++;
+      socket.on('error', () => {});
+      socket.end(rtspResponse(503, undefined));
+      setTimeout(() => socket.destroy(), 1000).unref();
+      return;
+    }
+    sockets.add(socket);
+    pendingByIp.set(ip, pending + 1);
+    undecided++;
+    let settled = false;
+    socket.once('close', () => sockets.delete(socket));
+    new GatewayConnection(socket, {
+      router: o.router,
+      auth,
+      limiter,
+      viewer: o.viewer,
+      spliceTarget: target,
+      limits,
+      requestTimeoutMs: o.limits.firstRequestTimeoutMs,
+      proxyProtocol: o.proxyProtocol ?? true,
+      maxRequests: o.maxRequestsPerConnection ?? 16,
+      ...(o.logger ? { logger: o.logger } : {}),
+      onSettled: () => {
+        if (settled) return;
+        settled = true;
+        undecided--;
+        const n = (pendingByIp.get(ip) ?? 1) - 1;
+        if (n <= 0) pendingByIp.delete(ip);
+        else pendingByIp.set(ip, n);
+      },
+      onSpliceOpen: () => spliced++,
+      onSpliceClose: () => spliced--,
+    });
+  };
+
+  return {
+    name: 'rtsp-gateway',
+    async start() {
+      if (server) return;
+      const srv = createServer({ noDelay: true }, onConnection);
+      srv.on('error', (err) => o.logger?.error({ err }, 'rtsp gateway server error'));
+      try {
+        srv.listen({ host: o.host, port: o.port, backlog: 1024 });
+        await Promise.race([once(srv, 'listening'), once(srv, 'error').then(([e]) => Promise.reject(e))]);
+      } catch (err) {
+        srv.close();
+        throw new HavenError(`the RTSP gateway cannot listen on ${o.host}:${o.port}: free the port or change public.rtspPort / public.bind`, {
+          code: 'GATEWAY_LISTEN',
+          cause: err,
+          details: { host: o.host, port: o.port },
+        });
+      }
+      server = srv;
+      const a = srv.address();
+      bound = a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
+      sweep = setInterval(() => limiter.sweep(), 60_000);
+      sweep.unref();
+      o.logger?.info({ address: bound }, 'rtsp gateway listening');
+    },
+    async stop() {
+      const srv = server;
+      server = undefined;
+      if (sweep) clearInterval(sweep);
+      if (!srv) return;
+      const closed = new Promise<void>((r) => srv.close(() => r()));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+    address: () => bound,
+    stats: () => ({ open: sockets.size, undecided, spliced, rejectedConnections: rejected, rateLimitedIps: limiter.size }),
+  };
+}

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import type { HavenSecrets } from '@haven/core';
+import { decide, FailureCounter, secretEquals, type AuthPolicy, type AuthRequest } from './auth-policy.js';
+import { SubnetMatcher } from './net.js';
+
+const secrets: HavenSecrets = { streamKey: 'KeyKeyKeyKey0001', viewerPassword: 'ViewViewView0001', relayPassword: 'RelayRelayRelay1' };
+
+const policy = (over: Partial<AuthPolicy> = {}): AuthPolicy => ({
+  role: 'origin',
+  streams: new Set(['live']),
+  viewerUser: 'viewer',
+  publishAnyUser: true,
+  publishProtocols: new Set(['rtmp', 'srt']),
+  readProtocols: new Set(['rtsp', 'hls']),
+  relaySubnets: new SubnetMatcher(['10.77.0.0/24']),
+  ...over,
+});
+
+const req = (over: Partial<AuthRequest>): AuthRequest => ({
+  ip: '203.0.113.5',
+  user: '',
+  password: '',
+  action: 'read',
+  path: 'live',
+  protocol: 'rtsp',
+  id: null,
+  ...over,
+});
+
+describe('decide', () => {
+  it('publisher: the stream key with user publisher, or any user when publishAnyUser', () => {
+    expect(decide(req({ action: 'publish', protocol: 'rtmp', user: 'publisher', password: secrets.streamKey }), policy(), secrets)).toEqual({ allow: true, as: 'publisher' });
+    expect(decide(req({ action: 'publish', protocol: 'srt', user: 'obs', password: secrets.streamKey }), policy(), secrets).allow).toBe(true);
+    expect(decide(req({ action: 'publish', protocol: 'rtmp', user: '', password: secrets.streamKey }), policy(), secrets).allow).toBe(true);
+    expect(decide(req({ action: 'publish', protocol: 'rtmp', user: 'obs', password: secrets.streamKey }), policy({ publishAnyUser: false }), secrets)).toMatchObject({ allow: false, reason: 'bad-credentials' });
+  });
+
+  it('publish is refused with a wrong key, another secret, the relay or viewer user, a disabled protocol, on a node', () => {
+    const p = (o: Partial<AuthRequest>, pol = policy()) => decide(req({ action: 'publish', protocol: 'rtmp', user: 'publisher', ...o }), pol, secrets);
+    expect(p({ password: 'nope' })).toMatchObject({ allow: false, reason: 'bad-credentials', credentials: true });
+    expect(p({ password: secrets.viewerPassword })).toMatchObject({ allow: false });
+    expect(p({ user: 'relay', password: secrets.relayPassword, ip: '10.77.0.2' })).toMatchObject({ allow: false });
+    expect(p({ user: 'relay', password: secrets.streamKey })).toMatchObject({ allow: false, reason: 'bad-credentials' });
+    expect(p({ user: 'viewer', password: secrets.streamKey })).toMatchObject({ allow: false, reason: 'bad-credentials' });
+    expect(p({ password: secrets.streamKey, protocol: 'rtsp' })).toMatchObject({ allow: false, reason: 'protocol' });
+    expect(p({ password: secrets.streamKey }, policy({ role: 'node' }))).toMatchObject({ allow: false, reason: 'role' });
+    expect(p({ password: secrets.streamKey, path: 'other' })).toMatchObject({ allow: false, reason: 'unknown-path' });
+  });
+
+  it('viewer: user and password must both match; protocols limited', () => {
+    expect(decide(req({ user: 'viewer', password: secrets.viewerPassword }), policy(), secrets)).toEqual({ allow: true, as: 'viewer' });
+    expect(decide(req({ user: 'viewer', password: secrets.viewerPassword, protocol: 'hls' }), policy(), secrets).allow).toBe(true);
+    expect(decide(req({ user: 'viewer', password: secrets.viewerPassword, protocol: 'srt' }), policy(), secrets)).toMatchObject({ reason: 'protocol' });
+    expect(decide(req({ user: 'other', password: secrets.viewerPassword }), policy(), secrets)).toMatchObject({ reason: 'bad-credentials' });
+    expect(decide(req({ user: 'viewer', password: secrets.streamKey }), policy(), secrets)).toMatchObject({ reason: 'bad-credentials' });
+    expect(decide(req({ user: 'viewer', password: secrets.viewerPassword }), policy({ role: 'node' }), secrets).allow).toBe(true);
+  });
+
+  it('no credentials: denied but not counted as a failure (RTSP asks first without them)', () => {
+    expect(decide(req({}), policy(), secrets)).toEqual({ allow: false, reason: 'no-credentials', credentials: false });
+  });
+
+  it('relay: only on the origin, only RTSP, only from the relay subnets', () => {
+    const r = (o: Partial<AuthRequest>, pol = policy()) => decide(req({ user: 'relay', password: secrets.relayPassword, ip: '10.77.0.9', ...o }), pol, secrets);
+    expect(r({})).toEqual({ allow: true, as: 'relay' });
+    expect(r({ ip: '::ffff:10.77.0.9' }).allow).toBe(true);
+    expect(r({ ip: '10.77.1.9' })).toMatchObject({ reason: 'subnet' });
+    expect(r({ ip: '127.0.0.1' })).toMatchObject({ reason: 'subnet' });
+    expect(r({ protocol: 'hls' })).toMatchObject({ reason: 'protocol' });
+    expect(r({ password: 'wrong' })).toMatchObject({ reason: 'bad-credentials' });
+    expect(r({}, policy({ role: 'node' }))).toMatchObject({ reason: 'role' });
+  });
+
+  it('denies actions it does not handle (api, metrics, playback, pprof, anything else)', () => {
+    for (const action of ['api', 'metrics', 'playback', 'pprof', 'PUBLISH', '']) {
+      expect(decide(req({ action, user: 'viewer', password: secrets.viewerPassword }), policy(), secrets)).toMatchObject({ allow: false, reason: 'unknown-action' });
+    }
+  });
+
+  it('uses whatever secrets it is given (rotation takes effect on the next call)', () => {
+    const rotated = { ...secrets, viewerPassword: 'NewNewNewNew0002' };
+    const r = req({ user: 'viewer', password: secrets.viewerPassword });
+    expect(decide(r, policy(), secrets).allow).toBe(true);
+    expect(decide(r, policy(), rotated).allow).toBe(false);
+    expect(decide(req({ user: 'viewer', password: rotated.viewerPassword }), policy(), rotated).allow).toBe(true);
+  });
+});
+
+describe('secretEquals', () => {
+  it('compares exactly, never matches an empty expected secret', () => {
+    expect(secretEquals('abc', 'abc')).toBe(true);
+    expect(secretEquals('abc', 'abd')).toBe(false);
+    expect(secretEquals('abc', 'abcd')).toBe(false);
+    expect(secretEquals('', '')).toBe(false);
+  });
+});
+
+describe('FailureCounter', () => {
+  it('counts per IP inside a sliding window', () => {
+    let now = 1_000_000;
+    const c = new FailureCounter(60_000, 100, 1000, () => now);
+    c.record('198.51.100.1');
+    c.record('::ffff:198.51.100.1');
+    c.record('198.51.100.2');
+    expect(c.count('198.51.100.1')).toBe(2);
+    now += 30_000;
+    c.record('198.51.100.1');
+    expect(c.count('198.51.100.1')).toBe(3);
+    now += 31_000;
+    expect(c.count('198.51.100.1')).toBe(1);
+    expect(c.count('198.51.100.2')).toBe(0);
+    expect(c.snapshot()).toEqual([{ ip: '198.51.100.1', count: 1, lastAt: 1_030_000 }]);
+  });
+
+  it('is bounded in addresses and entries per address', () => {
+    const c = new FailureCounter(60_000, 3, 5, () => 1);
+    for (let i = 0; i < 10; i++) c.record(`192.0.2.${i}`);
+    expect(c.snapshot().map((e) => e.ip).sort()).toEqual(['192.0.2.7', '192.0.2.8', '192.0.2.9']);
+    for (let i = 0; i < 20; i++) c.record('192.0.2.9');
+    expect(c.count('192.0.2.9')).toBe(5);
+  });
+});

@@ -1,0 +1,164 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import type { HavenSecrets } from '@haven/core';
+import { normalizeIp, type SubnetMatcher } from './net.js';
+import { PUBLISHER_USER, RELAY_USER, type Role } from './render.js';
+
+/** The body MediaMTX POSTs to `authHTTPAddress` (v1.13+; `userAgent` v1.19+). Extra fields are tolerated. */
+export const authRequestSchema = z.looseObject({
+  ip: z.string().max(64),
+  user: z.string().max(1024),
+  password: z.string().max(1024),
+  token: z.string().max(4096).optional(),
+  action: z.string().max(32),
+  path: z.string().max(1024),
+  protocol: z.string().max(32),
+  id: z.string().max(64).nullable().optional(),
+  query: z.string().max(4096).optional(),
+  userAgent: z.string().max(1024).optional(),
+});
+
+export type AuthRequest = z.infer<typeof authRequestSchema>;
+
+export type AuthIdentity = 'publisher' | 'viewer' | 'relay';
+
+export type DenyReason =
+  | 'no-credentials'
+  | 'bad-credentials'
+  | 'unknown-action'
+  | 'unknown-path'
+  | 'protocol'
+  | 'subnet'
+  | 'role';
+
+export type AuthDecision =
+  | { allow: true; as: AuthIdentity }
+  | { allow: false; reason: DenyReason; /** The request carried a user or password. */ credentials: boolean };
+
+/** Who may do what, recomputed whenever streams or options change. */
+export interface AuthPolicy {
+  role: Role;
+  streams: ReadonlySet<string>;
+  viewerUser: string;
+  publishAnyUser: boolean;
+  publishProtocols: ReadonlySet<string>;
+  readProtocols: ReadonlySet<string>;
+  relaySubnets: SubnetMatcher;
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/** Constant-time string equality (hashes first so lengths do not leak either). */
+export function secretEquals(given: string, expected: string): boolean {
+  const ok = timingSafeEqual(digest(given), digest(expected));
+  return ok && expected.length > 0;
+}
+
+/**
+ * Decide one MediaMTX auth request. Pure: the caller passes the current secrets, so a rotation takes
+ * effect on the next request. Anything not understood is denied.
+ */
+export function decide(req: AuthRequest, policy: AuthPolicy, secrets: HavenSecrets): AuthDecision {
+  const credentials = req.user !== '' || req.password !== '';
+  const deny = (reason: DenyReason): AuthDecision => ({ allow: false, reason, credentials });
+
+  if (req.action !== 'publish' && req.action !== 'read') {
+    // api/metrics are excluded from the hook in the rendered config; playback/pprof are off.
+    return deny('unknown-action');
+  }
+  if (!credentials) return deny('no-credentials');
+  if (!policy.streams.has(req.path)) return deny('unknown-path');
+
+  if (req.action === 'publish') {
+    if (policy.role !== 'origin') return deny('role');
+    if (!policy.publishProtocols.has(req.protocol)) return deny('protocol');
+    const keyOk = secretEquals(req.password, secrets.streamKey);
+    const userOk = req.user === PUBLISHER_USER || (policy.publishAnyUser && req.user !== RELAY_USER && req.user !== policy.viewerUser);
+    return keyOk && userOk ? { allow: true, as: 'publisher' } : deny('bad-credentials');
+  }
+
+  if (req.user === RELAY_USER) {
+    if (policy.role !== 'origin') return deny('role');
+    const passOk = secretEquals(req.password, secrets.relayPassword);
+    if (!passOk) return deny('bad-credentials');
+    if (req.protocol !== 'rtsp') return deny('protocol');
+    if (!policy.relaySubnets.contains(normalizeIp(req.ip))) return deny('subnet');
+    return { allow: true, as: 'relay' };
+  }
+  const passOk = secretEquals(req.password, secrets.viewerPassword);
+  if (req.user !== policy.viewerUser || !passOk) return deny('bad-credentials');
+  if (!policy.readProtocols.has(req.protocol)) return deny('protocol');
+  return { allow: true, as: 'viewer' };
+}
+
+export interface FailureEntry {
+  ip: string;
+  /** Failures inside the window. */
+  count: number;
+  /** Epoch ms of the latest failure. */
+  lastAt: number;
+}
+
+/**
+ * Failed-auth counts per IP over a sliding window (the gateway rate-limits on them). Bounded: at most
+ * `maxIps` addresses (least recently failing dropped first) and `maxPerIp` timestamps each.
+ */
+export class FailureCounter {
+  readonly #byIp = new Map<string, number[]>();
+
+  constructor(
+    readonly windowMs = 60_000,
+    readonly maxIps = 10_000,
+    readonly maxPerIp = 1_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  record(ip: string): number {
+    const key = normalizeIp(ip);
+    const t = this.now();
+    const list = this.#trim(this.#byIp.get(key) ?? [], t);
+    list.push(t);
+    if (list.length > this.maxPerIp) list.splice(0, list.length - this.maxPerIp);
+    this.#byIp.delete(key);
+    this.#byIp.set(key, list);
+    while (this.#byIp.size > this.maxIps) {
+      const oldest = this.#byIp.keys().next().value;
+      if (oldest === undefined) break;
+      this.#byIp.delete(oldest);
+    }
+    return list.length;
+  }
+
+  /** Failures from this IP within the window. */
+  count(ip: string): number {
+    const key = normalizeIp(ip);
+    const list = this.#byIp.get(key);
+    if (!list) return 0;
+    const trimmed = this.#trim(list, this.now());
+    if (trimmed.length === 0) this.#byIp.delete(key);
+    else this.#byIp.set(key, trimmed);
+    return trimmed.length;
+  }
+
+  snapshot(): FailureEntry[] {
+    const t = this.now();
+    const out: FailureEntry[] = [];
+    for (const [ip, list] of this.#byIp) {
+      const trimmed = this.#trim(list, t);
+      const last = trimmed[trimmed.length - 1];
+      if (last !== undefined) out.push({ ip, count: trimmed.length, lastAt: last });
+    }
+    return out.sort((a, b) => b.count - a.count);
+  }
+
+  clear(): void {
+    this.#byIp.clear();
+  }
+
+  #trim(list: number[], t: number): number[] {
+    const from = t - this.windowMs;
+    let i = 0;
+    while (i < list.length && (list[i] ?? 0) <= from) i++;
+    return i === 0 ? list : list.slice(i);
+  }
+}

@@ -1,0 +1,87 @@
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
+import { definePlugin, type HavenSecrets, type PluginInstance } from '@haven/core';
+import { mtxError, PLUGIN_NAME } from './errors.js';
+import { hostPort } from './net.js';
+import { mediamtxOptionsSchema, parseOptions, type MediamtxOptions, type MediamtxOptionsInput } from './options.js';
+import { MediaMtxServer } from './server.js';
+
+/** Default RTSP listener of an origin's MediaMTX (the gateway owns the public port). */
+export const ORIGIN_RTSP_ADDRESS = ':8654';
+/** Default HLS listener of an origin's MediaMTX. */
+export const ORIGIN_HLS_ADDRESS = ':8655';
+
+/** The MediaMTX executable: the option, then `$MEDIAMTX_BIN`, then `mediamtx` on PATH. */
+export function resolveBinary(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (option) return option;
+  if (env.MEDIAMTX_BIN) return env.MEDIAMTX_BIN;
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const p = path.join(dir, 'mediamtx');
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      /* next */
+    }
+  }
+  return 'mediamtx'; // spawning it fails with BINARY_MISSING and what to do
+}
+
+/** What `setup` hands back: the PluginInstance plus the concrete server (tests, the app). */
+export interface MediamtxInstance extends PluginInstance {
+  mediaServer: MediaMtxServer;
+}
+
+/**
+ * The MediaMTX plugin: renders MediaMTX's config for the role, runs it under a supervisor, decides every
+ * publish/read in its auth hook from the Haven's current secrets, and provides the `MediaServer`.
+ */
+export function mediamtx(options: MediamtxOptionsInput = {}) {
+  parseOptions(options); // code options are checked once, here
+  return definePlugin({
+    name: PLUGIN_NAME,
+    schema: mediamtxOptionsSchema,
+    options,
+    setup(ctx): MediamtxInstance {
+      const o: MediamtxOptions = ctx.options ?? parseOptions(options);
+      if (ctx.role === 'node' && !o.originRelay) {
+        throw mtxError(
+          'ORIGIN_RELAY_MISSING',
+          'originRelay: a node needs the origin relay address (its VPN address and RTSP port, from the join bundle), e.g. { host: "10.77.0.1", port: 8654 }',
+        );
+      }
+      const pub = ctx.config.public;
+      const rtspAddress = o.rtspAddress ?? (ctx.role === 'origin' ? ORIGIN_RTSP_ADDRESS : hostPort(pub.bind, pub.rtspPort));
+      const hlsAddress = o.hls ? (o.hlsAddress ?? (ctx.role === 'origin' ? ORIGIN_HLS_ADDRESS : hostPort(pub.bind, pub.hlsPort))) : undefined;
+      const server = new MediaMtxServer({
+        role: ctx.role,
+        options: o,
+        binary: resolveBinary(o.binary),
+        viewerUser: ctx.config.viewer.user,
+        rtspAddress,
+        hlsAddress,
+        workDir: path.join(ctx.stateDir, PLUGIN_NAME),
+        streams: ctx.config.streams,
+        secrets: ctx.secrets.get(),
+        logger: ctx.logger,
+        events: ctx.events,
+      });
+      // Rotation reaches the hook at once, whether it comes through the Haven (onSecrets) or the store.
+      const onRotated = (_name: unknown, secrets: HavenSecrets) => void server.updateSecrets(secrets).catch((err: unknown) => ctx.logger.error({ err }, 'applying rotated secrets failed'));
+      return {
+        mediaServer: server,
+        async start() {
+          ctx.secrets.on('rotated', onRotated);
+          await server.start();
+        },
+        async stop() {
+          ctx.secrets.off('rotated', onRotated);
+          await server.close();
+        },
+        onSecrets: (secrets) => server.updateSecrets(secrets),
+        status: () => server.status(),
+      };
+    },
+  });
+}

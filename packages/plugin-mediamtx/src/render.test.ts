@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { mediamtxOptionsSchema } from './options.js';
+import { relaySourceUrl, renderConfig, toYaml, type RenderInput } from './render.js';
+
+const base = (over: Partial<RenderInput> = {}): RenderInput => ({
+  role: 'origin',
+  streams: [{ name: 'live' }, { name: 'second' }],
+  options: mediamtxOptionsSchema.parse({}),
+  rtspAddress: ':8654',
+  hlsAddress: ':8655',
+  authUrl: 'http://127.0.0.1:40000/auth/token',
+  ...over,
+});
+
+describe('renderConfig', () => {
+  it('origin: http auth hook, loopback API, RTMP+SRT ingest, TCP-only RTSP behind the gateway, nothing else', () => {
+    const c = renderConfig(base());
+    expect(c).toMatchObject({
+      authMethod: 'http',
+      authHTTPAddress: 'http://127.0.0.1:40000/auth/token',
+      authHTTPExclude: [{ action: 'api' }, { action: 'metrics' }],
+      api: true,
+      apiAddress: '127.0.0.1:9997',
+      metrics: false,
+      metricsAddress: '127.0.0.1:9998',
+      rtsp: true,
+      rtspAddress: ':8654',
+      rtspTransports: ['tcp'],
+      rtspTrustedProxies: ['127.0.0.1/32'],
+      rtspAuthMethods: ['basic'],
+      rtmp: true,
+      rtmpAddress: ':1935',
+      srt: true,
+      srtAddress: ':8890',
+      hls: true,
+      hlsAddress: ':8655',
+      webrtc: false,
+      moq: false,
+      pprof: false,
+      playback: false,
+      paths: { live: { source: 'publisher' }, second: { source: 'publisher' } },
+    });
+    expect(c).not.toHaveProperty('authInternalUsers');
+  });
+
+  it('node: pulls each stream from the origin relay over TCP, always on; no ingest', () => {
+    const options = mediamtxOptionsSchema.parse({ originRelay: { host: '10.77.0.1' } });
+    const c = renderConfig(base({ role: 'node', options, relayPassword: 'RelayRelayRelay1', streams: [{ name: 'live' }], hlsAddress: undefined }));
+    expect(c).toMatchObject({
+      rtmp: false,
+      srt: false,
+      hls: false,
+      paths: { live: { source: 'rtsp://relay:RelayRelayRelay1@10.77.0.1:8654/live', rtspTransport: 'tcp', sourceOnDemand: false } },
+    });
+    expect(c).not.toHaveProperty('rtmpAddress');
+    expect(() => renderConfig(base({ role: 'node', options }))).toThrow(/relay password/);
+  });
+
+  it('applies safe overrides to globals and every path', () => {
+    const options = mediamtxOptionsSchema.parse({ overrides: { global: { writeQueueSize: 1024 }, path: { maxReaders: 50 } } });
+    const c = renderConfig(base({ options }));
+    expect(c.writeQueueSize).toBe(1024);
+    expect(c.paths).toEqual({ live: { source: 'publisher', maxReaders: 50 }, second: { source: 'publisher', maxReaders: 50 } });
+  });
+
+  it('YAML output keeps strings that YAML 1.1 would read as booleans quoted', () => {
+    const text = toYaml(renderConfig(base()));
+    expect(text).toMatch(/^rtspEncryption: "no"$/m);
+    expect(parse(text, { version: '1.1' })).toEqual(renderConfig(base()));
+  });
+
+  it('relay URLs bracket IPv6 hosts', () => {
+    expect(relaySourceUrl('fd00::1', 8654, 'live', 'p')).toBe('rtsp://relay:p@[fd00::1]:8654/live');
+  });
+});

@@ -1,0 +1,327 @@
+import path from 'node:path';
+import {
+  ensureStateDir,
+  streamNameSchema,
+  writePrivateFile,
+  type HavenEmitter,
+  type HavenSecrets,
+  type Logger,
+  type MediaEndpoints,
+  type MediaServer,
+  type MediaServerCapabilities,
+  type StreamSpec,
+  type StreamStats,
+} from '@haven/core';
+import { MediaMtxApi, type KickKind } from './api.js';
+import { AuthHookServer, type AuthFailure } from './auth-hook.js';
+import type { AuthPolicy, FailureEntry } from './auth-policy.js';
+import { mtxError, PLUGIN_NAME } from './errors.js';
+import { dialAddress, sanitize, SubnetMatcher } from './net.js';
+import type { MediamtxOptions } from './options.js';
+import { renderConfig, renderPath, toYaml, type Role } from './render.js';
+import { StreamWatch } from './stream-watch.js';
+import { Supervisor } from './supervisor.js';
+
+export interface MediaMtxServerInit {
+  role: Role;
+  options: MediamtxOptions;
+  /** Resolved MediaMTX executable. */
+  binary: string;
+  viewerUser: string;
+  rtspAddress: string;
+  /** Undefined when HLS is off. */
+  hlsAddress: string | undefined;
+  /** The plugin's own folder, e.g. `<stateDir>/mediamtx` (created 0700). */
+  workDir: string;
+  streams: readonly StreamSpec[];
+  secrets: HavenSecrets;
+  logger: Logger;
+  events?: HavenEmitter;
+}
+
+/** Streams whose path conf must match; keys beyond the rendered ones are MediaMTX defaults. */
+const CONVERGE_WAIT_MS = 1_200;
+
+/** The MediaServer contract on a supervised MediaMTX process, an auth hook and the Control API. */
+export class MediaMtxServer implements MediaServer {
+  readonly name = PLUGIN_NAME;
+  readonly capabilities: MediaServerCapabilities;
+  readonly configFile: string;
+  readonly api: MediaMtxApi;
+  readonly #i: MediaMtxServerInit;
+  readonly #hook: AuthHookServer;
+  readonly #supervisor: Supervisor;
+  readonly #watch: StreamWatch;
+  readonly #relaySubnets: SubnetMatcher;
+  #streams: StreamSpec[];
+  #policy: AuthPolicy;
+  #secrets: HavenSecrets;
+  #written: string | undefined;
+  #version: string | undefined;
+  #started = false;
+  #syncing: Promise<void> = Promise.resolve();
+  #closing: Promise<void> | undefined;
+
+  constructor(init: MediaMtxServerInit) {
+    this.#i = init;
+    const origin = init.role === 'origin';
+    this.capabilities = {
+      protocols: { rtsp: true, rtmp: origin, srt: origin, hls: init.hlsAddress !== undefined, webrtc: false },
+      proxyProtocol: init.options.trustedProxies.length > 0,
+      liveSecrets: true,
+    };
+    this.configFile = path.join(init.workDir, 'mediamtx.yml');
+    this.#secrets = { ...init.secrets };
+    this.#streams = checkStreams(init.streams);
+    this.#relaySubnets = new SubnetMatcher(init.options.relaySubnets);
+    this.#policy = this.#makePolicy();
+    const log = init.logger;
+    this.api = new MediaMtxApi(`http://${dialAddress(init.options.apiAddress)}`, { secrets: () => this.#secretValues() });
+    this.#hook = new AuthHookServer({
+      policy: () => this.#policy,
+      secrets: () => this.#secrets,
+      onFailure: (f) => this.#onAuthFailure(f),
+      onDecision: (d, m) => log.debug({ ...m, allow: d.allow, as: d.allow ? d.as : undefined, reason: d.allow ? undefined : d.reason }, 'auth decision'),
+    });
+    this.#supervisor = new Supervisor({
+      label: 'MediaMTX',
+      command: init.binary,
+      args: [this.configFile],
+      cwd: init.workDir,
+      // MTX_* variables override the config file (auth included): never inherit them.
+      env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MTX_'))),
+      probe: async (signal) => {
+        this.#version = (await this.api.info(signal)).version;
+        return true;
+      },
+      startTimeoutMs: init.options.startTimeoutMs,
+      stopGraceMs: init.options.stopGraceMs,
+      restartDelayMs: init.options.restartDelayMs,
+      restartMaxDelayMs: init.options.restartMaxDelayMs,
+      sanitize: (line) => sanitize(line, this.#secretValues()),
+      onLine: (line) => log.debug({ line }, 'mediamtx output'),
+      onExit: ({ code, signal, expected }) => {
+        if (expected) return;
+        log.warn({ code, signal }, 'MediaMTX exited unexpectedly; restarting it');
+        this.#watch.markAllDown();
+      },
+      onRestart: ({ attempt, pid }) => {
+        log.warn({ attempt, pid }, 'MediaMTX restarted');
+        init.events?.emit('process:restarted', { plugin: PLUGIN_NAME, process: 'mediamtx', attempt, ...(pid ? { pid } : {}) });
+      },
+      onError: (error) => {
+        log.error({ err: error }, 'MediaMTX restart failed; trying again');
+        init.events?.emit('error', { error, source: PLUGIN_NAME });
+      },
+    });
+    this.#watch = new StreamWatch({
+      api: this.api,
+      intervalMs: init.options.pollIntervalMs,
+      streams: () => this.#streams.map((s) => s.name),
+      active: () => this.#supervisor.state === 'running',
+      onChange: (stream, up) => {
+        log.info({ stream, up }, up ? 'stream is up' : 'stream is down');
+        if (init.role === 'origin') init.events?.emit(up ? 'publisher:up' : 'publisher:down', { stream });
+      },
+    });
+  }
+
+  /** PID of the running MediaMTX (undefined while stopped or restarting). */
+  get pid(): number | undefined {
+    return this.#supervisor.pid;
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    if (this.#closing) throw mtxError('NOT_RUNNING', 'this MediaMTX server was closed; create a new plugin instance');
+    this.#started = true;
+    await ensureStateDir(this.#i.workDir, PLUGIN_NAME);
+    await this.#hook.listen();
+    await this.#writeConfig();
+    await this.#supervisor.start();
+    this.#watch.start();
+    this.#i.logger.info({ version: this.#version, pid: this.pid, role: this.#i.role, endpoints: this.endpoints() }, 'MediaMTX running');
+  }
+
+  async apply(streams: StreamSpec[]): Promise<void> {
+    this.#streams = checkStreams(streams);
+    this.#policy = this.#makePolicy();
+    await this.#sync();
+  }
+
+  async stats(stream: string): Promise<StreamStats> {
+    const p = await this.api.getPath(stream);
+    if (!p) return { name: stream, ready: false, readers: 0, bytesIn: 0, bytesOut: 0, tracks: [] };
+    const tracks = p.tracks2?.map((t) => t.codec) ?? p.tracks ?? [];
+    return {
+      name: stream,
+      ready: p.available ?? p.ready ?? false,
+      readers: p.readers?.length ?? 0,
+      bytesIn: p.inboundBytes ?? p.bytesReceived ?? 0,
+      bytesOut: p.outboundBytes ?? p.bytesSent ?? 0,
+      tracks,
+      ...(p.source?.type ? { sourceType: p.source.type } : {}),
+    };
+  }
+
+  async kick(sessionId: string): Promise<boolean> {
+    const kinds: KickKind[] = ['rtspsessions'];
+    if (this.capabilities.protocols.rtmp) kinds.push('rtmpconns');
+    if (this.capabilities.protocols.srt) kinds.push('srtconns');
+    if (this.capabilities.protocols.hls) kinds.push('hlssessions');
+    for (const kind of kinds) {
+      if (await this.api.kick(kind, sessionId)) return true;
+    }
+    return false;
+  }
+
+  endpoints(): MediaEndpoints {
+    const o = this.#i.options;
+    const origin = this.#i.role === 'origin';
+    return {
+      rtsp: dialAddress(this.#i.rtspAddress),
+      ...(this.#i.hlsAddress !== undefined ? { hls: `http://${dialAddress(this.#i.hlsAddress)}` } : {}),
+      ...(origin ? { rtmp: dialAddress(o.rtmpAddress), srt: dialAddress(o.srtAddress) } : {}),
+    };
+  }
+
+  async updateSecrets(secrets: HavenSecrets): Promise<void> {
+    this.#secrets = { ...secrets };
+    // The origin decides from #secrets in the hook; a node's pull URL embeds the relay password.
+    if (this.#i.role === 'node') await this.#sync();
+  }
+
+  /** Failed auth attempts (that carried credentials) from this IP in the last minute. */
+  authFailures(ip: string): number {
+    return this.#hook.failureCount(ip);
+  }
+
+  authFailureSnapshot(): FailureEntry[] {
+    return this.#hook.failureSnapshot();
+  }
+
+  async status(): Promise<Record<string, unknown>> {
+    return {
+      role: this.#i.role,
+      state: this.#supervisor.state,
+      pid: this.pid,
+      version: this.#version,
+      restarts: this.#supervisor.restarts,
+      config: this.configFile,
+      endpoints: this.endpoints(),
+      streams: Object.fromEntries(this.#streams.map((s) => [s.name, { up: this.#watch.isUp(s.name) }])),
+      authFailingIps: this.#hook.failureSnapshot().length,
+    };
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#watch.stop();
+      await this.#supervisor.stop();
+      await this.#hook.close();
+    })();
+    return this.#closing;
+  }
+
+  #secretValues(): string[] {
+    const s = this.#secrets;
+    let hook: string | undefined;
+    try {
+      hook = this.#hook.url;
+    } catch {
+      hook = undefined;
+    }
+    return [s.streamKey, s.viewerPassword, s.relayPassword, ...(hook ? [hook] : [])];
+  }
+
+  #makePolicy(): AuthPolicy {
+    const o = this.#i.options;
+    return {
+      role: this.#i.role,
+      streams: new Set(this.#streams.map((s) => s.name)),
+      viewerUser: this.#i.viewerUser,
+      publishAnyUser: o.publishAnyUser,
+      publishProtocols: new Set(o.publishProtocols),
+      readProtocols: new Set(o.readProtocols),
+      relaySubnets: this.#relaySubnets,
+    };
+  }
+
+  #onAuthFailure(f: AuthFailure): void {
+    this.#i.logger.info({ ip: f.ip, action: f.action, protocol: f.protocol, path: f.path, reason: f.reason, failures: f.count }, 'auth refused');
+    if (f.action === 'read') this.#i.events?.emit('viewer:refused', { ip: f.ip, reason: 'auth' });
+  }
+
+  #renderInput() {
+    return {
+      role: this.#i.role,
+      options: this.#i.options,
+      rtspAddress: this.#i.rtspAddress,
+      hlsAddress: this.#i.hlsAddress,
+      relayPassword: this.#secrets.relayPassword,
+    };
+  }
+
+  async #writeConfig(): Promise<boolean> {
+    const text = toYaml(renderConfig({ ...this.#renderInput(), streams: this.#streams, authUrl: this.#hook.url }));
+    if (text === this.#written) return false;
+    try {
+      await writePrivateFile(this.configFile, text, PLUGIN_NAME);
+    } catch (err) {
+      throw mtxError('CONFIG_WRITE', `cannot write ${this.configFile}: check that the state directory is writable`, { cause: err });
+    }
+    this.#written = text;
+    return true;
+  }
+
+  /** Write the file (MediaMTX hot-reloads it) and make sure the running config matches. One at a time. */
+  #sync(): Promise<void> {
+    const next = this.#syncing.catch(() => undefined).then(() => this.#syncOnce());
+    this.#syncing = next;
+    return next;
+  }
+
+  async #syncOnce(): Promise<void> {
+    if (!this.#started || this.#closing) return;
+    const changed = await this.#writeConfig();
+    if (this.#supervisor.state !== 'running') return; // a (re)start reads the file
+    const desired = new Map(this.#streams.map((s) => [s.name, renderPath(this.#renderInput(), s.name)]));
+    const deadline = Date.now() + (changed ? CONVERGE_WAIT_MS : 0);
+    for (;;) {
+      const diff = await this.#diff(desired);
+      if (diff.replace.length === 0 && diff.remove.length === 0) return;
+      if (Date.now() >= deadline) {
+        // The file event was dropped (MediaMTX ignores reloads within 1 s of the last): apply the same
+        // path configs through the API so both agree.
+        for (const name of diff.replace) await this.api.replacePathConf(name, desired.get(name) ?? {});
+        for (const name of diff.remove) await this.api.deletePathConf(name);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async #diff(desired: Map<string, Record<string, unknown>>): Promise<{ replace: string[]; remove: string[] }> {
+    const current = new Map((await this.api.listPathConfs()).items.map((c) => [c.name, c as Record<string, unknown>]));
+    const replace: string[] = [];
+    for (const [name, conf] of desired) {
+      const cur = current.get(name);
+      if (!cur || Object.entries(conf).some(([k, v]) => cur[k] !== v)) replace.push(name);
+    }
+    const remove = [...current.keys()].filter((n) => !desired.has(n));
+    return { replace, remove };
+  }
+}
+
+function checkStreams(streams: readonly StreamSpec[]): StreamSpec[] {
+  const seen = new Set<string>();
+  const out: StreamSpec[] = [];
+  for (const s of streams) {
+    if (!streamNameSchema.safeParse(s?.name).success) {
+      throw mtxError('STREAM_INVALID', `stream name ${JSON.stringify(s?.name)} is not valid: expected 1-64 chars of A-Z a-z 0-9 _ -`);
+    }
+    if (!seen.has(s.name)) out.push({ name: s.name });
+    seen.add(s.name);
+  }
+  return out;
+}

@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createControlApi, createNodeReporter, type ControlApi, type NodeReporter } from '@haven/core';
+import { waitFor } from '../helpers/process.js';
+import { fakeHaven, quietLogger, REPORT_TOKEN, TOKEN } from './fake-deps.js';
+
+let api: ControlApi | undefined;
+let reporter: NodeReporter | undefined;
+
+afterEach(async () => {
+  await reporter?.stop();
+  await api?.stop();
+  reporter = api = undefined;
+});
+
+describe('node reporter (node side of POST /api/node-report)', () => {
+  it('reports readers and bytes to the origin at an interval; wrong token is refused', async () => {
+    const haven = fakeHaven();
+    let relayPassword = REPORT_TOKEN;
+    api = createControlApi(haven.deps, {
+      listen: '127.0.0.1:0',
+      reportListen: '127.0.0.1:0',
+      token: TOKEN,
+      nodeReportToken: () => relayPassword,
+      logger: quietLogger(),
+      processMetrics: false,
+    });
+    const { reportPort } = await api.start();
+    let readers = 2;
+    reporter = createNodeReporter({
+      url: `http://127.0.0.1:${reportPort}`,
+      token: REPORT_TOKEN,
+      node: 'us-east-1',
+      collect: async () => [{ name: 'live', ready: true, readers, bytesIn: 100, bytesOut: 2000 }],
+      intervalMs: 100,
+      logger: quietLogger(),
+    });
+    reporter.start();
+    await waitFor('first report', () => haven.reports.length >= 1);
+    expect(haven.reports[0]).toMatchObject({ node: 'us-east-1', streams: [{ name: 'live', ready: true, readers: 2, bytesIn: 100, bytesOut: 2000 }] });
+    readers = 5;
+    await waitFor('node viewers from the report', async () => {
+      const status = (await (await fetch(`${api!.url()}/api/status`)).json()) as { nodes: Array<{ name: string; viewers: number }> };
+      return status.nodes.find((n) => n.name === 'us-east-1')?.viewers === 5;
+    });
+    // The relay password rotated on the origin: the old one is refused.
+    relayPassword = 'rotated-relay-password-0123456789';
+    expect(await reporter.sendNow()).toBe(false);
+    await reporter.stop();
+    await reporter.stop();
+  });
+
+  it('refuses a URL that is not http(s)', () => {
+    expect(() => createNodeReporter({ url: 'rtsp://10.77.0.1:8554', token: 'x', node: 'n', collect: async () => [], logger: quietLogger() })).toThrow(
+      '[haven/api] url: expected http:// or https://',
+    );
+  });
+});
