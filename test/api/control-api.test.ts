@@ -294,8 +294,10 @@ describe('control API: live updates and lifecycle', () => {
       snapshots().find((s) => s.status.nodes.find((n: any) => n.name === 'us-east-1').health === 'down'),
     );
     expect(down.status.totals.nodesUp).toBe(1);
-    controller.abort();
+    // stop() does not wait for live clients to leave: it ends their streams.
+    await api.stop();
     await pump;
+    controller.abort();
   });
 
   it('sends security headers and CSP on the page; stop() is safe twice and closes the port', async () => {

@@ -104,9 +104,13 @@ describe('origin: ingest with the key, read with the viewer password', () => {
       const basic = (u: string, p: string) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
       expect((await fetch(url, { signal: AbortSignal.timeout(20_000) })).status).toBe(401);
       expect((await fetch(url, { headers: basic('viewer', 'NotThePassword123'), signal: AbortSignal.timeout(20_000) })).status).toBe(401);
-      const ok = await fetch(url, { headers: basic('viewer', S.viewerPassword), signal: AbortSignal.timeout(30_000) });
-      expect(ok.status).toBe(200);
-      expect(await ok.text()).toMatch(/^#EXTM3U/);
+      // The muxer answers 404 until it has segments; the password was accepted once it is not 401.
+      const text = await waitFor('HLS playlist', async () => {
+        const r = await fetch(url, { headers: basic('viewer', S.viewerPassword), signal: AbortSignal.timeout(20_000) });
+        expect(r.status).not.toBe(401);
+        return r.status === 200 ? r.text() : undefined;
+      }, 40_000, 500);
+      expect(text).toMatch(/^#EXTM3U/);
     });
 
     it('refuses the stream key as a viewer password', async () => {

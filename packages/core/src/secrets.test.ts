@@ -128,3 +128,18 @@ describe('SecretStore', () => {
     expect(redactor.redact(next.streamKey)).toBe('[redacted]');
   });
 });
+
+describe('SecretStore.adopt', () => {
+  it("takes the origin's values, persists them, and refuses malformed ones", async () => {
+    const dir = path.join(root, 'state');
+    const store = await SecretStore.open(dir);
+    const seen: string[] = [];
+    store.on('rotated', (n) => seen.push(n));
+    const value = 'OriginViewerPass1234';
+    await store.adopt({ viewerPassword: value });
+    await store.adopt({ viewerPassword: value });
+    expect((await SecretStore.open(dir)).get().viewerPassword).toBe(value);
+    expect(seen).toEqual(['viewerPassword']);
+    await expect(store.adopt({ relayPassword: 'bad value!' })).rejects.toThrow(/cannot adopt relayPassword/);
+  });
+});

@@ -66,6 +66,31 @@ export class SecretStore extends EventEmitter<{ rotated: [SecretName, HavenSecre
     return this.get();
   }
 
+  /**
+   * Take secrets made elsewhere (a node adopts the origin's viewer and relay passwords from its join
+   * bundle or from the origin). Persisted before it resolves; emits `rotated` for each changed one.
+   */
+  async adopt(values: Partial<HavenSecrets>): Promise<HavenSecrets> {
+    const next = this.get();
+    const changed: SecretName[] = [];
+    for (const [name, value] of Object.entries(values) as Array<[SecretName, string | undefined]>) {
+      if (value === undefined) continue;
+      if (!NAMES.includes(name) || typeof value !== 'string' || !VALID.test(value)) {
+        throw new HavenError(`cannot adopt ${String(name)}: expected 12-128 letters and digits`, { code: 'STATE_CORRUPT', details: { key: name } });
+      }
+      this.#redactor?.add(value);
+      if (next[name] !== value) {
+        next[name] = value;
+        changed.push(name);
+      }
+    }
+    if (changed.length === 0) return this.get();
+    if (this.file && this.stateDir) await this.#write(next);
+    this.#secrets = next;
+    for (const name of changed) this.emit('rotated', name, this.get());
+    return this.get();
+  }
+
   async #load(): Promise<void> {
     const raw = await readPrivateFile(this.file);
     let stored: Partial<StoredSecrets> = {};

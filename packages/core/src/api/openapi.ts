@@ -42,7 +42,7 @@ function operation(route: RouteDef): Json {
   if (route.response) {
     const id = responseSchemas.get(route.response)?.id;
     const schema = id ? ref(id) : z.toJSONSchema(route.response, { target: 'draft-2020-12', io: 'output', unrepresentable: 'any' });
-    responses[status] = { description: 'OK', content: { 'application/json': { schema } } };
+    responses[status] = { description: status === '201' ? 'Created' : 'OK', content: { 'application/json': { schema } } };
   } else if (route.produces) {
     responses[status] = { description: 'OK', content: { [route.produces]: { schema: { type: 'string' } } } };
   } else {
