@@ -125,7 +125,7 @@ describe('control API: reading', () => {
     const { status, json } = await call('GET', '/api/openapi.json');
     expect(status).toBe(200);
     expect(json.openapi).toBe('3.1.0');
-    for (const p of ['/api/status', '/api/nodes', '/api/nodes/{name}', '/api/streams', '/api/decisions', '/api/decisions/summary', '/api/route', '/api/secrets/rotate', '/api/urls', '/api/node-report', '/api/events', '/metrics']) {
+    for (const p of ['/api/status', '/api/nodes', '/api/nodes/{name}', '/api/streams', '/api/decisions', '/api/decisions/summary', '/api/route', '/api/secrets/rotate', '/api/urls', '/api/node-report', '/api/node-secrets', '/api/events', '/metrics']) {
       expect(json.paths[p], p).toBeDefined();
     }
     expect(json.paths['/api/nodes'].post.security).toEqual([{ bearer: [] }]);
@@ -268,6 +268,14 @@ describe('control API: token-protected calls', () => {
     expect(east.viewers).toBe(9);
     expect(east.reportedAgoMs).toBeGreaterThanOrEqual(0);
     expect(status.json.streams[0].viewers).toBe(12);
+  });
+
+  it('GET /api/node-secrets: report token only; answers the current viewer credentials', async () => {
+    expect((await call('GET', '/api/node-secrets')).status).toBe(401);
+    expect((await call('GET', '/api/node-secrets', { token: 'wrong-token-wrong-token' })).status).toBe(401);
+    const ok = await call('GET', '/api/node-secrets', { token: REPORT_TOKEN });
+    expect(ok.status).toBe(200);
+    expect(ok.json).toEqual({ viewerUser: 'viewer', viewerPassword: SECRETS.viewerPassword });
   });
 });
 

@@ -11,7 +11,7 @@ import { recordToLocation } from './record.js';
 
 export interface GeoLocatorOptions {
   /** Databases to start with; `setDatabases` replaces them later. Default none (overrides only). */
-  databases?: GeoDatabase[];
+  databases?: readonly GeoDatabase[];
   /** CIDR overrides, checked before any database. */
   overrides?: readonly OverrideEntry[] | OverrideTable;
   /** Entries in the per-address result cache; 0 disables it. Default 10000. */

@@ -32,12 +32,18 @@ export interface ShareCode {
   region: string;
   /** Suggested node name (`[a-z0-9-]`). */
   name?: string;
+  /** Where viewers reach the node: its public RTSP base URL (`rtsp://host:port`). */
+  rtsp?: string;
+  /** The node's public HLS base URL (`http://host:port`). */
+  hls?: string;
 }
 
 const shareSchema = z.strictObject({
   publicKey: keySchema,
   region: z.string().min(1).max(64).refine((r) => resolveRegion(r) !== undefined, 'unknown region (use a name such as eu-central, or an ISO country code)'),
   name: nodeNameSchema.optional(),
+  rtsp: z.string().regex(/^rtsp:\/\/[^/\s@]+(:\d+)?$/, 'expected rtsp://host:port').optional(),
+  hls: z.string().regex(/^https?:\/\/[^/\s@]+(:\d+)?$/, 'expected http://host:port').optional(),
 });
 
 /** What the origin sends one node: how to reach the origin over WireGuard and pull the streams. */

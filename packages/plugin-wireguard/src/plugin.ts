@@ -83,7 +83,13 @@ export function nodeOptionsFromBundle(bundle: string | JoinBundle): Pick<WireGua
  * A node's share code, before it has joined: loads (or creates) the node's key pair in
  * `<stateDir>/wireguard/` and encodes its public key with the region and optional name.
  */
-export async function makeShareCode(input: { stateDir: string; region: string; name?: string }): Promise<string> {
+export async function makeShareCode(input: { stateDir: string; region: string; name?: string; rtsp?: string; hls?: string }): Promise<string> {
   const { publicKey } = await loadOrCreateKeyPair(input.stateDir);
-  return encodeShareCode({ publicKey, region: input.region, ...(input.name ? { name: input.name } : {}) });
+  return encodeShareCode({
+    publicKey,
+    region: input.region,
+    ...(input.name ? { name: input.name } : {}),
+    ...(input.rtsp ? { rtsp: input.rtsp } : {}),
+    ...(input.hls ? { hls: input.hls } : {}),
+  });
 }

@@ -12,6 +12,7 @@ import {
   nodeReportSchema,
   nodesViewSchema,
   reportAcceptedSchema,
+  nodeSecretsSchema,
   rotatedSchema,
   rotateRequestSchema,
   routeExplainSchema,
@@ -174,6 +175,18 @@ export function apiRoutes(api: ApiContext): RouteDef[] {
         deps.nodeReport?.(report);
         api.hub.notify();
         return { accepted: true };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/node-secrets',
+      auth: 'report',
+      tag: 'nodes',
+      summary: "Nodes fetch the current viewer credentials over the VPN, so a password rotation reaches them.",
+      response: nodeSecretsSchema,
+      handler: async () => {
+        if (!deps.secrets) throw new ApiError(501, 'NOT_AVAILABLE', 'this Haven does not share secrets with nodes');
+        return { viewerUser: api.users.viewer, viewerPassword: deps.secrets().viewerPassword };
       },
     },
     {

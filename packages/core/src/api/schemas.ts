@@ -256,6 +256,10 @@ export type UrlsView = z.output<typeof urlsViewSchema>;
 export const nodeAddedSchema = z.object({ node: nodeViewSchema }).register(responseSchemas, { id: 'NodeAdded' });
 export const nodeRemovedSchema = z.object({ removed: z.string() }).register(responseSchemas, { id: 'NodeRemoved' });
 export const rotatedSchema = z.object({ rotated: secretNameSchema }).register(responseSchemas, { id: 'Rotated' });
+/** What a node needs to keep serving after a rotation on the origin (relay-credential protected). */
+export const nodeSecretsSchema = z
+  .object({ viewerUser: z.string(), viewerPassword: z.string() })
+  .register(responseSchemas, { id: 'NodeSecrets', description: "The origin's current viewer credentials, for its nodes over the VPN." });
 export const reportAcceptedSchema = z.object({ accepted: z.literal(true) }).register(responseSchemas, { id: 'ReportAccepted' });
 export const nodesViewSchema = z.object({ nodes: z.array(nodeViewSchema) }).register(responseSchemas, { id: 'Nodes' });
 export const streamsViewSchema = z.object({ streams: z.array(streamViewSchema) }).register(responseSchemas, { id: 'Streams' });

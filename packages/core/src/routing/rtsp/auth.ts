@@ -76,10 +76,15 @@ export class RtspAuthenticator {
     return age >= 0 && age <= this.#ttl ? 'fresh' : 'stale';
   }
 
-  /** `WWW-Authenticate` values, Digest first (players pick the strongest they know). */
-  challenge(ip: string, stale = false): string[] {
+  /**
+   * `WWW-Authenticate` values, Digest first (players pick the strongest they know). `basicOnly`
+   * leaves Digest out, for players that keep the scheme across a redirect (see the gateway).
+   */
+  challenge(ip: string, stale = false, basicOnly = false): string[] {
+    const basic = `Basic realm="${this.realm}"`;
+    if (basicOnly && this.#basic) return [basic];
     const digest = `Digest realm="${this.realm}", nonce="${this.nonce(ip)}"${stale ? ', stale=TRUE' : ''}`;
-    return this.#basic ? [digest, `Basic realm="${this.realm}"`] : [digest];
+    return this.#basic ? [digest, basic] : [digest];
   }
 
   verify(method: string, authorization: string | undefined, creds: ViewerCredentials, ip: string): AuthResult {

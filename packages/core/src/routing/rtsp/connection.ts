@@ -23,6 +23,8 @@ export interface ConnectionDeps {
   proxyProtocol: boolean;
   /** Requests answered on one connection before it is handed over or closed. */
   maxRequests: number;
+  /** User-Agent substrings (lower case) that are challenged with Basic only. */
+  basicOnlyAgents: readonly string[];
   logger?: Logger;
   /** The connection left the undecided phase (spliced, redirected or closed). */
   onSettled(): void;
@@ -192,7 +194,9 @@ export class GatewayConnection {
       if (limiter.blocked(this.ip)) return this.#finish(rtspResponse(403, getHeader(req, 'cseq')));
     }
     if (verdict !== 'ok') {
-      return this.#send(401, req, auth.challenge(this.ip, verdict === 'stale').map((c): [string, string] => ['WWW-Authenticate', c]));
+      const ua = (this.#ua ?? '').toLowerCase();
+      const basicOnly = this.deps.basicOnlyAgents.some((a) => ua.includes(a));
+      return this.#send(401, req, auth.challenge(this.ip, verdict === 'stale', basicOnly).map((c): [string, string] => ['WWW-Authenticate', c]));
     }
     const decision = await router.decide(this.ip, stream);
     if (this.#state !== 'talk') return; // the viewer left while we probed

@@ -38,7 +38,14 @@ export interface RtspGatewayOptions {
   maxBodyBytes?: number;
   /** Failed-login counter; pass one to share it with the HLS gateway. Default: its own. */
   limiter?: FailureLimiter;
-  /** Digest realm. Default `Stream Haven`. */
+  /**
+   * User-Agent substrings (case-insensitive) challenged with Basic only. FFmpeg keeps the scheme it
+   * used at the gateway after a 302 and sends it unasked to the node, and it does not retry when
+   * the node challenges again; the nodes' MediaMTX speaks Basic only (`rtspAuthMethods` with an
+   * auth hook), so a Digest answer there fails. Default `['Lavf']`.
+   */
+  basicOnlyUserAgents?: readonly string[];
+  /** Digest realm (never `mediamtx`: players retry a new challenge only when the realm changes). Default `Stream Haven`. */
   realm?: string;
   logger?: Logger;
 }
@@ -65,6 +72,7 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
   const limits = { ...DEFAULT_RTSP_LIMITS, maxHeaderBytes: o.limits.maxHeaderBytes, maxHeaders: o.limits.maxHeaders, maxBodyBytes: o.maxBodyBytes ?? 4096 };
   const auth = new RtspAuthenticator(o.realm === undefined ? {} : { realm: o.realm });
   const limiter = o.limiter ?? new FailureLimiter({ maxFailures: o.limits.maxAuthFailuresPerMinute });
+  const basicOnlyAgents = (o.basicOnlyUserAgents ?? ['Lavf']).map((a) => a.toLowerCase());
   const sockets = new Set<Socket>();
   const pendingByIp = new Map<string, number>();
   const maxPending = o.maxPendingPerIp ?? 32;
@@ -105,6 +113,7 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
       requestTimeoutMs: o.limits.firstRequestTimeoutMs,
       proxyProtocol: o.proxyProtocol ?? true,
       maxRequests: o.maxRequestsPerConnection ?? 16,
+      basicOnlyAgents,
       ...(o.logger ? { logger: o.logger } : {}),
       onSettled: () => {
         if (settled) return;

@@ -1,0 +1,87 @@
+/** Commented haven.yaml files written by `haven init`. */
+
+export interface OriginTemplateInput {
+  name: string;
+  publicHost: string;
+  region?: string;
+}
+
+export function originTemplate(i: OriginTemplateInput): string {
+  return `# Stream Haven origin: your own machine. OBS publishes here; viewers and friends' nodes connect here.
+# Every key is checked at start; an unknown or misspelt key is an error, not ignored.
+role: origin
+name: ${i.name}
+
+# Where this machine is, so viewers near it are served here: a region (eu-central, us-east,
+# ap-northeast, an ISO country code like DE) or lat/lon.
+${i.region ? `region: ${i.region}` : '# region: eu-central'}
+
+# The address viewers and nodes reach this machine at: your public IP (no domain needed).
+public:
+  host: ${i.publicHost}
+  rtspPort: 8554   # viewers: rtsp:// and rtspt:// (VRChat)
+  hlsPort: 8888    # viewers: HLS
+
+# Stream names (the path in every URL).
+streams:
+  - name: live
+
+# User name viewers type; the password is generated into state/secrets.json (\`haven urls\` shows it).
+viewer:
+  user: viewer
+
+# Secrets and keys live here (mode 0700; files 0600). Back it up; never share it.
+stateDir: ./state
+
+gateway:
+  # known-players: redirect players that follow RTSP redirects (FFmpeg, VLC, GStreamer, MediaMTX)
+  # to the nearest node; serve every other player (VRChat) here. Or: always | never.
+  redirect: known-players
+
+# Control API and status page (loopback only; changes need the token in state/api-token).
+api:
+  listen: 127.0.0.1:8880
+
+# Friends' relay nodes: added with \`haven node add <share-code>\`, live, no restart needed.
+nodes: []
+
+plugins:
+  # MediaMTX moves the video. Ingest: RTMP :1935 and SRT :8890 (the stream key is required).
+  mediamtx: {}
+  # Viewer location: the embedded DB-IP Lite database; add a MaxMind licence key to use GeoLite2.
+  geo: {}
+`;
+}
+
+export interface NodeTemplateInput {
+  name: string;
+  region: string;
+  publicHost: string;
+}
+
+export function nodeTemplate(i: NodeTemplateInput): string {
+  return `# Stream Haven node: a friend's relay. It pulls the stream from the origin over WireGuard and
+# serves viewers the origin sends here.
+role: node
+name: ${i.name}
+region: ${i.region}
+
+# The address viewers reach this machine at (your public IP).
+public:
+  host: ${i.publicHost}
+  rtspPort: 8554
+  hlsPort: 8888
+
+# Filled in by \`haven node join <bundle>\`.
+streams:
+  - name: live
+
+stateDir: ./state
+
+api:
+  listen: 127.0.0.1:8880
+
+plugins:
+  mediamtx: {}
+`;
+}
