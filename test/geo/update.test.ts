@@ -1,7 +1,7 @@
 // The MaxMind update path end to end against a local HTTP server (127.0.0.1 only): download, verify,
 // atomic swap, hot reload while lookups run, 304 handling, and every failure keeping the old database.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -186,12 +186,14 @@ describe('MaxMind updates from a local server', () => {
     expectNoSecret(fx, fx.inst);
 
     const fx2 = await startPlugin({ maxmind: { licenseKey: LICENSE_KEY, url: `${base}/slow?k={licenseKey}`, timeoutMs: 600_000 } });
+    const seen = requests.length;
     const pending = fx2.updater.update();
-    await waitFor('the request to reach the server', () => requests.some((q) => q.url.startsWith('/slow')) || undefined);
+    await waitFor('the request to reach the server', () => requests.length > seen || undefined);
+    expect(fx2.locator.databases[0]!.type).toBe('GeoLite2-City');
     await fx2.inst.stop!();
     const r2 = await pending;
     expect(r2.status).toBe('failed');
-    expect(fx2.locator.databases[0]!.type).toBe('GeoLite2-City');
+    expect(r2.status === 'failed' && r2.error.message).toMatch(/cancelled/);
   });
 
   it('a restart uses the kept copy without downloading again', async () => {
@@ -206,6 +208,23 @@ describe('MaxMind updates from a local server', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(requests.length).toBe(count); // the last check is recent: next one in a week
     expect((fx2.inst.status!() as { maxmind: { nextCheck?: string } }).maxmind.nextCheck).toBeDefined();
+  });
+
+  it('a damaged kept copy is reported, the base database answers, and the next update replaces it', async () => {
+    const dir = tempStateDir();
+    mkdirSync(path.join(dir, 'geo'), { mode: 0o700 });
+    writeFileSync(path.join(dir, 'geo', 'GeoLite2-City.mmdb'), readFileSync(path.join(badDataDir, 'unexpected-bytes.mmdb')));
+    mode = 'slow'; // keep the background check from finishing before we look
+    const seen = requests.length;
+    const fx = await startPlugin({ maxmind: { licenseKey: LICENSE_KEY, url: `${base}/slow?k={licenseKey}`, timeoutMs: 1_000 } }, dir);
+    expect(fx.errors[0]?.error.code).toBe('GEO_DB_INVALID');
+    expect(fx.errors[0]?.error.message).toContain('GeoLite2-City.mmdb');
+    expect(fx.locator.databases[0]!.type).toBe('GeoLite2-City');
+    await waitFor('the background check to reach the server', () => requests.length > seen || undefined);
+    mode = 'good';
+    await fx.updater.update(); // joins the slow one (fails at its deadline) ...
+    expect((await fx.updater.update()).status).toBe('updated'); // ... then a good one
+    expect(fx.locator.databases[0]!.type).toBe('GeoIP2-City');
   });
 
   it('with no database at all the first download is part of start; its failure says what to install', async () => {

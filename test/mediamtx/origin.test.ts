@@ -109,7 +109,7 @@ describe('origin: ingest with the key, read with the viewer password', () => {
         const r = await fetch(url, { headers: basic('viewer', S.viewerPassword), signal: AbortSignal.timeout(20_000) });
         expect(r.status).not.toBe(401);
         return r.status === 200 ? r.text() : undefined;
-      }, 40_000, 500);
+      }, 40_000, 500).catch(async (e) => { (await import('node:fs')).writeFileSync('/tmp/origin-logs.txt', o.logs()); throw e; });
       expect(text).toMatch(/^#EXTM3U/);
     });
 

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -10,8 +11,18 @@ import { createLogger, SecretRedactor } from './logger.js';
 import { definePlugin } from './plugin.js';
 
 let dir: string;
+/** An origin on loopback with free ports: core's gateway listens during these tests. */
+let base: Record<string, unknown>;
+async function freePort(): Promise<number> {
+  const s = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => s.once('listening', r));
+  const p = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return p;
+}
 beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'haven-life-'));
+  base = { role: 'origin', stateDir: dir, public: { host: '127.0.0.1', bind: '127.0.0.1', rtspPort: await freePort(), hlsPort: await freePort() } };
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -43,7 +54,7 @@ const quiet = () => createLogger({ level: 'silent' });
 describe('createHaven lifecycle', () => {
   it('starts plugins in order and stops them in reverse; stop is safe twice', async () => {
     const log: string[] = [];
-    const haven = createHaven({ role: 'origin', stateDir: dir }, [recorder(log, 'a'), recorder(log, 'b'), recorder(log, 'c')], { logger: quiet() });
+    const haven = createHaven(base as never, [recorder(log, 'a'), recorder(log, 'b'), recorder(log, 'c')], { logger: quiet() });
     const started: string[] = [];
     const stopped: string[] = [];
     haven.events.on('plugin:started', ({ name }) => started.push(name));
@@ -60,7 +71,7 @@ describe('createHaven lifecycle', () => {
 
   it('concurrent stop calls share one shutdown', async () => {
     const log: string[] = [];
-    const haven = createHaven({ role: 'origin', stateDir: dir }, [recorder(log, 'a')], { logger: quiet() });
+    const haven = createHaven(base as never, [recorder(log, 'a')], { logger: quiet() });
     await haven.start();
     await Promise.all([haven.stop(), haven.stop()]);
     expect(log.filter((l) => l === 'stop:a')).toHaveLength(1);
@@ -68,7 +79,7 @@ describe('createHaven lifecycle', () => {
 
   it('a failed start stops what already started (including the one that failed) and rejects', async () => {
     const log: string[] = [];
-    const haven = createHaven({ role: 'origin', stateDir: dir }, [recorder(log, 'a'), recorder(log, 'b', { failStart: true }), recorder(log, 'c')], {
+    const haven = createHaven(base as never, [recorder(log, 'a'), recorder(log, 'b', { failStart: true }), recorder(log, 'c')], {
       logger: quiet(),
     });
     const err = (await haven.start().catch((e: unknown) => e)) as HavenError;
@@ -82,14 +93,14 @@ describe('createHaven lifecycle', () => {
 
   it('a failed setup rolls back the started plugins', async () => {
     const log: string[] = [];
-    const haven = createHaven({ role: 'origin', stateDir: dir }, [recorder(log, 'a'), recorder(log, 'b', { failSetup: true })], { logger: quiet() });
+    const haven = createHaven(base as never, [recorder(log, 'a'), recorder(log, 'b', { failSetup: true })], { logger: quiet() });
     await expect(haven.start()).rejects.toThrow(/setting up b failed: b cannot set up/);
     expect(log).toEqual(['setup:a', 'start:a', 'setup:b', 'stop:a']);
   });
 
   it('a plugin failing to stop does not keep the others running, and is reported', async () => {
     const log: string[] = [];
-    const haven = createHaven({ role: 'origin', stateDir: dir }, [recorder(log, 'a'), recorder(log, 'b', { failStop: true })], { logger: quiet() });
+    const haven = createHaven(base as never, [recorder(log, 'a'), recorder(log, 'b', { failStop: true })], { logger: quiet() });
     const errors: string[] = [];
     haven.events.on('error', ({ source }) => errors.push(source));
     await haven.start();
@@ -100,9 +111,9 @@ describe('createHaven lifecycle', () => {
 
   it('rejects invalid plugin lists and config before anything starts', () => {
     const log: string[] = [];
-    expect(() => createHaven({ role: 'origin', stateDir: dir }, [recorder(log, 'a'), recorder(log, 'a')])).toThrow(/listed twice/);
-    expect(() => createHaven({ role: 'origin', stateDir: dir, plugins: { a: { n: 'x' } } } as never, [recorder(log, 'a')])).toThrow(/plugins\.a\.n/);
-    expect(() => createHaven({ role: 'origin', stateDir: dir }, [{ name: 'x' } as never])).toThrow(/definePlugin/);
+    expect(() => createHaven(base as never, [recorder(log, 'a'), recorder(log, 'a')])).toThrow(/listed twice/);
+    expect(() => createHaven({ ...base, plugins: { a: { n: 'x' } } } as never, [recorder(log, 'a')])).toThrow(/plugins\.a\.n/);
+    expect(() => createHaven(base as never, [{ name: 'x' } as never])).toThrow(/definePlugin/);
     expect(log).toEqual([]);
   });
 
@@ -118,7 +129,7 @@ describe('createHaven lifecycle', () => {
       },
     });
     const p2 = definePlugin({ name: 'p2', schema: z.strictObject({}), setup: (ctx) => (seen.push(ctx.provided.locator === locator), { locator }) });
-    const haven = createHaven({ role: 'origin', stateDir: dir }, [p1, p2], { logger: quiet() });
+    const haven = createHaven(base as never, [p1, p2], { logger: quiet() });
     await expect(haven.start()).rejects.toThrow(/two plugins provide locator/);
     expect(seen).toEqual([{ n: 7 }, 'origin', true]);
   });
@@ -144,7 +155,7 @@ describe('createHaven lifecycle', () => {
         },
       }),
     });
-    const haven = createHaven({ role: 'origin', stateDir: dir }, [leaky], { logger, redactor });
+    const haven = createHaven(base as never, [leaky], { logger, redactor });
     const rotated: string[] = [];
     haven.events.on('secrets:rotated', ({ name }) => rotated.push(name));
     await haven.start();

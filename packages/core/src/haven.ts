@@ -40,6 +40,8 @@ export interface Haven {
   /** Reverse order; safe to call twice; resolves when every plugin has stopped. */
   stop(): Promise<void>;
   rotateSecret(name: SecretName): Promise<void>;
+  /** Take secrets made elsewhere (a node follows the origin's viewer password); plugins see them. */
+  adoptSecrets(values: Partial<HavenSecrets>): Promise<void>;
   /**
    * Apply an edited config while running: node changes (VPN peers, registry) take effect at once
    * without dropping current viewers; other changes are reported as needing a restart. A config
@@ -51,6 +53,8 @@ export interface Haven {
 
 interface Started {
   name: string;
+  /** A plugin (announced with plugin:* events) or one of core's services. */
+  plugin: boolean;
   stop?: () => Promise<void>;
 }
 
@@ -100,7 +104,7 @@ export function createHaven(input: HavenConfigInput | LoadedConfig, plugins: Hav
     for (const s of [...started].reverse()) {
       try {
         await s.stop?.();
-        events.emit('plugin:stopped', { name: s.name });
+        if (s.plugin) events.emit('plugin:stopped', { name: s.name });
       } catch (err) {
         errors.push(err);
         events.emit('error', { error: toHavenError(err, { code: 'STOP_FAILED', plugin: s.name, message: `stopping ${s.name} failed` }), source: s.name });
@@ -163,7 +167,7 @@ export function createHaven(input: HavenConfigInput | LoadedConfig, plugins: Hav
           if (instance.locator) setOnce('locator', instance.locator, plugin.name);
           if (instance.probes) provided.probes.push(...instance.probes);
           // Registered before start so a half-started plugin is still stopped on rollback.
-          started.push({ name: plugin.name, stop: instance.stop?.bind(instance) });
+          started.push({ name: plugin.name, plugin: true, stop: instance.stop?.bind(instance) });
           try {
             await instance.start?.();
           } catch (err) {
@@ -174,7 +178,7 @@ export function createHaven(input: HavenConfigInput | LoadedConfig, plugins: Hav
         }
         services = await createCoreServices({ config, events, logger, provided, secrets: store, stateDir });
         for (const svc of services.list) {
-          started.push({ name: svc.name, stop: svc.stop.bind(svc) });
+          started.push({ name: svc.name, plugin: false, stop: svc.stop.bind(svc) });
           await svc.start();
         }
         state = 'running';
@@ -205,6 +209,11 @@ export function createHaven(input: HavenConfigInput | LoadedConfig, plugins: Hav
       if (!store) throw new HavenError('the Haven is not started', { code: 'NOT_STARTED' });
       await store.rotate(name);
       // Plugins have taken the new value (or reported an error event) when this resolves.
+      await applying;
+    },
+    async adoptSecrets(values) {
+      if (!store) throw new HavenError('the Haven is not started', { code: 'NOT_STARTED' });
+      await store.adopt(values);
       await applying;
     },
     async applyConfig(next) {

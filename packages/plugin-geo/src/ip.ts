@@ -102,7 +102,11 @@ export function parseIp(input: unknown, unwrapTunnels = true): ParsedIp | undefi
   return { version: 6, bytes, text };
 }
 
-const V4_SPECIAL: Array<[net: number, prefix: number, kind: IpKind]> = (
+export function v4Mask(prefix: number): number {
+  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+}
+
+const V4_SPECIAL: Array<[net: number, mask: number, kind: IpKind]> = (
   [
     ['0.0.0.0', 8, 'unspecified'],
     ['10.0.0.0', 8, 'private'],
@@ -119,16 +123,12 @@ const V4_SPECIAL: Array<[net: number, prefix: number, kind: IpKind]> = (
     ['224.0.0.0', 4, 'multicast'],
     ['240.0.0.0', 4, 'reserved'],
   ] as const
-).map(([net, prefix, kind]) => [parseV4(net)!, prefix, kind]);
-
-export function v4Mask(prefix: number): number {
-  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-}
+).map(([net, prefix, kind]) => [parseV4(net)!, v4Mask(prefix), kind]);
 
 /** Classify an address; special ranges resolve through overrides only, never the database. */
 export function ipKind(ip: ParsedIp): IpKind {
   if (ip.version === 4) {
-    for (const [net, prefix, kind] of V4_SPECIAL) if (((ip.v4 & v4Mask(prefix)) >>> 0) === net) return kind;
+    for (const [net, mask, kind] of V4_SPECIAL) if (((ip.v4 & mask) >>> 0) === net) return kind;
     return 'public';
   }
   const b = ip.bytes;

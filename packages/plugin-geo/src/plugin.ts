@@ -42,16 +42,9 @@ function setupGeo(ctx: PluginContext<ResolvedGeoipOptions>): GeoPluginInstance {
       return updater;
     },
     async start() {
-      let base: GeoDatabase[] | undefined;
-      let baseError: unknown;
-      try {
-        base = await openConfiguredDatabases(o.database, o.recordCacheSize);
-      } catch (err) {
-        baseError = err;
-      }
+      const openBase = () => openConfiguredDatabases(o.database, o.recordCacheSize);
       if (!o.maxmind) {
-        if (!base) throw baseError;
-        loaded(base, o.database);
+        loaded(await openBase(), o.database);
         return;
       }
       const dir = await ensureStateDir(path.join(ctx.stateDir, PLUGIN), PLUGIN);
@@ -64,8 +57,10 @@ function setupGeo(ctx: PluginContext<ResolvedGeoipOptions>): GeoPluginInstance {
         log: (msg, fields) => ctx.logger.info(fields ?? {}, msg),
       });
       const local = await updater.loadLocal();
+      // The base database is only opened when no MaxMind copy is kept (it can be 135 MB in memory).
+      const base = local ? [] : await openBase().catch((err: unknown) => err as HavenError);
       if (local) loaded([local], 'maxmind (kept from an earlier download)');
-      else if (base && base.length > 0) loaded(base, `${o.database} until the first MaxMind download`);
+      else if (Array.isArray(base) && base.length > 0) loaded(base, `${o.database} until the first MaxMind download`);
       else {
         // Nothing to answer with yet: the first download is part of starting.
         const r = await updater.update();
@@ -73,7 +68,7 @@ function setupGeo(ctx: PluginContext<ResolvedGeoipOptions>): GeoPluginInstance {
           await updater.stop();
           const why = r.status === 'failed' ? r.error.message : 'the server answered "not modified" but there is no local copy';
           throw geoError('GEO_DB_MISSING', `no GeoIP database: the MaxMind download failed (${why}); ${INSTALL_HINT}`, {
-            cause: r.status === 'failed' ? r.error : baseError,
+            cause: r.status === 'failed' ? r.error : base,
           });
         }
       }
@@ -81,6 +76,8 @@ function setupGeo(ctx: PluginContext<ResolvedGeoipOptions>): GeoPluginInstance {
     },
     async stop() {
       await updater?.stop();
+      // Free the databases (up to ~135 MB); a later start() opens them again.
+      locator.setDatabases([]);
     },
     status() {
       return { ...locator.describe(), ...locator.stats(), ...(updater ? { maxmind: updater.status() } : {}) };

@@ -51,6 +51,8 @@ export class MaxmindUpdater {
   #abort = new AbortController();
   #stopped = false;
   #lastError: string | undefined;
+  /** A readable copy is on disk: only then may the server answer "not modified". */
+  #localValid = false;
 
   constructor(options: UpdaterOptions) {
     this.#o = options;
@@ -78,7 +80,9 @@ export class MaxmindUpdater {
     }
     if (!existsSync(this.file)) return undefined;
     try {
-      return await openDatabase(this.file, { source: 'geoip2', recordCacheSize: this.#o.recordCacheSize });
+      const db = await openDatabase(this.file, { source: 'geoip2', recordCacheSize: this.#o.recordCacheSize });
+      this.#localValid = true;
+      return db;
     } catch (err) {
       this.#o.onError(err as HavenError);
       return undefined;
@@ -106,14 +110,13 @@ export class MaxmindUpdater {
       if (o.accountId !== undefined && o.licenseKey) {
         headers.authorization = `Basic ${Buffer.from(`${o.accountId}:${o.licenseKey}`).toString('base64')}`;
       }
-      const haveLocal = existsSync(this.file);
       const got = await download({
         url: this.#url(),
         headers,
         file: archive,
         timeoutMs: o.timeoutMs,
         maxBytes: o.maxBytes,
-        ifModifiedSince: haveLocal ? this.#meta.lastModified : undefined,
+        ifModifiedSince: this.#localValid ? this.#meta.lastModified : undefined,
         signal: this.#abort.signal,
         redact: this.#redact,
       });
@@ -132,6 +135,7 @@ export class MaxmindUpdater {
       } catch (err) {
         throw geoError('GEO_UPDATE_SWAP', `cannot move the new database into ${this.file} (${reasonOf(err)}): check the state directory`, { cause: err });
       }
+      this.#localValid = true;
       await this.#saveMeta({ lastCheck: now, lastUpdate: now, lastModified: got.lastModified, buildDate: db.buildDate });
       this.#lastError = undefined;
       o.log?.('geo database updated', { edition: o.edition, type: db.type, buildDate: db.buildDate, bytes: db.sizeBytes });
@@ -188,7 +192,7 @@ export class MaxmindUpdater {
     if (this.#stopped || this.#timer) return;
     const every = this.#o.checkEveryHours * 3_600_000;
     const last = this.#meta.lastCheck ? Date.parse(this.#meta.lastCheck) : Number.NaN;
-    const due = Number.isFinite(last) && existsSync(this.file) ? last + every : Date.now();
+    const due = Number.isFinite(last) && this.#localValid ? last + every : Date.now();
     this.#schedule(due);
   }
 

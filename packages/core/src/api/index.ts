@@ -23,3 +23,4 @@ export type {
   UrlsView as ApiUrlsView,
   ViewersView as ApiViewersView,
 } from './schemas.js';
+export { havenApiDeps, type HavenApiDepsOptions } from './haven-deps.js';

@@ -8,7 +8,7 @@ import type { Logger } from '../../logger.js';
 import type { CoreService } from '../../services.js';
 import { normalizeIp, trimBase } from '../ip.js';
 import type { Router } from '../router.js';
-import { safeEqual, type ViewerCredentials } from '../rtsp/auth.js';
+import { safeEqualExpected, type ViewerCredentials } from '../rtsp/auth.js';
 import { FailureLimiter } from '../rtsp/rate-limit.js';
 import { fetchNodePlaylist } from './playlist.js';
 import { proxyHls } from './proxy.js';
@@ -95,7 +95,7 @@ export function createHlsGateway(o: HlsGatewayOptions): HlsGateway {
     }
     const viewer = o.viewer();
     const creds = credentialsOf(req.headers.authorization);
-    if (!creds || !(safeEqual(creds.user, viewer.user) && safeEqual(creds.pass, viewer.password))) {
+    if (!creds || !(safeEqualExpected(creds.user, viewer.user) && safeEqualExpected(creds.pass, viewer.password))) {
       if (creds) o.router.refused(ip, limiter.fail(ip) ? 'rate-limited' : 'auth');
       return text(res, 401, 'authentication required', { 'www-authenticate': `Basic realm="${realm}"` });
     }

@@ -26,6 +26,22 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(sha(a), sha(b));
 }
 
+// The expected side (viewer user and password) is the same for every viewer: hash it once.
+const expectedHashes = new Map<string, Buffer>();
+function expectedHash(s: string): Buffer {
+  let h = expectedHashes.get(s);
+  if (!h) {
+    if (expectedHashes.size >= 8) expectedHashes.clear();
+    expectedHashes.set(s, (h = sha(s)));
+  }
+  return h;
+}
+
+/** `safeEqual` where `expected` is a configured value (its hash is kept; never pass viewer input there). */
+export function safeEqualExpected(given: string, expected: string): boolean {
+  return timingSafeEqual(sha(given), expectedHash(expected));
+}
+
 /** `key="value", key=token, ...` of a Digest header; quoted values may hold commas and escaped quotes. */
 export function parseAuthParams(s: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -97,8 +113,8 @@ export class RtspAuthenticator {
       const decoded = Buffer.from(rest, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       if (colon < 0) return 'bad';
-      const userOk = safeEqual(decoded.slice(0, colon), creds.user);
-      const passOk = safeEqual(decoded.slice(colon + 1), creds.password);
+      const userOk = safeEqualExpected(decoded.slice(0, colon), creds.user);
+      const passOk = safeEqualExpected(decoded.slice(colon + 1), creds.password);
       return userOk && passOk ? 'ok' : 'bad';
     }
     if (scheme !== 'digest') return 'bad';

@@ -1,0 +1,190 @@
+// RTSP redirects per second and p50/p99 latency at 500 concurrent connections: the Haven gateway
+// (Basic auth, locate, select, fresh-health check, 302 to the nearest node) against MediaMTX
+// answering the same authenticated DESCRIBE with its own 302 (a path with `source: redirect`),
+// measured in the same run with the same client. The client runs in its own process and spreads its
+// connections over 25 loopback source addresses (25 viewers' worth of "places"); every connection
+// is a new TCP connection with one DESCRIBE, as players do. Loopback only, bounded in count and time.
+//   node bench/run.mjs gateway-redirect            full run (~1 min)
+//   node bench/run.mjs --smoke gateway-redirect    a few seconds
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createOriginRouting, originConfigSchema } from '@haven/core';
+import { mediamtxBin } from '../test/helpers/tools.js';
+
+interface LoadParams {
+  port: number;
+  concurrency: number;
+  total: number;
+  maxMs: number;
+  request: string;
+  sources: string[];
+}
+interface LoadResult {
+  done: number;
+  errors: number;
+  wrong: number;
+  ms: number;
+  latencies: number[];
+}
+
+/** One closed loop per virtual client: connect, DESCRIBE, read the answer, reset, again. */
+async function load(p: LoadParams): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let started = 0;
+  let errors = 0;
+  let wrong = 0;
+  const t0 = performance.now();
+  const one = (source: string) =>
+    new Promise<void>((resolve) => {
+      const t = performance.now();
+      const s: Socket = connect({ host: '127.0.0.1', port: p.port, localAddress: source });
+      let buf = '';
+      s.setNoDelay(true);
+      s.on('connect', () => s.write(p.request));
+      s.on('data', (d: Buffer) => {
+        buf += d.toString('latin1');
+        if (!buf.includes('\r\n\r\n')) return;
+        if (buf.startsWith('RTSP/1.0 302')) latencies.push(performance.now() - t);
+        else wrong++;
+        s.resetAndDestroy();
+        resolve();
+      });
+      s.on('error', () => {
+        errors++;
+        s.destroy();
+        resolve();
+      });
+      s.on('close', () => resolve());
+    });
+  const client = async (i: number) => {
+    const source = p.sources[i % p.sources.length] as string;
+    while (started < p.total && performance.now() - t0 < p.maxMs) {
+      started++;
+      await one(source);
+    }
+  };
+  await Promise.all(Array.from({ length: p.concurrency }, (_, i) => client(i)));
+  return { done: latencies.length, errors, wrong, ms: performance.now() - t0, latencies };
+}
+
+/** The client runs in its own process, so it does not share the gateway's event loop. */
+async function runLoad(p: LoadParams): Promise<LoadResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--load', JSON.stringify(p)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`load client exited with ${code}`);
+  return JSON.parse(out) as LoadResult;
+}
+
+const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? 0;
+
+async function freePort(): Promise<number> {
+  const s = createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function main(): Promise<void> {
+  const smoke = process.env.BENCH_SMOKE === '1';
+  const CONCURRENCY = 500;
+  const TOTAL = smoke ? 3_000 : 30_000;
+  const MAX_MS = smoke ? 5_000 : 30_000;
+  const ROUNDS = smoke ? 1 : 3;
+  const sources = Array.from({ length: 25 }, (_, i) => `127.0.0.${10 + i}`);
+  const password = 'BenchViewer12345';
+  const auth = `Basic ${Buffer.from(`viewer:${password}`).toString('base64')}`;
+
+  // A node that answers the gateway's health probes.
+  const sdp = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\n';
+  const node = createServer((s) => {
+    s.on('error', () => {});
+    s.on('data', (d: Buffer) => {
+      const cseq = /CSeq: (\d+)/.exec(d.toString())?.[1] ?? '1';
+      s.write(`RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`);
+    });
+  }).listen(0, '127.0.0.1');
+  await once(node, 'listening');
+  const nodePort = (node.address() as { port: number }).port;
+
+  // The peer: MediaMTX redirecting the same authenticated DESCRIBE to the same node URL.
+  const mtxPort = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), 'haven-bench-redirect-'));
+  const conf = {
+    logLevel: 'warn', rtspTransports: ['tcp'], rtspAddress: `127.0.0.1:${mtxPort}`,
+    rtmp: false, hls: false, webrtc: false, srt: false, moq: false,
+    authMethod: 'internal',
+    authInternalUsers: [{ user: 'viewer', pass: password, ips: [], permissions: [{ action: 'read' }] }],
+    paths: { live: { source: 'redirect', sourceRedirect: `rtsp://127.0.0.1:${nodePort}/live` } },
+  };
+  writeFileSync(path.join(dir, 'mediamtx.yml'), JSON.stringify(conf));
+  const mtx = spawn(mediamtxBin(), [path.join(dir, 'mediamtx.yml')], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+
+  // Ours: the gateway with default gateway/health settings, the viewer in Paris, the node in Paris.
+  const config = originConfigSchema.parse({
+    role: 'origin', region: 'us-east',
+    public: { host: '127.0.0.1', bind: '127.0.0.1' },
+    nodes: [{ name: 'par', lat: 48.86, lon: 2.35, rtsp: `rtsp://127.0.0.1:${nodePort}` }],
+  });
+  const paris = { lat: 48.86, lon: 2.35, country: 'FR' };
+  const stack = createOriginRouting({
+    config,
+    secrets: () => ({ viewerPassword: password }),
+    locator: () => ({ name: 'bench', capabilities: { ipv6: true, updates: false }, locate: () => paris }),
+    rtspListen: { host: '127.0.0.1', port: 0 },
+    hlsListen: false,
+  });
+  try {
+    for (const s of stack.list) await s.start();
+    const gwPort = stack.rtspGateway.address()?.port ?? 0;
+    const req = (port: number) => `DESCRIBE rtsp://127.0.0.1:${port}/live RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: Lavf59.27.100\r\nAccept: application/sdp\r\nAuthorization: ${auth}\r\n\r\n`;
+    // Both answer before we measure (MediaMTX started, the node probed once).
+    for (let i = 0; i < 50; i++) {
+      const r = await load({ port: mtxPort, concurrency: 1, total: 1, maxMs: 1000, request: req(mtxPort), sources: ['127.0.0.1'] });
+      if (r.done === 1) break;
+      await new Promise((r2) => setTimeout(r2, 100));
+    }
+    const check = await load({ port: gwPort, concurrency: 1, total: 1, maxMs: 2000, request: req(gwPort), sources: ['127.0.0.1'] });
+    if (check.done !== 1) throw new Error('the gateway did not redirect the check request');
+
+    console.log(`${CONCURRENCY} concurrent clients over ${sources.length} source addresses; up to ${TOTAL} requests or ${MAX_MS / 1000} s per run; ${ROUNDS} round(s), best run shown`);
+    const best = { ours: undefined as LoadResult | undefined, mtx: undefined as LoadResult | undefined };
+    const rps = (r: LoadResult) => r.done / (r.ms / 1000);
+    for (let i = 0; i < ROUNDS; i++) {
+      const m = await runLoad({ port: mtxPort, concurrency: CONCURRENCY, total: TOTAL, maxMs: MAX_MS, request: req(mtxPort), sources });
+      const o = await runLoad({ port: gwPort, concurrency: CONCURRENCY, total: TOTAL, maxMs: MAX_MS, request: req(gwPort), sources });
+      if (!best.mtx || rps(m) > rps(best.mtx)) best.mtx = m;
+      if (!best.ours || rps(o) > rps(best.ours)) best.ours = o;
+    }
+    const row = (name: string, r: LoadResult) =>
+      console.log(`${name.padEnd(22)} ${rps(r).toFixed(0).padStart(7)} redirects/s   p50 ${pct(r.latencies, 0.5).toFixed(2).padStart(7)} ms   p99 ${pct(r.latencies, 0.99).toFixed(2).padStart(7)} ms   (${r.done} ok, ${r.errors} errors, ${r.wrong} other answers)`);
+    const o = best.ours as LoadResult;
+    const m = best.mtx as LoadResult;
+    row('Haven gateway', o);
+    row('MediaMTX source:redirect', m);
+    const s = stack.router.stats();
+    console.log(`gateway decision time (auth'd DESCRIBE parsed -> 302 written, last ${s.decisionMs.count}): p50 ${s.decisionMs.p50.toFixed(3)} ms, p99 ${s.decisionMs.p99.toFixed(3)} ms; fresh probes before redirect: ${s.probesBeforeRedirect}`);
+    console.log(`ratio (Haven / MediaMTX): throughput ${(rps(o) / rps(m)).toFixed(2)}x, p50 latency ${(pct(o.latencies, 0.5) / pct(m.latencies, 0.5)).toFixed(2)}x, p99 latency ${(pct(o.latencies, 0.99) / pct(m.latencies, 0.99)).toFixed(2)}x`);
+    if (o.done === 0 || m.done === 0) throw new Error('a side answered no redirect');
+  } finally {
+    for (const s of [...stack.list].reverse()) await s.stop();
+    mtx.kill('SIGTERM');
+    await once(mtx, 'exit');
+    node.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const loadArg = process.argv.indexOf('--load');
+if (loadArg > 0) {
+  process.stdout.write(JSON.stringify(await load(JSON.parse(process.argv[loadArg + 1] as string) as LoadParams)));
+} else {
+  await main();
+}

@@ -1,0 +1,229 @@
+// Local-splice throughput: K RTSP readers (interleaved TCP) of one live stream from MediaMTX, read
+// (1) directly from MediaMTX, (2) through the Haven gateway's splice (PROXY v1 + replay + pipe), and
+// (3) through HAProxy in TCP mode (`send-proxy`, Debian's haproxy), in the same run, same stream.
+// The stream is a pre-encoded high-bitrate clip pushed with `-c copy`, so no encoder is in the way.
+// Prints delivered Mbit/s per path and the CPU the middle box spent per GB moved, with ratios.
+// Readers run in a child process, so the gateway's CPU (this process) is measured alone.
+//   node bench/run.mjs gateway-splice            full run (~1.5 min)
+//   node bench/run.mjs --smoke gateway-splice    a few seconds
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createOriginRouting, originConfigSchema, parseResponse, type RtspResponse } from '@haven/core';
+import { mediamtxBin } from '../test/helpers/tools.js';
+
+const USER = 'viewer';
+const PASS = 'BenchViewer12345';
+
+interface ReadParams {
+  port: number;
+  readers: number;
+  ms: number;
+}
+interface ReadResult {
+  bytes: number;
+  ok: number;
+  failed: number;
+  ms: number;
+}
+
+/** One RTSP reader: DESCRIBE, SETUP every track over TCP, PLAY, then count bytes for `ms`. */
+function reader(port: number, ms: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port });
+    const url = `rtsp://127.0.0.1:${port}/live`;
+    let buf = Buffer.alloc(0);
+    let cseq = 0;
+    let bytes = 0;
+    let playing = false;
+    let waiter: ((r: RtspResponse) => void) | undefined;
+    const auth = `Basic ${Buffer.from(`${USER}:${PASS}`).toString('base64')}`;
+    const send = (method: string, u: string, extra: string[] = []) =>
+      new Promise<RtspResponse>((res) => {
+        waiter = res;
+        s.write(`${method} ${u} RTSP/1.0\r\nCSeq: ${++cseq}\r\nUser-Agent: VRChat/bench\r\nAuthorization: ${auth}\r\n${extra.map((e) => `${e}\r\n`).join('')}\r\n`);
+      });
+    s.on('data', (d: Buffer) => {
+      if (playing) {
+        bytes += d.length;
+        return;
+      }
+      buf = Buffer.concat([buf, d]);
+      const out = parseResponse(buf);
+      if (out.kind === 'response') {
+        buf = buf.subarray(out.consumed);
+        const w = waiter;
+        waiter = undefined;
+        w?.(out.response);
+      } else if (out.kind === 'error') reject(new Error(out.message));
+    });
+    s.on('error', reject);
+    void (async () => {
+      await once(s, 'connect');
+      const desc = await send('DESCRIBE', url, ['Accept: application/sdp']);
+      if (desc.status !== 200) throw new Error(`DESCRIBE ${desc.status}`);
+      const base = desc.headers.find(([k]) => k.toLowerCase() === 'content-base')?.[1] ?? `${url}/`;
+      const controls = desc.body.toString().split(/\r?\n/).reduce<string[]>((acc, l, _i, all) => {
+        if (l.startsWith('a=control:') && all.slice(0, _i).some((x) => x.startsWith('m='))) acc.push(l.slice(10));
+        return acc;
+      }, []);
+      let session = '';
+      for (const [i, c] of controls.entries()) {
+        const u = c.startsWith('rtsp://') ? c : `${base.endsWith('/') ? base : `${base}/`}${c}`;
+        const r = await send('SETUP', u, [`Transport: RTP/AVP/TCP;unicast;interleaved=${2 * i}-${2 * i + 1}`, ...(session ? [`Session: ${session}`] : [])]);
+        if (r.status !== 200) throw new Error(`SETUP ${r.status}`);
+        session = (r.headers.find(([k]) => k.toLowerCase() === 'session')?.[1] ?? '').split(';')[0] ?? '';
+      }
+      const play = await send('PLAY', base, [`Session: ${session}`]);
+      if (play.status !== 200) throw new Error(`PLAY ${play.status}`);
+      playing = true;
+      bytes += buf.length;
+      setTimeout(() => {
+        s.destroy();
+        resolve(bytes);
+      }, ms);
+    })().catch((e: unknown) => {
+      s.destroy();
+      reject(e);
+    });
+  });
+}
+
+async function readAll(p: ReadParams): Promise<ReadResult> {
+  const t0 = performance.now();
+  const results = await Promise.allSettled(Array.from({ length: p.readers }, () => reader(p.port, p.ms)));
+  let bytes = 0;
+  let ok = 0;
+  for (const r of results) if (r.status === 'fulfilled') ((bytes += r.value), ok++);
+  return { bytes, ok, failed: p.readers - ok, ms: performance.now() - t0 };
+}
+
+async function runReaders(p: ReadParams): Promise<ReadResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--read', JSON.stringify(p)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`readers exited with ${code}`);
+  return JSON.parse(out) as ReadResult;
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function until(what: string, fn: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** utime + stime of a process, ms (Linux /proc). */
+function procCpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return ((Number(parts[11]) + Number(parts[12])) * 1000) / 100;
+}
+
+async function main(): Promise<void> {
+  const smoke = process.env.BENCH_SMOKE === '1';
+  const READERS = smoke ? 8 : 40;
+  const MS = smoke ? 2_000 : 10_000;
+  const ROUNDS = smoke ? 1 : 3;
+  const haproxyBin = '/usr/sbin/haproxy';
+  if (!existsSync(haproxyBin)) throw new Error('HAProxy is missing: apt-get install -y haproxy');
+  const dir = mkdtempSync(path.join(tmpdir(), 'haven-bench-splice-'));
+  const procs: ChildProcess[] = [];
+  const stack = { list: [] as Array<{ start(): Promise<void>; stop(): Promise<void> }> };
+  try {
+    // A high-bitrate clip, encoded once, pushed in a loop without re-encoding.
+    const clip = path.join(dir, 'clip.ts');
+    const enc = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${smoke ? '640x360' : '1280x720'}:rate=30`, '-t', smoke ? '2' : '4',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', '8M', '-maxrate', '8M', '-bufsize', '2M', '-g', '30', '-pix_fmt', 'yuv420p', '-f', 'mpegts', clip]);
+    if (enc.status !== 0) throw new Error(`ffmpeg could not encode the clip: ${enc.stderr.toString()}`);
+
+    const mtxPort = await freePort();
+    const apiPort = await freePort();
+    writeFileSync(path.join(dir, 'mediamtx.yml'), JSON.stringify({
+      logLevel: 'warn', rtspTransports: ['tcp'], rtspAddress: `127.0.0.1:${mtxPort}`, rtspTrustedProxies: ['127.0.0.1'],
+      writeQueueSize: 4096, rtmp: false, hls: false, webrtc: false, srt: false, moq: false, api: true, apiAddress: `127.0.0.1:${apiPort}`,
+      authMethod: 'internal',
+      authInternalUsers: [
+        { user: 'any', pass: '', ips: ['127.0.0.1'], permissions: [{ action: 'publish' }, { action: 'api' }] },
+        { user: USER, pass: PASS, ips: [], permissions: [{ action: 'read' }] },
+      ],
+      paths: { live: {} },
+    }));
+    procs.push(spawn(mediamtxBin(), [path.join(dir, 'mediamtx.yml')], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] }));
+    await until('MediaMTX', async () => fetch(`http://127.0.0.1:${apiPort}/v3/paths/list`).then((r) => r.ok, () => false));
+    const seconds = String(Math.ceil(((MS + 3000) * 3 * ROUNDS + 20_000) / 1000));
+    procs.push(spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', clip, '-t', seconds, '-c', 'copy', '-f', 'rtsp', '-rtsp_transport', 'tcp', `rtsp://127.0.0.1:${mtxPort}/live`], { stdio: 'ignore' }));
+    await until('the stream', async () => fetch(`http://127.0.0.1:${apiPort}/v3/paths/get/live`).then(async (r) => r.ok && ((await r.json()) as { ready: boolean }).ready, () => false));
+
+    const hp = await freePort();
+    const cfg = path.join(dir, 'haproxy.cfg');
+    writeFileSync(cfg, ['global', '  maxconn 4096', 'defaults', '  mode tcp', '  timeout connect 5s', '  timeout client 60s', '  timeout server 60s',
+      'frontend fe', `  bind 127.0.0.1:${hp}`, '  default_backend be', 'backend be', `  server mtx 127.0.0.1:${mtxPort} send-proxy`, ''].join('\n'));
+    const haproxy = spawn(haproxyBin, ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+    procs.push(haproxy);
+
+    const config = originConfigSchema.parse({ role: 'origin', public: { host: '127.0.0.1', bind: '127.0.0.1' } });
+    const routing = createOriginRouting({ config, secrets: () => ({ viewerPassword: PASS }), media: () => ({ rtsp: `127.0.0.1:${mtxPort}` }), rtspListen: { host: '127.0.0.1', port: 0 }, hlsListen: false });
+    stack.list = routing.list;
+    for (const s of routing.list) await s.start();
+    const gw = routing.rtspGateway.address()?.port ?? 0;
+    await until('HAProxy', async () => new Promise((r) => connect(hp, '127.0.0.1').on('connect', function (this: import('node:net').Socket) { this.destroy(); r(true); }).on('error', () => r(false))));
+
+    console.log(`${READERS} readers x ${MS / 1000} s per path, ${ROUNDS} round(s), median shown; stream: ${smoke ? '640x360' : '1280x720'} H.264 ~8 Mbit/s pushed with -c copy`);
+    const paths = {
+      direct: { port: mtxPort, cpu: () => 0 },
+      haven: { port: gw, cpu: () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; } },
+      haproxy: { port: hp, cpu: () => procCpuMs(haproxy.pid as number) },
+    };
+    const res: Record<string, Array<{ mbps: number; cpuPerGb: number; failed: number }>> = { direct: [], haven: [], haproxy: [] };
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const [name, p] of Object.entries(paths)) {
+        const c0 = p.cpu();
+        const out = await runReaders({ port: p.port, readers: READERS, ms: MS });
+        const cpu = p.cpu() - c0;
+        const gb = out.bytes / 1e9;
+        res[name]?.push({ mbps: (out.bytes * 8) / 1e6 / (MS / 1000), cpuPerGb: gb > 0 ? cpu / gb : 0, failed: out.failed });
+      }
+    }
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+    const sum = (k: string) => ({ mbps: med(res[k]!.map((x) => x.mbps)), cpu: med(res[k]!.map((x) => x.cpuPerGb)), failed: Math.max(...res[k]!.map((x) => x.failed)) });
+    const d = sum('direct');
+    const o = sum('haven');
+    const h = sum('haproxy');
+    console.log(`direct to MediaMTX     ${d.mbps.toFixed(0).padStart(6)} Mbit/s delivered   (no middle box)                 failed readers: ${d.failed}`);
+    console.log(`Haven gateway splice   ${o.mbps.toFixed(0).padStart(6)} Mbit/s delivered   ${o.cpu.toFixed(0).padStart(6)} CPU-ms per GB moved   failed readers: ${o.failed}`);
+    console.log(`HAProxy mode tcp       ${h.mbps.toFixed(0).padStart(6)} Mbit/s delivered   ${h.cpu.toFixed(0).padStart(6)} CPU-ms per GB moved   failed readers: ${h.failed}`);
+    console.log(`ratios: throughput Haven/direct ${(o.mbps / d.mbps).toFixed(2)}x, Haven/HAProxy ${(o.mbps / h.mbps).toFixed(2)}x; CPU per GB Haven/HAProxy ${(o.cpu / h.cpu).toFixed(2)}x`);
+    if (o.failed > 0 || d.mbps === 0) throw new Error('readers failed');
+  } finally {
+    for (const s of [...stack.list].reverse()) await s.stop();
+    for (const p of procs.reverse()) {
+      if (p.exitCode === null && p.signalCode === null) {
+        p.kill('SIGTERM');
+        await once(p, 'exit');
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const readArg = process.argv.indexOf('--read');
+if (readArg > 0) {
+  process.stdout.write(JSON.stringify(await readAll(JSON.parse(process.argv[readArg + 1] as string) as ReadParams)));
+} else {
+  await main();
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { isHavenError } from '@haven/core';
+import { init, nodeAdd, nodeJoin, nodeKeygen, nodeRemove, printUrls, rotate, route, status } from './commands.js';
+import { resolveHome } from './home.js';
+import { progress } from './output.js';
+import { loadHome, startHaven } from './runtime.js';
+
+function int(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
+  return n;
+}
+
+const program = new Command()
+  .name('haven')
+  .description('Stream Haven: OBS to VRChat and any RTSP player from your own machine, with friends as relay nodes.')
+  .option('-d, --dir <folder>', 'folder holding haven.yaml (default: $HAVEN_DIR or the current folder)')
+  .showHelpAfterError()
+  .configureOutput({ outputError: (str, write) => write(str) });
+
+const home = () => resolveHome(program.opts<{ dir?: string }>().dir);
+
+program
+  .command('init')
+  .description('write a commented haven.yaml and generate the secrets')
+  .addOption(new Option('--role <role>', 'origin (your machine) or node (a friend\'s relay)').choices(['origin', 'node']).default('origin'))
+  .option('--name <name>', 'name of this Haven or node')
+  .option('--public-host <host>', 'address viewers and nodes reach this machine at (default $HAVEN_PUBLIC_HOST or 127.0.0.1)')
+  .option('--region <region>', 'where this machine is: eu-central, us-east, an ISO country code...')
+  .action(async (o: { role: 'origin' | 'node'; name?: string; publicHost?: string; region?: string }) => {
+    await init(home(), o);
+    progress(o.role === 'origin' ? 'next: `haven start`, then `haven urls` for the OBS and viewer URLs' : 'next: `haven node keygen --region <region>` and send the share code to the streamer');
+  });
+
+program
+  .command('start')
+  .description('run this machine\'s role in the foreground (Ctrl-C stops it cleanly)')
+  .addOption(new Option('--init <role>', 'run `init` first when there is no haven.yaml').choices(['origin', 'node']))
+  .action(async (o: { init?: 'origin' | 'node' }) => {
+    const h = home();
+    const l = o.init ? await init(h, { role: o.init }) : await loadHome(h);
+    const running = await startHaven(l, progress);
+    progress('ready. `haven urls` prints the OBS and viewer URLs (they contain secrets, so they are not logged here)');
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      progress(`${signal}: stopping`);
+      running
+        .stop()
+        .then(() => process.exit(0))
+        .catch(() => process.exit(1));
+    };
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+  });
+
+program
+  .command('urls')
+  .description('print the OBS publish URLs and the viewer URLs (they contain secrets)')
+  .option('--json', 'machine-readable output')
+  .action(async (o: { json?: boolean }) => printUrls(await loadHome(home()), !!o.json));
+
+program
+  .command('status')
+  .description('publisher, nodes with health and viewers (asks the running origin)')
+  .option('--json', 'machine-readable output')
+  .option('--quiet', 'no output; exit code 0 when running')
+  .action(async (o: { json?: boolean; quiet?: boolean }) => {
+    process.exitCode = await status(await loadHome(home()), { json: !!o.json, quiet: !!o.quiet });
+  });
+
+const node = program.command('node').description('join friends as relay nodes');
+node
+  .command('keygen')
+  .description('(node) make this node\'s key pair and print its share code')
+  .requiredOption('--region <region>', 'where this node is: eu-central, us-east, an ISO country code...')
+  .option('--name <name>', 'node name (lowercase letters, digits, dashes)')
+  .option('--public-host <host>', 'address viewers reach this node at')
+  .option('--rtsp-port <port>', 'public RTSP port', int)
+  .option('--hls-port <port>', 'public HLS port', int)
+  .action(async (o: { region: string; name?: string; publicHost?: string; rtspPort?: number; hlsPort?: number }) => nodeKeygen(home(), o));
+node
+  .command('add')
+  .description('(origin) add a node from its share code, live, and print its join bundle')
+  .argument('<share-code>', 'the code the node printed')
+  .option('--name <name>', 'name to use instead of the one in the code')
+  .option('--capacity <viewers>', 'max viewers on that node (0 = no limit)', int)
+  .option('--json', 'machine-readable output')
+  .action(async (code: string, o: { name?: string; capacity?: number; json?: boolean }) => nodeAdd(await loadHome(home()), { shareCode: code, ...o, json: !!o.json }));
+node
+  .command('join')
+  .description('(node) join the Haven with the bundle the origin printed')
+  .argument('<bundle>', 'the join bundle')
+  .action(async (bundle: string) => nodeJoin(await loadHome(home()), bundle));
+node
+  .command('remove')
+  .description('(origin) remove a node, live')
+  .argument('<name>', 'node name')
+  .action(async (name: string) => nodeRemove(await loadHome(home()), name));
+
+program
+  .command('route')
+  .description('dry run: which node would this viewer get, and why')
+  .argument('<ip>', 'viewer IP address')
+  .option('--user-agent <ua>', 'the player\'s User-Agent (decides redirect or local serving)')
+  .option('--stream <name>', 'stream name (default: the first)')
+  .option('--json', 'machine-readable output')
+  .action(async (ip: string, o: { userAgent?: string; stream?: string; json?: boolean }) => route(await loadHome(home()), { ip, ...o, json: !!o.json }));
+
+const secrets = program.command('secrets').description('the generated secrets');
+secrets
+  .command('rotate')
+  .description('replace a secret (live when the origin runs)')
+  .argument('<which>', 'viewer-password | stream-key | relay-password')
+  .action(async (which: string) => rotate(await loadHome(home()), which));
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const msg = isHavenError(err) ? err.message : err instanceof Error ? err.message : String(err);
+  process.stderr.write(`error: ${msg}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,261 @@
+import { existsSync } from 'node:fs';
+import {
+  createLogger,
+  createOriginRouting,
+  HavenEmitter,
+  HavenError,
+  loadConfig,
+  resolveRegion,
+  SecretStore,
+  writeFileAtomic,
+  type HavenNode,
+  type Locator,
+  type OriginConfig,
+  type SecretName,
+} from '@haven/core';
+import { DBIP_ATTRIBUTION } from '@haven/plugin-geo';
+import { JOIN_BUNDLE_WARNING, makeShareCode } from '@haven/plugin-wireguard';
+import { ApiClient } from './client.js';
+import { CONFIG_FILE, type Home, peekConfig } from './home.js';
+import { addNodeOffline, entryFromShareCode, joinWithBundle, makeJoinBundle, removeNodeOffline } from './join.js';
+import { print, printJson, progress, table } from './output.js';
+import { apiToken, loadHome, type Loaded } from './runtime.js';
+import { nodeTemplate, originTemplate } from './template.js';
+import { urlsFor } from './urls.js';
+
+export interface InitOptions {
+  role: 'origin' | 'node';
+  name?: string;
+  publicHost?: string;
+  region?: string;
+}
+
+/** Write a commented haven.yaml and create the secrets. Never overwrites an existing config. */
+export async function init(home: Home, o: InitOptions): Promise<Loaded> {
+  if (existsSync(home.configFile)) {
+    const role = peekConfig(home).role;
+    if (role !== o.role) throw new HavenError(`${home.configFile} already exists with role ${role ?? '(none)'}; it was left untouched`, { code: 'CONFIG_INVALID' });
+    progress(`${home.configFile} already exists; keeping it`);
+  } else {
+    if (o.region !== undefined && !resolveRegion(o.region)) {
+      throw new HavenError(`unknown region "${o.region}": use a name such as eu-central or us-east, or an ISO country code`, { code: 'REGION_UNKNOWN' });
+    }
+    const publicHost = o.publicHost ?? process.env.HAVEN_PUBLIC_HOST ?? '127.0.0.1';
+    if (o.role === 'node' && !o.region) throw new HavenError('a node needs --region (e.g. eu-central, us-east, JP)', { code: 'CONFIG_INVALID' });
+    const text =
+      o.role === 'origin'
+        ? originTemplate({ name: o.name ?? 'origin', publicHost, ...(o.region ? { region: o.region } : {}) })
+        : nodeTemplate({ name: o.name ?? 'node', region: o.region!, publicHost });
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(home.dir, { recursive: true });
+    await writeFileAtomic(home.configFile, text);
+    progress(`wrote ${home.configFile}`);
+  }
+  const l = await loadHome(home);
+  await SecretStore.open(l.loaded.stateDir);
+  await apiToken(l.loaded.stateDir);
+  progress(`secrets are in ${l.loaded.stateDir} (mode 0700; never share that folder)`);
+  return l;
+}
+
+export async function printUrls(l: Loaded, json: boolean): Promise<void> {
+  const u = await urlsFor(l);
+  if (json) return printJson(u);
+  for (const p of u.publish) {
+    print(`OBS (stream "${p.stream}"):`);
+    print(`  Settings > Stream > Service: Custom`);
+    print(`  Server:     ${p.obsServer}`);
+    print(`  Stream Key: ${p.obsStreamKey}`);
+    print(`  or SRT:     ${p.srt}`);
+    print();
+  }
+  for (const v of u.viewer) {
+    print(`Viewers (stream "${v.stream}"):`);
+    print(`  VRChat (PC, Quest): ${v.rtspt}`);
+    print(`  RTSP players:       ${v.rtsp}`);
+    print(`  HLS:                ${v.hls}`);
+    print();
+  }
+  print(`VRChat: enable "Allow Untrusted URLs" in the Comfort & Safety settings to play rtspt:// links.`);
+  process.stderr.write(`\n! ${u.note}\n`);
+}
+
+function requireOrigin(l: Loaded, what: string): OriginConfig {
+  if (l.loaded.config.role !== 'origin') {
+    throw new HavenError(`\`${what}\` runs on the origin, but ${l.loaded.file} has role ${l.loaded.config.role}`, { code: 'CONFIG_INVALID' });
+  }
+  return l.loaded.config;
+}
+
+export async function status(l: Loaded, o: { json: boolean; quiet: boolean }): Promise<number> {
+  if (l.loaded.config.role !== 'origin') {
+    // A node has no control API of its own: show what it is and where it reports.
+    const out = { role: 'node', name: l.loaded.config.name, joined: !!l.join, origin: l.join?.origin.endpoint };
+    if (!o.quiet) (o.json ? printJson(out) : print(`node "${out.name}": ${out.joined ? `joined, origin ${out.origin}` : 'not joined yet'}`));
+    return 0;
+  }
+  const api = await ApiClient.for(l);
+  const s = await api.call<{
+    state: string;
+    streams: Array<{ name: string; ready: boolean; viewers: number; publisher?: { type?: string } }>;
+    nodes: Array<{ name: string; origin: boolean; health: string; viewers: number; region?: string; rttMs?: number; reason?: string }>;
+    attribution?: string;
+  }>('GET', '/api/status');
+  if (o.quiet) return s.state === 'running' ? 0 : 1;
+  if (o.json) {
+    printJson({ ...s, geo: DBIP_ATTRIBUTION });
+    return 0;
+  }
+  print(`state: ${s.state}`);
+  for (const st of s.streams) print(`stream ${st.name}: ${st.ready ? 'LIVE' : 'waiting for the publisher'}, ${st.viewers} viewer(s)`);
+  print();
+  print(table([['node', 'health', 'viewers', 'region', 'rtt', 'note'], ...s.nodes.map((n) => [`${n.name}${n.origin ? ' (origin)' : ''}`, n.health, String(n.viewers), n.region ?? '', n.rttMs !== undefined ? `${Math.round(n.rttMs)} ms` : '', n.reason ?? ''])]));
+  print();
+  print(`Viewer locations: ${DBIP_ATTRIBUTION}`);
+  return 0;
+}
+
+export async function nodeKeygen(home: Home, o: { region: string; name?: string; publicHost?: string; rtspPort?: number; hlsPort?: number }): Promise<void> {
+  const l = existsSync(home.configFile) ? await loadHome(home) : await init(home, { role: 'node', region: o.region, ...(o.name ? { name: o.name } : {}), ...(o.publicHost ? { publicHost: o.publicHost } : {}) });
+  if (l.loaded.config.role !== 'node') throw new HavenError(`${l.loaded.file} is an origin config: run \`haven node keygen\` in the node's own folder`, { code: 'CONFIG_INVALID' });
+  const cfg = l.loaded.config;
+  const host = o.publicHost ?? cfg.public.host;
+  const h = host.includes(':') ? `[${host}]` : host;
+  const code = await makeShareCode({
+    stateDir: l.loaded.stateDir,
+    region: o.region,
+    name: o.name ?? cfg.name,
+    rtsp: `rtsp://${h}:${o.rtspPort ?? cfg.public.rtspPort}`,
+    hls: `http://${h}:${o.hlsPort ?? cfg.public.hlsPort}`,
+  });
+  progress('send this share code to the streamer (it holds no secret):');
+  print(code);
+}
+
+export async function nodeAdd(l: Loaded, o: { shareCode: string; name?: string; capacity?: number; json: boolean }): Promise<void> {
+  requireOrigin(l, 'haven node add');
+  const entry = entryFromShareCode({ shareCode: o.shareCode, ...(o.name ? { name: o.name } : {}), ...(o.capacity !== undefined ? { capacity: o.capacity } : {}) });
+  const api = await ApiClient.for(l);
+  let added = entry;
+  if (await api.reachable()) {
+    const r = await api.call<{ node: { vpnAddress?: string } }>('POST', '/api/nodes', entry);
+    added = { ...entry, ...(r.node.vpnAddress ? { vpnAddress: r.node.vpnAddress } : {}) };
+    progress(`node "${entry.name}" added live; new viewers near it go there once it is healthy`);
+  } else {
+    added = await addNodeOffline(l.loaded.file, l.plugins, l.loaded, entry);
+    progress(`node "${entry.name}" written to ${l.loaded.file}; it is used when the origin starts`);
+  }
+  const fresh = await loadConfig(l.loaded.file, l.plugins);
+  const secrets = (await SecretStore.open(fresh.stateDir)).get();
+  const bundle = await makeJoinBundle(fresh, added, secrets);
+  process.stderr.write(`\n! ${JOIN_BUNDLE_WARNING}\n\n`);
+  if (o.json) printJson({ node: added.name, vpnAddress: added.vpnAddress, bundle });
+  else {
+    progress(`on the node, run:  haven node join '<the bundle below>'`);
+    print(bundle);
+  }
+}
+
+export async function nodeJoin(l: Loaded, bundle: string): Promise<void> {
+  const state = await joinWithBundle(l.loaded, bundle);
+  progress(`joined: origin ${state.origin.endpoint}, this node is ${state.node.address} on the VPN; streams: ${state.streams.join(', ')}`);
+  progress('now run `haven start`');
+}
+
+export async function nodeRemove(l: Loaded, name: string): Promise<void> {
+  requireOrigin(l, 'haven node remove');
+  const api = await ApiClient.for(l);
+  if (await api.reachable()) {
+    await api.call('DELETE', `/api/nodes/${encodeURIComponent(name)}`);
+    progress(`node "${name}" removed live; its tunnel is closed`);
+  } else {
+    await removeNodeOffline(l.loaded.file, l.plugins, name);
+    progress(`node "${name}" removed from ${l.loaded.file}`);
+  }
+}
+
+interface RouteOut {
+  stream: string;
+  mode: string;
+  node?: string;
+  reason: string;
+  viewer?: { country?: string; city?: string; lat: number; lon: number };
+  candidates: Array<{ node: string; health: string; load: number; distanceKm?: number }>;
+}
+
+export async function route(l: Loaded, o: { ip: string; userAgent?: string; stream?: string; json: boolean }): Promise<void> {
+  const cfg = requireOrigin(l, 'haven route');
+  const stream = o.stream ?? cfg.streams[0]!.name;
+  const api = await ApiClient.for(l);
+  let out: RouteOut;
+  if (await api.reachable()) {
+    out = await api.call<RouteOut>('POST', '/api/route', { ip: o.ip, stream, ...(o.userAgent ? { userAgent: o.userAgent } : {}) });
+  } else {
+    out = await offlineRoute(l, o.ip, o.userAgent, stream);
+  }
+  if (o.json) return printJson(out);
+  const where = out.viewer ? `${out.viewer.city ?? '?'}, ${out.viewer.country ?? '?'} (${out.viewer.lat.toFixed(2)}, ${out.viewer.lon.toFixed(2)})` : 'unknown place';
+  print(`viewer ${o.ip}: ${where}`);
+  print(`→ ${out.mode === 'redirect' ? `redirect to ${out.node}` : `served by the origin${out.node && out.node !== cfg.name ? ` (best: ${out.node})` : ''}`} (${out.reason})`);
+  print(table([['candidate', 'health', 'load', 'distance'], ...out.candidates.map((c) => [c.node, c.health, String(c.load), c.distanceKm !== undefined ? `${Math.round(c.distanceKm)} km` : '?'])]));
+}
+
+/** Dry-run routing without a running origin: the configured locator and nodes, health unknown. */
+async function offlineRoute(l: Loaded, ip: string, userAgent: string | undefined, stream: string): Promise<RouteOut> {
+  const cfg = l.loaded.config as OriginConfig;
+  const events = new HavenEmitter();
+  const logger = createLogger({ level: 'silent' });
+  let locator: Locator | undefined;
+  const stops: Array<() => Promise<void>> = [];
+  for (const plugin of l.plugins.filter((p) => p.name === 'geo' || p.name === 'csv-locator')) {
+    const inst = await plugin.setup({
+      options: l.loaded.pluginOptions[plugin.name] as never,
+      config: cfg,
+      role: 'origin',
+      stateDir: l.loaded.stateDir,
+      logger,
+      events,
+      secrets: SecretStore.fromValues({ streamKey: 'x'.repeat(12), viewerPassword: 'x'.repeat(12), relayPassword: 'x'.repeat(12) }),
+      provided: { probes: [] },
+    });
+    await inst.start?.();
+    if (inst.stop) stops.push(inst.stop.bind(inst));
+    locator = inst.locator;
+  }
+  try {
+    const stack = createOriginRouting({ config: cfg, secrets: () => ({ viewerPassword: '' }), locator: () => locator, hlsListen: false });
+    const e = stack.router.explain(ip, userAgent, stream);
+    const out: RouteOut = {
+      stream,
+      mode: e.mode,
+      reason: e.reason,
+      candidates: e.candidates.map((c) => ({ node: c.node, health: c.health, load: c.load, ...(c.distanceKm !== undefined ? { distanceKm: c.distanceKm } : {}) })),
+    };
+    if (e.node) out.node = e.node;
+    if (e.location) out.viewer = e.location;
+    return out;
+  } finally {
+    for (const s of stops) await s();
+  }
+}
+
+const SECRET_NAMES: Record<string, SecretName> = { 'viewer-password': 'viewerPassword', 'stream-key': 'streamKey', 'relay-password': 'relayPassword' };
+
+export async function rotate(l: Loaded, which: string): Promise<void> {
+  const name = SECRET_NAMES[which];
+  if (!name) throw new HavenError(`unknown secret "${which}": expected one of ${Object.keys(SECRET_NAMES).join(', ')}`, { code: 'CONFIG_INVALID' });
+  if (l.loaded.config.role === 'origin') {
+    const api = await ApiClient.for(l);
+    if (await api.reachable()) {
+      await api.call('POST', '/api/secrets/rotate', { name });
+      progress(`${which} rotated live: new sessions need the new value (\`haven urls\`); playing viewers continue`);
+      if (name === 'relayPassword') progress('nodes need a new join bundle (`haven node add` again) to keep pulling');
+      return;
+    }
+  }
+  await (await SecretStore.open(l.loaded.stateDir)).rotate(name);
+  progress(`${which} rotated; it is used from the next start (\`haven urls\` shows it)`);
+}
+
+export { CONFIG_FILE };
+export type { HavenNode };

@@ -1,0 +1,7 @@
+// The reference app's building blocks, for tests and for people assembling their own app.
+export { resolveHome, CONFIG_FILE, type Home } from './home.js';
+export { selectPlugins, KNOWN_PLUGINS } from './plugins.js';
+export { loadHome, startHaven, apiToken, type Loaded, type Running } from './runtime.js';
+export { joinWithBundle, entryFromShareCode, makeJoinBundle, addNodeOffline, readJoinState, type JoinState } from './join.js';
+export { buildUrls, type HavenUrls } from './urls.js';
+export { originTemplate, nodeTemplate } from './template.js';

@@ -1,0 +1,158 @@
+import path from 'node:path';
+import {
+  addNodeEntry,
+  HavenError,
+  readPrivateFile,
+  removeNodeEntry,
+  SecretStore,
+  updateConfigFile,
+  writePrivateFile,
+  type HavenPlugin,
+  type HavenSecrets,
+  type LoadedConfig,
+  type NodeEntry,
+  type OriginConfig,
+} from '@haven/core';
+import {
+  AddressPlan,
+  firstHost,
+  decodeJoinBundle,
+  decodeShareCode,
+  encodeJoinBundle,
+  loadOrCreateKeyPair,
+  parseSubnet,
+  wireguardOptionsSchema,
+  type JoinBundle,
+} from '@haven/plugin-wireguard';
+
+export const JOIN_FILE = 'join.json';
+/** The origin's MediaMTX RTSP port nodes pull from over the VPN (the mediamtx plugin's default). */
+export const RELAY_PORT = 8654;
+/** The origin's node-report listener on its VPN address. */
+export const REPORT_PORT = 8881;
+
+/** What a node keeps from its join bundle (the passwords go to its secrets file instead). */
+export interface JoinState {
+  version: 1;
+  origin: JoinBundle['origin'];
+  node: JoinBundle['node'];
+  subnet: string;
+  relay: { host: string; port: number; user: string };
+  viewerUser: string;
+  streams: string[];
+  /** The origin's report endpoint over the VPN. */
+  reportUrl: string;
+}
+
+export async function readJoinState(stateDir: string): Promise<JoinState | undefined> {
+  const raw = await readPrivateFile(path.join(stateDir, JOIN_FILE));
+  if (raw === undefined) return undefined;
+  try {
+    const s = JSON.parse(raw) as JoinState;
+    if (s.version !== 1) throw new Error('version');
+    return s;
+  } catch (err) {
+    throw new HavenError(`${path.join(stateDir, JOIN_FILE)} is damaged: run \`haven node join <bundle>\` again`, { code: 'STATE_CORRUPT', cause: err });
+  }
+}
+
+/** Node side: take the origin's bundle, keep its passwords in the secrets file, and record the rest. */
+export async function joinWithBundle(loaded: LoadedConfig, bundleText: string): Promise<JoinState> {
+  if (loaded.config.role !== 'node') {
+    throw new HavenError(`${loaded.file} is an ${loaded.config.role} config: run \`haven node join\` in a node's folder (\`haven init --role node\`)`, { code: 'CONFIG_INVALID' });
+  }
+  const bundle = decodeJoinBundle(bundleText);
+  // The node's key pair was made by `haven node keygen`; make sure it exists.
+  await loadOrCreateKeyPair(loaded.stateDir);
+  const relay = new URL(bundle.relay.url.replace(/^rtsps?:/, 'http:'));
+  const state: JoinState = {
+    version: 1,
+    origin: bundle.origin,
+    node: bundle.node,
+    subnet: bundle.subnet,
+    relay: { host: relay.hostname, port: Number(relay.port || 554), user: bundle.relay.user },
+    viewerUser: bundle.viewer.user,
+    streams: bundle.streams,
+    reportUrl: `http://${bundle.origin.address}:${REPORT_PORT}`,
+  };
+  const secrets = await SecretStore.open(loaded.stateDir);
+  await secrets.adopt({ viewerPassword: bundle.viewer.password, relayPassword: bundle.relay.password });
+  await writePrivateFile(path.join(loaded.stateDir, JOIN_FILE), `${JSON.stringify(state, null, 2)}\n`);
+  // The node serves the origin's streams under the origin's viewer name.
+  await updateConfigFile(loaded.file, (doc) => {
+    doc.set('streams', doc.createNode(bundle.streams.map((name) => ({ name }))));
+    doc.setIn(['viewer', 'user'], bundle.viewer.user);
+    if (bundle.node.name && doc.get('name') !== bundle.node.name) doc.set('name', bundle.node.name);
+  });
+  return state;
+}
+
+export interface AddNodeInput {
+  shareCode: string;
+  /** Overrides the name in the share code. */
+  name?: string;
+  capacity?: number;
+}
+
+/** A node entry from a share code (name, place, public URLs, key). */
+export function entryFromShareCode(input: AddNodeInput): NodeEntry {
+  const code = decodeShareCode(input.shareCode);
+  const name = input.name ?? code.name;
+  if (!name) throw new HavenError('the share code carries no node name: pass --name <name>', { code: 'CONFIG_INVALID' });
+  if (!code.rtsp) {
+    throw new HavenError('the share code carries no public RTSP address: the node should run `haven node keygen` with --public-host', { code: 'CONFIG_INVALID' });
+  }
+  return {
+    name,
+    region: code.region,
+    rtsp: code.rtsp,
+    ...(code.hls ? { hls: code.hls } : {}),
+    capacity: input.capacity ?? 0,
+    publicKey: code.publicKey,
+  } as NodeEntry;
+}
+
+function wireguardSettings(loaded: LoadedConfig): { subnet: string; listenPort: number; endpoint: string } {
+  const section = (loaded.pluginOptions.wireguard ?? wireguardOptionsSchema.parse({})) as { subnet: string; listenPort: number; endpoint?: string };
+  const cfg = loaded.config as OriginConfig;
+  return { subnet: section.subnet, listenPort: section.listenPort, endpoint: section.endpoint ?? `${cfg.public.host}:${section.listenPort}` };
+}
+
+/**
+ * Origin side, when the origin is not running: give the node a stable VPN address and write it
+ * into haven.yaml. (A running origin does the same through its control API.)
+ */
+export async function addNodeOffline(file: string, plugins: HavenPlugin[], loaded: LoadedConfig, entry: NodeEntry): Promise<NodeEntry> {
+  const wg = wireguardSettings(loaded);
+  const subnet = parseSubnet(wg.subnet);
+  const originAddress = firstHost(subnet);
+  const plan = await AddressPlan.open(loaded.stateDir, subnet, originAddress);
+  const existing = (loaded.config as OriginConfig).nodes.find((n) => n.name === entry.name);
+  if (existing) throw new HavenError(`a node named "${entry.name}" already exists: pick another name with --name`, { code: 'NODE_DUPLICATE' });
+  const alloc = await plan.assign({ name: entry.name, ...(entry.publicKey ? { publicKey: entry.publicKey } : {}) });
+  const withAddr = { ...entry, vpnAddress: alloc.address };
+  await updateConfigFile(file, addNodeEntry(withAddr), plugins);
+  return withAddr;
+}
+
+export async function removeNodeOffline(file: string, plugins: HavenPlugin[], name: string): Promise<void> {
+  await updateConfigFile(file, removeNodeEntry(name), plugins);
+}
+
+/** The join bundle for a node that was added (secrets from the origin's state). */
+export async function makeJoinBundle(loaded: LoadedConfig, entry: NodeEntry, secrets: HavenSecrets): Promise<string> {
+  if (!entry.vpnAddress || !entry.publicKey) throw new HavenError(`node "${entry.name}" has no VPN address or key yet`, { code: 'CONFIG_INVALID' });
+  const wg = wireguardSettings(loaded);
+  const subnet = parseSubnet(wg.subnet);
+  const originAddress = firstHost(subnet);
+  const { publicKey } = await loadOrCreateKeyPair(loaded.stateDir);
+  const cfg = loaded.config as OriginConfig;
+  return encodeJoinBundle({
+    origin: { endpoint: wg.endpoint, publicKey, address: originAddress },
+    node: { name: entry.name, address: entry.vpnAddress },
+    subnet: subnet.cidr,
+    relay: { url: `rtsp://${originAddress}:${RELAY_PORT}`, user: 'relay', password: secrets.relayPassword },
+    viewer: { user: cfg.viewer.user, password: secrets.viewerPassword },
+    streams: cfg.streams.map((s) => s.name),
+  });
+}

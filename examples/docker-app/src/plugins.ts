@@ -1,0 +1,44 @@
+import { csvLocator } from '@haven/custom-locator';
+import type { HavenPlugin } from '@haven/core';
+import { geoip } from '@haven/plugin-geo';
+import { mediamtx, type MediamtxOptionsInput } from '@haven/plugin-mediamtx';
+import { wireguard, type WireGuardOptionsInput } from '@haven/plugin-wireguard';
+import type { JoinState } from './join.js';
+
+/** Plugins the reference app knows, by their section name under `plugins:` in haven.yaml. */
+export const KNOWN_PLUGINS = ['wireguard', 'mediamtx', 'geo', 'csv-locator'] as const;
+
+export interface PluginChoice {
+  role: string | undefined;
+  sections: string[];
+  hasNodes: boolean;
+  join?: JoinState | undefined;
+}
+
+/**
+ * The plugin list for a config: WireGuard first (the tunnel is up before MediaMTX pulls through
+ * it), then MediaMTX, then one locator (the CSV example when configured, GeoIP otherwise).
+ * WireGuard runs on a node that joined, and on an origin that has nodes or a `wireguard` section.
+ */
+export function selectPlugins(choice: PluginChoice): HavenPlugin[] {
+  const list: HavenPlugin[] = [];
+  const has = (n: string) => choice.sections.includes(n);
+  if (choice.role === 'node') {
+    if (choice.join) {
+      const w: WireGuardOptionsInput = {
+        subnet: choice.join.subnet,
+        address: choice.join.node.address,
+        origin: { ...choice.join.origin },
+      };
+      list.push(wireguard(w));
+    } else if (has('wireguard')) list.push(wireguard());
+  } else if (choice.hasNodes || has('wireguard')) {
+    list.push(wireguard());
+  }
+  const mtx: MediamtxOptionsInput = {};
+  if (choice.role === 'node' && choice.join) mtx.originRelay = { host: choice.join.relay.host, port: choice.join.relay.port };
+  list.push(mediamtx(mtx));
+  if (has('csv-locator')) list.push(csvLocator());
+  else if (choice.role !== 'node') list.push(geoip());
+  return list;
+}

@@ -1,0 +1,46 @@
+import { SecretStore, type HavenConfig, type HavenSecrets } from '@haven/core';
+import type { Loaded } from './runtime.js';
+
+export interface HavenUrls {
+  publish: Array<{ stream: string; rtmp: string; obsServer: string; obsStreamKey: string; srt: string }>;
+  viewer: Array<{ stream: string; rtsp: string; rtspt: string; hls: string }>;
+  note: string;
+}
+
+function hostOf(h: string): string {
+  return h.includes(':') ? `[${h}]` : h;
+}
+
+/** Publish URLs for OBS and viewer URLs, with the secrets in them. Printed only by `haven urls`. */
+export function buildUrls(config: HavenConfig, secrets: HavenSecrets, ingest: { rtmpPort: number; srtPort: number }): HavenUrls {
+  const host = hostOf(config.public.host);
+  const user = config.viewer.user;
+  const pw = encodeURIComponent(secrets.viewerPassword);
+  const key = encodeURIComponent(secrets.streamKey);
+  return {
+    publish:
+      config.role === 'origin'
+        ? config.streams.map((s) => ({
+            stream: s.name,
+            rtmp: `rtmp://${host}:${ingest.rtmpPort}/${s.name}?user=publisher&pass=${key}`,
+            obsServer: `rtmp://${host}:${ingest.rtmpPort}`,
+            obsStreamKey: `${s.name}?user=publisher&pass=${key}`,
+            srt: `srt://${host}:${ingest.srtPort}?streamid=publish:${s.name}:publisher:${key}&pkt_size=1316`,
+          }))
+        : [],
+    viewer: config.streams.map((s) => ({
+      stream: s.name,
+      rtsp: `rtsp://${user}:${pw}@${host}:${config.public.rtspPort}/${s.name}`,
+      rtspt: `rtspt://${user}:${pw}@${host}:${config.public.rtspPort}/${s.name}`,
+      hls: `http://${user}:${pw}@${host}:${config.public.hlsPort}/${s.name}/index.m3u8`,
+    })),
+    note: 'These URLs contain your stream key and viewer password. Share viewer URLs with viewers only; never show the publish URL on stream.',
+  };
+}
+
+export async function urlsFor(l: Loaded): Promise<HavenUrls> {
+  const store = await SecretStore.open(l.loaded.stateDir);
+  const mtx = (l.loaded.pluginOptions.mediamtx ?? {}) as { rtmpAddress?: string; srtAddress?: string };
+  const port = (a: string | undefined, d: number) => (a ? Number(a.slice(a.lastIndexOf(':') + 1)) : d);
+  return buildUrls(l.loaded.config, store.get(), { rtmpPort: port(mtx.rtmpAddress, 1935), srtPort: port(mtx.srtAddress, 8890) });
+}

@@ -1,0 +1,96 @@
+import type { HavenNode, StreamStats } from '../contracts.js';
+import type { NodeEntry } from '../config/schema.js';
+import { HavenError } from '../errors.js';
+import type { Haven } from '../haven.js';
+import type { ControlApiDeps, NodeInfo, RouteExplain, StatusInfo } from './types.js';
+import type { NodeReport } from './schemas.js';
+
+export interface HavenApiDepsOptions {
+  /** How nodes are added and removed (the app writes haven.yaml and applies it live). */
+  nodes: ControlApiDeps['nodes'];
+  /** Public ingest addresses shown in publish URLs (`host:port`). */
+  ingest?: StatusInfo['ingest'];
+  /** Share the viewer password with nodes (GET /api/node-secrets). Default true. */
+  shareSecretsWithNodes?: boolean;
+  /** Called with each node report (e.g. to feed the health view). */
+  onNodeReport?: (report: NodeReport) => void;
+}
+
+function emptyStats(name: string): StreamStats {
+  return { name, ready: false, readers: 0, bytesIn: 0, bytesOut: 0, tracks: [] };
+}
+
+/**
+ * The control API's view of a running origin, built from its services: registry, health monitor,
+ * router (dry-run) and media server. The API never reaches into routing internals itself.
+ */
+export function havenApiDeps(haven: Haven, options: HavenApiDepsOptions): ControlApiDeps {
+  const startedAt = Date.now();
+  const streams = () => haven.config.streams.map((s) => s.name);
+  const services = () => {
+    const { registry, health, router } = haven.services;
+    if (!registry || !health || !router) throw new HavenError('the control API needs a running origin', { code: 'NOT_STARTED' });
+    return { registry, health, router };
+  };
+
+  return {
+    events: haven.events,
+    async status(): Promise<StatusInfo> {
+      const { registry, health } = services();
+      const media = haven.provided.mediaServer;
+      const stats = await Promise.all(
+        streams().map((name) => (media ? media.stats(name).catch(() => emptyStats(name)) : Promise.resolve(emptyStats(name)))),
+      );
+      const snapshot = new Map(health.snapshot().map((s) => [s.node, s]));
+      const peers = haven.provided.vpn ? await haven.provided.vpn.peers().catch(() => []) : [];
+      const handshake = new Map(peers.map((p) => [p.publicKey, p.lastHandshakeAgeSec]));
+      const nodes: NodeInfo[] = registry.list().map((node: HavenNode) => {
+        const snap = snapshot.get(node.name);
+        const info: NodeInfo = { node, health: snap?.state ?? 'unknown', viewers: node.origin ? stats.reduce((n, s) => n + s.readers, 0) : (snap?.load ?? 0) };
+        const stream = snap?.streams.find((s) => s.last);
+        if (stream?.last) info.lastProbe = { at: Date.now() - (stream.ageMs ?? 0), result: stream.last };
+        const age = node.publicKey ? handshake.get(node.publicKey) : undefined;
+        if (age !== undefined) info.handshakeAgeSec = age;
+        return info;
+      });
+      const origin = registry.origin();
+      const status: StatusInfo = {
+        name: haven.config.name,
+        state: haven.state,
+        startedAt,
+        streams: stats,
+        nodes,
+        gateway: { rtspUrl: origin?.rtspUrl ?? '', ...(origin?.hlsUrl ? { hlsUrl: origin.hlsUrl } : {}) },
+      };
+      if (options.ingest) status.ingest = options.ingest;
+      return status;
+    },
+    nodes: options.nodes,
+    async route({ ip, userAgent, stream }): Promise<RouteExplain> {
+      const { router, registry } = services();
+      const e = router.explain(ip, userAgent, stream);
+      const node = e.node ? registry.get(e.node) : undefined;
+      const out: RouteExplain = {
+        stream: e.stream,
+        mode: e.mode,
+        reason: e.reason,
+        candidates: e.candidates.map((c) => ({
+          node: c.node,
+          health: c.health,
+          load: c.load,
+          ...(c.distanceKm !== undefined ? { distanceKm: c.distanceKm } : {}),
+        })),
+      };
+      if (e.location) out.viewer = e.location;
+      if (e.node) out.node = e.node;
+      if (node) out.target = `${node.rtspUrl}/${e.stream}`;
+      return out;
+    },
+    rotateSecret: (name) => haven.rotateSecret(name),
+    secrets: options.shareSecretsWithNodes === false ? undefined : () => haven.secrets(),
+    locate: (ip) => haven.provided.locator?.locate(ip),
+    nodeReport: (report) => options.onNodeReport?.(report),
+  } satisfies ControlApiDeps as ControlApiDeps;
+}
+
+export type { NodeEntry };
