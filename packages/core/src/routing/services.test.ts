@@ -1,0 +1,99 @@
+import { once } from 'node:events';
+import { connect, createServer, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createHaven, type Haven } from '../haven.js';
+import { createLogger } from '../logger.js';
+import { definePlugin } from '../plugin.js';
+
+const secrets = { streamKey: 'StreamKey1234567890', viewerPassword: 'ViewerPass123456', relayPassword: 'RelayPass1234567890' };
+
+async function freePort(): Promise<number> {
+  const s = createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const p = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return p;
+}
+
+/** Send one request; resolve with what came back within `ms`. */
+function ask(port: number, text: string, ms = 300): Promise<string> {
+  return new Promise((resolve) => {
+    let out = '';
+    const s = connect(port, '127.0.0.1', () => s.write(text));
+    s.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    s.on('error', () => resolve(out));
+    setTimeout(() => {
+      s.destroy();
+      resolve(out);
+    }, ms);
+  });
+}
+
+describe('createCoreServices', () => {
+  let haven: Haven | undefined;
+  afterEach(async () => {
+    await haven?.stop();
+    haven = undefined;
+  });
+
+  it('an origin gets registry, health, router and both gateways, wired to the plugins', async () => {
+    let received = '';
+    const sockets = new Set<Socket>();
+    const mtx = createServer((s) => {
+      sockets.add(s);
+      s.on('data', (d: Buffer) => {
+        received += d.toString('latin1');
+        s.write('RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n');
+      });
+    }).listen(0, '127.0.0.1');
+    await once(mtx, 'listening');
+    const mtxPort = (mtx.address() as { port: number }).port;
+    const [rtspPort, hlsPort] = [await freePort(), await freePort()];
+    const fake = definePlugin({
+      name: 'fake-media',
+      schema: z.strictObject({}),
+      setup: () => ({
+        locator: { name: 'table', capabilities: { ipv6: true, updates: false }, locate: () => ({ lat: 40.7, lon: -74 }) },
+        mediaServer: {
+          name: 'fake',
+          capabilities: { protocols: { rtsp: true }, proxyProtocol: true, liveSecrets: true },
+          apply: async () => {},
+          stats: async (name: string) => ({ name, ready: true, readers: 0, bytesIn: 0, bytesOut: 0, tracks: [] }),
+          kick: async () => false,
+          endpoints: () => ({ rtsp: `127.0.0.1:${mtxPort}` }),
+          close: async () => {},
+        },
+      }),
+    });
+    haven = createHaven(
+      { role: 'origin', region: 'us-east', public: { host: '127.0.0.1', rtspPort, hlsPort, bind: '127.0.0.1' }, nodes: [{ name: 'fra', region: 'eu-central', rtsp: 'rtsp://127.0.0.1:9' }] },
+      [fake],
+      { secrets, logger: createLogger({ level: 'silent' }) },
+    );
+    await haven.start();
+    const s = haven.services;
+    expect(s.list.map((x) => x.name)).toEqual(['health', 'rtsp-gateway', 'hls-gateway']);
+    expect(s.registry?.list().map((n) => n.name)).toEqual(['origin', 'fra']);
+    expect(s.rtspGateway?.address()?.port).toBe(rtspPort);
+    expect(s.hlsGateway?.address()?.port).toBe(hlsPort);
+    expect(s.router?.explain('127.0.0.1', 'Lavf/60')).toMatchObject({ mode: 'splice', node: 'origin', reason: 'origin-nearest' });
+    expect(await ask(rtspPort, 'OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: VRChat\r\n\r\n')).toMatch(/^RTSP\/1.0 200 OK/);
+    expect(received).toMatch(/^PROXY TCP4 127\.0\.0\.1 127\.0\.0\.1 \d+ \d+\r\nOPTIONS \* RTSP\/1.0\r\n/);
+    await haven.stop();
+    expect(await ask(rtspPort, 'x')).toBe('');
+    for (const x of sockets) x.destroy();
+    mtx.close();
+  });
+
+  it('a node gets its own registry and health monitor only', async () => {
+    haven = createHaven({ role: 'node', name: 'fra', region: 'eu-central', public: { host: '127.0.0.1', rtspPort: 9, hlsPort: 9 } }, [], {
+      secrets,
+      logger: createLogger({ level: 'silent' }),
+    });
+    await haven.start();
+    expect(haven.services.list.map((x) => x.name)).toEqual(['health']);
+    expect(haven.services.registry?.list().map((n) => n.name)).toEqual(['fra']);
+    expect(haven.services.router).toBeUndefined();
+  });
+});

@@ -1,0 +1,201 @@
+// The reference app's `haven` CLI, run as a user would: built dist, real MediaMTX, ffmpeg, ffprobe.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
+import { freePort, run, spawnTracked, stopAll, waitFor, type Spawned } from '../helpers/process.js';
+import { mediamtxBin, repoRoot, requireTool } from '../helpers/tools.js';
+
+const CLI = path.join(repoRoot, 'examples/docker-app/dist/cli.js');
+let dir: string;
+let env: NodeJS.ProcessEnv;
+let ffmpeg: string;
+let ffprobe: string;
+let apiPort: number;
+
+function haven(args: string[], timeoutMs = 30_000) {
+  return run(process.execPath, [CLI, '--dir', dir, ...args], { env, timeoutMs });
+}
+
+async function json<T>(args: string[]): Promise<T> {
+  const r = await haven([...args, '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as T;
+}
+
+interface Urls {
+  publish: Array<{ rtmp: string; srt: string }>;
+  viewer: Array<{ rtsp: string; rtspt: string }>;
+}
+
+beforeAll(async () => {
+  ffmpeg = requireTool('ffmpeg', 'apt-get install ffmpeg');
+  ffprobe = requireTool('ffprobe', 'apt-get install ffmpeg');
+  dir = await mkdtemp(path.join(tmpdir(), 'haven-cli-'));
+  env = { ...process.env, MEDIAMTX_BIN: mediamtxBin(), HAVEN_DIR: '' };
+});
+
+afterAll(async () => {
+  await stopAll();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('haven CLI as a user runs it', () => {
+  let start: Spawned;
+
+  it('init writes a commented config and private secrets', async () => {
+    const r = await haven(['init', '--region', 'us-east']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/next: `haven start`/);
+    const text = await readFile(path.join(dir, 'haven.yaml'), 'utf8');
+    expect(text).toMatch(/^# Stream Haven origin/);
+    // Move every listener to free loopback ports so the test runs beside anything else.
+    const doc = parseDocument(text);
+    const p = async () => freePort();
+    apiPort = await p();
+    doc.setIn(['public', 'rtspPort'], await p());
+    doc.setIn(['public', 'hlsPort'], await p());
+    doc.setIn(['public', 'bind'], '127.0.0.1');
+    doc.setIn(['api', 'listen'], `127.0.0.1:${apiPort}`);
+    doc.setIn(['plugins', 'mediamtx'], doc.createNode({
+      rtspAddress: `127.0.0.1:${await p()}`,
+      hlsAddress: `127.0.0.1:${await p()}`,
+      rtmpAddress: `127.0.0.1:${await p()}`,
+      srtAddress: `127.0.0.1:${await p()}`,
+      apiAddress: `127.0.0.1:${await p()}`,
+    }));
+    await writeFile(path.join(dir, 'haven.yaml'), doc.toString());
+    const again = await haven(['init']);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/already exists; keeping it/);
+  });
+
+  it('start runs the origin and prints readiness without secrets', async () => {
+    start = spawnTracked(process.execPath, [CLI, '--dir', dir, 'start'], { env });
+    await waitFor('the origin to be ready', () => start.output().includes('› ready.'), 60_000);
+    expect(start.output()).toMatch(/mediamtx ready/);
+    expect(start.output()).toMatch(/gateway: rtsp:\/\/127\.0\.0\.1:\d+/);
+  });
+
+  it('ffmpeg publishes to the printed RTMP URL and ffprobe reads the printed viewer URL; status shows both', async () => {
+    const urls = await json<Urls>(['urls']);
+    const pub = spawnTracked(ffmpeg, ['-nostdin', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=15', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '15', '-t', '60', '-f', 'flv', urls.publish[0]!.rtmp]);
+    await waitFor('the stream to be live', async () => {
+      const s = await json<{ streams: Array<{ ready: boolean }> }>(['status']);
+      return s.streams[0]?.ready;
+    }, 30_000, 500);
+    const probe = await run(ffprobe, ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_type,codec_name', '-of', 'json', urls.viewer[0]!.rtsp], { timeoutMs: 30_000 });
+    expect(probe.code, probe.stderr).toBe(0);
+    expect(JSON.parse(probe.stdout).streams).toEqual(expect.arrayContaining([expect.objectContaining({ codec_type: 'video', codec_name: 'h264' })]));
+
+    // A player that stays connected (VRChat-like UA: served through the local splice).
+    const reader = spawnTracked(ffmpeg, ['-nostdin', '-loglevel', 'error', '-user_agent', 'NSPlayer/12.00 VRChat', '-rtsp_transport', 'tcp', '-i', urls.viewer[0]!.rtsp, '-t', '30', '-f', 'null', '-']);
+    const status = await waitFor('one reader in status', async () => {
+      const s = await json<{ streams: Array<{ ready: boolean; readers: number; sourceType?: string }> }>(['status']);
+      return s.streams[0]?.readers === 1 ? s : undefined;
+    }, 30_000, 500);
+    expect(status.streams[0]).toMatchObject({ ready: true, readers: 1, sourceType: 'rtmpConn' });
+    await reader.stop();
+    void pub;
+  });
+
+  it('secrets rotate changes the viewer password live (no restart)', async () => {
+    const before = await json<Urls>(['urls']);
+    const r = await haven(['secrets', 'rotate', 'viewer-password']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/rotated live/);
+    const after = await json<Urls>(['urls']);
+    expect(after.viewer[0]!.rtsp).not.toBe(before.viewer[0]!.rtsp);
+    const old = await run(ffprobe, ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name', '-of', 'csv', before.viewer[0]!.rtsp], { timeoutMs: 30_000 });
+    expect(old.code).not.toBe(0);
+    expect(old.stderr).toMatch(/401/);
+    const neu = await run(ffprobe, ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name', '-of', 'csv', after.viewer[0]!.rtsp], { timeoutMs: 30_000 });
+    expect(neu.code, neu.stderr).toBe(0);
+    expect(neu.stdout).toContain('h264');
+  });
+
+  it('route answers for a real address from the embedded database', async () => {
+    const out = await json<{ viewer?: { country?: string; lat: number; lon: number }; node?: string; mode: string }>(['route', '8.8.8.8']);
+    expect(out.viewer?.country).toBe('US');
+    expect(out.node).toBe('origin');
+    const ua = await json<{ mode: string }>(['route', '8.8.8.8', '--user-agent', 'NSPlayer/12.00 VRChat']);
+    expect(ua.mode).toBe('splice');
+  });
+
+  it('SIGTERM stops everything, leaves no process, and never logged a secret', async () => {
+    const secrets = JSON.parse(await readFile(path.join(dir, 'state', 'secrets.json'), 'utf8')) as Record<string, string>;
+    start.child.kill('SIGTERM');
+    expect(await start.exited).toBe(0);
+    await stopAll();
+    const ps = await run('ps', ['-eo', 'args']);
+    expect(ps.stdout).not.toContain(path.join(dir, 'state'));
+    const log = start.output();
+    for (const k of ['streamKey', 'viewerPassword', 'relayPassword']) expect(log).not.toContain(secrets[k]);
+  });
+});
+
+describe('haven CLI bad input', () => {
+  it('names a missing config and exits non-zero', async () => {
+    const empty = await mkdtemp(path.join(tmpdir(), 'haven-empty-'));
+    try {
+      const r = await run(process.execPath, [CLI, '--dir', empty, 'status'], { env });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/no haven\.yaml in .*: run `haven init`/);
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a command for the wrong role', async () => {
+    const r = await haven(['node', 'join', 'havnjoin1-abc.def']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error: .*(join bundle|origin config)/);
+    const n = await run(process.execPath, [CLI, '--dir', dir, 'node', 'keygen', '--region', 'eu-central'], { env });
+    expect(n.code).toBe(1);
+    expect(n.stderr).toMatch(/is an origin config: run `haven node keygen` in the node's own folder/);
+  });
+
+  it('rejects malformed share codes and bundles with a clear message', async () => {
+    const r1 = await haven(['node', 'add', 'havn1-eyJwdWJsaWNLZXkiOiJ4In0']);
+    expect(r1.code).toBe(1);
+    expect(r1.stderr).toMatch(/share code: the code is incomplete or was changed: copy it again/);
+    const r2 = await haven(['node', 'add', 'hello']);
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toMatch(/not a Stream Haven share code/);
+    const node = await mkdtemp(path.join(tmpdir(), 'haven-node-'));
+    try {
+      const k = await run(process.execPath, [CLI, '--dir', node, 'node', 'keygen', '--region', 'eu-central', '--name', 'n1', '--public-host', '127.0.0.1'], { env });
+      expect(k.code, k.stderr).toBe(0);
+      expect(k.stdout.trim()).toMatch(/^havn1-/);
+      const j = await run(process.execPath, [CLI, '--dir', node, 'node', 'join', k.stdout.trim()], { env });
+      expect(j.code).toBe(1);
+      expect(j.stderr).toMatch(/this is a share code, not a join bundle/);
+      const t = await run(process.execPath, [CLI, '--dir', node, 'node', 'join', 'havnjoin1-eyJvcmlnaW4iOnt9fQ'], { env });
+      expect(t.code).toBe(1);
+      expect(t.stderr).toMatch(/join bundle: the code is incomplete or was changed/);
+      const s = await run(process.execPath, [CLI, '--dir', node, 'start'], { env });
+      expect(s.code).toBe(1);
+      expect(s.stderr).toMatch(/has not joined a Haven yet/);
+    } finally {
+      await rm(node, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects unknown secrets, bad regions and bad arguments', async () => {
+    const r = await haven(['secrets', 'rotate', 'password']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/unknown secret "password": expected one of viewer-password, stream-key, relay-password/);
+    const other = await mkdtemp(path.join(tmpdir(), 'haven-x-'));
+    try {
+      const b = await run(process.execPath, [CLI, '--dir', other, 'init', '--region', 'atlantis'], { env });
+      expect(b.code).toBe(1);
+      expect(b.stderr).toMatch(/unknown region "atlantis"/);
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+    const c = await haven(['node', 'add', 'x', '--capacity', 'lots']);
+    expect(c.code).not.toBe(0);
+    expect(c.stderr).toMatch(/expected a whole number/);
+  });
+});
