@@ -74,7 +74,7 @@ describe('haven CLI as a user runs it', () => {
   it('start runs the origin and prints readiness without secrets', async () => {
     start = spawnTracked(process.execPath, [CLI, '--dir', dir, 'start'], { env });
     await waitFor('the origin to be ready', () => start.output().includes('› ready.'), 60_000);
-    expect(start.output()).toMatch(/mediamtx ready/);
+    expect(start.output()).toMatch(/MediaMTX answering/);
     expect(start.output()).toMatch(/gateway: rtsp:\/\/127\.0\.0\.1:\d+/);
   });
 

@@ -73,7 +73,11 @@ export async function startHaven(l: Loaded, progress: Progress): Promise<Running
     throw new HavenError('this node has not joined a Haven yet: run `haven node join <bundle>` with the bundle the origin gave you', { code: 'NOT_STARTED' });
   }
   const haven = createHaven(loaded, plugins);
-  haven.events.on('plugin:started', ({ name }) => progress(`${name} ready`));
+  const READY: Record<string, string> = { wireguard: 'WireGuard tunnel up', mediamtx: 'MediaMTX answering', geo: 'GeoIP database loaded' };
+  haven.events.on('plugin:started', ({ name }) => progress(READY[name] ?? `${name} ready`));
+  haven.events.on('health:changed', ({ node, to, result }) => progress(`node ${node} is ${to}${result.reason ? ` (${result.reason})` : ''}`));
+  haven.events.on('publisher:up', ({ stream }) => progress(`publisher live on "${stream}"`));
+  haven.events.on('publisher:down', ({ stream }) => progress(`publisher left "${stream}"`));
   progress(`starting ${cfg.role} "${cfg.name}" (plugins: ${plugins.map((p) => p.name).join(', ')})`);
   await haven.start();
 

@@ -19,3 +19,4 @@ export {
 export { Supervisor, type SupervisorOptions, type ExitInfo } from './supervisor.js';
 export { renderConfig, renderPath, relaySourceUrl, toYaml, PUBLISHER_USER, RELAY_USER, type RenderInput, type Role } from './render.js';
 export { SubnetMatcher, sanitize } from './net.js';
+export { convergePaths, diffPaths, CONVERGE_WAIT_MS, type PathDiff } from './converge.js';

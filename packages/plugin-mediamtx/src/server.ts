@@ -14,6 +14,7 @@ import {
 } from '@haven/core';
 import { MediaMtxApi, type KickKind } from './api.js';
 import { AuthHookServer, type AuthFailure } from './auth-hook.js';
+import { convergePaths, CONVERGE_WAIT_MS } from './converge.js';
 import type { AuthPolicy, FailureEntry } from './auth-policy.js';
 import { mtxError, PLUGIN_NAME } from './errors.js';
 import { dialAddress, sanitize, SubnetMatcher } from './net.js';
@@ -38,9 +39,6 @@ export interface MediaMtxServerInit {
   logger: Logger;
   events?: HavenEmitter;
 }
-
-/** Streams whose path conf must match; keys beyond the rendered ones are MediaMTX defaults. */
-const CONVERGE_WAIT_MS = 1_200;
 
 /** The MediaServer contract on a supervised MediaMTX process, an auth hook and the Control API. */
 export class MediaMtxServer implements MediaServer {
@@ -286,30 +284,7 @@ export class MediaMtxServer implements MediaServer {
     const changed = await this.#writeConfig();
     if (this.#supervisor.state !== 'running') return; // a (re)start reads the file
     const desired = new Map(this.#streams.map((s) => [s.name, renderPath(this.#renderInput(), s.name)]));
-    const deadline = Date.now() + (changed ? CONVERGE_WAIT_MS : 0);
-    for (;;) {
-      const diff = await this.#diff(desired);
-      if (diff.replace.length === 0 && diff.remove.length === 0) return;
-      if (Date.now() >= deadline) {
-        // The file event was dropped (MediaMTX ignores reloads within 1 s of the last): apply the same
-        // path configs through the API so both agree.
-        for (const name of diff.replace) await this.api.replacePathConf(name, desired.get(name) ?? {});
-        for (const name of diff.remove) await this.api.deletePathConf(name);
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  async #diff(desired: Map<string, Record<string, unknown>>): Promise<{ replace: string[]; remove: string[] }> {
-    const current = new Map((await this.api.listPathConfs()).items.map((c) => [c.name, c as Record<string, unknown>]));
-    const replace: string[] = [];
-    for (const [name, conf] of desired) {
-      const cur = current.get(name);
-      if (!cur || Object.entries(conf).some(([k, v]) => cur[k] !== v)) replace.push(name);
-    }
-    const remove = [...current.keys()].filter((n) => !desired.has(n));
-    return { replace, remove };
+    await convergePaths(this.api, desired, changed ? CONVERGE_WAIT_MS : 0);
   }
 }
 

@@ -30,7 +30,10 @@ export interface RtspGatewayOptions {
   limits: RtspGatewayLimits;
   /** Send a PROXY protocol v1 line to MediaMTX on spliced connections (`rtspTrustedProxies`). Default true. */
   proxyProtocol?: boolean;
-  /** Undecided connections allowed per IP (a flood from one address does not starve others). Default 32. */
+  /**
+   * Undecided connections allowed per IP, so a flood from one address does not starve others (many
+   * viewers may share one NAT address: keep it generous). Default `max(16, maxConnections / 8)`.
+   */
   maxPendingPerIp?: number;
   /** Requests answered on one connection before a decision. Default 16. */
   maxRequestsPerConnection?: number;
@@ -75,7 +78,7 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
   const basicOnlyAgents = (o.basicOnlyUserAgents ?? ['Lavf']).map((a) => a.toLowerCase());
   const sockets = new Set<Socket>();
   const pendingByIp = new Map<string, number>();
-  const maxPending = o.maxPendingPerIp ?? 32;
+  const maxPending = o.maxPendingPerIp ?? Math.max(16, Math.floor(o.limits.maxConnections / 8));
   let spliced = 0;
   let undecided = 0;
   let rejected = 0;
