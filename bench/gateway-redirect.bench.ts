@@ -4,6 +4,7 @@
 // measured in the same run with the same client. The client runs in its own process and spreads its
 // connections over 25 loopback source addresses (25 viewers' worth of "places"); every connection
 // is a new TCP connection with one DESCRIBE, as players do. Loopback only, bounded in count and time.
+// A third row, a bare Node.js socket answering a canned 302, shows the floor of any Node server here.
 //   node bench/run.mjs gateway-redirect            full run (~1 min)
 //   node bench/run.mjs --smoke gateway-redirect    a few seconds
 import { once } from 'node:events';
@@ -114,6 +115,13 @@ async function main(): Promise<void> {
   await once(node, 'listening');
   const nodePort = (node.address() as { port: number }).port;
 
+  // For context: the floor of any Node.js server here, a socket that answers a canned 302 at once.
+  const floor = createServer({ noDelay: true }, (s) => {
+    s.on('error', () => {});
+    s.once('data', () => s.end(`RTSP/1.0 302 Moved Temporarily\r\nCSeq: 1\r\nLocation: rtsp://127.0.0.1:${nodePort}/live\r\n\r\n`));
+  }).listen({ port: 0, host: '127.0.0.1', backlog: 1024 });
+  await once(floor, 'listening');
+
   // The peer: MediaMTX redirecting the same authenticated DESCRIBE to the same node URL.
   const mtxPort = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'haven-bench-redirect-'));
@@ -154,14 +162,18 @@ async function main(): Promise<void> {
     const check = await load({ port: gwPort, concurrency: 1, total: 1, maxMs: 2000, request: req(gwPort), sources: ['127.0.0.1'] });
     if (check.done !== 1) throw new Error('the gateway did not redirect the check request');
 
-    console.log(`${CONCURRENCY} concurrent clients over ${sources.length} source addresses; up to ${TOTAL} requests or ${MAX_MS / 1000} s per run; ${ROUNDS} round(s), best run shown`);
-    const best = { ours: undefined as LoadResult | undefined, mtx: undefined as LoadResult | undefined };
+    console.log(`${CONCURRENCY} concurrent clients over ${sources.length} source addresses; up to ${TOTAL} requests or ${MAX_MS / 1000} s per run; ${ROUNDS} round(s) after a warm-up, best run shown`);
+    const best = { ours: undefined as LoadResult | undefined, mtx: undefined as LoadResult | undefined, floor: undefined as LoadResult | undefined };
     const rps = (r: LoadResult) => r.done / (r.ms / 1000);
+    const floorPort = (floor.address() as { port: number }).port;
+    const targets = { mtx: mtxPort, ours: gwPort, floor: floorPort } as const;
+    for (const [, port] of Object.entries(targets)) await runLoad({ port, concurrency: CONCURRENCY, total: Math.min(2_000, TOTAL), maxMs: MAX_MS, request: req(port), sources });
     for (let i = 0; i < ROUNDS; i++) {
-      const m = await runLoad({ port: mtxPort, concurrency: CONCURRENCY, total: TOTAL, maxMs: MAX_MS, request: req(mtxPort), sources });
-      const o = await runLoad({ port: gwPort, concurrency: CONCURRENCY, total: TOTAL, maxMs: MAX_MS, request: req(gwPort), sources });
-      if (!best.mtx || rps(m) > rps(best.mtx)) best.mtx = m;
-      if (!best.ours || rps(o) > rps(best.ours)) best.ours = o;
+      for (const [k, port] of Object.entries(targets) as Array<[keyof typeof targets, number]>) {
+        const r = await runLoad({ port, concurrency: CONCURRENCY, total: TOTAL, maxMs: MAX_MS, request: req(port), sources });
+        const b = best[k];
+        if (!b || rps(r) > rps(b)) best[k] = r;
+      }
     }
     const row = (name: string, r: LoadResult) =>
       console.log(`${name.padEnd(22)} ${rps(r).toFixed(0).padStart(7)} redirects/s   p50 ${pct(r.latencies, 0.5).toFixed(2).padStart(7)} ms   p99 ${pct(r.latencies, 0.99).toFixed(2).padStart(7)} ms   (${r.done} ok, ${r.errors} errors, ${r.wrong} other answers)`);
@@ -169,6 +181,7 @@ async function main(): Promise<void> {
     const m = best.mtx as LoadResult;
     row('Haven gateway', o);
     row('MediaMTX source:redirect', m);
+    row('(plain Node: canned 302)', best.floor as LoadResult);
     const s = stack.router.stats();
     console.log(`gateway decision time (auth'd DESCRIBE parsed -> 302 written, last ${s.decisionMs.count}): p50 ${s.decisionMs.p50.toFixed(3)} ms, p99 ${s.decisionMs.p99.toFixed(3)} ms; fresh probes before redirect: ${s.probesBeforeRedirect}`);
     console.log(`ratio (Haven / MediaMTX): throughput ${(rps(o) / rps(m)).toFixed(2)}x, p50 latency ${(pct(o.latencies, 0.5) / pct(m.latencies, 0.5)).toFixed(2)}x, p99 latency ${(pct(o.latencies, 0.99) / pct(m.latencies, 0.99)).toFixed(2)}x`);
@@ -178,6 +191,7 @@ async function main(): Promise<void> {
     mtx.kill('SIGTERM');
     await once(mtx, 'exit');
     node.close();
+    floor.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

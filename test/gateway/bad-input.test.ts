@@ -91,7 +91,7 @@ describe('RTSP gateway: bad input', () => {
 
   it('wrong passwords in a loop: 401 until the limit, then 403 and closed, per IP', async () => {
     const wrong = basic('viewer', 'WrongPassword123');
-    const r = await exchange(h.port, [1, 2, 3, 4, 5, 6].map((i) => describeReq(i, wrong)).join(''), { localAddress: '127.0.0.3' });
+    const r = await exchange(h.port, [[1, 2, 3, 4, 5, 6].map((i) => describeReq(i, wrong)).join('')], { localAddress: '127.0.0.3' });
     expect(statuses(r.text)).toEqual([401, 401, 401, 401, 403]);
     expect(r.closed).toBe(true);
     const again = await exchange(h.port, [describeReq(1, basic())], { localAddress: '127.0.0.3' });

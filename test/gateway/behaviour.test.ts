@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digestResponse, parseAuthParams, RtspClientConnection, getHeader } from '@haven/core';
+import { digestResponse, parseAuthParams, RtspClientConnection, rtspHeader as getHeader } from '@haven/core';
 import { VIEWER } from './helpers.js';
 import { basic, exchange, fakeRtspNode, harness, recorder, statuses, type Harness } from './fakes.js';
 
@@ -185,5 +185,21 @@ describe('HLS gateway', () => {
     expect(localSeen.at(-1)?.headers['x-forwarded-for']).toBe('127.0.0.1');
     const seg = await get('/live/segment1.ts?session=abc');
     expect(await seg.text()).toBe('local:/live/segment1.ts?session=abc');
+  });
+});
+
+describe('HLS gateway in redirect mode', () => {
+  it('answers 302 to the node with the viewer credentials in the URL', async () => {
+    const node = await fakeRtspNode();
+    const h = await harness({ nodes: [{ name: 'par', port: node.port, lat: 48.86, lon: 2.35, hls: 'http://127.0.0.1:9' }], hls: true, gateway: { hlsMode: 'redirect' } });
+    try {
+      const r = await fetch(`http://127.0.0.1:${h.hlsPort}/live/index.m3u8?x=1`, { headers: { authorization: basic() }, redirect: 'manual' });
+      expect(r.status).toBe(302);
+      expect(r.headers.get('location')).toBe(`http://${VIEWER.user}:${VIEWER.password}@127.0.0.1:9/live/index.m3u8?x=1`);
+      expect(h.routed.at(-1)).toMatchObject({ mode: 'hls-redirect', node: 'par' });
+    } finally {
+      await h.stop();
+      await node.close();
+    }
   });
 });

@@ -31,10 +31,12 @@ describe('MediaMTX killed: supervisor restarts it', () => {
     const downs: string[] = [];
     o.events.on('process:restarted', (e) => restarted.push(e));
     o.events.on('publisher:down', (e) => downs.push(e.stream));
+    const ups: string[] = [];
+    o.events.on('publisher:up', (e) => ups.push(e.stream));
 
     const first = publishRtmp(o.ports.rtmp, 'live', `user=publisher&pass=${S.streamKey}`, 60);
     pubs.push(first);
-    await waitFor('live ready', async () => (await o.server.stats('live')).ready || undefined, 30_000, 200);
+    await waitFor('publisher:up', () => ups.includes('live') || undefined, 30_000);
     const pid = o.server.pid!;
     expect(pid).toBeGreaterThan(0);
 

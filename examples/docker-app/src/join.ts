@@ -24,6 +24,7 @@ import {
   wireguardOptionsSchema,
   type JoinBundle,
 } from '@haven/plugin-wireguard';
+import { selectPlugins } from './plugins.js';
 
 export const JOIN_FILE = 'join.json';
 /** The origin's MediaMTX RTSP port nodes pull from over the VPN (the mediamtx plugin's default). */
@@ -75,15 +76,22 @@ export async function joinWithBundle(loaded: LoadedConfig, bundleText: string): 
     streams: bundle.streams,
     reportUrl: `http://${bundle.origin.address}:${REPORT_PORT}`,
   };
+  // The node serves the origin's streams under the origin's viewer name. The edit is checked
+  // against the plugins the joined node runs with (their sections are in the file), and made
+  // before anything is stored, so a rejected edit leaves the node unjoined.
+  const plugins = selectPlugins({ role: 'node', sections: Object.keys(loaded.config.plugins), hasNodes: false, join: state });
+  await updateConfigFile(
+    loaded.file,
+    (doc) => {
+      doc.set('streams', doc.createNode(bundle.streams.map((name) => ({ name }))));
+      doc.setIn(['viewer', 'user'], bundle.viewer.user);
+      if (bundle.node.name && doc.get('name') !== bundle.node.name) doc.set('name', bundle.node.name);
+    },
+    plugins,
+  );
   const secrets = await SecretStore.open(loaded.stateDir);
   await secrets.adopt({ viewerPassword: bundle.viewer.password, relayPassword: bundle.relay.password });
   await writePrivateFile(path.join(loaded.stateDir, JOIN_FILE), `${JSON.stringify(state, null, 2)}\n`);
-  // The node serves the origin's streams under the origin's viewer name.
-  await updateConfigFile(loaded.file, (doc) => {
-    doc.set('streams', doc.createNode(bundle.streams.map((name) => ({ name }))));
-    doc.setIn(['viewer', 'user'], bundle.viewer.user);
-    if (bundle.node.name && doc.get('name') !== bundle.node.name) doc.set('name', bundle.node.name);
-  });
   return state;
 }
 

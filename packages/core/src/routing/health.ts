@@ -27,6 +27,8 @@ export interface FreshCheck {
   ok: boolean;
   /** A probe ran for this check (the last result was older than `freshMs` or missing). */
   probed: boolean;
+  /** This check started that probe (false when it joined one already in flight). */
+  started: boolean;
   result?: ProbeResult;
 }
 
@@ -160,18 +162,19 @@ export class HealthMonitor implements CoreService {
 
   /** Probe-before-redirect: true when the node can take a viewer of this stream right now. */
   async ensureFresh(node: HavenNode, stream: string): Promise<FreshCheck> {
-    if (node.origin) return { ok: true, probed: false };
+    if (node.origin) return { ok: true, probed: false, started: false };
     const rec = this.#record(node, stream);
     const { freshMs, redirectProbeTimeoutMs } = this.#o.config;
     if (rec.last && rec.lastAt !== undefined && this.#now() - rec.lastAt < freshMs) {
-      return { ok: probeOk(rec.last) && rec.state !== 'down', probed: false, result: rec.last };
+      return { ok: probeOk(rec.last) && rec.state !== 'down', probed: false, started: false, result: rec.last };
     }
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<ProbeResult>((resolve) => {
       timer = setTimeout(() => resolve({ up: false, ready: false, rttMs: redirectProbeTimeoutMs, reason: 'timeout' }), redirectProbeTimeoutMs);
     });
+    const started = !this.#inflight.has(`${node.name}\u0000${stream}`);
     const result = await Promise.race([this.probeNow(node, stream, redirectProbeTimeoutMs), deadline]).finally(() => clearTimeout(timer));
-    return { ok: probeOk(result), probed: true, result };
+    return { ok: probeOk(result), probed: true, started, result };
   }
 
   /** One background round over every relay node and stream. */

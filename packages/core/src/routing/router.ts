@@ -162,7 +162,7 @@ export class Router {
       if (node.origin) return done(node, distanceKm);
       if (tried.length >= max) continue;
       const fresh = await this.#o.health.ensureFresh(node, stream);
-      if (fresh.probed) this.#counters.probed(fresh.ok);
+      if (fresh.started) this.#counters.probed(fresh.ok);
       let ok = fresh.ok;
       if (ok && verify) ok = await verify(node).catch(() => false);
       const a: Attempt = { node: node.name, ok, probed: fresh.probed };

@@ -88,3 +88,14 @@ describe('selectNearest', () => {
     expect(() => createSelector({ limit: 0 })).toThrow(/limit/);
   });
 });
+
+describe('selector distances', () => {
+  it('match haversineKm', async () => {
+    const { haversineKm } = await import('../geo.js');
+    const places = [FRANKFURT, VIRGINIA, TOKYO, PARIS, { lat: -33.9, lon: 151.2 }, { lat: 64.1, lon: -21.9 }, { lat: 0, lon: 179.9 }];
+    for (const v of places) {
+      const s = selectNearest({ viewer: v, candidates: places.map((p, i) => cand(node(`n${i}`, p))) });
+      for (const o of s.ordered) expect(o.distanceKm).toBeCloseTo(haversineKm(v, o.node.location), 6);
+    }
+  });
+});

@@ -1,5 +1,21 @@
 import type { NodeCandidate, NodeSelector, Selection, SelectInput } from '../contracts.js';
-import { haversineKm, isValidPoint } from '../geo.js';
+import { isValidPoint, type GeoPoint } from '../geo.js';
+
+const RAD = Math.PI / 180;
+const EARTH_RADIUS_KM = 6371.0088;
+/** `haversineKm` with the viewer's terms hoisted out of the loop. Same formula, same result. */
+function distanceFrom(viewer: GeoPoint): (p: GeoPoint) => number {
+  const vLat = viewer.lat * RAD;
+  const vLon = viewer.lon * RAD;
+  const vCos = Math.cos(vLat);
+  return (p) => {
+    const c = Math.cos(p.lat * RAD);
+    const s1 = Math.sin((p.lat * RAD - vLat) / 2);
+    const s2 = Math.sin((p.lon * RAD - vLon) / 2);
+    const h = s1 * s1 + vCos * c * s2 * s2;
+    return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
+  };
+}
 
 export interface SelectorOptions {
   /**
@@ -30,12 +46,15 @@ function compare(a: Ranked, b: Ranked): number {
   return a.c.node.name < b.c.node.name ? -1 : a.c.node.name > b.c.node.name ? 1 : 0;
 }
 
+/** Would this entry be ranked before `r`? (the top-k check, before allocating anything) */
+function beats(bucket: number, c: NodeCandidate, r: Ranked): boolean {
+  if (bucket !== r.bucket) return bucket < r.bucket;
+  if (c.load !== r.c.load) return c.load < r.c.load;
+  return c.node.name < r.c.node.name;
+}
+
 /** Insert into a sorted array of at most `limit` entries (a bounded top-k: O(n) for small k). */
 function pushTopK(best: Ranked[], item: Ranked, limit: number): void {
-  if (best.length >= limit) {
-    const last = best[best.length - 1];
-    if (last && compare(item, last) >= 0) return;
-  }
   let lo = 0;
   let hi = best.length;
   while (lo < hi) {
@@ -67,6 +86,7 @@ export function createSelector(options: SelectorOptions = {}): NodeSelector {
     const best: Ranked[] = [];
     const all: Ranked[] = [];
     const bounded = Number.isFinite(limit);
+    const dist = located ? distanceFrom(viewer) : undefined;
 
     for (const c of candidates) {
       if (c.node.origin) origin = c;
@@ -75,12 +95,13 @@ export function createSelector(options: SelectorOptions = {}): NodeSelector {
       if (!hasRoom(c)) continue;
       if (!c.node.origin) eligibleNodes++;
       let d = Number.POSITIVE_INFINITY;
-      if (located && isValidPoint(c.node.location)) d = haversineKm(viewer, c.node.location);
+      if (dist && isValidPoint(c.node.location)) d = dist(c.node.location);
       // With no viewer location, distance plays no part: the origin first, then the least loaded.
       const bucket = located ? Math.floor(d / tieKm) : c.node.origin ? -1 : 0;
-      const r: Ranked = { c, d, bucket };
-      if (bounded) pushTopK(best, r, limit);
-      else all.push(r);
+      if (bounded) {
+        const last = best.length >= limit ? best[best.length - 1] : undefined;
+        if (!last || beats(bucket, c, last)) pushTopK(best, { c, d, bucket }, limit);
+      } else all.push({ c, d, bucket });
     }
     const ranked = bounded ? best : all.sort(compare);
 
@@ -88,7 +109,7 @@ export function createSelector(options: SelectorOptions = {}): NodeSelector {
       Number.isFinite(r.d) ? { node: r.c.node, distanceKm: r.d } : { node: r.c.node },
     );
     if (origin && !ranked.some((r) => r.c === origin)) {
-      const d = located && isValidPoint(origin.node.location) ? haversineKm(viewer, origin.node.location) : undefined;
+      const d = dist && isValidPoint(origin.node.location) ? dist(origin.node.location) : undefined;
       ordered.push(d === undefined ? { node: origin.node } : { node: origin.node, distanceKm: d });
     }
 

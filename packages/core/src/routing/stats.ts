@@ -8,7 +8,7 @@ export interface RoutingStats {
   byNode: Record<string, number>;
   byReason: Record<string, number>;
   refused: Partial<Record<RefuseReason, number>>;
-  /** Fresh probes made right before a redirect, and how many of them failed. */
+  /** Fresh probes started right before a redirect (concurrent viewers share one), and how many failed. */
   probesBeforeRedirect: number;
   probesBeforeRedirectFailed: number;
   /** Decision time over the recent decisions (ms). */

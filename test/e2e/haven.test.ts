@@ -1,0 +1,309 @@
+/**
+ * A whole Haven end to end, every part real: the `haven` CLI (origin + 3 nodes) in network
+ * namespaces over real WireGuard, real MediaMTX, the gateway, ffmpeg publishing over RTMP and
+ * ffmpeg/ffprobe viewers in different "places" (subnets the origin's geo overrides map to regions).
+ * Traffic goes only to addresses of the namespaces this file creates (172.31.0.0/16 inside them).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeShareCode } from '@haven/plugin-wireguard';
+import { waitFor, type Spawned } from '../helpers/process.js';
+import { Topology, type HavenProcess, type Host } from './topology.js';
+import { makeSecretsRedactor, place, watch, type Decision, type Places, type Status } from './viewers.js';
+
+const PREFIX = 'hve2e';
+const VIEWER_UA = 'Lavf';
+/** The reader that stays on node B while node A dies, the config is edited and node C joins. */
+const LONG_READER_SEC = 30;
+const FPS = 25; // ffmpeg's own User-Agent prefix: a player known to follow redirects
+
+describe('a Haven in network namespaces', () => {
+  let t: Topology;
+  let origin: Host;
+  let originHaven: HavenProcess;
+  const hosts: Record<string, Host> = {};
+  const nodeKeys: Record<string, string> = {};
+  let rtmpUrl = '';
+  let rtspUrl = '';
+  let redact: (s: string) => string = (s) => s;
+  let publisher: Spawned | undefined;
+  let failed = false;
+  const timings: string[] = [];
+
+  /** Run a step; on failure print every haven's log (secrets masked) once, and fail later steps fast. */
+  async function step(fn: () => Promise<void>): Promise<void> {
+    if (failed) throw new Error('not run: an earlier step failed');
+    try {
+      await fn();
+    } catch (err) {
+      failed = true;
+      console.log(`\n===== haven logs at the failure =====\n${redact(t?.logs() ?? '')}\n${publisher ? `----- publisher -----\n${redact(publisher.output().slice(-3000))}` : ''}`);
+      throw err;
+    }
+  }
+
+  const status = () => t.fetchJson<Status>(origin, 'http://127.0.0.1:8880/api/status');
+  const decisions = async () => (await t.fetchJson<{ decisions: Decision[] }>(origin, 'http://127.0.0.1:8880/api/decisions?limit=50')).decisions;
+  const health = async (node: string) => (await status()).nodes.find((n) => n.name === node)?.health;
+  /** The newest routing decision for a viewer place made at or after `since`. */
+  async function decisionFor(p: string, since: number): Promise<Decision> {
+    return waitFor(`a routing decision for ${p}`, async () => (await decisions()).find((d) => d.city === p && Date.parse(d.at) >= since - 5), 5000, 100);
+  }
+  /** A viewer in `host` plays the stream through the origin's gateway; where it went, and how. */
+  async function view(host: Host, seconds = 2) {
+    const since = Date.now();
+    const w = await watch(t, host, rtspUrl, { seconds, userAgent: VIEWER_UA });
+    expect(w.code, redact(w.stderr.slice(-1500))).toBe(0);
+    expect(w.frames, 'frames decoded').toBeGreaterThan(0);
+    const d = await decisionFor(place(host.name), since);
+    return { ...w, decision: d, doneAt: Date.now() };
+  }
+
+  /** A node the way a friend does it: init, keygen -> origin adds it live -> join -> start. */
+  async function joinNode(name: string, region: string, letter: string) {
+    const host = hosts[name]!;
+    const dir = await t.dir(host);
+    const t0 = Date.now();
+    await t.cliOk(host, dir, ['init', '--role', 'node', '--name', name, '--region', region, '--public-host', host.ip]);
+    // wireguard-go's sockets are shared by all namespaces: a name with the prefix keeps ours apart.
+    await t.editConfig(dir, (doc) => doc.setIn(['plugins', 'wireguard'], doc.createNode({ interfaceName: `${PREFIX}-${letter}` })));
+    const share = (await t.cliOk(host, dir, ['node', 'keygen', '--region', region])).stdout.trim();
+    expect(share).toMatch(/^havn1-/);
+    nodeKeys[name] = decodeShareCode(share).publicKey;
+    const added = await t.cliOk(origin, originHaven.dir, ['node', 'add', share, '--json']);
+    expect(added.stderr).toMatch(/added live/);
+    const { bundle, vpnAddress } = JSON.parse(added.stdout) as { bundle: string; vpnAddress: string };
+    expect(vpnAddress).toMatch(/^10\.77\.0\.\d+$/);
+    const joined = await t.cliOk(host, dir, ['node', 'join', bundle]);
+    expect(joined.stderr).toContain(`this node is ${vpnAddress} on the VPN`);
+    const proc = await t.start(host, dir);
+    await waitFor(`${name} healthy at the origin`, async () => (await health(name)) === 'up', 30_000, 200);
+    return { t0, upAt: Date.now(), proc, vpnAddress };
+  }
+
+  beforeAll(async () => {
+    t = await Topology.create(PREFIX);
+    origin = await t.host('origin', 10);
+    const layout: Array<[string, number]> = [
+      ['node-a', 11],
+      ['node-b', 12],
+      ['node-c', 13],
+      ['viewer-a', 1],
+      ['viewer-b', 2],
+      ['viewer-c', 3],
+      ['viewer-o', 4],
+      ['pub', 5],
+    ];
+    for (const [name, index] of layout) hosts[name] = await t.host(name, index);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const line of timings) console.log(line);
+    await t?.cleanup();
+  }, 60_000);
+
+  it('the origin starts with WireGuard, MediaMTX and geo overrides, and ffmpeg publishes over RTMP', async () => {
+    await step(async () => {
+      const dir = await t.dir(origin);
+      await t.cliOk(origin, dir, ['init', '--name', 'origin', '--public-host', origin.ip, '--region', 'us-east']);
+      await t.editConfig(dir, (doc) => {
+        doc.set('health', doc.createNode({ intervalMs: 1000, timeoutMs: 1000, failuresToDown: 2, successesToUp: 2, freshMs: 500 }));
+        doc.setIn(['plugins', 'wireguard'], doc.createNode({ interfaceName: `${PREFIX}-o`, endpoint: `${origin.ip}:51820` }));
+        doc.setIn(
+          ['plugins', 'geo'],
+          doc.createNode({
+            database: 'none',
+            overrides: [
+              { cidr: hosts['viewer-a']!.subnet, region: 'eu-central', city: place('viewer-a') },
+              { cidr: hosts['viewer-b']!.subnet, region: 'ap-northeast', city: place('viewer-b') },
+              { cidr: hosts['viewer-c']!.subnet, region: 'sa-east', city: place('viewer-c') },
+              { cidr: hosts['viewer-o']!.subnet, region: 'us-east', city: place('viewer-o') },
+            ] satisfies Places,
+          }),
+        );
+      });
+      originHaven = await t.start(origin, dir);
+      expect(originHaven.proc.output()).toContain('WireGuard tunnel up');
+      const urls = JSON.parse((await t.cliOk(origin, dir, ['urls', '--json'])).stdout) as { publish: Array<{ rtmp: string }>; viewer: Array<{ rtsp: string }> };
+      rtmpUrl = urls.publish[0]!.rtmp;
+      rtspUrl = urls.viewer[0]!.rtsp;
+      redact = await makeSecretsRedactor(dir);
+      expect(new URL(rtspUrl).host).toBe(`${origin.ip}:8554`);
+
+      publisher = startPublisher();
+      await waitFor('the stream to be live at the origin', async () => (await status()).streams[0]?.ready, 30_000, 250);
+    });
+  });
+
+  function startPublisher(): Spawned {
+    return t.h.spawn(hosts.pub!.ns, 'ffmpeg', [
+      '-nostdin', '-loglevel', 'error', '-re',
+      '-f', 'lavfi', '-i', `testsrc=size=320x240:rate=${FPS}`,
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(FPS),
+      '-t', '600', '-f', 'flv', rtmpUrl,
+    ]);
+  }
+
+  it('nodes A (eu-central) and B (ap-northeast) join live; each pulls over WireGuard; viewers go to the nearest', async () => {
+    await step(async () => {
+      const wg = `${PREFIX}-o`;
+      const a = await joinNode('node-a', 'eu-central', 'a');
+      const before = await t.wgTransfer(origin, wg);
+      const va = await view(hosts['viewer-a']!);
+      expect(va.decision).toMatchObject({ node: 'node-a', mode: 'redirect' });
+      expect(va.servedBy, 'viewer A read from node A after the redirect').toBe(`${hosts['node-a']!.ip}:8554`);
+      timings.push(`[e2e] node-a: join (init..start) to healthy ${a.upAt - a.t0} ms, join to first viewer served ${va.doneAt - a.t0} ms`);
+
+      const b = await joinNode('node-b', 'ap-northeast', 'b');
+      const vb = await view(hosts['viewer-b']!);
+      expect(vb.decision).toMatchObject({ node: 'node-b', mode: 'redirect' });
+      expect(vb.servedBy).toBe(`${hosts['node-b']!.ip}:8554`);
+      timings.push(`[e2e] node-b: join to healthy ${b.upAt - b.t0} ms, join to first viewer served ${vb.doneAt - b.t0} ms`);
+
+      const vo = await view(hosts['viewer-o']!);
+      expect(vo.decision).toMatchObject({ node: 'origin', mode: 'splice' });
+      expect(vo.servedBy).toBe(`${origin.ip}:8554`);
+
+      // The nodes' MediaMTX pull from the origin through the tunnel: the origin's peer counters grow.
+      await waitFor('the WireGuard byte counters of both nodes to grow', async () => {
+        const after = await t.wgTransfer(origin, wg);
+        return ['node-a', 'node-b'].every((n) => {
+          const k = nodeKeys[n]!;
+          return (after.get(k)?.tx ?? 0) > (before.get(k)?.tx ?? 0) + 50_000 && (after.get(k)?.rx ?? 0) > (before.get(k)?.rx ?? 0);
+        });
+      }, 15_000, 250);
+      timings.push(`[e2e] redirect decision time (decisionMs): viewer-a ${va.decision.decisionMs} ms, viewer-b ${vb.decision.decisionMs} ms, viewer-o (splice) ${vo.decision.decisionMs} ms`);
+    });
+  });
+
+  let longReader: ReturnType<typeof startLongReader> | undefined;
+  function startLongReader(host: Host, seconds: number) {
+    const samples: Array<{ at: number; frame: number }> = [];
+    const proc = t.h.spawn(host.ns, 'ffmpeg', [
+      '-nostdin', '-loglevel', 'error', '-user_agent', `${VIEWER_UA}/long-reader`, '-rtsp_transport', 'tcp',
+      '-i', rtspUrl, '-t', String(seconds), '-f', 'null', '-progress', 'pipe:1', '-stats_period', '0.5', '-',
+    ]);
+    proc.child.stdout?.on('data', (d: Buffer) => {
+      for (const m of d.toString().matchAll(/^frame=(\d+)$/gm)) samples.push({ at: Date.now(), frame: Number(m[1]) });
+    });
+    return { proc, samples };
+  }
+
+  it('node A dies mid-stream: viewers in place A are sent to B or the origin, never A', async () => {
+    await step(async () => {
+      // A viewer that stays on node B through what follows (node A dying, node C joining).
+      longReader = startLongReader(hosts['viewer-b']!, LONG_READER_SEC);
+      await waitFor('the long reader playing from node B', async () => (await t.tcpPeers(hosts['viewer-b']!)).includes(`${hosts['node-b']!.ip}:8554`) && longReader!.samples.some((s) => s.frame > 0), 20_000, 200);
+
+      const logFrom = originHaven.proc.output().length;
+      const killedAt = Date.now();
+      const pids = await t.killHost(hosts['node-a']!);
+      expect(pids.length).toBeGreaterThanOrEqual(3); // haven, MediaMTX, wireguard-go
+      const detected = waitFor('the origin to mark node-a down', () => (originHaven.proc.output().slice(logFrom).includes('node node-a is down') ? Date.now() : undefined), 20_000, 20);
+
+      // Reconnect right away (the last probe result is older than freshMs): the probe before the
+      // redirect finds A dead.
+      await new Promise((r) => setTimeout(r, 600));
+      const again = await view(hosts['viewer-a']!);
+      expect(['node-b', 'origin']).toContain(again.decision.node);
+      expect(again.servedBy).not.toBe(`${hosts['node-a']!.ip}:8554`);
+      const downAt = await detected;
+      timings.push(`[e2e] failover: node-a killed -> marked down after ${downAt - killedAt} ms; viewer-a reconnect -> ${again.decision.node} (${again.decision.reason}, ${again.decision.decisionMs} ms)`);
+
+      // And once A is known down, again never A.
+      const later = await view(hosts['viewer-a']!, 1);
+      expect(['node-b', 'origin']).toContain(later.decision.node);
+    });
+  });
+
+  it('haven.yaml edited live: an invalid edit is rejected and changes nothing; removing dead node A applies without a restart', async () => {
+    await step(async () => {
+      const nodesNow = async () => (await status()).nodes.map((n) => n.name).sort();
+      const before = await nodesNow();
+      expect(before).toEqual(['node-a', 'node-b', 'origin']);
+      let logFrom = originHaven.proc.output().length;
+      await t.editConfig(originHaven.dir, (doc) => {
+        doc.addIn(['nodes'], doc.createNode({ name: 'bogus', region: 'atlantis', rtsp: 'rtsp://172.31.99.2:8554' }));
+      });
+      await waitFor('the origin to reject the invalid edit', () => originHaven.proc.output().slice(logFrom).includes('the edited config is invalid'), 10_000, 50);
+      expect(originHaven.proc.output().slice(logFrom)).toMatch(/unknown region \\?"atlantis\\?"/);
+      expect(await nodesNow()).toEqual(before);
+
+      logFrom = originHaven.proc.output().length;
+      await t.editConfig(originHaven.dir, (doc) => {
+        const names = (doc.toJS() as { nodes: Array<{ name: string }> }).nodes.map((n) => n.name);
+        for (const i of [names.indexOf('node-a'), names.indexOf('bogus')].sort((x, y) => y - x)) doc.deleteIn(['nodes', i]);
+      });
+      await waitFor('node-a to leave the registry', async () => !(await nodesNow()).includes('node-a'), 10_000, 200);
+      expect(await nodesNow()).toEqual(['node-b', 'origin']);
+      const peers = await t.wgTransfer(origin, `${PREFIX}-o`);
+      expect(peers.has(nodeKeys['node-a']!), 'node-a is no longer a WireGuard peer').toBe(false);
+      expect(peers.has(nodeKeys['node-b']!)).toBe(true);
+      expect(originHaven.proc.child.exitCode, 'the origin kept running').toBeNull();
+    });
+  });
+
+  it('node C (sa-east) joins while the stream is live: new viewers near C go to C; the viewer on B keeps playing', async () => {
+    await step(async () => {
+      const dry = JSON.parse((await t.cliOk(origin, originHaven.dir, ['route', hosts['viewer-c']!.ip, '--user-agent', VIEWER_UA, '--json'])).stdout) as { node?: string };
+      expect(dry.node, 'before C joins, place C is served by the origin').toBe('origin');
+
+      const c = await joinNode('node-c', 'sa-east', 'c');
+      expect(longReader!.proc.child.exitCode, 'the reader on B was still playing when C joined').toBeNull();
+      const vc = await view(hosts['viewer-c']!);
+      expect(vc.decision).toMatchObject({ node: 'node-c', mode: 'redirect' });
+      expect(vc.servedBy).toBe(`${hosts['node-c']!.ip}:8554`);
+      timings.push(`[e2e] node-c (live join): join to healthy ${c.upAt - c.t0} ms, join to first viewer served ${vc.doneAt - c.t0} ms, decision ${vc.decision.decisionMs} ms`);
+
+      // The long reader on B played through all of it and ends normally at its -t.
+      const r = longReader!;
+      const code = await r.proc.exited;
+      expect(code, redact(r.proc.output().slice(-1500))).toBe(0);
+      const frames = r.samples.map((s) => s.frame);
+      expect(frames.length).toBeGreaterThan(10);
+      for (let i = 1; i < frames.length; i++) expect(frames[i]!).toBeGreaterThanOrEqual(frames[i - 1]!);
+      let maxStall = 0;
+      let lastGrowth = r.samples[0]!.at;
+      for (let i = 1; i < r.samples.length; i++) {
+        if (r.samples[i]!.frame > r.samples[i - 1]!.frame) lastGrowth = r.samples[i]!.at;
+        maxStall = Math.max(maxStall, r.samples[i]!.at - lastGrowth);
+      }
+      // -t counts stream time: a gap of a few seconds in playback would leave it short of frames.
+      expect(frames[frames.length - 1]!).toBeGreaterThanOrEqual(Math.floor(LONG_READER_SEC * FPS * 0.88));
+      timings.push(`[e2e] long reader on node-b: ${frames[frames.length - 1]} frames over the run, longest time without a new frame ${maxStall} ms`);
+    });
+  });
+
+  it('the publisher disconnects and reconnects: the nodes resume and new viewers play', async () => {
+    await step(async () => {
+      await publisher!.stop('SIGTERM', 3000);
+      const leftAt = Date.now();
+      await waitFor('the origin to see the publisher leave', async () => (await status()).streams[0]?.ready === false, 20_000, 200);
+      await waitFor('node-b to be down without a stream', async () => (await health('node-b')) === 'down', 20_000, 200);
+
+      const backAt = Date.now();
+      publisher = startPublisher();
+      await waitFor('the stream to be live again', async () => (await status()).streams[0]?.ready, 30_000, 200);
+      await waitFor('nodes B and C to resume', async () => (await health('node-b')) === 'up' && (await health('node-c')) === 'up', 45_000, 250);
+      const resumedAt = Date.now();
+      const vb = await view(hosts['viewer-b']!);
+      expect(vb.decision.node).toBe('node-b');
+      expect(vb.servedBy).toBe(`${hosts['node-b']!.ip}:8554`);
+      const vc = await view(hosts['viewer-c']!);
+      expect(vc.decision.node).toBe('node-c');
+      const vo = await view(hosts['viewer-o']!, 1);
+      expect(vo.decision.node).toBe('origin');
+      timings.push(`[e2e] publisher gap ${backAt - leftAt} ms; reconnect -> nodes up again after ${resumedAt - backAt} ms`);
+    });
+  });
+
+  it('stops cleanly: SIGTERM ends every haven with exit 0', async () => {
+    await step(async () => {
+      await publisher!.stop('SIGTERM', 3000);
+      for (const [name, p] of t.havens) {
+        if (p.proc.child.exitCode !== null || p.proc.child.signalCode !== null) continue; // node-a was killed
+        p.proc.child.kill('SIGTERM');
+        expect(await p.proc.exited, `${name} exit code`).toBe(0);
+      }
+    });
+  });
+});

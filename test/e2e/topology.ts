@@ -1,0 +1,206 @@
+/**
+ * A whole Haven in network namespaces, for end-to-end tests (needs root).
+ *
+ * An "internet" namespace routes between hosts; every host (origin, nodes, viewers, publisher) is a
+ * namespace with its own /24 towards it (`172.31.<n>.2`, gateway `.1`), so each one is a different
+ * "place" the origin's geo overrides can map. The real `haven` CLI runs inside the namespaces with
+ * `ip netns exec`; every process, namespace, veth and wireguard-go socket with the prefix is
+ * removed by `cleanup()`, on success and on failure. Traffic goes only to these addresses.
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseDocument } from 'yaml';
+import { NetnsHarness } from '../helpers/netns.js';
+import { run, waitFor, type Spawned } from '../helpers/process.js';
+import { mediamtxBin, repoRoot, requireTool } from '../helpers/tools.js';
+
+export const CLI = path.join(repoRoot, 'examples/docker-app/dist/cli.js');
+
+/** One machine on the test internet. */
+export interface Host {
+  name: string;
+  ns: string;
+  /** Its address on the internet. */
+  ip: string;
+  /** Its subnet (a "place" for geo overrides), e.g. `172.31.1.0/24`. */
+  subnet: string;
+}
+
+/** A `haven start` running in a host's namespace. */
+export interface HavenProcess {
+  host: Host;
+  dir: string;
+  proc: Spawned;
+  /** ms since epoch when `haven start` printed `ready.`. */
+  readyAt: number;
+}
+
+type RunResult = Awaited<ReturnType<typeof run>>;
+
+export class Topology {
+  readonly hosts = new Map<string, Host>();
+  readonly havens = new Map<string, HavenProcess>();
+  /** Exited `haven start` outputs, kept for diagnostics. */
+  readonly #pastLogs: string[] = [];
+  readonly env: NodeJS.ProcessEnv;
+
+  private constructor(
+    readonly h: NetnsHarness,
+    readonly inet: string,
+    readonly base: string,
+  ) {
+    this.env = { ...process.env, MEDIAMTX_BIN: mediamtxBin(), HAVEN_DIR: '', NO_COLOR: '1' };
+  }
+
+  /** The internet namespace (IP forwarding on); hosts are added with `host()`. */
+  static async create(prefix: string): Promise<Topology> {
+    requireTool('wg', 'apt-get install wireguard-tools');
+    requireTool('wireguard-go', 'apt-get install wireguard-go');
+    requireTool('ffmpeg', 'apt-get install ffmpeg');
+    requireTool('ffprobe', 'apt-get install ffmpeg');
+    const h = await NetnsHarness.create(prefix);
+    const base = await mkdtemp(path.join(tmpdir(), `${prefix}-`));
+    try {
+      const inet = await h.namespace('inet');
+      await h.execOk(inet, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
+      return new Topology(h, inet, base);
+    } catch (err) {
+      await h.cleanup().catch(() => {});
+      await rm(base, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** A namespace on subnet `172.31.<index>.0/24`, reaching every other host through the internet. */
+  async host(name: string, index: number): Promise<Host> {
+    const ns = await this.h.namespace(name);
+    const net = `172.31.${index}`;
+    await this.h.link(this.inet, `${net}.1/24`, ns, `${net}.2/24`);
+    await this.h.execOk(ns, 'ip', ['route', 'add', 'default', 'via', `${net}.1`]);
+    const host: Host = { name, ns, ip: `${net}.2`, subnet: `${net}.0/24` };
+    this.hosts.set(name, host);
+    return host;
+  }
+
+  /** A fresh folder for a Haven (origin or node) of `host`. */
+  async dir(host: Host): Promise<string> {
+    const d = path.join(this.base, host.name);
+    await mkdir(d, { recursive: true });
+    return d;
+  }
+
+  exec(host: Host, cmd: string, args: string[], timeoutMs = 30_000): Promise<RunResult> {
+    return this.h.exec(host.ns, cmd, args, { env: this.env, timeoutMs });
+  }
+
+  /** Run the `haven` CLI inside the host's namespace. */
+  cli(host: Host, dir: string, args: string[], timeoutMs = 30_000): Promise<RunResult> {
+    return this.exec(host, process.execPath, [CLI, '--dir', dir, ...args], timeoutMs);
+  }
+
+  /** Like `cli`, but throws with its output on a non-zero exit. */
+  async cliOk(host: Host, dir: string, args: string[], timeoutMs = 30_000): Promise<RunResult> {
+    const r = await this.cli(host, dir, args, timeoutMs);
+    if (r.code !== 0) throw new Error(`[${host.name}] haven ${args[0]} ${args[1] ?? ''} failed (exit ${r.code}):\n${r.stderr.slice(-2000)}`);
+    return r;
+  }
+
+  /** Edit `<dir>/haven.yaml` as a YAML document. */
+  async editConfig(dir: string, edit: (doc: ReturnType<typeof parseDocument>) => void): Promise<void> {
+    const file = path.join(dir, 'haven.yaml');
+    const doc = parseDocument(await readFile(file, 'utf8'));
+    edit(doc);
+    await writeFile(file, doc.toString());
+  }
+
+  /** `haven start` in the host's namespace; resolves once it printed `ready.`. */
+  async start(host: Host, dir: string, timeoutMs = 60_000): Promise<HavenProcess> {
+    const proc = this.h.spawn(host.ns, process.execPath, [CLI, '--dir', dir, 'start'], { env: this.env });
+    void proc.exited.then(() => this.#pastLogs.push(`----- ${host.name} (exited ${proc.child.exitCode ?? proc.child.signalCode}) -----\n${proc.output()}`));
+    await waitFor(
+      `haven start on ${host.name}`,
+      () => proc.output().includes('ready.') || (proc.child.exitCode !== null && Promise.reject(new Error(proc.output().slice(-3000)))),
+      timeoutMs,
+      100,
+    );
+    const hp: HavenProcess = { host, dir, proc, readyAt: Date.now() };
+    this.havens.set(host.name, hp);
+    return hp;
+  }
+
+  /** A JSON request from inside the host's namespace (the control API listens on its loopback). */
+  async fetchJson<T>(host: Host, url: string, init: { method?: string; token?: string; body?: unknown } = {}): Promise<T> {
+    const script = `
+      const [url, method, token, body] = process.argv.slice(1);
+      const headers = {};
+      if (token) headers.authorization = 'Bearer ' + token;
+      if (body) headers['content-type'] = 'application/json';
+      const res = await fetch(url, { method, headers, body: body || undefined, signal: AbortSignal.timeout(10000) });
+      const text = await res.text();
+      if (!res.ok) { process.stderr.write(res.status + ' ' + text); process.exit(2); }
+      process.stdout.write(text);`;
+    const r = await this.exec(host, process.execPath, ['--input-type=module', '-e', script, url, init.method ?? 'GET', init.token ?? '', init.body === undefined ? '' : JSON.stringify(init.body)]);
+    if (r.code !== 0) throw new Error(`[${host.name}] ${init.method ?? 'GET'} ${url}: ${r.stderr.slice(0, 500)}`);
+    return JSON.parse(r.stdout) as T;
+  }
+
+  /** WireGuard byte counters per peer public key, read with `wg show <if> transfer` in the namespace. */
+  async wgTransfer(host: Host, ifname: string): Promise<Map<string, { rx: number; tx: number }>> {
+    const out = await this.h.execOk(host.ns, 'wg', ['show', ifname, 'transfer']);
+    const m = new Map<string, { rx: number; tx: number }>();
+    for (const line of out.trim().split('\n')) {
+      const [key, rx, tx] = line.trim().split(/\s+/);
+      if (key && rx !== undefined && tx !== undefined) m.set(key, { rx: Number(rx), tx: Number(tx) });
+    }
+    return m;
+  }
+
+  /** TCP peers (`ip:port`) of established connections in the namespace. */
+  async tcpPeers(host: Host): Promise<string[]> {
+    const out = await this.h.execOk(host.ns, 'ss', ['-Htn', 'state', 'established']);
+    return out
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/).pop() ?? '')
+      .filter(Boolean);
+  }
+
+  /** The machine dies: SIGKILL every process in its namespace (haven, MediaMTX, wireguard-go). */
+  async killHost(host: Host): Promise<number[]> {
+    const r = await run('ip', ['netns', 'pids', host.ns]);
+    const pids = r.stdout
+      .split('\n')
+      .map((l) => Number(l.trim()))
+      .filter((n) => Number.isInteger(n) && n > 0);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    await waitFor(`processes of ${host.name} to exit`, async () => (await run('ip', ['netns', 'pids', host.ns])).stdout.trim() === '', 10_000, 50);
+    return pids;
+  }
+
+  /** Every haven's output so far (running and exited), for failure diagnostics. */
+  logs(): string {
+    const running = [...this.havens.values()]
+      .filter((p) => p.proc.child.exitCode === null && p.proc.child.signalCode === null)
+      .map((p) => `----- ${p.host.name} (running) -----\n${p.proc.output()}`);
+    return [...this.#pastLogs, ...running].join('\n');
+  }
+
+  /** Stop every haven with SIGTERM (clean stop), then tear down everything with the prefix. */
+  async cleanup(): Promise<void> {
+    await Promise.all([...this.havens.values()].map((p) => p.proc.stop('SIGTERM', 8000).catch(() => {})));
+    await sleep(50);
+    try {
+      await this.h.cleanup();
+    } finally {
+      await rm(this.base, { recursive: true, force: true });
+    }
+  }
+}
