@@ -98,6 +98,8 @@ describe('a Haven in network namespaces', () => {
 
   afterAll(async () => {
     for (const line of timings) console.log(line);
+    // HAVEN_E2E_LOGS=1 prints every haven's log (secrets masked) after a passing run too.
+    if (process.env.HAVEN_E2E_LOGS && !failed && t) console.log(redact(t.logs()));
     await t?.cleanup();
   }, 60_000);
 

@@ -212,7 +212,6 @@ export class GatewayConnection {
     const suffix = streamOfUri(req.uri)?.suffix ?? '';
     const location = `${trimBase(decision.node.rtspUrl)}/${stream}${suffix}`;
     const decisionMs = performance.now() - t0;
-    this.#settle();
     this.#finish(rtspResponse(302, getHeader(req, 'cseq'), [['Location', location]]));
     router.routed(this.#event(stream, decision.node.name, 'redirect', decision.reason, decisionMs, decision.location, decision.distanceKm));
   }
