@@ -100,6 +100,11 @@ export interface MediaServer {
   endpoints(): MediaEndpoints;
   /** Secrets changed (rotation): take effect for new sessions without a restart where possible. */
   updateSecrets?(secrets: HavenSecrets): Promise<void>;
+  /**
+   * Failed authentications from this IP in the last minute, counted by the server itself (viewers the
+   * gateway spliced through authenticate there). The gateway adds them to its own rate limit.
+   */
+  authFailures?(ip: string): number;
   close(): Promise<void>;
 }
 

@@ -51,6 +51,7 @@ export async function createCoreServices(ctx: CoreServiceContext): Promise<CoreS
       locator: () => provided.locator,
       probes: () => provided.probes,
       media: () => provided.mediaServer?.endpoints(),
+      authFailures: (ip) => provided.mediaServer?.authFailures?.(ip) ?? 0,
       events: ctx.events,
       logger: ctx.logger,
     });

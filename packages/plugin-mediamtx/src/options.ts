@@ -74,6 +74,11 @@ export const mediamtxOptionsSchema = z.strictObject({
   rtspTransports: z.array(z.enum(['tcp', 'udp', 'multicast'])).min(1).default(['tcp']),
   /** Peers allowed to send a PROXY protocol header on the RTSP port (the gateway). Default `['127.0.0.1/32']`. */
   trustedProxies: z.array(cidr).default(['127.0.0.1/32']),
+  /**
+   * Peers whose `X-Forwarded-For` MediaMTX's HLS server trusts (the gateway's HLS proxy: on an origin
+   * the loopback gateway, on a node the origin's addresses). Default: `trustedProxies`.
+   */
+  hlsTrustedProxies: z.array(cidr).optional(),
   /** Where the relay credential is accepted from (origin). Default `['10.77.0.0/24']`, the VPN. */
   relaySubnets: z.array(cidr).min(1).default(['10.77.0.0/24']),
   /** Node role: the origin's relay RTSP listener as seen over the VPN (from the join bundle). */

@@ -35,6 +35,8 @@ describe('renderConfig', () => {
       srtAddress: ':8890',
       hls: true,
       hlsAddress: ':8655',
+      hlsTrustedProxies: ['127.0.0.1/32'],
+      hlsAlwaysRemux: true,
       webrtc: false,
       moq: false,
       pprof: false,
@@ -42,6 +44,14 @@ describe('renderConfig', () => {
       paths: { live: { source: 'publisher' }, second: { source: 'publisher' } },
     });
     expect(c).not.toHaveProperty('authInternalUsers');
+  });
+
+  it('HLS trusts the proxies given for it, else the RTSP ones; remuxing can be turned off', () => {
+    const options = mediamtxOptionsSchema.parse({ hlsTrustedProxies: ['203.0.113.1/32', '10.77.0.1/32'], overrides: { global: { hlsAlwaysRemux: false } } });
+    const c = renderConfig(base({ options }));
+    expect(c.hlsTrustedProxies).toEqual(['203.0.113.1/32', '10.77.0.1/32']);
+    expect(c.rtspTrustedProxies).toEqual(['127.0.0.1/32']);
+    expect(c.hlsAlwaysRemux).toBe(false);
   });
 
   it('node: pulls each stream from the origin relay over TCP, always on; no ingest', () => {

@@ -74,7 +74,14 @@ export function renderConfig(input: RenderInput): Record<string, unknown> {
     srt: origin,
     ...(origin ? { srtAddress: o.srtAddress } : {}),
     hls: input.hlsAddress !== undefined,
-    ...(input.hlsAddress !== undefined ? { hlsAddress: input.hlsAddress } : {}),
+    ...(input.hlsAddress !== undefined
+      ? {
+          hlsAddress: input.hlsAddress,
+          hlsTrustedProxies: o.hlsTrustedProxies ?? o.trustedProxies,
+          // Remux from the start so the first HLS viewer (often sent by the origin) does not wait.
+          hlsAlwaysRemux: true,
+        }
+      : {}),
     webrtc: false,
     moq: false,
     ...overrides,

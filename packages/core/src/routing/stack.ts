@@ -28,6 +28,8 @@ export interface OriginRoutingDeps {
   rtspListen?: { host: string; port: number };
   /** Listen here instead of `public.bind` + `public.hlsPort`; `false`: no HLS gateway. */
   hlsListen?: { host: string; port: number } | false;
+  /** Failed logins the media server counted per IP (viewers spliced to it authenticate there). */
+  authFailures?: (ip: string) => number;
   /** Send PROXY protocol v1 on spliced connections. Default true. */
   proxyProtocol?: boolean;
 }
@@ -68,7 +70,10 @@ export function createOriginRouting(d: OriginRoutingDeps): RoutingStack {
     ...(d.events ? { events: d.events } : {}),
     ...(logger ? { logger } : {}),
   });
-  const limiter = new FailureLimiter({ maxFailures: config.gateway.maxAuthFailuresPerMinute });
+  const limiter = new FailureLimiter({
+    maxFailures: config.gateway.maxAuthFailuresPerMinute,
+    ...(d.authFailures ? { external: d.authFailures } : {}),
+  });
   const rtspGateway = createRtspGateway({
     router,
     host: d.rtspListen?.host ?? config.public.bind,

@@ -6,6 +6,8 @@ export interface FailureLimiterOptions {
   /** Max IPs remembered; the least recently failing are forgotten first. Default 10000. */
   maxTracked?: number;
   now?: () => number;
+  /** Failures counted elsewhere for this IP in the same window (the media server's auth hook). */
+  external?: (ip: string) => number;
 }
 
 /**
@@ -17,6 +19,7 @@ export class FailureLimiter {
   readonly #window: number;
   readonly #maxTracked: number;
   readonly #now: () => number;
+  readonly #external: ((ip: string) => number) | undefined;
   readonly #fails = new Map<string, number[]>();
 
   constructor(options: FailureLimiterOptions) {
@@ -24,6 +27,7 @@ export class FailureLimiter {
     this.#window = options.windowMs ?? 60_000;
     this.#maxTracked = options.maxTracked ?? 10_000;
     this.#now = options.now ?? Date.now;
+    this.#external = options.external;
   }
 
   #recent(ip: string): number[] {
@@ -37,7 +41,15 @@ export class FailureLimiter {
 
   /** True while the IP has used up its failures in the window. */
   blocked(ip: string): boolean {
-    return this.#recent(ip).length >= this.#max;
+    return this.#recent(ip).length + this.#externalCount(ip) >= this.#max;
+  }
+
+  #externalCount(ip: string): number {
+    try {
+      return this.#external?.(ip) ?? 0;
+    } catch {
+      return 0;
+    }
   }
 
   /** Record a failure; true when the IP is now blocked. */
@@ -53,7 +65,7 @@ export class FailureLimiter {
       if (oldest === undefined) break;
       this.#fails.delete(oldest);
     }
-    return list.length >= this.#max;
+    return list.length + this.#externalCount(ip) >= this.#max;
   }
 
   /** IPs currently remembered. */
