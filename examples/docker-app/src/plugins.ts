@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import { csvLocator } from '@haven/custom-locator';
 import type { HavenPlugin } from '@haven/core';
 import { geoip } from '@haven/plugin-geo';
@@ -36,7 +37,12 @@ export function selectPlugins(choice: PluginChoice): HavenPlugin[] {
     list.push(wireguard());
   }
   const mtx: MediamtxOptionsInput = {};
-  if (choice.role === 'node' && choice.join) mtx.originRelay = { host: choice.join.relay.host, port: choice.join.relay.port };
+  if (choice.role === 'node' && choice.join) {
+    mtx.originRelay = { host: choice.join.relay.host, port: choice.join.relay.port };
+    // The origin's HLS gateway fetches playlists here for its viewers and names them in X-Forwarded-For.
+    const endpointHost = choice.join.origin.endpoint.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    mtx.hlsTrustedProxies = [...new Set([`${choice.join.origin.address}/32`, ...(isIPv4(endpointHost) ? [`${endpointHost}/32`] : [])])];
+  }
   list.push(mediamtx(mtx));
   if (has('csv-locator')) list.push(csvLocator());
   else if (choice.role !== 'node') list.push(geoip());
