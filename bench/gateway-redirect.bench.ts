@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createOriginRouting, originConfigSchema } from '@haven/core';
 import { mediamtxBin } from '../test/helpers/tools.js';
+import { smoke } from './lib.js';
 
 interface LoadParams {
   port: number;
@@ -94,7 +95,6 @@ async function freePort(): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const smoke = process.env.BENCH_SMOKE === '1';
   const CONCURRENCY = 500;
   const TOTAL = smoke ? 3_000 : 30_000;
   const MAX_MS = smoke ? 5_000 : 30_000;

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createOriginRouting, originConfigSchema, parseResponse, type RtspResponse } from '@haven/core';
 import { mediamtxBin } from '../test/helpers/tools.js';
+import { median, smoke } from './lib.js';
 
 const USER = 'viewer';
 const PASS = 'BenchViewer12345';
@@ -135,7 +136,6 @@ function procCpuMs(pid: number): number {
 }
 
 async function main(): Promise<void> {
-  const smoke = process.env.BENCH_SMOKE === '1';
   const READERS = smoke ? 8 : 40;
   const MS = smoke ? 2_000 : 10_000;
   const ROUNDS = smoke ? 1 : 3;
@@ -199,7 +199,7 @@ async function main(): Promise<void> {
         res[name]?.push({ mbps: (out.bytes * 8) / 1e6 / (MS / 1000), cpuPerGb: gb > 0 ? cpu / gb : 0, failed: out.failed });
       }
     }
-    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+    const med = median;
     const sum = (k: string) => ({ mbps: med(res[k]!.map((x) => x.mbps)), cpu: med(res[k]!.map((x) => x.cpuPerGb)), failed: Math.max(...res[k]!.map((x) => x.failed)) });
     const d = sum('direct');
     const o = sum('haven');

@@ -6,29 +6,17 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { findDbipFiles, GeoLocator, ipKind, openDatabase, parseIp, recordToLocation } from '@haven/plugin-geo';
+import { median, rng, smoke } from './lib.js';
 
 // The raw peer is the very `maxmind` the plugin depends on (resolved from the plugin's own folder).
 const maxmind = createRequire(fileURLToPath(import.meta.resolve('@haven/plugin-geo')))('maxmind') as {
   open(file: string): Promise<{ get(ip: string): unknown }>;
 };
 
-const smoke = process.env.BENCH_SMOKE === '1';
 const ROUNDS = smoke ? 3 : 7;
 const COLD_PER_ROUND = smoke ? 20_000 : 200_000;
 const WARM_SET = 1_000;
 const WARM_PER_ROUND = smoke ? 100_000 : 1_000_000;
-
-/** Deterministic PRNG (mulberry32) so every run asks the same addresses. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function publicV4(n: number, seed: number): string[] {
   const next = rng(seed);
@@ -53,7 +41,6 @@ function opsPerSec(fn: (ip: string) => unknown, ips: readonly string[], repeat =
   return (ips.length * repeat) / (ns / 1e9);
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number) => `${(n / 1000).toFixed(0).padStart(7)} k/s`;
 
 const file = findDbipFiles().find((f) => f.endsWith('ipv4.mmdb'))!;

@@ -6,21 +6,10 @@
 //   node bench/run.mjs selector            full run (~20 s)
 //   node bench/run.mjs --smoke selector    a few seconds
 import { createSelector, haversineKm, selectNearest, type NodeCandidate, type NodeSelector, type SelectInput, type ViewerLocation } from '@haven/core';
+import { median, rng, smoke } from './lib.js';
 
-const smoke = process.env.BENCH_SMOKE === '1';
 const ROUNDS = smoke ? 3 : 7;
 const BUDGET_MS = smoke ? 100 : 600;
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function candidates(n: number, seed: number): NodeCandidate[] {
   const r = rng(seed);
@@ -65,7 +54,6 @@ function rate(select: NodeSelector, cs: NodeCandidate[], vs: ViewerLocation[]): 
   return n / ((now - t0) / 1000);
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M/s` : `${(n / 1e3).toFixed(1)} k/s`).padStart(10);
 const topK = createSelector({ limit: 5 });
 

@@ -26,6 +26,19 @@ describe('geoip options', () => {
     expect(o.maxmind).toMatchObject({ edition: 'GeoLite2-City', checkEveryHours: 168, timeoutMs: 300_000 });
   });
 
+  it('takes the licence key from MAXMIND_LICENSE_KEY when the config has none (haven.yaml is not private)', () => {
+    const before = process.env.MAXMIND_LICENSE_KEY;
+    process.env.MAXMIND_LICENSE_KEY = KEY;
+    try {
+      expect(parseGeoipOptions({ maxmind: {} }).maxmind?.licenseKey).toBe(KEY);
+      expect(parseGeoipOptions({ maxmind: { licenseKey: 'fromConfig' } }).maxmind?.licenseKey).toBe('fromConfig');
+    } finally {
+      if (before === undefined) delete process.env.MAXMIND_LICENSE_KEY;
+      else process.env.MAXMIND_LICENSE_KEY = before;
+    }
+    expect(() => parseGeoipOptions({ maxmind: {} })).toThrow(/MAXMIND_LICENSE_KEY/);
+  });
+
   it('the factory checks options once, naming the plugin and the option', () => {
     expect(() => geoip({ cacheSize: -5 })).toThrowError(/^\[haven\/geo\] cacheSize: .*got -5/);
     expect(() => geoip({ overrides: [{ cidr: 'lan', lat: 1, lon: 2 }] })).toThrowError(/overrides\.0\.cidr: "lan" is not an IPv4 or IPv6 network/);

@@ -44,9 +44,15 @@ const maxmindSchema = z
     /** Largest archive accepted, bytes. Default 536870912 (512 MiB). */
     maxBytes: z.number().int().min(1024).default(512 * 1024 * 1024),
   })
+  // haven.yaml is not a private file: the key may come from the environment instead (MAXMIND_LICENSE_KEY).
+  .transform((v) => (v.licenseKey || !process.env.MAXMIND_LICENSE_KEY ? v : { ...v, licenseKey: process.env.MAXMIND_LICENSE_KEY }))
   .superRefine((v, ctx) => {
     if (!v.licenseKey && !v.url) {
-      ctx.addIssue({ code: 'custom', path: ['licenseKey'], message: 'required to download from MaxMind (or give maxmind.url for a mirror)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['licenseKey'],
+        message: 'required to download from MaxMind: set MAXMIND_LICENSE_KEY in the environment (or licenseKey here), or give maxmind.url for a mirror',
+      });
     }
   });
 
