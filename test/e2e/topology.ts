@@ -7,7 +7,7 @@
  * `ip netns exec`; every process, namespace, veth and wireguard-go socket with the prefix is
  * removed by `cleanup()`, on success and on failure. Traffic goes only to these addresses.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -50,25 +50,41 @@ export class Topology {
     readonly h: NetnsHarness,
     readonly inet: string,
     readonly base: string,
+    private readonly unlock: () => Promise<void>,
   ) {
     this.env = { ...process.env, MEDIAMTX_BIN: mediamtxBin(), HAVEN_DIR: '', NO_COLOR: '1' };
   }
 
-  /** The internet namespace (IP forwarding on); hosts are added with `host()`. */
-  static async create(prefix: string): Promise<Topology> {
+  /**
+   * The internet namespace (IP forwarding on); hosts are added with `host()`. Waits (up to
+   * `lockWaitMs`) while another run with the same prefix is alive: the harness removes everything
+   * with its prefix first, which would tear that run down.
+   */
+  static async create(prefix: string, lockWaitMs = 240_000): Promise<Topology> {
     requireTool('wg', 'apt-get install wireguard-tools');
     requireTool('wireguard-go', 'apt-get install wireguard-go');
     requireTool('ffmpeg', 'apt-get install ffmpeg');
     requireTool('ffprobe', 'apt-get install ffmpeg');
-    const h = await NetnsHarness.create(prefix);
+    const unlock = await lock(prefix, lockWaitMs);
+    let h: NetnsHarness;
+    try {
+      h = await NetnsHarness.create(prefix);
+    } catch (err) {
+      await unlock();
+      throw err;
+    }
+    // A run killed before its afterAll leaves its folder; its processes went with the namespaces.
+    for (const old of (await readdir(tmpdir())).filter((n) => n.startsWith(`${prefix}-`))) await rm(path.join(tmpdir(), old), { recursive: true, force: true });
     const base = await mkdtemp(path.join(tmpdir(), `${prefix}-`));
     try {
       const inet = await h.namespace('inet');
-      await h.execOk(inet, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
-      return new Topology(h, inet, base);
+      // /proc/sys/net is per network namespace: this turns forwarding on for the internet only.
+      await h.execOk(inet, 'sh', ['-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward']);
+      return new Topology(h, inet, base, unlock);
     } catch (err) {
       await h.cleanup().catch(() => {});
       await rm(base, { recursive: true, force: true });
+      await unlock();
       throw err;
     }
   }
@@ -201,6 +217,41 @@ export class Topology {
       await this.h.cleanup();
     } finally {
       await rm(this.base, { recursive: true, force: true });
+      await this.unlock();
     }
+  }
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** An exclusive lock per prefix (`<tmpdir>/<prefix>.lock` holding the owner's pid); a dead owner's lock is taken over. */
+async function lock(prefix: string, waitMs: number): Promise<() => Promise<void>> {
+  const file = path.join(tmpdir(), `${prefix}.lock`);
+  const deadline = Date.now() + waitMs;
+  let told = false;
+  for (;;) {
+    try {
+      await writeFile(file, String(process.pid), { flag: 'wx' });
+      return () => rm(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+    if (owner > 0 && !alive(owner)) {
+      await rm(file, { force: true });
+      continue;
+    }
+    // owner 0: the file was just created and its pid is being written.
+    if (Date.now() > deadline) throw new Error(`another run (pid ${owner}) still holds ${file} after ${waitMs} ms: wait for it, or remove the file if that process is not a test`);
+    if (!told && owner > 0) console.log(`[${prefix}] waiting for another run (pid ${owner}) to finish`);
+    told = true;
+    await sleep(owner > 0 ? 1000 : 100);
   }
 }

@@ -54,6 +54,27 @@ export async function watch(t: Topology, viewer: Host, url: string, o: { seconds
   return { code: r.code, stderr: r.stderr, frames, servedBy: input ? new URL(input).host : undefined };
 }
 
+/**
+ * Probe `url` with ffprobe inside the viewer's namespace: the stream's codecs, and the `host:port`
+ * it was read from (`format.filename` is the URL ffprobe ended up on after following redirects).
+ */
+export async function probe(t: Topology, viewer: Host, url: string, userAgent?: string): Promise<{ code: number | null; stderr: string; codecs: string[]; servedBy: string | undefined }> {
+  const args = ['-v', 'error', '-rtsp_transport', 'tcp'];
+  if (userAgent) args.push('-user_agent', userAgent);
+  args.push('-show_entries', 'stream=codec_name:format=filename', '-of', 'json', url);
+  const r = await t.exec(viewer, 'ffprobe', args, 30_000);
+  let codecs: string[] = [];
+  let servedBy: string | undefined;
+  try {
+    const out = JSON.parse(r.stdout) as { streams?: Array<{ codec_name?: string }>; format?: { filename?: string } };
+    codecs = out.streams?.map((s) => s.codec_name ?? '?') ?? [];
+    if (out.format?.filename) servedBy = new URL(out.format.filename).host;
+  } catch {
+    /* no JSON: the code and stderr tell why */
+  }
+  return { code: r.code, stderr: r.stderr, codecs, servedBy };
+}
+
 /** Masks the origin's secrets in text printed for diagnostics. */
 export async function makeSecretsRedactor(originDir: string): Promise<(s: string) => string> {
   const raw = JSON.parse(await readFile(path.join(originDir, 'state', 'secrets.json'), 'utf8')) as Record<string, unknown>;
