@@ -31,8 +31,10 @@ describe('node pulls from the origin over the relay credential', () => {
     const nodeStats = await node.server.stats('live');
     expect(nodeStats.sourceType).toBe('rtspSource');
     expect(nodeStats.tracks).toContain('H264');
-    // The node is a reader on the origin.
-    expect((await origin.server.stats('live')).readers).toBeGreaterThanOrEqual(1);
+    // The node reads from the origin as a relay, not as a viewer.
+    const originStats = await origin.server.stats('live');
+    expect(originStats.relays).toBe(1);
+    expect(originStats.readers).toBe(0);
 
     const probe = await probeRtsp(rtspUrl(node.ports.rtsp, 'live', 'viewer', S.viewerPassword));
     expect(probe.code, probe.stderr).toBe(0);

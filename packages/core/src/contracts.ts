@@ -63,7 +63,10 @@ export interface StreamStats {
   name: string;
   /** A publisher (origin) or the relay pull (node) is up and tracks are known. */
   ready: boolean;
+  /** Viewers reading it here (relay nodes pulling it are not counted). */
   readers: number;
+  /** Relay nodes pulling it from here (an origin's nodes over the VPN). */
+  relays?: number;
   bytesIn: number;
   bytesOut: number;
   tracks: string[];

@@ -19,7 +19,7 @@ import type { AuthPolicy, FailureEntry } from './auth-policy.js';
 import { mtxError, PLUGIN_NAME } from './errors.js';
 import { dialAddress, sanitize, SubnetMatcher } from './net.js';
 import type { MediamtxOptions } from './options.js';
-import { renderConfig, renderPath, toYaml, type Role } from './render.js';
+import { renderConfig, renderPath, toYaml, type Role, RELAY_USER } from './render.js';
 import { StreamWatch } from './stream-watch.js';
 import { Supervisor } from './supervisor.js';
 
@@ -151,15 +151,28 @@ export class MediaMtxServer implements MediaServer {
     const p = await this.api.getPath(stream);
     if (!p) return { name: stream, ready: false, readers: 0, bytesIn: 0, bytesOut: 0, tracks: [] };
     const tracks = p.tracks2?.map((t) => t.codec) ?? p.tracks ?? [];
+    const readers = p.readers?.length ?? 0;
+    // On an origin, nodes pulling over the VPN are readers too; count them apart from viewers.
+    const relays = this.#i.role === 'origin' && readers > 0 ? await this.#relayReaders(stream) : 0;
     return {
       name: stream,
       ready: p.available ?? p.ready ?? false,
-      readers: p.readers?.length ?? 0,
+      readers: readers - relays,
+      ...(relays > 0 ? { relays } : {}),
       bytesIn: p.inboundBytes ?? p.bytesReceived ?? 0,
       bytesOut: p.outboundBytes ?? p.bytesSent ?? 0,
       tracks,
       ...(p.source?.type ? { sourceType: p.source.type } : {}),
     };
+  }
+
+  async #relayReaders(stream: string): Promise<number> {
+    try {
+      const list = await this.api.listRtspSessions();
+      return list.items.filter((x) => x.path === stream && x.user === RELAY_USER && x.state === 'read').length;
+    } catch {
+      return 0;
+    }
   }
 
   async kick(sessionId: string): Promise<boolean> {
