@@ -28,7 +28,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'test/dist/**'],
+          exclude: [...configDefaults.exclude, 'test/built/**'],
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 120_000,
@@ -39,7 +39,7 @@ export default defineConfig({
       {
         test: {
           name: 'dist',
-          include: ['test/dist/**/*.test.ts'],
+          include: ['test/built/**/*.test.ts'],
           environment: 'node',
         },
       },

@@ -24,6 +24,17 @@ try {
   passed = r.numPassedTests;
   failed = r.numFailedTests + (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
   if (r.numPendingTests) console.error(`${r.numPendingTests} test(s) were skipped: skipped tests count as failures here`);
+  // A project that silently found no file (a mistyped glob, an ignored folder) is a failure too.
+  if (!extra.length) {
+    const files = r.testResults.map((t) => path.relative(root, t.name));
+    const projects = { unit: (f) => /^(packages|examples)\//.test(f), integration: (f) => f.startsWith('test/') && !f.startsWith('test/built/'), dist: (f) => f.startsWith('test/built/') };
+    for (const [name, match] of Object.entries(projects)) {
+      if (!files.some(match)) {
+        console.error(`the ${name} project ran no test file`);
+        failed += 1;
+      }
+    }
+  }
 } catch {
   failed += 1;
 }

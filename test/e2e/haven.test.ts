@@ -305,6 +305,13 @@ describe('a Haven in network namespaces', () => {
       expect((await decisionFor(place('viewer-c'), since)).node).toBe('node-c');
       const vo = await view(hosts['viewer-o']!, 1);
       expect(vo.decision.node).toBe('origin');
+      // Nodes report their readers and bytes to the origin over the VPN, so its view is complete.
+      const reported = await waitFor('node reports over the VPN', async () => {
+        const nodes = (await status()).nodes as unknown as Array<{ name: string; reportedAgoMs?: number }>;
+        const fresh = nodes.filter((n) => n.reportedAgoMs !== undefined).map((n) => n.name).sort();
+        return fresh.includes('node-b') && fresh.includes('node-c') ? fresh : undefined;
+      }, 20_000, 500);
+      expect(reported).not.toContain('node-a');
       timings.push(`[e2e] publisher gap ${backAt - leftAt} ms; reconnect -> nodes up again after ${resumedAt - backAt} ms`);
     });
   });
