@@ -1,14 +1,8 @@
 import { defineConfig } from 'tsup';
+import { library } from '../../tsup.shared.js';
 
 export default defineConfig([
-  {
-    entry: { index: 'src/index.ts' },
-    format: ['esm', 'cjs'],
-    dts: true,
-    sourcemap: true,
-    clean: true,
-    target: 'node20',
-  },
+  library(),
   {
     // The contract suites run inside vitest, which is ESM-only: this entry ships as ESM only.
     entry: { 'testing/index': 'src/testing/index.ts' },

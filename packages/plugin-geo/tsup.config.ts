@@ -1,12 +1,4 @@
 import { defineConfig } from 'tsup';
+import { library } from '../../tsup.shared.js';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  // import.meta.url (used to find the DB-IP package next to this one) also works in the CJS build.
-  shims: true,
-});
+export default defineConfig(library());

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { HavenNode } from '../../contracts.js';
 import type { GatewayConfig } from '../../config/schema.js';
-import { HavenError } from '../../errors.js';
+import { listenOrThrow } from '../listen.js';
 import type { Logger } from '../../logger.js';
 import type { CoreService } from '../../services.js';
 import { normalizeIp, trimBase } from '../ip.js';
@@ -170,20 +170,8 @@ export function createHlsGateway(o: HlsGatewayOptions): HlsGateway {
         sockets.add(s);
         s.once('close', () => sockets.delete(s));
       });
-      try {
-        srv.listen({ host: o.host, port: o.port });
-        await Promise.race([once(srv, 'listening'), once(srv, 'error').then(([e]) => Promise.reject(e))]);
-      } catch (err) {
-        srv.close();
-        throw new HavenError(`the HLS gateway cannot listen on ${o.host}:${o.port}: free the port or change public.hlsPort / public.bind`, {
-          code: 'GATEWAY_LISTEN',
-          cause: err,
-          details: { host: o.host, port: o.port },
-        });
-      }
+      bound = await listenOrThrow(srv, { host: o.host, port: o.port }, 'HLS gateway', 'public.hlsPort / public.bind');
       server = srv;
-      const a = srv.address();
-      bound = a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
       o.logger?.info({ address: bound }, 'hls gateway listening');
     },
     async stop() {

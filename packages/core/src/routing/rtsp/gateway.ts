@@ -1,13 +1,13 @@
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { GatewayConfig } from '../../config/schema.js';
-import { HavenError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { CoreService } from '../../services.js';
 import { normalizeIp, splitHostPort } from '../ip.js';
 import type { Router } from '../router.js';
 import { RtspAuthenticator, type ViewerCredentials } from './auth.js';
 import { GatewayConnection } from './connection.js';
+import { listenOrThrow } from '../listen.js';
 import { DEFAULT_RTSP_LIMITS } from './parser.js';
 import { FailureLimiter } from './rate-limit.js';
 import { rtspResponse } from './response.js';
@@ -137,20 +137,8 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
       if (server) return;
       const srv = createServer({ noDelay: true }, onConnection);
       srv.on('error', (err) => o.logger?.error({ err }, 'rtsp gateway server error'));
-      try {
-        srv.listen({ host: o.host, port: o.port, backlog: 1024 });
-        await Promise.race([once(srv, 'listening'), once(srv, 'error').then(([e]) => Promise.reject(e))]);
-      } catch (err) {
-        srv.close();
-        throw new HavenError(`the RTSP gateway cannot listen on ${o.host}:${o.port}: free the port or change public.rtspPort / public.bind`, {
-          code: 'GATEWAY_LISTEN',
-          cause: err,
-          details: { host: o.host, port: o.port },
-        });
-      }
+      bound = await listenOrThrow(srv, { host: o.host, port: o.port, backlog: 1024 }, 'RTSP gateway', 'public.rtspPort / public.bind');
       server = srv;
-      const a = srv.address();
-      bound = a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
       sweep = setInterval(() => limiter.sweep(), 60_000);
       sweep.unref();
       o.logger?.info({ address: bound }, 'rtsp gateway listening');
