@@ -2,7 +2,7 @@
 // files, the compose files' shape, and the image's build step itself (`pnpm deploy` of the app)
 // run for real, and the deployed app answers.
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -55,12 +55,27 @@ describe('Dockerfile', () => {
     expect(dockerfile).toContain(`/app/${pkg.bin.haven.replace(/^\.\//, '')}`);
   });
 
-  it("its build step works: pnpm deploy of the app yields a runnable CLI", async () => {
+  it("its build stage works: the files it copies, its RUN commands, a runnable deployed CLI", async () => {
+    // Replay the build stage in a bare folder holding only what its COPY lines bring in, so a file
+    // the image build would miss fails here.
+    const ctx = await mkdtemp(path.join(tmpdir(), 'haven-docker-ctx-'));
     const out = await mkdtemp(path.join(tmpdir(), 'haven-deploy-'));
-    tmp.push(out);
+    tmp.push(ctx, out);
     await rm(out, { recursive: true });
-    const d = await run('pnpm', ['--filter', '@haven/docker-app', 'deploy', '--prod', '--legacy', out], { cwd: repoRoot, timeoutMs: 180_000 });
-    expect(d.code, d.stderr).toBe(0);
+    const stage = lines.slice(lines.findIndex((l) => /^FROM .* AS build$/.test(l)), lines.findIndex((l) => /^FROM .* AS runtime$/.test(l)));
+    for (const l of stage.filter((x) => /^COPY /.test(x))) {
+      const parts = l.split(/\s+/).slice(1);
+      const dest = parts.pop()!;
+      for (const src of parts) {
+        const target = dest.endsWith('/') || dest === '.' || dest === './' ? path.join(ctx, path.basename(src)) : path.join(ctx, dest);
+        await cp(path.join(repoRoot, src), target, { recursive: true, filter: (f) => !/(^|\/)(node_modules|dist)(\/|$)/.test(path.relative(repoRoot, f)) });
+      }
+    }
+    const runs = stage.filter((x) => /^RUN /.test(x)).map((x) => x.slice(4)).filter((x) => !x.startsWith('npm install -g'));
+    expect(runs).toHaveLength(1);
+    const script = runs[0]!.replace('--frozen-lockfile', '--frozen-lockfile --prefer-offline').replace(/ \/out$/, ` ${out}`);
+    const d = await run('sh', ['-c', script], { cwd: ctx, timeoutMs: 300_000 });
+    expect(d.code, d.stderr.slice(-3000) + d.stdout.slice(-3000)).toBe(0);
     expect(existsSync(path.join(out, 'src'))).toBe(false);
     const help = await run(process.execPath, [path.join(out, 'dist/cli.js'), '--help']);
     expect(help.code, help.stderr).toBe(0);
