@@ -75,7 +75,8 @@ describe('haven CLI as a user runs it', () => {
     start = spawnTracked(process.execPath, [CLI, '--dir', dir, 'start'], { env });
     await waitFor('the origin to be ready', () => start.output().includes('› ready.'), 60_000);
     expect(start.output()).toMatch(/MediaMTX answering/);
-    expect(start.output()).toMatch(/gateway: rtsp:\/\/127\.0\.0\.1:\d+/);
+    expect(start.output()).toMatch(/players: rtsp:\/\/127\.0\.0\.1:\d+\/<stream>/);
+    expect(start.output()).toMatch(/OBS: rtmp:\/\/127\.0\.0\.1:\d+ or srt:\/\/127\.0\.0\.1:\d+ with the stream key/);
   });
 
   it('ffmpeg publishes to the printed RTMP URL and ffprobe reads the printed viewer URL; status shows both', async () => {

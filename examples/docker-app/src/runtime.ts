@@ -104,7 +104,11 @@ export async function startHaven(l: Loaded, progress: Progress): Promise<Running
       });
       parts.push(async () => watcher.close());
       const origin = haven.services.registry?.origin();
-      progress(`gateway: ${origin?.rtspUrl ?? '?'} (RTSP), ${origin?.hlsUrl ?? '?'} (HLS)`);
+      progress(`players: ${origin?.rtspUrl ?? '?'}/<stream> (RTSP; rtspt:// in VRChat), ${origin?.hlsUrl ?? '?'}/<stream>/index.m3u8 (HLS)`);
+      const media = haven.provided.mediaServer?.endpoints();
+      const port = (a?: string) => a?.slice(a.lastIndexOf(':') + 1);
+      const host = cfg.public.host.includes(':') ? `[${cfg.public.host}]` : cfg.public.host;
+      if (media?.rtmp) progress(`OBS: rtmp://${host}:${port(media.rtmp)} or srt://${host}:${port(media.srt)} with the stream key`);
       return { haven, api, stop };
     }
     const reporter = startNodeReporter(haven, l.join!);
