@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createOriginRouting, originConfigSchema } from '@haven/core';
 import { mediamtxBin } from '../test/helpers/tools.js';
-import { smoke } from './lib.js';
+import { mainOrWorker, smoke } from './lib.js';
 
 interface LoadParams {
   port: number;
@@ -196,9 +196,4 @@ async function main(): Promise<void> {
   }
 }
 
-const loadArg = process.argv.indexOf('--load');
-if (loadArg > 0) {
-  process.stdout.write(JSON.stringify(await load(JSON.parse(process.argv[loadArg + 1] as string) as LoadParams)));
-} else {
-  await main();
-}
+await mainOrWorker<LoadParams, unknown>('load', load, main);

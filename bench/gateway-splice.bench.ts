@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createOriginRouting, originConfigSchema, parseResponse, type RtspResponse } from '@haven/core';
 import { mediamtxBin } from '../test/helpers/tools.js';
-import { median, smoke } from './lib.js';
+import { mainOrWorker, median, smoke } from './lib.js';
 
 const USER = 'viewer';
 const PASS = 'BenchViewer12345';
@@ -221,9 +221,4 @@ async function main(): Promise<void> {
   }
 }
 
-const readArg = process.argv.indexOf('--read');
-if (readArg > 0) {
-  process.stdout.write(JSON.stringify(await readAll(JSON.parse(process.argv[readArg + 1] as string) as ReadParams)));
-} else {
-  await main();
-}
+await mainOrWorker<ReadParams, unknown>('read', readAll, main);

@@ -19,3 +19,13 @@ export function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * A benchmark file doubles as its own load worker: run with `--<flag> <json>` it runs `worker` and
+ * prints its JSON result; otherwise it runs `main`.
+ */
+export async function mainOrWorker<P, R>(flag: string, worker: (params: P) => Promise<R>, main: () => Promise<void>): Promise<void> {
+  const at = process.argv.indexOf(`--${flag}`);
+  if (at > 0) process.stdout.write(JSON.stringify(await worker(JSON.parse(process.argv[at + 1] as string) as P)));
+  else await main();
+}

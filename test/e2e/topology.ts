@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDocument } from 'yaml';
-import { NetnsHarness } from '../helpers/netns.js';
+import { alive, NetnsHarness } from '../helpers/netns.js';
 import { run, waitFor, type Spawned } from '../helpers/process.js';
 import { mediamtxBin, repoRoot, requireTool } from '../helpers/tools.js';
 
@@ -222,14 +222,6 @@ export class Topology {
   }
 }
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** An exclusive lock per prefix (`<tmpdir>/<prefix>.lock` holding the owner's pid); a dead owner's lock is taken over. */
 async function lock(prefix: string, waitMs: number): Promise<() => Promise<void>> {

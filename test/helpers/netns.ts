@@ -71,7 +71,8 @@ async function rootLinksWith(prefix: string): Promise<string[]> {
     .filter((n) => n.startsWith(prefix));
 }
 
-const alive = (pid: number): boolean => {
+/** Whether a process with this pid exists. */
+export const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;

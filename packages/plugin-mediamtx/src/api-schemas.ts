@@ -43,28 +43,21 @@ export const pathConfSchema = z.looseObject({
   rtspTransport: z.string().optional(),
 });
 
-export const rtspSessionSchema = z.looseObject({
+/** Fields every session and connection item shares. */
+const clientFields = {
   id: z.string(),
   created: z.string().optional(),
   remoteAddr: z.string().optional(),
   state: z.string().optional(),
   path: z.string().optional(),
   user: z.string().optional(),
-  transport: z.string().nullable().optional(),
   inboundBytes: count.optional(),
   outboundBytes: count.optional(),
-});
+};
 
-export const connSchema = z.looseObject({
-  id: z.string(),
-  created: z.string().optional(),
-  remoteAddr: z.string().optional(),
-  state: z.string().optional(),
-  path: z.string().optional(),
-  user: z.string().optional(),
-  inboundBytes: count.optional(),
-  outboundBytes: count.optional(),
-});
+export const rtspSessionSchema = z.looseObject({ ...clientFields, transport: z.string().nullable().optional() });
+
+export const connSchema = z.looseObject(clientFields);
 
 export function listSchema<T extends z.ZodType>(item: T) {
   return z.looseObject({
