@@ -134,7 +134,13 @@ function stale(file: string): Promise<boolean> {
 export async function cleanupPrefix(prefix: string): Promise<void> {
   for (const ns of await namespacesWith(prefix)) {
     await killAllIn(ns);
-    await ip(['netns', 'del', ns]);
+    // A namespace whose last process is still exiting can refuse deletion for a moment: retry.
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const r = await ip(['netns', 'del', ns]);
+      if (r.code === 0 && !(await namespacesWith(ns)).includes(ns)) break;
+      if (attempt === 19) process.stderr.write(`[netns] cannot delete ${ns}: ${r.stderr.trim()}\n`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
   for (const link of await rootLinksWith(prefix)) await ip(['link', 'del', 'dev', link]);
   for (const name of await socketsWith(prefix)) {

@@ -1,4 +1,4 @@
-import type { Vpn, VpnPeerStatus } from '@haven/core';
+import type { HealthProbe, ProbeResult, Vpn, VpnPeerStatus } from '@haven/core';
 
 /** What the VPN says about one peer, for core's health monitor. */
 export interface HandshakeSignal {
@@ -56,4 +56,43 @@ export function handshakeSignal(vpn: Pick<Vpn, 'peers'>, options: HandshakeSigna
     return map.get(publicKey) ?? { publicKey, up: false, reason: 'unknown-peer', rxBytes: 0, txBytes: 0 };
   };
   return Object.assign(one, { all });
+}
+
+export interface HandshakeProbeOptions extends HandshakeSignalOptions {
+  /** One `wg show` answers every node probed within this many ms. Default 1000. */
+  cacheMs?: number;
+}
+
+/**
+ * A health probe for core: a node on the VPN whose WireGuard session is missing or stale cannot pull
+ * the stream, whatever its public RTSP port says. Nodes without a key (not on the VPN) and the
+ * origin pass. It cannot judge the stream itself, so `ready` follows `up`.
+ */
+export function handshakeProbe(vpn: Pick<Vpn, 'peers'>, options: HandshakeProbeOptions = {}): HealthProbe {
+  const reader = handshakeSignal(vpn, options);
+  const cacheMs = options.cacheMs ?? 1000;
+  let cached: { at: number; map: Promise<Map<string, HandshakeSignal>> } | undefined;
+  const snapshot = (): Promise<Map<string, HandshakeSignal>> => {
+    if (!cached || Date.now() - cached.at > cacheMs) cached = { at: Date.now(), map: reader.all() };
+    return cached.map;
+  };
+  return {
+    name: 'wireguard-handshake',
+    async probe({ node }, signal): Promise<ProbeResult> {
+      if (node.origin || !node.publicKey) return { up: true, ready: true, rttMs: 0 };
+      if (signal.aborted) return { up: false, ready: false, rttMs: 0, reason: 'aborted' };
+      const started = Date.now();
+      let s: HandshakeSignal | undefined;
+      try {
+        s = (await snapshot()).get(node.publicKey);
+      } catch {
+        cached = undefined;
+        return { up: false, ready: false, rttMs: Date.now() - started, reason: 'vpn-down' };
+      }
+      const up = !!s?.up;
+      const result: ProbeResult = { up, ready: up, rttMs: Date.now() - started };
+      if (!up) result.reason = s?.reason ?? 'unknown-peer';
+      return result;
+    },
+  };
 }

@@ -16,7 +16,7 @@ export {
   type ShareCode,
   type JoinBundle,
 } from './codes.js';
-export { handshakeSignal, type HandshakeSignal, type HandshakeSignalOptions, type HandshakeSignalReader } from './health.js';
+export { handshakeSignal, handshakeProbe, type HandshakeSignal, type HandshakeSignalOptions, type HandshakeSignalReader, type HandshakeProbeOptions } from './health.js';
 export { WgDriver, WG_SOCKET_DIR, type Implementation, type DriverOptions, type PeerSpec } from './driver.js';
 export { parseDump, handshakeAge, type WgDump, type DumpPeer } from './dump.js';
 export { Exec, DEFAULT_TOOLS, type ToolPaths, type Tool, type RunResult } from './exec.js';

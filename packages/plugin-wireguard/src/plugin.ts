@@ -2,7 +2,7 @@ import { definePlugin, type HavenError, type OriginConfig } from '@haven/core';
 import { decodeJoinBundle, encodeShareCode, type JoinBundle } from './codes.js';
 import { loadOrCreateKeyPair } from './keys.js';
 import { PLUGIN } from './errors.js';
-import { handshakeSignal } from './health.js';
+import { handshakeProbe, handshakeSignal } from './health.js';
 import { checkOptions, wireguardOptionsSchema, type WireGuardOptionsInput } from './options.js';
 import { createWireGuardVpn, type WireGuardVpn } from './vpn.js';
 
@@ -38,6 +38,8 @@ export function wireguard(options: WireGuardOptionsInput = {}) {
       const signal = handshakeSignal(vpn);
       return {
         vpn,
+        // On the origin a node's WireGuard session is part of its health: no session, no stream.
+        ...(ctx.role === 'origin' ? { probes: [handshakeProbe(vpn)] } : {}),
         async start() {
           if (ctx.role === 'origin') {
             for (const node of (ctx.config as OriginConfig).nodes) {
