@@ -9,6 +9,7 @@
  * inside these namespaces: use only the addresses given to `link()`.
  */
 import type { SpawnOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
@@ -47,12 +48,16 @@ async function ipOk(args: string[]): Promise<string> {
   return r.stdout;
 }
 
+/** Named namespaces live as files in /run/netns (read directly: `ip netns list` can come back short under load). */
+const NETNS_DIR = '/run/netns';
+
 async function namespacesWith(prefix: string): Promise<string[]> {
-  const r = await ip(['netns', 'list']);
-  return r.stdout
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/)[0] ?? '')
-    .filter((n) => n.startsWith(`${prefix}-`));
+  try {
+    return (await readdir(NETNS_DIR)).filter((n) => n.startsWith(`${prefix}-`)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
 }
 
 async function pidsIn(ns: string): Promise<number[]> {
@@ -137,7 +142,9 @@ export async function cleanupPrefix(prefix: string): Promise<void> {
     // A namespace whose last process is still exiting can refuse deletion for a moment: retry.
     for (let attempt = 0; attempt < 20; attempt++) {
       const r = await ip(['netns', 'del', ns]);
-      if (r.code === 0 && !(await namespacesWith(ns)).includes(ns)) break;
+      const still = existsSync(path.join(NETNS_DIR, ns));
+      if (!still) break;
+      if (r.code !== 0 || attempt > 0) process.stderr.write(`[netns] ${ns} still there after del (exit ${r.code}: ${r.stderr.trim()})\n`);
       if (attempt === 19) process.stderr.write(`[netns] cannot delete ${ns}: ${r.stderr.trim()}\n`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
