@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createOriginRouting, originConfigSchema } from '@haven/core';
 import { mediamtxBin } from '../test/helpers/tools.js';
-import { mainOrWorker, smoke } from './lib.js';
+import { freePort, mainOrWorker, smoke } from './lib.js';
 
 interface LoadParams {
   port: number;
@@ -85,14 +85,6 @@ async function runLoad(p: LoadParams): Promise<LoadResult> {
 }
 
 const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? 0;
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 async function main(): Promise<void> {
   const CONCURRENCY = 500;

@@ -9,13 +9,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createOriginRouting, originConfigSchema, parseResponse, type RtspResponse } from '@haven/core';
 import { mediamtxBin } from '../test/helpers/tools.js';
-import { mainOrWorker, median, smoke } from './lib.js';
+import { freePort, mainOrWorker, median, smoke } from './lib.js';
 
 const USER = 'viewer';
 const PASS = 'BenchViewer12345';
@@ -110,14 +110,6 @@ async function runReaders(p: ReadParams): Promise<ReadResult> {
   const [code] = (await once(child, 'exit')) as [number | null];
   if (code !== 0) throw new Error(`readers exited with ${code}`);
   return JSON.parse(out) as ReadResult;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 async function until(what: string, fn: () => Promise<boolean>, ms = 20_000): Promise<void> {

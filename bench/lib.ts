@@ -1,4 +1,7 @@
-/** Shared by the benchmarks: smoke mode and a deterministic PRNG (mulberry32). */
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+
+/** Shared by the benchmarks: smoke mode, a deterministic PRNG (mulberry32), free ports, worker entry. */
 export const smoke = process.env.BENCH_SMOKE === '1';
 
 /** Median of a list of numbers. */
@@ -28,4 +31,13 @@ export async function mainOrWorker<P, R>(flag: string, worker: (params: P) => Pr
   const at = process.argv.indexOf(`--${flag}`);
   if (at > 0) process.stdout.write(JSON.stringify(await worker(JSON.parse(process.argv[at + 1] as string) as P)));
   else await main();
+}
+
+/** A loopback TCP port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const s = createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
 }

@@ -14,7 +14,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { run, spawnTracked, type Spawned } from './process.js';
+import { alive, run, spawnTracked, type Spawned } from './process.js';
 import { isRoot, requireTool } from './tools.js';
 
 export interface NetnsLink {
@@ -76,15 +76,7 @@ async function rootLinksWith(prefix: string): Promise<string[]> {
     .filter((n) => n.startsWith(prefix));
 }
 
-/** Whether a process with this pid exists. */
-export const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+export { alive };
 
 /** The interface a wireguard-go process serves (its last argument), if `pid` is one. */
 async function wireguardGoInterface(pid: number): Promise<string | undefined> {

@@ -3,18 +3,10 @@
  * publisher can publish again; stop() ends the process and is safe twice.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { stopAll, waitFor, type Spawned } from '../helpers/process.js';
+import { alive, stopAll, waitFor, type Spawned } from '../helpers/process.js';
 import { hasVideo, probeRtsp, publishRtmp, rtspUrl, startMediamtx, testSecrets, type Started } from './harness.js';
 
 const S = testSecrets();
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('MediaMTX killed: supervisor restarts it', () => {
   let o: Started;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sanitize, Supervisor, type SupervisorOptions } from '@haven/plugin-mediamtx';
-import { freePort, stopAll, waitFor } from '../helpers/process.js';
+import { alive, freePort, stopAll, waitFor } from '../helpers/process.js';
 
 /** A process that listens on PORT after DELAY ms and can ignore SIGTERM or die at once. */
 const FAKE = `
@@ -54,14 +54,6 @@ async function make(mode: string, extra: Partial<SupervisorOptions> = {}, env: R
   return { s, port, lines };
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('Supervisor', () => {
   it('start() resolves once the probe answers, and output lines are sanitized', async () => {

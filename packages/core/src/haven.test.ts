@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -9,17 +8,11 @@ import { HavenError } from './errors.js';
 import { createHaven } from './haven.js';
 import { createLogger, SecretRedactor } from './logger.js';
 import { definePlugin } from './plugin.js';
+import { freePort } from './testing/free-port.js';
 
 let dir: string;
 /** An origin on loopback with free ports: core's gateway listens during these tests. */
 let base: Record<string, unknown>;
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'haven-life-'));
   base = { role: 'origin', stateDir: dir, public: { host: '127.0.0.1', bind: '127.0.0.1', rtspPort: await freePort(), hlsPort: await freePort() } };

@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,17 +8,11 @@ import { validateConfig, type LoadedConfig } from './config/load.js';
 import { createHaven, type Haven } from './haven.js';
 import { createLogger } from './logger.js';
 import { definePlugin } from './plugin.js';
+import { freePort as port } from './testing/free-port.js';
 
 const KEY_A = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
 const KEY_B = 'HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=';
 
-async function port(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 function fakeVpn(calls: string[]): Vpn {
   const peers = new Map<string, VpnPeer>();

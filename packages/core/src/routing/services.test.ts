@@ -5,16 +5,10 @@ import { z } from 'zod';
 import { createHaven, type Haven } from '../haven.js';
 import { createLogger } from '../logger.js';
 import { definePlugin } from '../plugin.js';
+import { freePort } from '../testing/free-port.js';
 
 const secrets = { streamKey: 'StreamKey1234567890', viewerPassword: 'ViewerPass123456', relayPassword: 'RelayPass1234567890' };
 
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 /** Send one request; resolve with what came back within `ms`. */
 function ask(port: number, text: string, ms = 300): Promise<string> {
