@@ -8,7 +8,6 @@ import {
   resolveRegion,
   SecretStore,
   writeFileAtomic,
-  type HavenNode,
   type Locator,
   type OriginConfig,
   type SecretName,
@@ -16,7 +15,7 @@ import {
 import { DBIP_ATTRIBUTION } from '@haven/plugin-geo';
 import { JOIN_BUNDLE_WARNING, makeShareCode } from '@haven/plugin-wireguard';
 import { ApiClient } from './client.js';
-import { CONFIG_FILE, type Home, peekConfig } from './home.js';
+import { type Home, peekConfig } from './home.js';
 import { addNodeOffline, entryFromShareCode, joinWithBundle, makeJoinBundle, removeNodeOffline } from './join.js';
 import { print, printJson, progress, table } from './output.js';
 import { apiToken, loadHome, type Loaded } from './runtime.js';
@@ -257,5 +256,3 @@ export async function rotate(l: Loaded, which: string): Promise<void> {
   progress(`${which} rotated; it is used from the next start (\`haven urls\` shows it)`);
 }
 
-export { CONFIG_FILE };
-export type { HavenNode };

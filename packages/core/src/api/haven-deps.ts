@@ -1,5 +1,4 @@
 import type { HavenNode, StreamStats } from '../contracts.js';
-import type { NodeEntry } from '../config/schema.js';
 import { HavenError } from '../errors.js';
 import type { Haven } from '../haven.js';
 import type { ControlApiDeps, NodeInfo, RouteExplain, StatusInfo } from './types.js';
@@ -93,4 +92,3 @@ export function havenApiDeps(haven: Haven, options: HavenApiDepsOptions): Contro
   } satisfies ControlApiDeps as ControlApiDeps;
 }
 
-export type { NodeEntry };
