@@ -3,11 +3,11 @@ import type { HavenEmitter } from './events.js';
 import type { Logger } from './logger.js';
 import type { ProvidedContracts } from './plugin.js';
 import type { SecretStore } from './secrets.js';
-import type { HlsGateway } from './routing/hls/gateway.js';
+import type { HlsGateway } from './gateway/hls/gateway.js';
 import type { HealthMonitor } from './routing/health.js';
 import type { NodeRegistry } from './routing/registry.js';
 import type { Router } from './routing/router.js';
-import type { RtspGateway } from './routing/rtsp/gateway.js';
+import type { RtspGateway } from './gateway/rtsp/gateway.js';
 import { createNodeRouting, createOriginRouting } from './routing/stack.js';
 
 /** A part of core with a lifecycle (registry, health monitor, gateway). */

@@ -1,4 +1,4 @@
-// Routing, health and the gateway: the public surface (implementation stays in the files below).
+// Routing and health: the public surface (implementation stays in the files below).
 export * from './nodes.js';
 export * from './registry.js';
 export * from './selector.js';
@@ -10,20 +10,3 @@ export * from './stats.js';
 export * from './router.js';
 export * from './explain.js';
 export * from './stack.js';
-export {
-  parseRequest,
-  chunkNeedsParse,
-  getHeader as rtspHeader,
-  getHeaders as rtspHeaders,
-  DEFAULT_RTSP_LIMITS,
-  type RtspLimits,
-  type RtspRequest,
-  type ParseOutcome,
-} from './rtsp/parser.js';
-export { RtspAuthenticator, digestResponse, parseAuthParams, type AuthResult, type RtspAuthOptions, type ViewerCredentials } from './rtsp/auth.js';
-export { FailureLimiter, type FailureLimiterOptions } from './rtsp/rate-limit.js';
-export { proxyV1Header } from './rtsp/proxy-protocol.js';
-export { parseResponse, RtspClientConnection, type RtspResponse, type ResponseOutcome } from './rtsp/client.js';
-export { createRtspGateway, type RtspGateway, type RtspGatewayLimits, type RtspGatewayOptions, type RtspGatewayStats } from './rtsp/gateway.js';
-export { createHlsGateway, type HlsGateway, type HlsGatewayOptions } from './hls/gateway.js';
-export { absolutizePlaylist } from './hls/playlist.js';

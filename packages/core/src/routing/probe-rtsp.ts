@@ -1,7 +1,7 @@
 import type { HealthProbe, ProbeResult, ProbeTarget } from '../contracts.js';
 import { trimBase, urlHostPort } from './ip.js';
-import { digestResponse, parseAuthParams, type ViewerCredentials } from './rtsp/auth.js';
-import { RtspClientConnection, getHeader, getHeaders, type RtspResponse } from './rtsp/client.js';
+import { digestResponse, parseAuthParams, type ViewerCredentials } from '../gateway/rtsp/auth.js';
+import { RtspClientConnection, getHeader, getHeaders, type RtspResponse } from '../gateway/rtsp/client.js';
 
 export interface RtspProbeOptions {
   /** The viewer credentials nodes accept, read at every probe (rotation takes effect at once). */

@@ -4,14 +4,14 @@ import type { HealthConfig, NodeConfig, OriginConfig } from '../config/schema.js
 import type { HavenEmitter } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { CoreService } from '../services.js';
-import { createHlsGateway, type HlsGateway } from './hls/gateway.js';
+import { createHlsGateway, type HlsGateway } from '../gateway/hls/gateway.js';
 import { HealthMonitor } from './health.js';
 import { nodesFromConfig, placeOf } from './nodes.js';
 import { rtspProbe } from './probe-rtsp.js';
 import { NodeRegistry } from './registry.js';
 import { Router } from './router.js';
-import { createRtspGateway, type RtspGateway } from './rtsp/gateway.js';
-import { FailureLimiter } from './rtsp/rate-limit.js';
+import { createRtspGateway, type RtspGateway } from '../gateway/rtsp/gateway.js';
+import { FailureLimiter } from '../gateway/rtsp/rate-limit.js';
 
 export interface OriginRoutingDeps {
   config: OriginConfig;

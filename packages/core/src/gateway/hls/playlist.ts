@@ -1,5 +1,5 @@
 import type { HavenNode } from '../../contracts.js';
-import { trimBase } from '../ip.js';
+import { trimBase } from '../../routing/ip.js';
 import { fetchText } from './fetch.js';
 
 /** Make every URI of a playlist (lines and `URI="..."` attributes) absolute against `base`. */

@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import type { ViewerLocation } from '../../contracts.js';
 import type { Logger } from '../../logger.js';
-import { normalizeIp, trimBase } from '../ip.js';
-import type { RouteReason, Router } from '../router.js';
+import { normalizeIp, trimBase } from '../../routing/ip.js';
+import type { RouteReason, Router } from '../../routing/router.js';
 import type { RtspAuthenticator, ViewerCredentials } from './auth.js';
 import { chunkNeedsParse, getHeader, parseRequest, type RtspLimits, type RtspRequest } from './parser.js';
 import type { FailureLimiter } from './rate-limit.js';

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { normalizeIp } from '../ip.js';
+import { normalizeIp } from '../../routing/ip.js';
 
 /**
  * A PROXY protocol v1 line (HAProxy's spec, section 2.1): `PROXY TCP4 <src> <dst> <sport> <dport>\r\n`.

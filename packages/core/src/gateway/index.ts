@@ -1,0 +1,18 @@
+// The Haven's public front door (RTSP and HLS): the public surface.
+export {
+  parseRequest,
+  chunkNeedsParse,
+  getHeader as rtspHeader,
+  getHeaders as rtspHeaders,
+  DEFAULT_RTSP_LIMITS,
+  type RtspLimits,
+  type RtspRequest,
+  type ParseOutcome,
+} from './rtsp/parser.js';
+export { RtspAuthenticator, digestResponse, parseAuthParams, type AuthResult, type RtspAuthOptions, type ViewerCredentials } from './rtsp/auth.js';
+export { FailureLimiter, type FailureLimiterOptions } from './rtsp/rate-limit.js';
+export { proxyV1Header } from './rtsp/proxy-protocol.js';
+export { parseResponse, RtspClientConnection, type RtspResponse, type ResponseOutcome } from './rtsp/client.js';
+export { createRtspGateway, type RtspGateway, type RtspGatewayLimits, type RtspGatewayOptions, type RtspGatewayStats } from './rtsp/gateway.js';
+export { createHlsGateway, type HlsGateway, type HlsGatewayOptions } from './hls/gateway.js';
+export { absolutizePlaylist } from './hls/playlist.js';
