@@ -6,6 +6,8 @@ export const library = (entry: Record<string, string> = { index: 'src/index.ts' 
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
-  clean: true,
+  clean: false, // the package build script removes dist once (scripts/clean-dist.mjs)
   target: 'node20',
+  // import.meta.url in the CJS output (a package that finds its own files, e.g. the geo plugin's database).
+  shims: true,
 });

@@ -5,6 +5,6 @@ export default defineConfig({
   format: ['esm'],
   dts: false,
   sourcemap: true,
-  clean: true,
+  clean: false, // the package build script removes dist once (scripts/clean-dist.mjs)
   target: 'node20',
 });
