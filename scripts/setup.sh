@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# One-time set-up of a fresh Debian machine for Stream Haven: system tools, pnpm, dependencies,
-# build, and a MediaMTX binary. Safe to run again (each step skips what is already there).
-#   bash scripts/setup.sh            # everything
-#   HAVEN_SKIP_APT=1 bash scripts/setup.sh   # no system packages (not root, or already installed)
+# Set-up of a Debian machine for Stream Haven: system tools, pnpm, dependencies, build, and a
+# MediaMTX binary. Each step checks first and does only what is missing, so a second run is quick
+# and prints one line. `scripts/start.sh` and `scripts/test.sh` run it before anything else.
+#   bash scripts/setup.sh                    # whatever is missing
+#   HAVEN_SKIP_APT=1 bash scripts/setup.sh   # no system packages (not root, or installed otherwise)
+# It never runs the tests or the origin itself (no recursion into start.sh/test.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-log() { printf '\n[setup] %s\n' "$*" >&2; }
+log() { printf '[setup] %s\n' "$*" >&2; }
+did=()
 
 # Tools the runtime and the tests use (Debian package names):
 #   ffmpeg (publisher/viewer in tests), wireguard-tools + wireguard-go + iproute2 (VPN),
-#   haproxy (splice benchmark peer), GStreamer RTSP server (stand-in node), chromium (status page test).
+#   libcap2-bin (getpcaps/capsh for `haven doctor`), haproxy (splice benchmark peer),
+#   GStreamer RTSP server (stand-in node), chromium (status page test).
 APT_PACKAGES=(
   ca-certificates curl git
   ffmpeg
@@ -21,34 +25,73 @@ APT_PACKAGES=(
   chromium
 )
 
+# Node 20.11+ is the one thing this script cannot bring (Debian 12 ships Node 18).
+if ! command -v node >/dev/null 2>&1 || ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=11)?0:1)'; then
+  log "Node.js 20.11 or newer is needed (found: $(node --version 2>/dev/null || echo none)); install it (Debian 13: apt-get install nodejs npm) and run again"
+  exit 1
+fi
+
 if [[ -z "${HAVEN_SKIP_APT:-}" ]]; then
   missing=()
   for p in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    [[ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" == installed ]] || missing+=("$p")
   done
   if ((${#missing[@]})); then
     if [[ $(id -u) -ne 0 ]]; then
-      echo "[setup] missing system packages: ${missing[*]}; run as root or install them with apt-get" >&2
+      log "missing system packages: ${missing[*]}; run as root, or install them with apt-get"
       exit 1
     fi
     log "installing system packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    did+=("system packages")
   fi
 fi
 
 if ! command -v pnpm >/dev/null 2>&1 || [[ "$(pnpm --version)" != 10.* ]]; then
   log "installing pnpm 10"
   npm install -g pnpm@10 >/dev/null
+  did+=("pnpm")
 fi
 
-log "installing dependencies"
-pnpm install --frozen-lockfile
+# pnpm keeps a copy of the lockfile it installed from: equal means the install is complete.
+if ! cmp -s pnpm-lock.yaml node_modules/.pnpm/lock.yaml; then
+  log "installing dependencies"
+  pnpm install --frozen-lockfile
+  did+=("dependencies")
+fi
 
-log "building packages"
-pnpm -r build
+# Build when a package has no dist, or a source, config or manifest is newer than the last build.
+stamp=.cache/build-stamp
+needs_build() {
+  [[ -f $stamp ]] || return 0
+  for d in packages/* examples/*; do
+    [[ -f $d/package.json ]] || continue
+    grep -q '"build"' "$d/package.json" || continue
+    [[ -d $d/dist ]] || return 0
+  done
+  [[ -z $(find packages examples tsup.shared.ts pnpm-lock.yaml -newer "$stamp" -not -path '*/node_modules/*' -not -path '*/dist/*' -type f -print -quit) ]] && return 1
+  return 0
+}
+if needs_build; then
+  log "building packages"
+  mkdir -p .cache
+  touch "$stamp.new"
+  pnpm -r build >/dev/null
+  mv "$stamp.new" "$stamp"
+  did+=("build")
+fi
 
-log "obtaining MediaMTX"
-bash scripts/get-mediamtx.sh >/dev/null
-log "done: run 'pnpm test' for the tests, 'pnpm start' for an origin on this machine"
+# get-mediamtx.sh takes $MEDIAMTX_BIN, `mediamtx` on PATH, or its cached build, in that order.
+if ! { [[ -n "${MEDIAMTX_BIN:-}" && -x "${MEDIAMTX_BIN}" ]] || command -v mediamtx >/dev/null 2>&1 || [[ -x "${HAVEN_CACHE_DIR:-.cache}/mediamtx/current" ]]; }; then
+  log "obtaining MediaMTX (built from its Go module when there is no cached binary)"
+  bash scripts/get-mediamtx.sh >/dev/null
+  did+=("MediaMTX")
+fi
+
+if ((${#did[@]})); then
+  log "done (${did[*]}): \`pnpm start\` runs an origin, \`pnpm test\` runs every test"
+else
+  log "nothing missing"
+fi

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# `pnpm start`: run an origin on this machine from ./.haven (created on first run with generated
-# secrets, the embedded GeoIP database and no nodes). Extra arguments go to `haven start`.
+# The README's start command: whatever set-up is missing (scripts/setup.sh; quick when nothing is),
+# then an origin on this machine from ./.haven (created on first run with generated secrets, the
+# embedded GeoIP database and no nodes). Extra arguments go to `haven start`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/setup.sh
 if [[ -z "${MEDIAMTX_BIN:-}" ]] && ! command -v mediamtx >/dev/null 2>&1; then
-  MEDIAMTX_BIN=$(bash scripts/get-mediamtx.sh | tail -n 1)
+  MEDIAMTX_BIN=$(bash scripts/get-mediamtx.sh 2>/dev/null | tail -n 1)
   export MEDIAMTX_BIN
 fi
 exec node examples/docker-app/dist/cli.js --dir "${HAVEN_DIR:-.haven}" start --init origin "$@"
