@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { HavenError } from '@haven/core';
+import { crossPluginSettings, type CrossPluginSettings } from './derived.js';
 
 export const CONFIG_FILE = 'haven.yaml';
 
@@ -23,18 +24,28 @@ export function requireConfig(home: Home): void {
   }
 }
 
+export interface ConfigPeek {
+  role?: string;
+  plugins: string[];
+  hasNodes: boolean;
+  /** The settings other plugins derive from this config's sections (ports, VPN subnet). */
+  settings: CrossPluginSettings;
+}
+
 /** A light look at the raw file (role and plugin sections) to pick plugins before validation. */
-export function peekConfig(home: Home): { role?: string; plugins: string[]; hasNodes: boolean } {
+export function peekConfig(home: Home): ConfigPeek {
   try {
     const doc = parseDocument(readFileSync(home.configFile, 'utf8'));
-    const js = (doc.toJS() ?? {}) as { role?: unknown; plugins?: unknown; nodes?: unknown };
-    const plugins = js.plugins && typeof js.plugins === 'object' ? Object.keys(js.plugins) : [];
+    const js = (doc.toJS() ?? {}) as { role?: unknown; plugins?: unknown; nodes?: unknown; public?: { host?: unknown } };
+    const sections = (js.plugins && typeof js.plugins === 'object' ? js.plugins : {}) as Record<string, unknown>;
+    const publicHost = typeof js.public?.host === 'string' ? js.public.host : '127.0.0.1';
     return {
       ...(typeof js.role === 'string' ? { role: js.role } : {}),
-      plugins,
+      plugins: Object.keys(sections),
       hasNodes: Array.isArray(js.nodes) && js.nodes.length > 0,
+      settings: crossPluginSettings({ publicHost, wireguard: sections.wireguard, mediamtx: sections.mediamtx }),
     };
   } catch {
-    return { plugins: [], hasNodes: false };
+    return { plugins: [], hasNodes: false, settings: crossPluginSettings({ publicHost: '127.0.0.1' }) };
   }
 }

@@ -5,3 +5,5 @@ export { loadHome, startHaven, apiToken, type Loaded, type Running } from './run
 export { joinWithBundle, entryFromShareCode, makeJoinBundle, addNodeOffline, readJoinState, type JoinState } from './join.js';
 export { buildUrls, type HavenUrls } from './urls.js';
 export { originTemplate, nodeTemplate } from './template.js';
+export { crossPluginSettings, settingsOf, REPORT_PORT, type CrossPluginSettings } from './derived.js';
+export { originWireguard, isOriginVpn, type OriginVpn } from './origin-vpn.js';

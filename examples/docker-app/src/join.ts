@@ -1,6 +1,5 @@
 import path from 'node:path';
 import {
-  addNodeEntry,
   HavenError,
   readPrivateFile,
   removeNodeEntry,
@@ -13,24 +12,12 @@ import {
   type NodeEntry,
   type OriginConfig,
 } from '@haven/core';
-import {
-  AddressPlan,
-  firstHost,
-  decodeJoinBundle,
-  decodeShareCode,
-  encodeJoinBundle,
-  loadOrCreateKeyPair,
-  parseSubnet,
-  wireguardOptionsSchema,
-  type JoinBundle,
-} from '@haven/plugin-wireguard';
+import { AddressPlan, decodeJoinBundle, decodeShareCode, encodeJoinBundle, loadOrCreateKeyPair, parseSubnet, type JoinBundle } from '@haven/plugin-wireguard';
+import { REPORT_PORT, settingsOf } from './derived.js';
+import { assertNewNode, writeNodeOrRestore } from './node-add.js';
 import { selectPlugins } from './plugins.js';
 
 export const JOIN_FILE = 'join.json';
-/** The origin's MediaMTX RTSP port nodes pull from over the VPN (the mediamtx plugin's default). */
-export const RELAY_PORT = 8654;
-/** The origin's node-report listener on its VPN address. */
-export const REPORT_PORT = 8881;
 
 /** What a node keeps from its join bundle (the passwords go to its secrets file instead). */
 export interface JoinState {
@@ -120,26 +107,23 @@ export function entryFromShareCode(input: AddNodeInput): NodeEntry {
   } as NodeEntry;
 }
 
-function wireguardSettings(loaded: LoadedConfig): { subnet: string; listenPort: number; endpoint: string } {
-  const section = (loaded.pluginOptions.wireguard ?? wireguardOptionsSchema.parse({})) as { subnet: string; listenPort: number; endpoint?: string };
-  const cfg = loaded.config as OriginConfig;
-  return { subnet: section.subnet, listenPort: section.listenPort, endpoint: section.endpoint ?? `${cfg.public.host}:${section.listenPort}` };
-}
-
 /**
- * Origin side, when the origin is not running: give the node a stable VPN address and write it
- * into haven.yaml. (A running origin does the same through its control API.)
+ * Origin side, when the origin is not running: give the node a stable VPN address, then write it
+ * into haven.yaml. (A running origin does the same through its control API.) A failed write
+ * releases the address and leaves haven.yaml as it was.
  */
 export async function addNodeOffline(file: string, plugins: HavenPlugin[], loaded: LoadedConfig, entry: NodeEntry): Promise<NodeEntry> {
-  const wg = wireguardSettings(loaded);
-  const subnet = parseSubnet(wg.subnet);
-  const originAddress = firstHost(subnet);
-  const plan = await AddressPlan.open(loaded.stateDir, subnet, originAddress);
-  const existing = (loaded.config as OriginConfig).nodes.find((n) => n.name === entry.name);
-  if (existing) throw new HavenError(`a node named "${entry.name}" already exists: pick another name with --name`, { code: 'NODE_DUPLICATE' });
+  assertNewNode(loaded.config as OriginConfig, entry);
+  const { vpn } = settingsOf(loaded);
+  const plan = await AddressPlan.open(loaded.stateDir, parseSubnet(vpn.subnet), vpn.originAddress);
   const alloc = await plan.assign({ name: entry.name, ...(entry.publicKey ? { publicKey: entry.publicKey } : {}) });
   const withAddr = { ...entry, vpnAddress: alloc.address };
-  await updateConfigFile(file, addNodeEntry(withAddr), plugins);
+  try {
+    await writeNodeOrRestore(file, plugins, withAddr);
+  } catch (err) {
+    if (entry.publicKey) await plan.release(entry.publicKey).catch(() => false);
+    throw err;
+  }
   return withAddr;
 }
 
@@ -149,18 +133,18 @@ export async function removeNodeOffline(file: string, plugins: HavenPlugin[], na
 
 /** The join bundle for a node that was added (secrets from the origin's state). */
 export async function makeJoinBundle(loaded: LoadedConfig, entry: NodeEntry, secrets: HavenSecrets): Promise<string> {
-  if (!entry.vpnAddress || !entry.publicKey) throw new HavenError(`node "${entry.name}" has no VPN address or key yet`, { code: 'CONFIG_INVALID' });
-  const wg = wireguardSettings(loaded);
-  const subnet = parseSubnet(wg.subnet);
-  const originAddress = firstHost(subnet);
+  if (!entry.vpnAddress || !entry.publicKey) {
+    throw new HavenError(`node "${entry.name}" has no VPN address or key in ${loaded.file}: \`haven node remove ${entry.name}\`, then \`haven node add\` its share code again`, { code: 'CONFIG_INVALID' });
+  }
+  const s = settingsOf(loaded);
   const { publicKey } = await loadOrCreateKeyPair(loaded.stateDir);
   const cfg = loaded.config as OriginConfig;
   return encodeJoinBundle({
-    origin: { endpoint: wg.endpoint, publicKey, address: originAddress },
+    origin: { endpoint: s.vpn.endpoint, publicKey, address: s.vpn.originAddress },
     node: { name: entry.name, address: entry.vpnAddress },
-    subnet: subnet.cidr,
-    relay: { url: `rtsp://${originAddress}:${RELAY_PORT}`, user: 'relay', password: secrets.relayPassword },
+    subnet: s.vpn.subnet,
+    relay: { url: `rtsp://${s.relay.host}:${s.relay.port}`, user: 'relay', password: secrets.relayPassword },
     viewer: { user: cfg.viewer.user, password: secrets.viewerPassword },
-    streams: cfg.streams.map((s) => s.name),
+    streams: cfg.streams.map((st) => st.name),
   });
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JoinState } from './join.js';
+import { crossPluginSettings } from './derived.js';
 import { selectPlugins } from './plugins.js';
 
 const join: JoinState = {
@@ -16,17 +17,20 @@ const join: JoinState = {
 const names = (c: Parameters<typeof selectPlugins>[0]) => selectPlugins(c).map((p) => p.name);
 
 describe('selectPlugins', () => {
-  it('origin without nodes: no VPN; MediaMTX and GeoIP', () => {
-    expect(names({ role: 'origin', sections: ['mediamtx', 'geo'], hasNodes: false })).toEqual(['mediamtx', 'geo']);
-  });
-
-  it('origin with nodes or a wireguard section: the VPN first', () => {
+  it('an origin always has the VPN first (up once it has a node), then MediaMTX and GeoIP', () => {
+    expect(names({ role: 'origin', sections: ['mediamtx', 'geo'], hasNodes: false })).toEqual(['wireguard', 'mediamtx', 'geo']);
     expect(names({ role: 'origin', sections: [], hasNodes: true })).toEqual(['wireguard', 'mediamtx', 'geo']);
     expect(names({ role: 'origin', sections: ['wireguard'], hasNodes: false })).toEqual(['wireguard', 'mediamtx', 'geo']);
   });
 
   it('the CSV locator replaces GeoIP when configured', () => {
-    expect(names({ role: 'origin', sections: ['csv-locator'], hasNodes: false })).toEqual(['mediamtx', 'csv-locator']);
+    expect(names({ role: 'origin', sections: ['csv-locator'], hasNodes: false })).toEqual(['wireguard', 'mediamtx', 'csv-locator']);
+  });
+
+  it("the origin's MediaMTX accepts the relay credential from the VPN subnet the config derives", () => {
+    const settings = crossPluginSettings({ publicHost: '203.0.113.1', wireguard: { subnet: '10.99.0.0/16' } });
+    const mtx = selectPlugins({ role: 'origin', sections: ['wireguard'], hasNodes: false, settings }).find((p) => p.name === 'mediamtx')!;
+    expect((mtx.options as { relaySubnets: string[] }).relaySubnets).toEqual(['10.99.0.0/16']);
   });
 
   it('a joined node: VPN to the origin, MediaMTX pulling over it, trusting the origin for HLS', () => {

@@ -4,7 +4,9 @@ import type { HavenPlugin } from '@haven/core';
 import { geoip } from '@haven/plugin-geo';
 import { mediamtx, type MediamtxOptionsInput } from '@haven/plugin-mediamtx';
 import { wireguard, type WireGuardOptionsInput } from '@haven/plugin-wireguard';
+import { crossPluginSettings, type CrossPluginSettings } from './derived.js';
 import type { JoinState } from './join.js';
+import { originWireguard } from './origin-vpn.js';
 
 /** Plugins the reference app knows, by their section name under `plugins:` in haven.yaml. */
 export const KNOWN_PLUGINS = ['wireguard', 'mediamtx', 'geo', 'csv-locator'] as const;
@@ -14,12 +16,15 @@ export interface PluginChoice {
   sections: string[];
   hasNodes: boolean;
   join?: JoinState | undefined;
+  /** Origin: the settings derived from the raw config (default: from the plugins' defaults). */
+  settings?: CrossPluginSettings;
 }
 
 /**
  * The plugin list for a config: WireGuard first (the tunnel is up before MediaMTX pulls through
  * it), then MediaMTX, then one locator (the CSV example when configured, GeoIP otherwise).
- * WireGuard runs on a node that joined, and on an origin that has nodes or a `wireguard` section.
+ * WireGuard runs on a node that joined; an origin always has it, up once it has a node
+ * (`originWireguard`), so the first `haven node add` brings the tunnel up live.
  */
 export function selectPlugins(choice: PluginChoice): HavenPlugin[] {
   const list: HavenPlugin[] = [];
@@ -33,10 +38,14 @@ export function selectPlugins(choice: PluginChoice): HavenPlugin[] {
       };
       list.push(wireguard(w));
     } else if (has('wireguard')) list.push(wireguard());
-  } else if (choice.hasNodes || has('wireguard')) {
-    list.push(wireguard());
+  } else {
+    list.push(originWireguard());
   }
   const mtx: MediamtxOptionsInput = {};
+  if (choice.role !== 'node') {
+    // The relay credential is accepted from the VPN subnet, whatever plugins.wireguard.subnet says.
+    mtx.relaySubnets = (choice.settings ?? crossPluginSettings({ publicHost: '127.0.0.1' })).relaySubnets;
+  }
   if (choice.role === 'node' && choice.join) {
     mtx.originRelay = { host: choice.join.relay.host, port: choice.join.relay.port };
     // The origin's HLS gateway fetches playlists here for its viewers and names them in X-Forwarded-For.

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import {
-  addNodeEntry,
   createControlApi,
   createHaven,
   createNodeReporter,
@@ -23,7 +22,10 @@ import {
   type Vpn,
 } from '@haven/core';
 import { type Home, peekConfig, requireConfig } from './home.js';
-import { readJoinState, REPORT_PORT, type JoinState } from './join.js';
+import { settingsOf } from './derived.js';
+import { readJoinState, type JoinState } from './join.js';
+import { addNodeLive } from './node-add.js';
+import { isOriginVpn } from './origin-vpn.js';
 import { selectPlugins } from './plugins.js';
 
 export const API_TOKEN_FILE = 'api-token';
@@ -40,9 +42,10 @@ export async function loadHome(home: Home): Promise<Loaded> {
   requireConfig(home);
   const peek = peekConfig(home);
   // The join state sits in the state dir, which the config names: a first pass finds it.
-  const first = await loadConfig(home.configFile, selectPlugins({ role: peek.role, sections: peek.plugins, hasNodes: peek.hasNodes }));
+  const choice = { role: peek.role, sections: peek.plugins, hasNodes: peek.hasNodes, settings: peek.settings };
+  const first = await loadConfig(home.configFile, selectPlugins(choice));
   const join = first.config.role === 'node' ? await readJoinState(first.stateDir) : undefined;
-  const plugins = selectPlugins({ role: peek.role, sections: peek.plugins, hasNodes: peek.hasNodes, join });
+  const plugins = selectPlugins({ ...choice, join });
   const loaded = await loadConfig(home.configFile, plugins);
   return { home, loaded, plugins, join };
 }
@@ -74,7 +77,11 @@ export async function startHaven(l: Loaded, progress: Progress): Promise<Running
   }
   const haven = createHaven(loaded, plugins);
   const READY: Record<string, string> = { wireguard: 'WireGuard tunnel up', mediamtx: 'MediaMTX answering', geo: 'GeoIP database loaded' };
-  haven.events.on('plugin:started', ({ name }) => progress(READY[name] ?? `${name} ready`));
+  haven.events.on('plugin:started', ({ name }) => {
+    const vpn = haven.provided.vpn;
+    if (name === 'wireguard' && isOriginVpn(vpn) && !vpn.isUp) progress('WireGuard ready: the tunnel comes up with the first `haven node add`');
+    else progress(READY[name] ?? `${name} ready`);
+  });
   haven.events.on('health:changed', ({ node, to, result }) => progress(`node ${node} is ${to}${result.reason ? ` (${result.reason})` : ''}`));
   haven.events.on('publisher:up', ({ stream }) => progress(`publisher live on "${stream}"`));
   haven.events.on('publisher:down', ({ stream }) => progress(`publisher left "${stream}"`));
@@ -132,18 +139,8 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string): Promise<C
       ...(ingest?.srt ? { srt: `${publicHost}:${portOf(ingest.srt)}` } : {}),
     },
     nodes: {
-      add: async (entry: NodeEntry) => {
-        let e = entry;
-        if (!e.vpnAddress && e.publicKey && vpn && 'allocate' in vpn) {
-          const alloc = await (vpn as Vpn & { allocate(n: string, k?: string): Promise<{ address: string }> }).allocate(e.name, e.publicKey);
-          e = { ...e, vpnAddress: alloc.address };
-        }
-        const next = await updateConfigFile(l.loaded.file, addNodeEntry(e), l.plugins);
-        await haven.applyConfig(next);
-        const node = haven.services.registry?.get(e.name);
-        if (!node) throw new HavenError(`node "${e.name}" was written but is not registered`, { code: 'NODE_UNKNOWN' });
-        return node;
-      },
+      add: async (entry: NodeEntry) =>
+        addNodeLive({ haven, file: l.loaded.file, plugins: l.plugins, entry, onVpnUp: async () => void (await api.listenReports(reportListen())) }),
       remove: async (name: string) => {
         if (!haven.services.registry?.get(name) || haven.services.registry.get(name)?.origin) return false;
         const next = await updateConfigFile(l.loaded.file, removeNodeEntry(name), l.plugins);
@@ -152,11 +149,17 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string): Promise<C
       },
     },
   });
+  // Nodes report over the VPN: the listener starts with the tunnel (at start, or at the first node add).
+  const reportListen = () => {
+    const r = settingsOf(l.loaded).report;
+    return `${r.host}:${r.port}`;
+  };
+  const vpnUp = !!vpn && (!isOriginVpn(vpn) || vpn.isUp);
   const api = createControlApi(deps, {
     listen: cfg.api.listen,
     token,
     nodeReportToken: () => haven.secrets().relayPassword,
-    ...(vpn ? { reportListen: `${vpn.address()}:${REPORT_PORT}` } : {}),
+    ...(vpnUp ? { reportListen: reportListen() } : {}),
     logger: haven.logger.child({ area: 'api' }),
     viewerUser: cfg.viewer.user,
   });

@@ -224,8 +224,20 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
     await done;
   }
 
+  async function startReports(at: { host: string; port: number }): Promise<number> {
+    if (side?.listening) return (side.address() as AddressInfo).port;
+    side = makeServer(reportRoutes);
+    return listenOn(side, at);
+  }
+
   return {
     registry: metrics.registry,
+    async listenReports(at: string) {
+      if (!main) throw new HavenError('the control API is not started', { code: 'NOT_STARTED', plugin: 'api' });
+      const port = await startReports(parseListen(at));
+      logger.info({ reportPort: port }, 'node reports listening');
+      return port;
+    },
     async start() {
       if (main) throw new HavenError('the control API is already started', { code: 'START_FAILED', plugin: 'api' });
       api.hub.open();
@@ -250,11 +262,7 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
         const port = await listenOn(main, listen);
         const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host;
         base = `http://${host}:${port}`;
-        let reportPort: number | undefined;
-        if (report) {
-          side = makeServer(reportRoutes);
-          reportPort = await listenOn(side, report);
-        }
+        const reportPort = report ? await startReports(report) : undefined;
         logger.info({ url: base, reportPort }, 'control API listening');
         return reportPort === undefined ? { port } : { port, reportPort };
       } catch (err) {

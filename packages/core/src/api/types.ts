@@ -134,6 +134,11 @@ export interface ControlApi {
   stop(): Promise<void>;
   /** Base URL, e.g. `http://127.0.0.1:8880`, once started. */
   url(): string;
+  /**
+   * Start the node-report listener (as `reportListen` does at start) on a running API, e.g. once the
+   * VPN interface that holds its address came up. Resolves with its port; a second call returns it.
+   */
+  listenReports(at: string): Promise<number>;
   /** The Prometheus registry the API exports at `/metrics`. */
   readonly registry: Registry;
 }
