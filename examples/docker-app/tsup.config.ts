@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
 export default defineConfig({
   entry: { cli: 'src/cli.ts', index: 'src/index.ts' },
@@ -7,4 +10,5 @@ export default defineConfig({
   sourcemap: true,
   clean: false, // the package build script removes dist once (scripts/clean-dist.mjs)
   target: 'node20',
+  define: { __HAVEN_VERSION__: JSON.stringify(version) },
 });

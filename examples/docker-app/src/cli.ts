@@ -4,7 +4,11 @@ import { isHavenError } from '@haven/core';
 import { init, nodeAdd, nodeJoin, nodeKeygen, nodeRemove, printUrls, rotate, route, status } from './commands.js';
 import { resolveHome } from './home.js';
 import { progress } from './output.js';
+import { doctor } from './doctor.js';
+import { listNodes, printBundle } from './node-commands.js';
+import { warnPublicHost } from './public-host.js';
 import { loadHome, startHaven } from './runtime.js';
+import { HAVEN_VERSION } from './version.js';
 
 function int(v: string): number {
   const n = Number(v);
@@ -15,6 +19,7 @@ function int(v: string): number {
 const program = new Command()
   .name('haven')
   .description('Stream Haven: OBS to VRChat and any RTSP player from your own machine, with friends as relay nodes.')
+  .version(HAVEN_VERSION, '-V, --version', 'print the version')
   .option('-d, --dir <folder>', 'folder holding haven.yaml (default: $HAVEN_DIR or the current folder)')
   .showHelpAfterError()
   .configureOutput({ outputError: (str, write) => write(str) });
@@ -40,6 +45,7 @@ program
   .action(async (o: { init?: 'origin' | 'node' }) => {
     const h = home();
     const l = o.init ? await init(h, { role: o.init }) : await loadHome(h);
+    warnPublicHost(l.loaded.config.public.host, 'the URLs and join bundles this Haven gives out');
     const running = await startHaven(l, progress);
     progress('ready. `haven urls` prints the OBS and viewer URLs (they contain secrets, so they are not logged here)');
     let stopping = false;
@@ -90,6 +96,17 @@ node
   .option('--json', 'machine-readable output')
   .action(async (code: string, o: { name?: string; capacity?: number; json?: boolean }) => nodeAdd(await loadHome(home()), { shareCode: code, ...o, json: !!o.json }));
 node
+  .command('bundle')
+  .description('(origin) print the join bundle of a node that was added, again')
+  .argument('<name>', 'node name')
+  .option('--json', 'machine-readable output')
+  .action(async (name: string, o: { json?: boolean }) => printBundle(await loadHome(home()), name, !!o.json));
+node
+  .command('list')
+  .description('(origin) the nodes, with health and viewers when the origin runs')
+  .option('--json', 'machine-readable output')
+  .action(async (o: { json?: boolean }) => listNodes(await loadHome(home()), !!o.json));
+node
   .command('join')
   .description('(node) join the Haven with the bundle the origin printed')
   .argument('<bundle>', 'the join bundle')
@@ -108,6 +125,14 @@ program
   .option('--stream <name>', 'stream name (default: the first)')
   .option('--json', 'machine-readable output')
   .action(async (ip: string, o: { userAgent?: string; stream?: string; json?: boolean }) => route(await loadHome(home()), { ip, ...o, json: !!o.json }));
+
+program
+  .command('doctor')
+  .description('check this machine: tools, rights, MediaMTX, ports, public host, nodes over the VPN (exit 1 on a problem)')
+  .option('--json', 'machine-readable output')
+  .action(async (o: { json?: boolean }) => {
+    process.exitCode = await doctor(await loadHome(home()), { json: !!o.json });
+  });
 
 const secrets = program.command('secrets').description('the generated secrets');
 secrets

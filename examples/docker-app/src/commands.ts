@@ -16,6 +16,8 @@ import { DBIP_ATTRIBUTION } from '@haven/plugin-geo';
 import { JOIN_BUNDLE_WARNING, makeShareCode } from '@haven/plugin-wireguard';
 import { ApiClient } from './client.js';
 import { type Home, peekConfig } from './home.js';
+import { assertNewNode } from './node-add.js';
+import { warnPublicHost } from './public-host.js';
 import { addNodeOffline, entryFromShareCode, joinWithBundle, makeJoinBundle, removeNodeOffline } from './join.js';
 import { print, printJson, progress, table } from './output.js';
 import { apiToken, loadHome, type Loaded } from './runtime.js';
@@ -49,6 +51,7 @@ export async function init(home: Home, o: InitOptions): Promise<Loaded> {
     await mkdir(home.dir, { recursive: true });
     await writeFileAtomic(home.configFile, text);
     progress(`wrote ${home.configFile}`);
+    warnPublicHost(publicHost, o.role === 'origin' ? 'viewer URLs and join bundles' : "this node's viewer URLs");
   }
   const l = await loadHome(home);
   await SecretStore.open(l.loaded.stateDir);
@@ -59,6 +62,7 @@ export async function init(home: Home, o: InitOptions): Promise<Loaded> {
 
 export async function printUrls(l: Loaded, json: boolean): Promise<void> {
   const u = await urlsFor(l);
+  warnPublicHost(l.loaded.config.public.host, 'these URLs');
   if (json) return printJson(u);
   for (const p of u.publish) {
     print(`OBS (stream "${p.stream}"):`);
@@ -132,8 +136,11 @@ export async function nodeKeygen(home: Home, o: { region: string; name?: string;
 }
 
 export async function nodeAdd(l: Loaded, o: { shareCode: string; name?: string; capacity?: number; json: boolean }): Promise<void> {
-  requireOrigin(l, 'haven node add');
+  const cfg = requireOrigin(l, 'haven node add');
   const entry = entryFromShareCode({ shareCode: o.shareCode, ...(o.name ? { name: o.name } : {}), ...(o.capacity !== undefined ? { capacity: o.capacity } : {}) });
+  // A node that is already there: nothing changes; `haven node bundle` prints its bundle again.
+  assertNewNode(cfg, entry);
+  warnPublicHost(cfg.public.host, 'the join bundle (the node dials it) and viewer URLs');
   const api = await ApiClient.for(l);
   let added = entry;
   if (await api.reachable()) {
@@ -248,7 +255,7 @@ export async function rotate(l: Loaded, which: string): Promise<void> {
     if (await api.reachable()) {
       await api.call('POST', '/api/secrets/rotate', { name });
       progress(`${which} rotated live: new sessions need the new value (\`haven urls\`); playing viewers continue`);
-      if (name === 'relayPassword') progress('nodes need a new join bundle (`haven node add` again) to keep pulling');
+      if (name === 'relayPassword') progress('nodes need a new join bundle (`haven node bundle <name>` for each) to keep pulling');
       return;
     }
   }
