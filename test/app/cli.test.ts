@@ -1,5 +1,5 @@
 // The reference app's `haven` CLI, run as a user would: built dist, real MediaMTX, ffmpeg, ffprobe.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,42 @@ let env: NodeJS.ProcessEnv;
 let ffmpeg: string;
 let ffprobe: string;
 let apiPort: number;
+let binDir: string;
+
+/**
+ * A PATH with every program of this machine's PATH except wireguard-go: a machine without it, as
+ * `haven doctor` and a live `node add` meet it (this machine has no kernel WireGuard either).
+ */
+async function pathWithout(name: string): Promise<string> {
+  binDir = await mkdtemp(path.join(tmpdir(), 'haven-cli-bin-'));
+  const seen = new Set<string>();
+  for (const d of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    for (const f of await readdir(d).catch(() => [] as string[])) {
+      if (f === name || seen.has(f)) continue;
+      seen.add(f);
+      await symlink(path.join(d, f), path.join(binDir, f));
+    }
+  }
+  return binDir;
+}
+
+/** The allocations of the origin's VPN address plan (absent file: none). */
+async function allocations(): Promise<unknown> {
+  const raw = await readFile(path.join(dir, 'state', 'wireguard', 'addresses.json'), 'utf8').catch(() => undefined);
+  return raw === undefined ? [] : (JSON.parse(raw) as { nodes: unknown[] }).nodes;
+}
+
+/** A friend's node folder with its key pair; returns its share code. */
+async function friend(name: string): Promise<string> {
+  const nodeDir = await mkdtemp(path.join(tmpdir(), 'haven-cli-node-'));
+  try {
+    const k = await run(process.execPath, [CLI, '--dir', nodeDir, 'node', 'keygen', '--region', 'eu-central', '--name', name, '--public-host', '198.51.100.7'], { env });
+    expect(k.code, k.stderr).toBe(0);
+    return k.stdout.trim();
+  } finally {
+    await rm(nodeDir, { recursive: true, force: true });
+  }
+}
 
 function haven(args: string[], timeoutMs = 30_000) {
   return run(process.execPath, [CLI, '--dir', dir, ...args], { env, timeoutMs });
@@ -33,12 +69,13 @@ beforeAll(async () => {
   ffmpeg = requireTool('ffmpeg', 'apt-get install ffmpeg');
   ffprobe = requireTool('ffprobe', 'apt-get install ffmpeg');
   dir = await mkdtemp(path.join(tmpdir(), 'haven-cli-'));
-  env = { ...process.env, MEDIAMTX_BIN: mediamtxBin(), HAVEN_DIR: '' };
+  env = { ...process.env, MEDIAMTX_BIN: mediamtxBin(), HAVEN_DIR: '', PATH: await pathWithout('wireguard-go') };
 });
 
 afterAll(async () => {
   await stopAll();
   await rm(dir, { recursive: true, force: true });
+  if (binDir) await rm(binDir, { recursive: true, force: true });
 });
 
 describe('haven CLI as a user runs it', () => {
@@ -124,6 +161,33 @@ describe('haven CLI as a user runs it', () => {
     expect(ua.mode).toBe('splice');
   });
 
+  it('a live node add that cannot bring WireGuard up says what to do and leaves no trace', async () => {
+    const file = path.join(dir, 'haven.yaml');
+    const before = { text: await readFile(file, 'utf8'), allocations: await allocations() };
+    const r = await haven(['node', 'add', await friend('alice')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/node "alice" was not added: WireGuard could not come up on this origin .*`haven doctor` says what is missing/);
+    expect(await readFile(file, 'utf8')).toBe(before.text);
+    expect(await allocations()).toEqual(before.allocations);
+    const list = await json<{ running: boolean; nodes: unknown[] }>(['node', 'list']);
+    expect(list).toEqual({ running: true, nodes: [] });
+  });
+
+  it('doctor on a machine without wireguard-go names the Debian package and exits non-zero', async () => {
+    const r = await haven(['doctor']);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/✗ WireGuard: no kernel module and no wireguard-go\n\s+→ install the Debian package wireguard-go: apt-get install wireguard-go/);
+    // The origin runs: its ports are its own, not a conflict.
+    expect(r.stdout).toMatch(/✓ ports .*: in use by this running Haven/);
+    expect(r.stdout).toMatch(/✓ MediaMTX v1\.\d+\.\d+/);
+    expect(r.stdout).toMatch(/! public host 127\.0\.0\.1 is loopback\n\s+→ .*--public-host/);
+    const jr = await haven(['doctor', '--json']);
+    expect(jr.code).toBe(1);
+    const j = JSON.parse(jr.stdout) as { ok: boolean; findings: Array<{ level: string; what: string; fix?: string }> };
+    expect(j.ok).toBe(false);
+    expect(j.findings.filter((f) => f.level === 'fail').map((f) => f.fix)).toEqual(['install the Debian package wireguard-go: apt-get install wireguard-go']);
+  });
+
   it('SIGTERM stops everything, leaves no process, and never logged a secret', async () => {
     const secrets = JSON.parse(await readFile(path.join(dir, 'state', 'secrets.json'), 'utf8')) as Record<string, string>;
     start.child.kill('SIGTERM');
@@ -133,6 +197,55 @@ describe('haven CLI as a user runs it', () => {
     expect(ps.stdout).not.toContain(path.join(dir, 'state'));
     const log = start.output();
     for (const k of ['streamKey', 'viewerPassword', 'relayPassword']) expect(log).not.toContain(secrets[k]);
+  });
+});
+
+describe('nodes while the origin is stopped', () => {
+  it('--version prints the app version', async () => {
+    const r = await haven(['--version']);
+    expect(r.code).toBe(0);
+    const pkg = JSON.parse(await readFile(path.join(repoRoot, 'examples/docker-app/package.json'), 'utf8')) as { version: string };
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('node add writes the node with its VPN address and prints its bundle; a repeat points to node bundle', async () => {
+    const share = await friend('bob');
+    const add = await haven(['node', 'add', share, '--json']);
+    expect(add.code, add.stderr).toBe(0);
+    expect(add.stderr).toMatch(/public\.host is 127\.0\.0\.1 \(loopback\)/);
+    const out = JSON.parse(add.stdout) as { node: string; vpnAddress: string; bundle: string };
+    expect(out.node).toBe('bob');
+    expect(out.vpnAddress).toMatch(/^10\.77\.0\.\d+$/);
+    expect(out.bundle).toMatch(/^havnjoin1-/);
+
+    const file = path.join(dir, 'haven.yaml');
+    const text = await readFile(file, 'utf8');
+    const again = await haven(['node', 'add', share]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/node "bob" exists: `haven node bundle bob` prints its join bundle again/);
+    const renamed = await haven(['node', 'add', share, '--name', 'bobby']);
+    expect(renamed.code).toBe(1);
+    expect(renamed.stderr).toMatch(/this share code's key belongs to node "bob": `haven node bundle bob`/);
+    expect(await readFile(file, 'utf8')).toBe(text);
+
+    const b = await json<{ node: string; vpnAddress: string; bundle: string }>(['node', 'bundle', 'bob']);
+    expect(b).toEqual(out);
+    const list = await json<{ running: boolean; nodes: Array<{ name: string; vpnAddress: string }> }>(['node', 'list']);
+    expect(list.running).toBe(false);
+    expect(list.nodes).toEqual([expect.objectContaining({ name: 'bob', vpnAddress: out.vpnAddress })]);
+    const missing = await haven(['node', 'bundle', 'carol']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no node named "carol" in .*haven\.yaml \(nodes: bob\)/);
+  });
+
+  it('a node add the config refuses leaves haven.yaml and the address plan as they were', async () => {
+    const file = path.join(dir, 'haven.yaml');
+    const before = { text: await readFile(file, 'utf8'), allocations: await allocations() };
+    const r = await haven(['node', 'add', await friend('carol'), '--name', 'Not A Name']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/name/);
+    expect(await readFile(file, 'utf8')).toBe(before.text);
+    expect(await allocations()).toEqual(before.allocations);
   });
 });
 
