@@ -1,0 +1,136 @@
+/**
+ * A newcomer's first hour, as the README tells it, every part real and nothing edited: the origin
+ * is `haven init` + `haven start` (no VPN yet), a friend's node is `haven init --role node` +
+ * `haven node keygen`, the origin adds it with `haven node add` while it runs (WireGuard comes up
+ * then, live), the node joins with the bundle and starts, and a viewer plays the stream through the
+ * node. A repeated `node add` says the node exists and points to `haven node bundle`.
+ * Traffic goes only to addresses of the namespaces this file creates (172.31.0.0/16 inside them).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeJoinBundle, defaultInterfaceName } from '@haven/plugin-wireguard';
+import { waitFor, type Spawned } from '../helpers/process.js';
+import { Topology, type HavenProcess, type Host } from './topology.js';
+import { makeSecretsRedactor, watch, type Status } from './viewers.js';
+
+const PREFIX = 'hvfh';
+
+describe("a newcomer's first hour: a friend joins a Haven made by `haven init`, unedited", () => {
+  let t: Topology;
+  let origin: Host;
+  let node: Host;
+  let pub: Host;
+  let viewer: Host;
+  let originHaven: HavenProcess;
+  let nodeDir = '';
+  let share = '';
+  let bundle = '';
+  let publisher: Spawned | undefined;
+  let redact: (s: string) => string = (s) => s;
+  let failed = false;
+
+  async function step(fn: () => Promise<void>): Promise<void> {
+    if (failed) throw new Error('not run: an earlier step failed');
+    try {
+      await fn();
+    } catch (err) {
+      failed = true;
+      console.log(`\n===== haven logs at the failure =====\n${redact(t?.logs() ?? '')}\n${publisher ? `----- publisher -----\n${redact(publisher.output().slice(-3000))}` : ''}`);
+      throw err;
+    }
+  }
+
+  const status = () => t.fetchJson<Status>(origin, 'http://127.0.0.1:8880/api/status');
+
+  beforeAll(async () => {
+    t = await Topology.create(PREFIX);
+    origin = await t.host('origin', 10);
+    node = await t.host('alice', 11);
+    viewer = await t.host('viewer', 1);
+    pub = await t.host('pub', 5);
+  }, 300_000);
+
+  afterAll(async () => {
+    if (process.env.HAVEN_E2E_LOGS && !failed && t) console.log(redact(t.logs()));
+    await t?.cleanup();
+  }, 60_000);
+
+  it('the origin runs from `haven init` with no VPN, and ffmpeg publishes to it', async () => {
+    await step(async () => {
+      const dir = await t.dir(origin);
+      await t.cliOk(origin, dir, ['init', '--public-host', origin.ip]);
+      originHaven = await t.start(origin, dir);
+      expect(originHaven.proc.output()).toContain('WireGuard ready: the tunnel comes up with the first `haven node add`');
+      expect((await t.exec(origin, 'ip', ['-br', 'link', 'show', 'type', 'wireguard'])).stdout.trim()).toBe('');
+      redact = await makeSecretsRedactor(dir);
+      const urls = JSON.parse((await t.cliOk(origin, dir, ['urls', '--json'])).stdout) as { publish: Array<{ rtmp: string }> };
+      publisher = t.h.spawn(pub.ns, 'ffmpeg', [
+        '-nostdin', '-loglevel', 'error', '-re',
+        '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25',
+        '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25',
+        '-t', '600', '-f', 'flv', urls.publish[0]!.rtmp,
+      ]);
+      await waitFor('the stream to be live at the origin', async () => (await status()).streams[0]?.ready, 30_000, 250);
+    });
+  });
+
+  it('the friend makes a node and a share code; the running origin adds it live and prints its bundle', async () => {
+    await step(async () => {
+      nodeDir = await t.dir(node);
+      await t.cliOk(node, nodeDir, ['init', '--role', 'node', '--name', 'alice', '--region', 'eu-central', '--public-host', node.ip]);
+      share = (await t.cliOk(node, nodeDir, ['node', 'keygen', '--region', 'eu-central'])).stdout.trim();
+      expect(share).toMatch(/^havn1-/);
+
+      const added = await t.cliOk(origin, originHaven.dir, ['node', 'add', share]);
+      expect(added.stderr).toMatch(/node "alice" added live/);
+      expect(added.stderr).toMatch(/This join bundle contains passwords/);
+      bundle = added.stdout.trim().split('\n').pop()!;
+      expect(bundle).toMatch(/^havnjoin1-/);
+      // The bundle is the node's credential: print what it holds, never its secrets.
+      const b = decodeJoinBundle(bundle);
+      console.log(
+        `[first-hour] join bundle issued for "${b.node.name}": ${bundle.length} chars; origin ${b.origin.endpoint} (VPN ${b.origin.address}), node ${b.node.address} in ${b.subnet}, ` +
+          `relay ${b.relay.url} as "${b.relay.user}", viewer "${b.viewer.user}", streams ${b.streams.join(', ')} (passwords not shown)`,
+      );
+      expect(b.origin.endpoint).toBe(`${origin.ip}:51820`);
+      expect(b.relay.url).toBe(`rtsp://${b.origin.address}:8654`);
+
+      // WireGuard came up on the running origin with that node as its peer.
+      const wg = defaultInterfaceName(b.origin.publicKey);
+      await waitFor('the origin to have its WireGuard interface', async () => (await t.exec(origin, 'wg', ['show', wg, 'peers'])).stdout.trim().length > 0, 10_000, 100);
+      const list = JSON.parse((await t.cliOk(origin, originHaven.dir, ['node', 'list', '--json'])).stdout) as { running: boolean; nodes: Array<{ name: string; vpnAddress: string }> };
+      expect(list).toMatchObject({ running: true, nodes: [{ name: 'alice', vpnAddress: b.node.address }] });
+    });
+  });
+
+  it('a repeated node add says the node exists and points to `haven node bundle`, which prints the same bundle', async () => {
+    await step(async () => {
+      const again = await t.cli(origin, originHaven.dir, ['node', 'add', share]);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toMatch(/node "alice" exists: `haven node bundle alice` prints its join bundle again/);
+      const re = await t.cliOk(origin, originHaven.dir, ['node', 'bundle', 'alice']);
+      expect(re.stdout.trim().split('\n').pop()).toBe(bundle);
+    });
+  });
+
+  it('the node joins with the bundle, starts, becomes healthy, and a viewer plays the stream through it', async () => {
+    await step(async () => {
+      const joined = await t.cliOk(node, nodeDir, ['node', 'join', bundle]);
+      expect(joined.stderr).toMatch(/joined: origin .*, this node is 10\.77\.0\.\d+ on the VPN/);
+      await t.start(node, nodeDir);
+      await waitFor('alice healthy at the origin', async () => (await status()).nodes.find((n) => n.name === 'alice')?.health === 'up', 60_000, 250);
+
+      // The node's own viewer URL (where the gateway sends redirect-following players near it).
+      const urls = JSON.parse((await t.cliOk(node, nodeDir, ['urls', '--json'])).stdout) as { viewer: Array<{ rtsp: string }> };
+      const url = urls.viewer[0]!.rtsp;
+      expect(new URL(url).host).toBe(`${node.ip}:8554`);
+      const w = await watch(t, viewer, url, { seconds: 3 });
+      expect(w.code, redact(w.stderr.slice(-1500))).toBe(0);
+      expect(w.frames).toBeGreaterThan(0);
+      expect(w.servedBy).toBe(`${node.ip}:8554`);
+      // The node pulled the stream from the origin over the tunnel.
+      const key = decodeJoinBundle(bundle).origin.publicKey;
+      const transfer = await t.wgTransfer(origin, defaultInterfaceName(key));
+      expect([...transfer.values()][0]!.tx).toBeGreaterThan(100_000);
+    });
+  });
+});
