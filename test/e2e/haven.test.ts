@@ -5,7 +5,7 @@
  * Traffic goes only to addresses of the namespaces this file creates (172.31.0.0/16 inside them).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeShareCode } from '@haven/plugin-wireguard';
+import { decodeJoinBundle, decodeShareCode, defaultInterfaceName } from '@haven/plugin-wireguard';
 import { waitFor, type Spawned } from '../helpers/process.js';
 import { Topology, type HavenProcess, type Host } from './topology.js';
 import { makeSecretsRedactor, place, probe, watch, type Decision, type Places, type Status } from './viewers.js';
@@ -25,6 +25,8 @@ describe('a Haven in network namespaces', () => {
   const hosts: Record<string, Host> = {};
   const nodeKeys: Record<string, string> = {};
   let rtmpUrl = '';
+  /** The origin's WireGuard interface (named from its key; known from the first bundle). */
+  let originWg = '';
   let rtspUrl = '';
   let redact: (s: string) => string = (s) => s;
   let publisher: Spawned | undefined;
@@ -61,19 +63,19 @@ describe('a Haven in network namespaces', () => {
   }
 
   /** A node the way a friend does it: init, keygen -> origin adds it live -> join -> start. */
-  async function joinNode(name: string, region: string, letter: string) {
+  async function joinNode(name: string, region: string) {
     const host = hosts[name]!;
     const dir = await t.dir(host);
     const t0 = Date.now();
     await t.cliOk(host, dir, ['init', '--role', 'node', '--name', name, '--region', region, '--public-host', host.ip]);
-    // wireguard-go's sockets are shared by all namespaces: a name with the prefix keeps ours apart.
-    await t.editConfig(dir, (doc) => doc.setIn(['plugins', 'wireguard'], doc.createNode({ interfaceName: `${PREFIX}-${letter}` })));
     const share = (await t.cliOk(host, dir, ['node', 'keygen', '--region', region])).stdout.trim();
     expect(share).toMatch(/^havn1-/);
     nodeKeys[name] = decodeShareCode(share).publicKey;
     const added = await t.cliOk(origin, originHaven.dir, ['node', 'add', share, '--json']);
     expect(added.stderr).toMatch(/added live/);
     const { bundle, vpnAddress } = JSON.parse(added.stdout) as { bundle: string; vpnAddress: string };
+    // WireGuard interfaces are named from each side's key (unique: wireguard-go's sockets are shared).
+    originWg = defaultInterfaceName(decodeJoinBundle(bundle).origin.publicKey);
     expect(vpnAddress).toMatch(/^10\.77\.0\.\d+$/);
     const joined = await t.cliOk(host, dir, ['node', 'join', bundle]);
     expect(joined.stderr).toContain(`this node is ${vpnAddress} on the VPN`);
@@ -105,13 +107,12 @@ describe('a Haven in network namespaces', () => {
     await t?.cleanup();
   }, 60_000);
 
-  it('the origin starts with WireGuard, MediaMTX and geo overrides, and ffmpeg publishes over RTMP', async () => {
+  it('the origin starts (no VPN until its first node), MediaMTX and geo overrides, and ffmpeg publishes over RTMP', async () => {
     await step(async () => {
       const dir = await t.dir(origin);
       await t.cliOk(origin, dir, ['init', '--name', 'origin', '--public-host', origin.ip, '--region', 'us-east']);
       await t.editConfig(dir, (doc) => {
         doc.set('health', doc.createNode({ intervalMs: 1000, timeoutMs: 1000, failuresToDown: 2, successesToUp: 2, freshMs: 500 }));
-        doc.setIn(['plugins', 'wireguard'], doc.createNode({ interfaceName: `${PREFIX}-o`, endpoint: `${origin.ip}:51820` }));
         doc.setIn(
           ['plugins', 'geo'],
           doc.createNode({
@@ -126,7 +127,8 @@ describe('a Haven in network namespaces', () => {
         );
       });
       originHaven = await t.start(origin, dir);
-      expect(originHaven.proc.output()).toContain('WireGuard tunnel up');
+      // No node yet: the origin runs without a tunnel; the first `node add` brings it up, live.
+      expect(originHaven.proc.output()).toContain('WireGuard ready: the tunnel comes up with the first `haven node add`');
       const urls = JSON.parse((await t.cliOk(origin, dir, ['urls', '--json'])).stdout) as { publish: Array<{ rtmp: string }>; viewer: Array<{ rtsp: string }> };
       rtmpUrl = urls.publish[0]!.rtmp;
       rtspUrl = urls.viewer[0]!.rtsp;
@@ -149,15 +151,15 @@ describe('a Haven in network namespaces', () => {
 
   it('nodes A (eu-central) and B (ap-northeast) join live; each pulls over WireGuard; viewers go to the nearest', async () => {
     await step(async () => {
-      const wg = `${PREFIX}-o`;
-      const a = await joinNode('node-a', 'eu-central', 'a');
+      const a = await joinNode('node-a', 'eu-central');
+      const wg = originWg;
       const before = await t.wgTransfer(origin, wg);
       const va = await view(hosts['viewer-a']!);
       expect(va.decision).toMatchObject({ node: 'node-a', mode: 'redirect' });
       expect(va.servedBy, 'viewer A read from node A after the redirect').toBe(`${hosts['node-a']!.ip}:8554`);
       timings.push(`[e2e] node-a: join (init..start) to healthy ${a.upAt - a.t0} ms, to its first viewer routed there ${Date.parse(va.decision.at) - a.t0} ms (2 s played by ${va.doneAt - a.t0} ms)`);
 
-      const b = await joinNode('node-b', 'ap-northeast', 'b');
+      const b = await joinNode('node-b', 'ap-northeast');
       const vb = await view(hosts['viewer-b']!);
       expect(vb.decision).toMatchObject({ node: 'node-b', mode: 'redirect' });
       expect(vb.servedBy).toBe(`${hosts['node-b']!.ip}:8554`);
@@ -244,7 +246,7 @@ describe('a Haven in network namespaces', () => {
       });
       await waitFor('node-a to leave the registry', async () => !(await nodesNow()).includes('node-a'), 10_000, 200);
       expect(await nodesNow()).toEqual(['node-b', 'origin']);
-      const peers = await t.wgTransfer(origin, `${PREFIX}-o`);
+      const peers = await t.wgTransfer(origin, originWg);
       expect(peers.has(nodeKeys['node-a']!), 'node-a is no longer a WireGuard peer').toBe(false);
       expect(peers.has(nodeKeys['node-b']!)).toBe(true);
       expect(originHaven.proc.child.exitCode, 'the origin kept running').toBeNull();
@@ -256,7 +258,7 @@ describe('a Haven in network namespaces', () => {
       const dry = JSON.parse((await t.cliOk(origin, originHaven.dir, ['route', hosts['viewer-c']!.ip, '--user-agent', VIEWER_UA, '--json'])).stdout) as { node?: string };
       expect(dry.node, 'before C joins, place C is served by the origin').toBe('origin');
 
-      const c = await joinNode('node-c', 'sa-east', 'c');
+      const c = await joinNode('node-c', 'sa-east');
       expect(longReader!.proc.child.exitCode, 'the reader on B was still playing when C joined').toBeNull();
       const vc = await view(hosts['viewer-c']!);
       expect(vc.decision).toMatchObject({ node: 'node-c', mode: 'redirect' });
