@@ -13,10 +13,10 @@ did=()
 
 # Tools the runtime and the tests use (Debian package names):
 #   ffmpeg (publisher/viewer in tests), wireguard-tools + wireguard-go + iproute2 (VPN),
-#   libcap2-bin (getpcaps/capsh for `haven doctor`), haproxy (splice benchmark peer),
+#   haproxy (splice benchmark peer), bsdutils (`script`: the CLI test gives the CLI a terminal),
 #   GStreamer RTSP server (stand-in node), chromium (status page test).
 APT_PACKAGES=(
-  ca-certificates curl git
+  ca-certificates curl git bsdutils
   ffmpeg
   wireguard-tools wireguard-go iproute2 iputils-ping
   haproxy

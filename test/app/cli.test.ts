@@ -197,6 +197,33 @@ describe('haven CLI as a user runs it', () => {
     expect(ps.stdout).not.toContain(path.join(dir, 'state'));
     const log = start.output();
     for (const k of ['streamKey', 'viewerPassword', 'relayPassword']) expect(log).not.toContain(secrets[k]);
+    // stdout is a pipe here: JSON lines, each with unique keys (pino wrote `"area":"api","area":"api"`).
+    const jsonLines = log.split('\n').filter((l) => l.startsWith('{'));
+    expect(jsonLines.length).toBeGreaterThan(5);
+    for (const line of jsonLines) expect(parseDocument(line, { uniqueKeys: true }).errors.map((e) => e.code), line).toEqual([]);
+    expect(jsonLines.some((l) => l.includes('"area":"api"'))).toBe(true);
+  });
+
+  it('on a terminal the log is human-readable, with the › lines kept; --json-logs keeps JSON there too', async () => {
+    for (const jsonLogs of [false, true]) {
+      const cmd = [process.execPath, CLI, '--dir', dir, ...(jsonLogs ? ['--json-logs'] : []), 'start'].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+      // `script` gives the CLI a pseudo-terminal, as a user's terminal does; Ctrl-C goes in through it.
+      const tty = spawnTracked(requireTool('script', 'apt-get install bsdutils'), ['-qfec', cmd, '/dev/null'], { env: { ...env, TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
+      await waitFor('the origin to be ready on a terminal', () => tty.output().includes('› ready.'), 60_000);
+      tty.child.stdin!.write('\x03');
+      expect(await tty.exited).toBe(0);
+      const lines = tty.output().replace(/\x1b\[[0-9;]*m/g, '').split(/\r?\n/);
+      expect(lines.some((l) => l.startsWith('› MediaMTX answering'))).toBe(true);
+      const json = lines.filter((l) => l.startsWith('{"level"'));
+      const human = lines.filter((l) => /^\[\d\d:\d\d:\d\d\] INFO \(haven-origin\): control API listening/.test(l));
+      if (jsonLogs) {
+        expect(json.length).toBeGreaterThan(5);
+        expect(human).toEqual([]);
+      } else {
+        expect(json).toEqual([]);
+        expect(human).toHaveLength(1);
+      }
+    }
   });
 });
 

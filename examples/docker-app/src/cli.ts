@@ -21,6 +21,7 @@ const program = new Command()
   .description('Stream Haven: OBS to VRChat and any RTSP player from your own machine, with friends as relay nodes.')
   .version(HAVEN_VERSION, '-V, --version', 'print the version')
   .option('-d, --dir <folder>', 'folder holding haven.yaml (default: $HAVEN_DIR or the current folder)')
+  .option('--json-logs', 'log as JSON lines even on a terminal (the default when stdout is not a terminal)')
   .showHelpAfterError()
   .configureOutput({ outputError: (str, write) => write(str) });
 
@@ -46,7 +47,7 @@ program
     const h = home();
     const l = o.init ? await init(h, { role: o.init }) : await loadHome(h);
     warnPublicHost(l.loaded.config.public.host, 'the URLs and join bundles this Haven gives out');
-    const running = await startHaven(l, progress);
+    const running = await startHaven(l, progress, { jsonLogs: !!program.opts<{ jsonLogs?: boolean }>().jsonLogs });
     progress('ready. `haven urls` prints the OBS and viewer URLs (they contain secrets, so they are not logged here)');
     let stopping = false;
     const shutdown = (signal: string) => {

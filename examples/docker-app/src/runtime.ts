@@ -27,6 +27,7 @@ import { readJoinState, type JoinState } from './join.js';
 import { addNodeLive } from './node-add.js';
 import { isOriginVpn } from './origin-vpn.js';
 import { selectPlugins } from './plugins.js';
+import { terminalLog } from './terminal-log.js';
 
 export const API_TOKEN_FILE = 'api-token';
 
@@ -69,13 +70,14 @@ export interface Running {
 type Progress = (message: string) => void;
 
 /** Start the role in the foreground: plugins, core services, control API, config watcher. */
-export async function startHaven(l: Loaded, progress: Progress): Promise<Running> {
+export async function startHaven(l: Loaded, progress: Progress, o: { jsonLogs?: boolean } = {}): Promise<Running> {
   const { loaded, plugins } = l;
   const cfg = loaded.config;
   if (cfg.role === 'node' && !l.join) {
     throw new HavenError('this node has not joined a Haven yet: run `haven node join <bundle>` with the bundle the origin gave you', { code: 'NOT_STARTED' });
   }
-  const haven = createHaven(loaded, plugins);
+  const log = terminalLog({ level: cfg.log.level, name: `haven-${cfg.role}`, json: !!o.jsonLogs });
+  const haven = createHaven(loaded, plugins, { logger: log.logger, redactor: log.redactor });
   const READY: Record<string, string> = { wireguard: 'WireGuard tunnel up', mediamtx: 'MediaMTX answering', geo: 'GeoIP database loaded' };
   haven.events.on('plugin:started', ({ name }) => {
     const vpn = haven.provided.vpn;

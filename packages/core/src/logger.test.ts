@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
 import { HavenError } from './errors.js';
 import { createLogger, SecretRedactor } from './logger.js';
 
@@ -59,5 +60,55 @@ describe('logger redaction', () => {
     log.warn('loud');
     expect(lines.join('')).not.toContain('quiet');
     expect(lines.join('')).toContain('loud');
+  });
+});
+
+/** Fails on a key that appears twice in one object of a JSON line (JSON is YAML 1.2; yaml checks keys). */
+function assertUniqueKeys(line: string): void {
+  const doc = parseDocument(line, { uniqueKeys: true });
+  const dup = doc.errors.find((e) => e.code === 'DUPLICATE_KEY');
+  if (dup) throw new Error(`duplicate key in ${line}`);
+  if (doc.errors.length > 0) throw new Error(`not JSON: ${line}`);
+}
+
+describe('logger: every line has unique keys', () => {
+  it('a child re-binding a key its parent has (same value) writes it once', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ destination, name: 'haven-origin' });
+    log.child({ area: 'api' }).child({ area: 'api' }).info({ x: 1 }, 'hello');
+    const line = lines[0]!;
+    expect(() => assertUniqueKeys(line)).not.toThrow();
+    expect(JSON.parse(line)).toMatchObject({ name: 'haven-origin', area: 'api', x: 1, msg: 'hello' });
+  });
+
+  it('a child changing a bound value: the new value, once; a call field clashing with the logger name is kept as <key>Arg', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ destination, name: 'haven-origin' });
+    const api = log.child({ plugin: 'mediamtx', area: 'api' });
+    api.child({ area: 'report', extra: true }).warn('moved');
+    log.info({ role: 'origin', name: 'origin' }, 'haven running');
+    api.info({ area: 'api', plugin: 'other' }, 'same and different');
+    for (const line of lines) expect(() => assertUniqueKeys(line), line).not.toThrow();
+    expect(JSON.parse(lines[0]!)).toMatchObject({ name: 'haven-origin', plugin: 'mediamtx', area: 'report', extra: true, msg: 'moved' });
+    expect(JSON.parse(lines[1]!)).toMatchObject({ name: 'haven-origin', role: 'origin', nameArg: 'origin' });
+    const third = JSON.parse(lines[2]!) as Record<string, unknown>;
+    expect(third).toMatchObject({ area: 'api', plugin: 'mediamtx', pluginArg: 'other' });
+    expect(third).not.toHaveProperty('areaArg');
+  });
+
+  it('the checker itself catches a duplicate key (raw pino without the fix would fail it)', () => {
+    expect(() => assertUniqueKeys('{"level":30,"area":"api","area":"api"}')).toThrow(/duplicate key/);
+    expect(() => assertUniqueKeys('{"a":{"b":1},"b":[{"b":2},{"b":3}],"c":"{\\"a\\":1,\\"a\\":2}"}')).not.toThrow();
+  });
+
+  it('child levels still follow their own option, and redaction still applies to children', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ destination, level: 'info' });
+    const quiet = log.child({ area: 'x' }, { level: 'warn' });
+    quiet.info('not written');
+    quiet.child({ area: 'y' }).info({ password: 'hunter2hunter2' }, 'written?');
+    quiet.child({ area: 'y' }).warn({ password: 'hunter2hunter2' }, 'written');
+    expect(lines.map((l) => JSON.parse(l).msg)).toEqual(['written']);
+    expect(lines[0]).not.toContain('hunter2');
   });
 });

@@ -74,7 +74,56 @@ export interface CreateLoggerOptions {
   name?: string;
 }
 
-/** Structured JSON logger with secrets redacted by key and by value. */
+const same = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * pino writes a child's bindings after its parent's and a call's fields after both, without
+ * looking at what is already there: `child({ area: 'api' })` of a logger bound to `area: 'api'`
+ * wrote `"area":"api","area":"api"`. Every line must be valid JSON with unique keys, so:
+ * a child drops bindings its parent already has with the same value, and a child that changes a
+ * bound value is made from the root with the merged bindings; a call's field equal to a binding
+ * is dropped, and one that differs is written as `<key>Arg` (e.g. a Haven's `name` next to the
+ * logger's `name`).
+ */
+function uniqueKeys(root: Logger, logger: Logger, pinoChild: Logger['child'] = root.child): Logger {
+  // A pino child is created with the parent as its prototype: call pino's own child on this logger.
+  const child = (b: Record<string, unknown>, o?: Parameters<Logger['child']>[1]) => pinoChild.call(logger, b, o);
+  logger.child = ((bindings: Record<string, unknown>, opts?: Parameters<Logger['child']>[1]) => {
+    const have = logger.bindings();
+    const fresh: Record<string, unknown> = {};
+    let changed = false;
+    for (const [k, v] of Object.entries(bindings)) {
+      if (!(k in have)) fresh[k] = v;
+      else if (!same(have[k], v)) changed = true;
+    }
+    if (!changed) return uniqueKeys(root, child(fresh, opts) as unknown as Logger, pinoChild);
+    const rootKeys = root.bindings();
+    const merged: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries({ ...have, ...bindings })) {
+      if (k in rootKeys) {
+        if (!same(rootKeys[k], v)) merged[`${k}Arg`] = v;
+      } else merged[k] = v;
+    }
+    return uniqueKeys(root, pinoChild.call(root, merged, { level: logger.level, ...opts }) as unknown as Logger, pinoChild);
+  }) as unknown as Logger['child'];
+  return logger;
+}
+
+function dedupeCallFields(this: Logger, args: unknown[]): unknown[] {
+  const obj = args[0];
+  if (!obj || typeof obj !== 'object' || obj instanceof Error || Array.isArray(obj)) return args;
+  const bound = this.bindings();
+  let copy: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(obj)) {
+    if (!(k in bound)) continue;
+    copy ??= { ...(obj as Record<string, unknown>) };
+    delete copy[k];
+    if (!same(bound[k], v)) copy[`${k}Arg`] = v;
+  }
+  return copy ? [copy, ...args.slice(1)] : args;
+}
+
+/** Structured JSON logger with secrets redacted by key and by value, and unique keys on every line. */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const redactor = options.redactor;
   const opts: LoggerOptions = {
@@ -82,9 +131,13 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     base: { name: options.name ?? 'haven' },
     redact: { paths: redactPaths(), censor: REDACTED },
     serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
+    hooks: {
+      logMethod(args, method) {
+        return method.apply(this, dedupeCallFields.call(this, args) as Parameters<typeof method>);
+      },
+      ...(redactor ? { streamWrite: (line: string) => redactor.redact(line) } : {}),
+    },
   };
-  if (redactor) {
-    opts.hooks = { streamWrite: (line: string) => redactor.redact(line) };
-  }
-  return options.destination ? pino(opts, options.destination) : pino(opts);
+  const root = options.destination ? pino(opts, options.destination) : pino(opts);
+  return uniqueKeys(root, root);
 }
