@@ -8,7 +8,7 @@ export default defineConfig({
   format: ['esm'],
   dts: false,
   sourcemap: true,
-  clean: false, // the package build script removes dist once (scripts/clean-dist.mjs)
+  clean: false, // the package build script removes dist once (`rm -rf dist && tsup`): two configs cannot wipe each other
   target: 'node20',
   define: { __HAVEN_VERSION__: JSON.stringify(version) },
 });

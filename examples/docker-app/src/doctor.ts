@@ -98,7 +98,7 @@ export const tools: Check = (ctx) => {
 export const mediamtxVersion: Check = (ctx) => {
   const bin = resolveBinary((ctx.l.loaded.pluginOptions.mediamtx as { binary?: string } | undefined)?.binary, ctx.env);
   const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 10_000, env: ctx.env });
-  const fix = 'run `bash scripts/setup.sh` (builds MediaMTX into .cache/mediamtx), or set MEDIAMTX_BIN to a MediaMTX v1.19.1+ binary';
+  const fix = 'put a MediaMTX v1.19.1+ binary on PATH or in MEDIAMTX_BIN; from a clone, `export MEDIAMTX_BIN=$(bash scripts/get-mediamtx.sh | tail -n 1)` builds one (scripts/start.sh does this)';
   if (r.error || r.status !== 0) return [{ level: 'fail', what: `MediaMTX: ${bin} does not run (${r.error?.message ?? `exit ${r.status}`})`, fix }];
   const v = /v(\d+)\.(\d+)\.(\d+)/.exec(r.stdout + r.stderr);
   if (!v) return [{ level: 'warn', what: `MediaMTX: ${bin} printed no version`, fix }];
