@@ -180,7 +180,7 @@ describe('haven CLI as a user runs it', () => {
     // The origin runs: its ports are its own, not a conflict.
     expect(r.stdout).toMatch(/✓ ports .*: in use by this running Haven/);
     expect(r.stdout).toMatch(/✓ MediaMTX v1\.\d+\.\d+/);
-    expect(r.stdout).toMatch(/! public host 127\.0\.0\.1 is loopback\n\s+→ .*--public-host/);
+    expect(r.stdout).toMatch(/! public host 127\.0\.0\.1 is loopback \(only this machine can reach it\)\n\s+→ .*--public-host/);
     const jr = await haven(['doctor', '--json']);
     expect(jr.code).toBe(1);
     const j = JSON.parse(jr.stdout) as { ok: boolean; findings: Array<{ level: string; what: string; fix?: string }> };

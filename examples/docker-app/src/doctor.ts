@@ -112,7 +112,8 @@ export const publicHost: Check = (ctx) => {
   const host = ctx.l.loaded.config.public.host;
   const w = publicHostWarning(host, isOrigin(ctx) ? 'viewer URLs and join bundles' : "this node's viewer URLs");
   if (!w) return [{ level: 'ok', what: `public host ${host}` }];
-  return [{ level: 'warn', what: `public host ${host} is ${hostReach(host)}`, fix: w.slice(w.indexOf(': ') + 2) }];
+  const reach = hostReach(host);
+  return [{ level: 'warn', what: `public host ${host} is ${reach} (${reach === 'loopback' ? 'only this machine' : 'only your local network'} can reach it)`, fix: w.slice(w.indexOf(': ') + 2) }];
 };
 
 interface PortUse {

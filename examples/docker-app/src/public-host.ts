@@ -28,8 +28,8 @@ export function hostReach(host: string): 'loopback' | 'private' | 'public' {
 export function publicHostWarning(host: string, what: string): string | undefined {
   const reach = hostReach(host);
   if (reach === 'public') return undefined;
-  const who = reach === 'loopback' ? 'only this machine' : 'only machines on your local network';
-  return `public.host is ${host} (${reach}): ${what} work for ${who}. For friends and viewers elsewhere, set your public IP: \`haven init --public-host <ip>\` on a new Haven, or edit public.host in haven.yaml`;
+  const who = reach === 'loopback' ? 'only this machine' : 'only your local network';
+  return `public.host is ${host} (${reach}), which ${who} can reach: ${what} will not work for friends and viewers elsewhere. Set your public IP: \`haven init --public-host <ip>\` on a new Haven, or public.host in haven.yaml`;
 }
 
 /** Print the public-host warning on stderr (never on stdout, which may be JSON). */
