@@ -7,3 +7,5 @@ export { buildUrls, type HavenUrls } from './urls.js';
 export { originTemplate, nodeTemplate } from './template.js';
 export { crossPluginSettings, settingsOf, REPORT_PORT, type CrossPluginSettings } from './derived.js';
 export { originWireguard, isOriginVpn, type OriginVpn } from './origin-vpn.js';
+export { doctor, DOCTOR_CHECKS, type Check, type Finding, type DoctorContext } from './doctor.js';
+export { hostReach, publicHostWarning } from './public-host.js';
