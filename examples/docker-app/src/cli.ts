@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isHavenError } from '@haven/core';
 import { init, nodeAdd, nodeJoin, nodeKeygen, nodeRemove, printUrls, rotate, route, status } from './commands.js';
@@ -45,8 +46,10 @@ program
   .addOption(new Option('--init <role>', 'run `init` first when there is no haven.yaml').choices(['origin', 'node']))
   .action(async (o: { init?: 'origin' | 'node' }) => {
     const h = home();
+    const fresh = !!o.init && !existsSync(h.configFile);
     const l = o.init ? await init(h, { role: o.init }) : await loadHome(h);
-    warnPublicHost(l.loaded.config.public.host, 'the URLs and join bundles this Haven gives out');
+    // `init` warned already when it wrote the file.
+    if (!fresh) warnPublicHost(l.loaded.config.public.host, 'the URLs and join bundles this Haven gives out');
     const running = await startHaven(l, progress, { jsonLogs: !!program.opts<{ jsonLogs?: boolean }>().jsonLogs });
     progress('ready. `haven urls` prints the OBS and viewer URLs (they contain secrets, so they are not logged here)');
     let stopping = false;
