@@ -12,9 +12,33 @@ import { waitFor, type Spawned } from '../helpers/process.js';
 import { Topology, type HavenProcess, type Host } from './topology.js';
 import { makeSecretsRedactor, watch, type Status } from './viewers.js';
 
-const PREFIX = 'hvfh';
+interface Scenario {
+  title: string;
+  prefix: string;
+  /** An edit of the origin's haven.yaml after `haven init` (none: the README's flow as is). */
+  edit?: (doc: Parameters<Parameters<Topology['editConfig']>[1]>[0]) => void;
+  /** What the join bundle must say: VPN subnet and the origin's relay port. */
+  subnet: string;
+  relayPort: number;
+}
 
-describe("a newcomer's first hour: a friend joins a Haven made by `haven init`, unedited", () => {
+const SCENARIOS: Scenario[] = [
+  { title: "a newcomer's first hour: a friend joins a Haven made by `haven init`, unedited", prefix: 'hvfh', subnet: '10.77.0.0/24', relayPort: 8654 },
+  {
+    // One derived source: the subnet and MediaMTX's port are set once; the origin's VPN address, the
+    // relay URL, the relay subnets and the report listener follow (nothing else is edited).
+    title: 'the same with plugins.wireguard.subnet and plugins.mediamtx.rtspAddress changed: the node still pulls',
+    prefix: 'hvds',
+    edit: (doc) => {
+      doc.setIn(['plugins', 'wireguard'], doc.createNode({ subnet: '10.88.4.0/22' }));
+      doc.setIn(['plugins', 'mediamtx'], doc.createNode({ rtspAddress: ':9654' }));
+    },
+    subnet: '10.88.4.0/22',
+    relayPort: 9654,
+  },
+];
+
+describe.each(SCENARIOS)('$title', ({ prefix: PREFIX, edit, subnet, relayPort }) => {
   let t: Topology;
   let origin: Host;
   let node: Host;
@@ -54,10 +78,11 @@ describe("a newcomer's first hour: a friend joins a Haven made by `haven init`, 
     await t?.cleanup();
   }, 60_000);
 
-  it('the origin runs from `haven init` with no VPN, and ffmpeg publishes to it', async () => {
+  it(`the origin runs from \`haven init\`${edit ? ' and the edit' : ''} with no VPN, and ffmpeg publishes to it`, async () => {
     await step(async () => {
       const dir = await t.dir(origin);
       await t.cliOk(origin, dir, ['init', '--public-host', origin.ip]);
+      if (edit) await t.editConfig(dir, edit);
       originHaven = await t.start(origin, dir);
       expect(originHaven.proc.output()).toContain('WireGuard ready: the tunnel comes up with the first `haven node add`');
       expect((await t.exec(origin, 'ip', ['-br', 'link', 'show', 'type', 'wireguard'])).stdout.trim()).toBe('');
@@ -88,11 +113,13 @@ describe("a newcomer's first hour: a friend joins a Haven made by `haven init`, 
       // The bundle is the node's credential: print what it holds, never its secrets.
       const b = decodeJoinBundle(bundle);
       console.log(
-        `[first-hour] join bundle issued for "${b.node.name}": ${bundle.length} chars; origin ${b.origin.endpoint} (VPN ${b.origin.address}), node ${b.node.address} in ${b.subnet}, ` +
+        `[${PREFIX}] join bundle issued for "${b.node.name}": ${bundle.length} chars; origin ${b.origin.endpoint} (VPN ${b.origin.address}), node ${b.node.address} in ${b.subnet}, ` +
           `relay ${b.relay.url} as "${b.relay.user}", viewer "${b.viewer.user}", streams ${b.streams.join(', ')} (passwords not shown)`,
       );
       expect(b.origin.endpoint).toBe(`${origin.ip}:51820`);
-      expect(b.relay.url).toBe(`rtsp://${b.origin.address}:8654`);
+      expect(b.subnet).toBe(subnet);
+      expect(b.origin.address).toBe(subnet.replace(/\.\d+\/\d+$/, '.1'));
+      expect(b.relay.url).toBe(`rtsp://${b.origin.address}:${relayPort}`);
 
       // WireGuard came up on the running origin with that node as its peer.
       const wg = defaultInterfaceName(b.origin.publicKey);
@@ -115,7 +142,7 @@ describe("a newcomer's first hour: a friend joins a Haven made by `haven init`, 
   it('the node joins with the bundle, starts, becomes healthy, and a viewer plays the stream through it', async () => {
     await step(async () => {
       const joined = await t.cliOk(node, nodeDir, ['node', 'join', bundle]);
-      expect(joined.stderr).toMatch(/joined: origin .*, this node is 10\.77\.0\.\d+ on the VPN/);
+      expect(joined.stderr).toContain(`this node is ${decodeJoinBundle(bundle).node.address} on the VPN`);
       await t.start(node, nodeDir);
       await waitFor('alice healthy at the origin', async () => (await status()).nodes.find((n) => n.name === 'alice')?.health === 'up', 60_000, 250);
 
