@@ -46,8 +46,6 @@ export interface LiveAddInput {
   file: string;
   plugins: HavenPlugin[];
   entry: NodeEntry;
-  /** Called once when this add brought the VPN up (the node-report listener needs its address). */
-  onVpnUp: () => Promise<void>;
 }
 
 /**
@@ -72,7 +70,6 @@ export async function addNodeLive(input: LiveAddInput): Promise<HavenNode> {
     if (!vpn.isUp) {
       try {
         await vpn.up();
-        await input.onVpnUp();
       } catch (err) {
         await release();
         throw new HavenError(`node "${e.name}" was not added: WireGuard could not come up on this origin (${(err as Error).message}). \`haven doctor\` says what is missing`, {

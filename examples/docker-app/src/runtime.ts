@@ -141,8 +141,7 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string): Promise<C
       ...(ingest?.srt ? { srt: `${publicHost}:${portOf(ingest.srt)}` } : {}),
     },
     nodes: {
-      add: async (entry: NodeEntry) =>
-        addNodeLive({ haven, file: l.loaded.file, plugins: l.plugins, entry, onVpnUp: async () => void (await api.listenReports(reportListen())) }),
+      add: async (entry: NodeEntry) => addNodeLive({ haven, file: l.loaded.file, plugins: l.plugins, entry }),
       remove: async (name: string) => {
         if (!haven.services.registry?.get(name) || haven.services.registry.get(name)?.origin) return false;
         const next = await updateConfigFile(l.loaded.file, removeNodeEntry(name), l.plugins);
@@ -166,6 +165,8 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string): Promise<C
     viewerUser: cfg.viewer.user,
   });
   await api.start();
+  // A tunnel that comes up later (the first node, added live) opens the report listener then.
+  if (isOriginVpn(vpn)) vpn.onUp(async () => void (await api.listenReports(reportListen())));
   return api;
 }
 
