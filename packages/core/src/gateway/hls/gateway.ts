@@ -12,6 +12,7 @@ import { safeEqualExpected, type ViewerCredentials } from '../rtsp/auth.js';
 import { FailureLimiter } from '../rtsp/rate-limit.js';
 import { fetchNodePlaylist } from './playlist.js';
 import { proxyHls } from './proxy.js';
+import { originFormTarget } from './target.js';
 
 export interface HlsGatewayOptions {
   router: Router;
@@ -75,8 +76,14 @@ export function createHlsGateway(o: HlsGatewayOptions): HlsGateway {
     const ip = normalizeIp(req.socket.remoteAddress);
     const t0 = performance.now();
     if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'method not allowed', { allow: 'GET, HEAD' });
-    const url = new URL(req.url ?? '/', 'http://gateway');
-    const m = /^\/([^/]+)(\/.*)?$/.exec(url.pathname);
+    // Origin form only: an absolute-form or `//host` target never decides where the gateway fetches.
+    const target = originFormTarget(req.url);
+    if (!target) {
+      o.router.refused(ip, 'bad-request');
+      return text(res, 400, 'bad request: expected a path such as /<stream>/index.m3u8');
+    }
+    const url = new URL(`http://gateway${target.path}${target.search}`);
+    const m = /^\/([^/]+)(\/.*)?$/.exec(target.path);
     const stream = m?.[1] ?? '';
     const rest = m?.[2] ?? '';
     if (!o.router.hasStream(stream)) {
@@ -87,7 +94,7 @@ export function createHlsGateway(o: HlsGatewayOptions): HlsGateway {
     const local = o.localHls();
     if (!entry) {
       if (!local) return text(res, 404, 'not found');
-      return proxyHls(req, res, local, ip);
+      return proxyHls(req, res, local, ip, target.path, target.search);
     }
     if (limiter.blocked(ip)) {
       o.router.refused(ip, 'rate-limited');
@@ -136,7 +143,7 @@ export function createHlsGateway(o: HlsGatewayOptions): HlsGateway {
       const q = new URLSearchParams(url.searchParams);
       q.set('cookieCheck', '1');
       o.router.routed({ ...ev, mode: 'hls-playlist' });
-      return proxyHls(req, res, local, ip, `/${stream}/index.m3u8?${q.toString()}`);
+      return proxyHls(req, res, local, ip, `/${stream}/index.m3u8`, `?${q.toString()}`);
     }
     if (mode === 'redirect') {
       // The player must log in at the node itself; HTTP clients do not carry credentials to another host.
