@@ -118,15 +118,17 @@ export function apiRoutes(api: ApiContext): RouteDef[] {
     {
       method: 'POST',
       path: '/api/route',
-      auth: 'public',
+      auth: 'token',
       tag: 'routing',
-      summary: 'Dry run: where would this viewer go, and why? Nothing is counted.',
+      summary: 'Dry run: where would this viewer go, and why? Nothing is counted or stored; unknown streams answer 404.',
       body: routeRequestSchema,
       response: routeExplainSchema,
       handler: async ({ body }) => {
         const input = body as { ip: string; userAgent?: string; stream?: string };
-        const stream = input.stream ?? (await deps.status()).streams[0]?.name;
+        const served = (await deps.status()).streams.map((s) => s.name);
+        const stream = input.stream ?? served[0];
         if (!stream) throw new ApiError(409, 'NO_STREAM', 'the Haven serves no stream');
+        if (!served.includes(stream)) throw new ApiError(404, 'STREAM_UNKNOWN', `no stream named "${stream.slice(0, 64)}"; served: ${served.join(', ')}`);
         const req: { ip: string; userAgent?: string; stream: string } = { ip: input.ip, stream };
         if (input.userAgent !== undefined) req.userAgent = input.userAgent;
         return deps.route(req);

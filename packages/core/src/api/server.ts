@@ -5,6 +5,7 @@ import type { HavenEvents } from '../events.js';
 import type { ApiContext, RouteDef } from './context.js';
 import { DecisionLog } from './decisions.js';
 import { ApiError, badRequest, bearerMatches, readJson, sendError, sendJson, unauthorized } from './http.js';
+import { HostGuard } from './host-guard.js';
 import { createMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { apiRoutes } from './routes.js';
@@ -85,6 +86,7 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
   if (typeof options.token === 'string' && options.token.length < 16) throw configError('token: expected at least 16 characters');
   if (typeof options.token !== 'string' && typeof options.token !== 'function') throw configError('token: expected a string or a function');
   const logger = options.logger.child({ area: 'api' });
+  const hosts = new HostGuard([listen.host, ...(report ? [report.host] : [])], options.allowedHosts ?? []);
   const reports = new Map<string, ReportEntry>();
   const reportTtlMs = options.reportTtlMs ?? 30_000;
   const viewCtx = () => ({ reports, now: Date.now(), reportTtlMs });
@@ -124,6 +126,7 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
   const reportRoutes = compiled.filter((c) => c.route.auth === 'report');
 
   async function dispatch(table: Compiled[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+    hosts.check(req);
     const url = new URL(req.url ?? '/', 'http://haven.invalid');
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     let found: { c: Compiled; params: Record<string, string> } | undefined;

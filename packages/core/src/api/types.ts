@@ -94,6 +94,11 @@ export type TokenSource = string | (() => string | undefined);
 export interface ControlApiOptions {
   /** `host:port` to listen on; port 0 picks a free port. Default `127.0.0.1:8880`. */
   listen?: string;
+  /**
+   * Extra `Host` names the API answers to (e.g. a name in /etc/hosts). Loopback names and addresses and
+   * the listen addresses are always allowed; any other `Host` gets 421 (DNS rebinding).
+   */
+  allowedHosts?: string[];
   /** Bearer token for every call that changes state or reveals secrets. Required. */
   token: TokenSource;
   /**
