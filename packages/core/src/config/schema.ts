@@ -137,6 +137,15 @@ const gatewaySchema = z
     maxAuthFailuresPerMinute: z.number().int().min(1).default(10),
     /** Max concurrent gateway connections. Default 2000. */
     maxConnections: z.number().int().min(1).default(2000),
+    /**
+     * Connections one address (an IPv6 /64) may hold at once, spliced viewers included; viewers behind
+     * one NAT share it. Default 64.
+     */
+    maxConnectionsPerAddress: z.number().int().min(1).default(64),
+    /** New connections per second one address may open on average (a reconnecting player needs far less). Default 10. */
+    newConnectionsPerSecond: z.number().min(0.1).default(10),
+    /** New connections one address may open at once before that rate applies. Default 40. */
+    newConnectionBurst: z.number().int().min(1).default(40),
   })
   .prefault({});
 
