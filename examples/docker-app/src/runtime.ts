@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {
   addNodeEntry,
+  ConfigWriter,
   createControlApi,
   createHaven,
   createNodeReporter,
@@ -10,7 +11,6 @@ import {
   randomToken,
   readPrivateFile,
   removeNodeEntry,
-  updateConfigFile,
   watchConfig,
   writePrivateFile,
   type ControlApi,
@@ -88,15 +88,18 @@ export async function startHaven(l: Loaded, progress: Progress): Promise<Running
   try {
     const token = await apiToken(haven.stateDir);
     if (cfg.role === 'origin') {
-      const api = await startOriginApi(haven, l, token);
+      // Every config change (API, CLI through the API, the file watcher) goes through this one queue.
+      const writer = new ConfigWriter({ file: loaded.file, plugins, apply: (next) => haven.applyConfig(next) });
+      const api = await startOriginApi(haven, l, token, writer);
       parts.push(() => api.stop());
       progress(`control API and status page on ${api.url()}`);
       const watcher = await watchConfig(loaded.file, {
         plugins,
-        onChange: async (next) => {
+        onChange: async () => {
           try {
-            await haven.applyConfig(next);
+            await writer.reload();
           } catch (err) {
+            haven.logger.error({ err }, 'the edited config could not be applied; the running config stays as it was');
             haven.events.emit('error', { error: err as HavenError, source: 'config' });
           }
         },
@@ -120,7 +123,7 @@ export async function startHaven(l: Loaded, progress: Progress): Promise<Running
   }
 }
 
-async function startOriginApi(haven: Haven, l: Loaded, token: string): Promise<ControlApi> {
+async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: ConfigWriter): Promise<ControlApi> {
   const cfg = haven.config as OriginConfig;
   const vpn: Vpn | undefined = haven.provided.vpn;
   const ingest = haven.provided.mediaServer?.endpoints();
@@ -134,20 +137,20 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string): Promise<C
     nodes: {
       add: async (entry: NodeEntry) => {
         let e = entry;
-        if (!e.vpnAddress && e.publicKey && vpn && 'allocate' in vpn) {
-          const alloc = await (vpn as Vpn & { allocate(n: string, k?: string): Promise<{ address: string }> }).allocate(e.name, e.publicKey);
-          e = { ...e, vpnAddress: alloc.address };
-        }
-        const next = await updateConfigFile(l.loaded.file, addNodeEntry(e), l.plugins);
-        await haven.applyConfig(next);
+        await writer.updateWith(async () => {
+          if (!e.vpnAddress && e.publicKey && vpn && 'allocate' in vpn) {
+            const alloc = await (vpn as Vpn & { allocate(n: string, k?: string): Promise<{ address: string }> }).allocate(e.name, e.publicKey);
+            e = { ...e, vpnAddress: alloc.address };
+          }
+          return addNodeEntry(e);
+        });
         const node = haven.services.registry?.get(e.name);
         if (!node) throw new HavenError(`node "${e.name}" was written but is not registered`, { code: 'NODE_UNKNOWN' });
         return node;
       },
       remove: async (name: string) => {
         if (!haven.services.registry?.get(name) || haven.services.registry.get(name)?.origin) return false;
-        const next = await updateConfigFile(l.loaded.file, removeNodeEntry(name), l.plugins);
-        await haven.applyConfig(next);
+        await writer.update(removeNodeEntry(name));
         return true;
       },
     },

@@ -73,6 +73,7 @@ const HAVEN_STATUS: Record<string, number> = {
   NODE_UNKNOWN: 404,
   REGION_UNKNOWN: 400,
   CONFIG_INVALID: 400,
+  CONFIG_BUSY: 409,
   NOT_STARTED: 503,
 };
 
