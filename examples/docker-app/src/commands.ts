@@ -254,7 +254,7 @@ export async function rotate(l: Loaded, which: string): Promise<void> {
     if (await api.reachable()) {
       await api.call('POST', '/api/secrets/rotate', { name });
       progress(`${which} rotated live: new sessions need the new value (\`haven urls\`); playing viewers continue`);
-      if (name === 'relayPassword') progress('nodes need a new join bundle (`haven node add` again) to keep pulling');
+      if (name === 'relayPassword') progress('nodes fetch the new relay password over the VPN within about 10 s (their own credential is their WireGuard key)');
       return;
     }
   }

@@ -6,6 +6,7 @@ import {
   removeNodeEntry,
   SecretStore,
   updateConfigFile,
+  withFileLock,
   writePrivateFile,
   type HavenPlugin,
   type HavenSecrets,
@@ -134,13 +135,16 @@ export async function addNodeOffline(file: string, plugins: HavenPlugin[], loade
   const wg = wireguardSettings(loaded);
   const subnet = parseSubnet(wg.subnet);
   const originAddress = firstHost(subnet);
-  const plan = await AddressPlan.open(loaded.stateDir, subnet, originAddress);
   const existing = (loaded.config as OriginConfig).nodes.find((n) => n.name === entry.name);
   if (existing) throw new HavenError(`a node named "${entry.name}" already exists: pick another name with --name`, { code: 'NODE_DUPLICATE' });
-  const alloc = await plan.assign({ name: entry.name, ...(entry.publicKey ? { publicKey: entry.publicKey } : {}) });
-  const withAddr = { ...entry, vpnAddress: alloc.address };
-  await updateConfigFile(file, addNodeEntry(withAddr), plugins);
-  return withAddr;
+  // Two `haven node add` at once: one allocation at a time, so they never get the same address.
+  return withFileLock(path.join(loaded.stateDir, 'address-plan'), async () => {
+    const plan = await AddressPlan.open(loaded.stateDir, subnet, originAddress);
+    const alloc = await plan.assign({ name: entry.name, ...(entry.publicKey ? { publicKey: entry.publicKey } : {}) });
+    const withAddr = { ...entry, vpnAddress: alloc.address };
+    await updateConfigFile(file, addNodeEntry(withAddr), plugins);
+    return withAddr;
+  });
 }
 
 export async function removeNodeOffline(file: string, plugins: HavenPlugin[], name: string): Promise<void> {

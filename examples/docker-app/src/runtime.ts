@@ -160,6 +160,8 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: Co
     token,
     nodeReportToken: () => haven.secrets().relayPassword,
     ...(vpn ? { reportListen: `${vpn.address()}:${REPORT_PORT}` } : {}),
+    // Each node's own credential is its WireGuard key: on the VPN listener its address names it.
+    nodeByAddress: (ip) => (haven.config as OriginConfig).nodes.find((n) => n.vpnAddress === ip)?.name,
     logger: haven.logger.child({ area: 'api' }),
     viewerUser: cfg.viewer.user,
   });
@@ -192,10 +194,14 @@ function startNodeReporter(haven: Haven, join: JoinState): NodeReporter & { stop
         signal: AbortSignal.timeout(5000),
       });
       if (res.ok) {
-        const body = (await res.json()) as { viewerPassword?: string };
-        if (body.viewerPassword && body.viewerPassword !== haven.secrets().viewerPassword) {
-          await haven.adoptSecrets({ viewerPassword: body.viewerPassword });
-          haven.logger.info('viewer password updated from the origin');
+        const body = (await res.json()) as { viewerPassword?: string; relayPassword?: string };
+        const now = haven.secrets();
+        const changed: Partial<Record<'viewerPassword' | 'relayPassword', string>> = {};
+        if (body.viewerPassword && body.viewerPassword !== now.viewerPassword) changed.viewerPassword = body.viewerPassword;
+        if (body.relayPassword && body.relayPassword !== now.relayPassword) changed.relayPassword = body.relayPassword;
+        if (Object.keys(changed).length > 0) {
+          await haven.adoptSecrets(changed);
+          haven.logger.info({ updated: Object.keys(changed) }, 'secrets updated from the origin');
         }
       }
     } catch {

@@ -126,7 +126,7 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
   const compiled = routes.map(compile);
   const reportRoutes = compiled.filter((c) => c.route.auth === 'report');
 
-  async function dispatch(table: Compiled[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function dispatch(table: Compiled[], req: IncomingMessage, res: ServerResponse, onReportListener: boolean): Promise<void> {
     hosts.check(req);
     const url = new URL(req.url ?? '/', 'http://haven.invalid');
     const method = req.method === 'HEAD' ? 'GET' : req.method;
@@ -144,7 +144,12 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
     }
     const { route } = found.c;
     if (route.auth === 'token' && !bearerMatches(req, [api.tokens.control])) throw unauthorized();
-    if (route.auth === 'report' && !bearerMatches(req, [api.tokens.control, api.tokens.report])) throw unauthorized();
+    let node: string | undefined;
+    if (route.auth === 'report') {
+      const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+      node = onReportListener ? options.nodeByAddress?.(ip) : undefined;
+      if (!node && !bearerMatches(req, [api.tokens.control, api.tokens.report])) throw unauthorized();
+    }
     let query: unknown;
     if (route.query) {
       const q = route.query.safeParse(Object.fromEntries(url.searchParams));
@@ -157,7 +162,7 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
       if (!b.success) throw badRequest(b.error, 'body');
       body = b.data;
     }
-    const result = await route.handler({ req, res, params: found.params, body, query });
+    const result = await route.handler({ req, res, params: found.params, body, query, ...(node ? { node } : {}) });
     if (res.headersSent || res.writableEnded) return;
     if (!route.response) return sendJson(res, route.status ?? 200, result);
     const out = route.response.safeParse(result);
@@ -168,9 +173,9 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
     sendJson(res, route.status ?? 200, out.data);
   }
 
-  function handler(table: Compiled[]) {
+  function handler(table: Compiled[], onReportListener: boolean) {
     return (req: IncomingMessage, res: ServerResponse) => {
-      dispatch(table, req, res).catch((err: unknown) => {
+      dispatch(table, req, res, onReportListener).catch((err: unknown) => {
         if (res.headersSent) {
           res.destroy();
           return;
@@ -187,8 +192,8 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
     };
   }
 
-  function makeServer(table: Compiled[]): Server {
-    const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, handler(table));
+  function makeServer(table: Compiled[], onReportListener = false): Server {
+    const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, handler(table, onReportListener));
     server.maxConnections = 512;
     return server;
   }
@@ -256,7 +261,7 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
         base = `http://${host}:${port}`;
         let reportPort: number | undefined;
         if (report) {
-          side = makeServer(reportRoutes);
+          side = makeServer(reportRoutes, true);
           reportPort = await listenOn(side, report);
         }
         logger.info({ url: base, reportPort }, 'control API listening');

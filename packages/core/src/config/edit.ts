@@ -50,7 +50,11 @@ async function updateLocked(abs: string, mutate: (doc: Document) => void, plugin
 
 function nodesSeq(doc: Document): YAMLSeq {
   const existing = doc.get('nodes', true);
-  if (isSeq(existing)) return existing;
+  if (isSeq(existing)) {
+    // `nodes: []` from the template is a flow list: entries added to it go one per block, readable.
+    existing.flow = false;
+    return existing;
+  }
   if (existing !== undefined && existing !== null && !(isMap(existing) && existing.items.length === 0)) {
     throw new HavenError('`nodes` in the config file is not a list', { code: 'CONFIG_INVALID' });
   }
