@@ -116,6 +116,10 @@ describe('security of the running app (haven init, haven start)', () => {
   it('MediaMTX listens on no public address: RTSP, HLS and ingest are on loopback (ss -ltnp)', async () => {
     const pub = await publicMediaListeners({ ns });
     expect(pub).toEqual([]);
+    // The same from the config the app rendered for MediaMTX (no namespace or ss needed to read it).
+    const rendered = parseDocument(await readFile(path.join(dir, 'state', 'mediamtx', 'mediamtx.yml'), 'utf8')).toJS() as Record<string, unknown>;
+    for (const key of ['rtspAddress', 'hlsAddress', 'rtmpAddress', 'srtAddress', 'apiAddress']) expect(String(rendered[key]), key).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(rendered).toMatchObject({ authHTTPExclude: [], apiAllowOrigins: [], metricsAllowOrigins: [] });
   });
 
   it('the HLS gateway never fetches from another host: absolute-form and //host targets get 400, the other listener counts zero hits', async () => {
