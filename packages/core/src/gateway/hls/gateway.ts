@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { HavenNode } from '../../contracts.js';
 import type { GatewayConfig } from '../../config/schema.js';
+import { gatewayBudget } from '../budget.js';
 import { listenOrThrow } from '../listen.js';
 import type { Logger } from '../../logger.js';
 import type { CoreService } from '../../services.js';
@@ -24,7 +25,8 @@ export interface HlsGatewayOptions {
   mode: () => GatewayConfig['hlsMode'];
   /** Local MediaMTX HLS base URL, proxied when the origin serves the viewer; read per request. */
   localHls: () => string | undefined;
-  limits: Pick<GatewayConfig, 'maxAuthFailuresPerMinute' | 'maxConnections' | 'firstRequestTimeoutMs' | 'maxHeaderBytes'>;
+  limits: Pick<GatewayConfig, 'maxAuthFailuresPerMinute' | 'maxConnections' | 'firstRequestTimeoutMs' | 'maxHeaderBytes'> &
+    Partial<Pick<GatewayConfig, 'maxConnectionsPerAddress' | 'newConnectionsPerSecond' | 'newConnectionBurst'>>;
   /** Deadline for reading a node's playlist (a node's first HLS viewer waits for its first segment), ms. Default 10000. */
   playlistTimeoutMs?: number;
   /** Share the RTSP gateway's failure counter so both doors count together. */
@@ -64,6 +66,8 @@ export function createHlsGateway(o: HlsGatewayOptions): HlsGateway {
   const limiter = o.limiter ?? new FailureLimiter({ maxFailures: o.limits.maxAuthFailuresPerMinute });
   const realm = o.realm ?? 'Stream Haven';
   const sockets = new Set<Socket>();
+  // The same per-address budget as the RTSP gateway (its own count: HLS players keep a few connections).
+  const budget = gatewayBudget(o.limits);
   let server: Server | undefined;
   let bound: { host: string; port: number } | undefined;
 
@@ -174,8 +178,16 @@ export function createHlsGateway(o: HlsGatewayOptions): HlsGateway {
       );
       srv.maxConnections = o.limits.maxConnections;
       srv.on('connection', (s: Socket) => {
+        const admitted = budget.admit(s.remoteAddress);
+        if (!admitted.ok) {
+          s.destroy();
+          return;
+        }
         sockets.add(s);
-        s.once('close', () => sockets.delete(s));
+        s.once('close', () => {
+          sockets.delete(s);
+          admitted.release();
+        });
       });
       bound = await listenOrThrow(srv, { host: o.host, port: o.port }, 'HLS gateway', 'public.hlsPort / public.bind');
       server = srv;
