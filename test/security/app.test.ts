@@ -234,6 +234,10 @@ describe('security of the running app (haven init, haven start)', () => {
     expect(landed.length).toBeGreaterThanOrEqual(1);
     const status = JSON.parse((await haven(['status', '--json'])).stdout) as { nodes: Array<{ name: string }> };
     for (const n of ['alice', 'bob', ...landed]) expect(status.nodes.map((x) => x.name)).toContain(n);
+    // A node never rotates a secret of its own: it would silently diverge from the origin's.
+    const onNode = await run(node, [CLI, '--dir', path.join(dir, 'node-carol'), 'secrets', 'rotate', 'relay-password'], { env, timeoutMs: 30_000 });
+    expect(onNode.code).not.toBe(0);
+    expect(onNode.stderr).toMatch(/rotated on the origin, not on a node: run `haven secrets rotate relay-password` on the origin/);
   }, 180_000);
 
   it('an invalid edit leaves the running config and the VPN peers exactly as they were', async () => {
