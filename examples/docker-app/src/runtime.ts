@@ -25,6 +25,7 @@ import {
 import { type Home, peekConfig, requireConfig } from './home.js';
 import { readJoinState, REPORT_PORT, type JoinState } from './join.js';
 import { selectPlugins } from './plugins.js';
+import { publishHost } from './urls.js';
 
 export const API_TOKEN_FILE = 'api-token';
 
@@ -110,7 +111,8 @@ export async function startHaven(l: Loaded, progress: Progress): Promise<Running
       progress(`players: ${origin?.rtspUrl ?? '?'}/<stream> (RTSP; rtspt:// in VRChat), ${origin?.hlsUrl ?? '?'}/<stream>/index.m3u8 (HLS)`);
       const media = haven.provided.mediaServer?.endpoints();
       const port = (a?: string) => a?.slice(a.lastIndexOf(':') + 1);
-      const host = cfg.public.host.includes(':') ? `[${cfg.public.host}]` : cfg.public.host;
+      const ingestHost = publishHost(cfg, (loaded.pluginOptions.mediamtx ?? {}) as { ingest?: string; rtmpAddress?: string });
+      const host = ingestHost.includes(':') ? `[${ingestHost}]` : ingestHost;
       if (media?.rtmp) progress(`OBS: rtmp://${host}:${port(media.rtmp)} or srt://${host}:${port(media.srt)} with the stream key`);
       return { haven, api, stop };
     }
@@ -127,7 +129,7 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: Co
   const cfg = haven.config as OriginConfig;
   const vpn: Vpn | undefined = haven.provided.vpn;
   const ingest = haven.provided.mediaServer?.endpoints();
-  const publicHost = cfg.public.host;
+  const publicHost = publishHost(cfg, (l.loaded.pluginOptions.mediamtx ?? {}) as { ingest?: string; rtmpAddress?: string });
   const portOf = (hostPort?: string) => hostPort?.split(':').pop();
   const deps = havenApiDeps(haven, {
     ingest: {
