@@ -102,16 +102,15 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
     const ip = normalizeIp(socket.remoteAddress);
     const pending = pendingByIp.get(ip) ?? 0;
     // Every connection counts against its address until its socket closes, spliced ones included.
-    const admitted = sockets.size < o.limits.maxConnections ? budget.admit(ip) : undefined;
-    if (admitted?.ok) socket.once('close', admitted.release);
-    if (!admitted?.ok || pending >= maxPending) {
-      if (admitted?.ok) admitted.release();
+    const admitted = sockets.size < o.limits.maxConnections && pending < maxPending ? budget.admit(ip) : undefined;
+    if (!admitted?.ok) {
       rejected++;
       socket.on('error', () => {});
       socket.end(rtspResponse(503, undefined));
       setTimeout(() => socket.destroy(), 1000).unref();
       return;
     }
+    socket.once('close', admitted.release);
     sockets.add(socket);
     pendingByIp.set(ip, pending + 1);
     undecided++;
