@@ -14,6 +14,8 @@ export interface PluginChoice {
   sections: string[];
   hasNodes: boolean;
   join?: JoinState | undefined;
+  /** Ingest listeners rebound for a container (`HAVEN_INGEST_BIND`, see container-binds.ts). */
+  ingest?: { rtmpAddress: string; srtAddress: string } | undefined;
 }
 
 /**
@@ -36,7 +38,7 @@ export function selectPlugins(choice: PluginChoice): HavenPlugin[] {
   } else if (choice.hasNodes || has('wireguard')) {
     list.push(wireguard());
   }
-  const mtx: MediamtxOptionsInput = {};
+  const mtx: MediamtxOptionsInput = { ...choice.ingest };
   if (choice.role === 'node' && choice.join) {
     mtx.originRelay = { host: choice.join.relay.host, port: choice.join.relay.port };
     // The origin's HLS gateway fetches playlists here for its viewers and names them in X-Forwarded-For.

@@ -22,6 +22,7 @@ import {
   type OriginConfig,
   type Vpn,
 } from '@haven/core';
+import { containerBinds, withHost } from './container-binds.js';
 import { type Home, peekConfig, requireConfig } from './home.js';
 import { readJoinState, REPORT_PORT, type JoinState } from './join.js';
 import { selectPlugins } from './plugins.js';
@@ -42,7 +43,10 @@ export async function loadHome(home: Home): Promise<Loaded> {
   // The join state sits in the state dir, which the config names: a first pass finds it.
   const first = await loadConfig(home.configFile, selectPlugins({ role: peek.role, sections: peek.plugins, hasNodes: peek.hasNodes }));
   const join = first.config.role === 'node' ? await readJoinState(first.stateDir) : undefined;
-  const plugins = selectPlugins({ role: peek.role, sections: peek.plugins, hasNodes: peek.hasNodes, join });
+  const ingestBind = containerBinds().ingest;
+  const mtx = first.pluginOptions.mediamtx as { rtmpAddress: string; srtAddress: string } | undefined;
+  const ingest = ingestBind && mtx ? { rtmpAddress: withHost(mtx.rtmpAddress, ingestBind), srtAddress: withHost(mtx.srtAddress, ingestBind) } : undefined;
+  const plugins = selectPlugins({ role: peek.role, sections: peek.plugins, hasNodes: peek.hasNodes, join, ingest });
   const loaded = await loadConfig(home.configFile, plugins);
   return { home, loaded, plugins, join };
 }
@@ -152,8 +156,9 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string): Promise<C
       },
     },
   });
+  const apiBind = containerBinds().api;
   const api = createControlApi(deps, {
-    listen: cfg.api.listen,
+    listen: apiBind ? withHost(cfg.api.listen, apiBind) : cfg.api.listen,
     token,
     nodeReportToken: () => haven.secrets().relayPassword,
     ...(vpn ? { reportListen: `${vpn.address()}:${REPORT_PORT}` } : {}),
