@@ -77,7 +77,11 @@ export class Podman {
     for (const n of this.made.networks) await rm(['network', 'rm', '-f', n]);
     for (const v of this.made.volumes) await rm(['volume', 'rm', '-f', v]);
     for (const i of this.made.images) await rm(['rmi', '-f', i]);
-    rmSync(this.#conf.dir, { recursive: true, force: true });
     return problems;
+  }
+
+  /** Remove the test's containers.conf (after the last podman call). */
+  dispose(): void {
+    rmSync(this.#conf.dir, { recursive: true, force: true });
   }
 }
