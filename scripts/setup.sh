@@ -10,7 +10,8 @@ log() { printf '\n[setup] %s\n' "$*" >&2; }
 
 # Tools the runtime and the tests use (Debian package names):
 #   ffmpeg (publisher/viewer in tests), wireguard-tools + wireguard-go + iproute2 (VPN),
-#   haproxy (splice benchmark peer), GStreamer RTSP server (stand-in node), chromium (status page test).
+#   haproxy (splice benchmark peer), GStreamer RTSP server (stand-in node), chromium (status page test),
+#   podman + runc + podman-compose + debootstrap (test/docker builds and runs the Docker image).
 APT_PACKAGES=(
   ca-certificates curl git
   ffmpeg
@@ -19,6 +20,7 @@ APT_PACKAGES=(
   python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
   chromium
+  podman runc podman-compose debootstrap
 )
 
 if [[ -z "${HAVEN_SKIP_APT:-}" ]]; then

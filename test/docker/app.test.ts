@@ -86,6 +86,7 @@ describe('the Docker app in containers (podman)', () => {
     t = Date.now();
     image = `localhost/${prefix}-app:test`;
     const before = new Set(await podman.ids('image'));
+    podman.made.tags.add(image);
     try {
       await podman.ok(['build', '--pull=never', '--network', 'host', '--format', 'docker', '-f', dockerfilePath, '-t', image, repoRoot], 900_000);
     } finally {
@@ -113,9 +114,10 @@ describe('the Docker app in containers (podman)', () => {
     timings.push(`whole test: ${seconds(t0)}`);
     for (const line of timings) console.log(`[docker] ${line}`);
     if (podman) {
-      const left = [...(await podman.ids('container')), ...(await podman.ids('volume')), ...(await podman.ids('network'))].filter((n) => n.startsWith(prefix) || n.includes(`haven-c${id}`));
+      const tags = (await podman.ok(['images', '--format', '{{.Repository}}:{{.Tag}}'])).split('\n');
+      const left = [...(await podman.ids('container')), ...(await podman.ids('volume')), ...(await podman.ids('network')), ...tags].filter((n) => n.includes(prefix) || n.includes(`haven-c${id}`));
       podman.dispose();
-      expect(left, 'containers, volumes or networks the test made are still there').toEqual([]);
+      expect(left, 'containers, volumes, networks or image tags the test made are still there').toEqual([]);
     }
     expect(problems).toEqual([]);
   }, 300_000);
@@ -254,7 +256,7 @@ describe('the Docker app in containers (podman)', () => {
     await publisher?.stop();
     publisher = undefined;
     const t = Date.now();
-    await runCompose({ podman, image, id, tun: tun!.path });
-    timings.push(`compose part: ${seconds(t)}`);
+    const steps = await runCompose({ podman, image, id, tun: tun!.path });
+    timings.push(`compose part: ${seconds(t)} (${steps.join(', ')})`);
   }, 300_000);
 });

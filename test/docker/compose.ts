@@ -56,7 +56,14 @@ async function hostSideCopy(file: string, o: { image: string; tun: string; dir: 
   return { file: out, ports, original };
 }
 
-export async function runCompose(o: { podman: Podman; image: string; id: string; tun: string }): Promise<void> {
+/** Runs both compose files; returns how long each step took. */
+export async function runCompose(o: { podman: Podman; image: string; id: string; tun: string }): Promise<string[]> {
+  const steps: string[] = [];
+  let last = Date.now();
+  const step = (what: string) => {
+    steps.push(`${what} ${((Date.now() - last) / 1000).toFixed(1)} s`);
+    last = Date.now();
+  };
   const composeBin = requireTool('podman-compose', 'apt-get install podman-compose');
   const { podman } = o;
   const dir = await mkdtemp(path.join(tmpdir(), 'haven-compose-'));
@@ -85,7 +92,9 @@ export async function runCompose(o: { podman: Podman; image: string; id: string;
     expect(refused.stdout + refused.stderr).toContain("set HAVEN_PUBLIC_HOST to this machine's public address");
     expect((await podman.run(['container', 'exists', container])).code).not.toBe(0);
 
+    step('refused without HAVEN_PUBLIC_HOST');
     const up = await compose(project, origin.file, ['up', '-d'], { HAVEN_PUBLIC_HOST: PUBLIC_HOST });
+    step('up');
     expect(up.code, up.stderr.slice(-3000)).toBe(0);
     const apiPort = origin.ports['8880/tcp']!;
     const status = async () => (await (await fetch(`http://127.0.0.1:${apiPort}/api/status`, { signal: AbortSignal.timeout(5000) })).json()) as { state: string; streams: Array<{ ready: boolean }> };
@@ -93,6 +102,7 @@ export async function runCompose(o: { podman: Podman; image: string; id: string;
       const logs = await podman.run(['logs', container]);
       throw new Error(`${String(err)}\n${(logs.stdout + logs.stderr).slice(-3000)}`);
     });
+    step('status answers');
     const page = await fetch(`http://127.0.0.1:${apiPort}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/<html/i);
@@ -117,7 +127,9 @@ export async function runCompose(o: { podman: Podman; image: string; id: string;
     } finally {
       await publisher.stop();
     }
+    step('publish and read');
     const down = await compose(project, origin.file, ['down', '-v'], { HAVEN_PUBLIC_HOST: PUBLIC_HOST });
+    step('down');
     expect(down.code, down.stderr.slice(-2000)).toBe(0);
 
     // --- the node: docker-compose.node.yml, its documented first step (keygen in a one-off container)
@@ -133,8 +145,11 @@ export async function runCompose(o: { podman: Podman; image: string; id: string;
     const keygen = await compose(nodeProject, node.file, keygenArgs, { HAVEN_PUBLIC_HOST: '192.0.2.20' });
     expect(keygen.code, keygen.stderr.slice(-2000)).toBe(0);
     expect(keygen.stdout).toMatch(/^havn1-\S{40,}$/m);
+    step('node keygen');
     const nodeDown = await compose(nodeProject, node.file, ['down', '-v'], { HAVEN_PUBLIC_HOST: '192.0.2.20' });
     expect(nodeDown.code, nodeDown.stderr.slice(-2000)).toBe(0);
+    step('node down');
+    return steps;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

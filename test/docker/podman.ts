@@ -28,7 +28,8 @@ export class Podman {
   readonly #conf = containersConf();
   /** Environment for podman and podman-compose child processes. */
   readonly env: NodeJS.ProcessEnv = { ...process.env, CONTAINERS_CONF: this.#conf.file };
-  readonly made = { containers: new Set<string>(), networks: new Set<string>(), volumes: new Set<string>(), images: new Set<string>() };
+  /** What a test made. `tags` are untagged (an image that existed before keeps its other names); `images` are image IDs, removed. */
+  readonly made = { containers: new Set<string>(), networks: new Set<string>(), volumes: new Set<string>(), tags: new Set<string>(), images: new Set<string>() };
 
   constructor() {
     requireTool('runc', 'apt-get install runc');
@@ -76,6 +77,7 @@ export class Podman {
     for (const c of this.made.containers) await rm(['rm', '-f', '-t', '2', c]);
     for (const n of this.made.networks) await rm(['network', 'rm', '-f', n]);
     for (const v of this.made.volumes) await rm(['volume', 'rm', '-f', v]);
+    for (const t of this.made.tags) if ((await this.run(['image', 'exists', t])).code === 0) await rm(['untag', t]);
     for (const i of this.made.images) await rm(['rmi', '-f', i]);
     return problems;
   }
