@@ -58,6 +58,7 @@ describe('the Docker app in containers (podman)', () => {
   let node: Started;
   let publisher: Spawned | undefined;
   let secretsBefore = '';
+  let imagesBefore: Set<string> | undefined;
   const t0 = Date.now();
 
   const api = (path: string) => `http://127.0.0.1:${origin.ports[8880]}${path}`;
@@ -85,14 +86,9 @@ describe('the Docker app in containers (podman)', () => {
 
     t = Date.now();
     image = `localhost/${prefix}-app:test`;
-    const before = new Set(await podman.ids('image'));
+    imagesBefore = new Set(await podman.ids('image'));
     podman.made.tags.add(image);
-    try {
-      await podman.ok(['build', '--pull=never', '--network', 'host', '--format', 'docker', '-f', dockerfilePath, '-t', image, repoRoot], 900_000);
-    } finally {
-      // Every image the build made (the app and its intermediate layers), newest first.
-      for (const i of await podman.ids('image')) if (!before.has(i)) podman.made.images.add(i);
-    }
+    await podman.ok(['build', '--pull=never', '--network', 'host', '--format', 'docker', '-f', dockerfilePath, '-t', image, repoRoot], 900_000);
     const size = Number((await podman.ok(['image', 'inspect', '--format', '{{.Size}}', image])).trim());
     timings.push(`app image build: ${seconds(t)}; image size ${(size / 1e6).toFixed(0)} MB`);
     console.log(`[docker] app image ${image}: ${(size / 1e6).toFixed(0)} MB`);
@@ -109,6 +105,8 @@ describe('the Docker app in containers (podman)', () => {
 
   afterAll(async () => {
     await publisher?.stop();
+    // Every image made since the base images (the app and its build layers), newest first.
+    if (imagesBefore) for (const i of await podman.ids('image')) if (!imagesBefore.has(i)) podman.made.images.add(i);
     const problems = podman ? await podman.cleanup() : [];
     tun?.remove();
     timings.push(`whole test: ${seconds(t0)}`);

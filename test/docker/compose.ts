@@ -1,9 +1,9 @@
 // The compose files with podman-compose. Each runs as written, except for what binds the host:
 // host ports become free ports on 127.0.0.1 (a test must not take this machine's 8554/1935/… on
-// every interface), the tun device's host path is the test's (see containers.ts), `image` is the
-// image the test built (so nothing is rebuilt and no `stream-haven:latest` here is touched), and the
-// build context is the repository's absolute path (the copy lives in a temporary folder). Container
-// ports, command, environment, capabilities and volumes are the file's own.
+// every interface), the tun device's host path is the test's (see containers.ts), and `image` is the
+// image the test built from the file's own build section (checked, then dropped, so nothing is
+// rebuilt and no `stream-haven:latest` here is touched). Container ports, command, environment,
+// capabilities and volumes are the file's own.
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -48,8 +48,12 @@ async function hostSideCopy(file: string, o: { image: string; tun: string; dir: 
     ports[`${m[3]}/${m[4]}`] = host;
     svc.ports.push(`127.0.0.1:${host}:${m[3]}/${m[4]}`);
   }
+  // The build section goes: podman-compose `run` would rebuild the image from it (the context is the
+  // repository, which the test built the image from).
+  expect(path.resolve(appDir, svc.build.context)).toBe(path.resolve(repoRoot));
+  expect(path.resolve(repoRoot, svc.build.dockerfile)).toBe(path.join(appDir, 'Dockerfile'));
   svc.image = o.image;
-  svc.build = { ...svc.build, context: path.resolve(appDir, svc.build.context) };
+  delete (svc as Partial<Service>).build;
   svc.devices = svc.devices.map((d) => d.replace(/^\/dev\/net\/tun:/, `${o.tun}:`));
   const out = path.join(o.dir, file);
   await writeFile(out, stringify(copy));

@@ -72,7 +72,7 @@ export class Podman {
     const problems: string[] = [];
     const rm = async (args: string[]) => {
       const r = await this.run(args, 120_000);
-      if (r.code !== 0 && !/no such|not found|no container|unknown/i.test(r.stderr)) problems.push(`podman ${args.join(' ')}: ${r.stderr.trim()}`);
+      if (r.code !== 0 && !/no such|not found|not known|no container|unknown/i.test(r.stderr)) problems.push(`podman ${args.join(' ')}: ${r.stderr.trim()}`);
     };
     for (const c of this.made.containers) await rm(['rm', '-f', '-t', '2', c]);
     for (const n of this.made.networks) await rm(['network', 'rm', '-f', n]);
