@@ -75,6 +75,8 @@ function withProxy(mirror: string): { mirror: string; proxy?: string } {
 
 /** `tar -C dir -c . | podman import …` (the rootfs is larger than a pipe into memory should hold). */
 async function importDir(podman: Podman, dir: string, changes: string[], tag: string): Promise<void> {
+  // An outdated build under the same name goes, rather than lingering as an unnamed image.
+  if (await podman.imageExists(tag)) await podman.run(['rmi', tag]);
   const args = ['import', ...changes.flatMap((c) => ['--change', c]), '-', tag];
   await new Promise<void>((resolve, reject) => {
     const tar = spawn('tar', ['--xattrs', '-C', dir, '-c', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
