@@ -4,6 +4,7 @@
 // image the test built from the file's own build section (checked, then dropped, so nothing is
 // rebuilt and no `stream-haven:latest` here is touched). Container ports, command, environment,
 // capabilities and volumes are the file's own.
+import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -34,6 +35,14 @@ const appDir = path.join(repoRoot, 'examples/docker-app');
 /** A host address no test traffic goes to (TEST-NET-1): it only appears in the URLs the app prints. */
 const PUBLIC_HOST = '192.0.2.10';
 
+async function freeUdpPort(): Promise<number> {
+  const sock = createSocket('udp4');
+  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+  const { port } = sock.address();
+  await new Promise<void>((resolve) => sock.close(() => resolve()));
+  return port;
+}
+
 /** The file with its host bindings pointed at test-owned ones; returns the copy and the host port of each container port. */
 async function hostSideCopy(file: string, o: { image: string; tun: string; dir: string }): Promise<{ file: string; ports: Record<string, number>; original: ComposeFile }> {
   const original = parse(readFileSync(path.join(appDir, file), 'utf8')) as ComposeFile;
@@ -44,7 +53,7 @@ async function hostSideCopy(file: string, o: { image: string; tun: string; dir: 
   for (const p of original.services.haven.ports) {
     const m = /^(?:(\d+\.\d+\.\d+\.\d+):)?(\d+):(\d+)\/(tcp|udp)$/.exec(p);
     if (!m) throw new Error(`${file}: unexpected port mapping "${p}"`);
-    const host = m[4] === 'tcp' ? await freePort() : 40_000 + Math.floor(Math.random() * 20_000);
+    const host = m[4] === 'tcp' ? await freePort() : await freeUdpPort();
     ports[`${m[3]}/${m[4]}`] = host;
     svc.ports.push(`127.0.0.1:${host}:${m[3]}/${m[4]}`);
   }
@@ -113,7 +122,7 @@ export async function runCompose(o: { podman: Podman; image: string; id: string;
 
     const urlsOut = await compose(project, origin.file, ['exec', '-T', 'haven', 'haven', 'urls', '--json'], { HAVEN_PUBLIC_HOST: PUBLIC_HOST });
     expect(urlsOut.code, urlsOut.stderr).toBe(0);
-    const urls = JSON.parse(urlsOut.stdout.slice(urlsOut.stdout.indexOf('{'), urlsOut.stdout.lastIndexOf('}') + 1)) as { publish: Array<{ rtmp: string }>; viewer: Array<{ rtsp: string }> };
+    const urls = JSON.parse(urlsOut.stdout.slice(urlsOut.stdout.indexOf('{'), urlsOut.stdout.lastIndexOf('}') + 1)) as { publish: Array<{ rtmp: string; srt: string }>; viewer: Array<{ rtsp: string }> };
     const rtmp = new URL(urls.publish[0]!.rtmp);
     expect(rtmp.hostname).toBe(PUBLIC_HOST);
     rtmp.host = `127.0.0.1:${origin.ports['1935/tcp']}`;
@@ -131,7 +140,23 @@ export async function runCompose(o: { podman: Podman; image: string; id: string;
     } finally {
       await publisher.stop();
     }
-    step('publish and read');
+    step('RTMP publish and RTSP read');
+    // SRT ingest (UDP) through its mapping too, once the RTMP publisher has gone.
+    await waitFor('the stream to go off air', async () => (await status()).streams[0]?.ready === false, 30_000, 250);
+    const srt = new URL(urls.publish[0]!.srt);
+    srt.host = `127.0.0.1:${origin.ports['8890/udp']}`;
+    const srtPublisher = spawnTracked('ffmpeg', [
+      '-nostdin', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-t', '300', '-f', 'mpegts', srt.href,
+    ]);
+    try {
+      await waitFor('SRT through the mapped ingest port to go live', async () => (await status()).streams[0]?.ready, 60_000, 500).catch((err) => {
+        throw new Error(`${String(err)}; ffmpeg: ${srtPublisher.output().slice(-1000).replaceAll(srt.href, '<srt url>')}`);
+      });
+    } finally {
+      await srtPublisher.stop();
+    }
+    step('SRT publish');
     const down = await compose(project, origin.file, ['down', '-v'], { HAVEN_PUBLIC_HOST: PUBLIC_HOST });
     step('down');
     expect(down.code, down.stderr.slice(-2000)).toBe(0);
