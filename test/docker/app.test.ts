@@ -137,13 +137,11 @@ describe('the Docker app in containers (podman)', () => {
   it('an origin from `haven init` starts in its container; the control API and status page answer through the loopback mapping', async () => {
     const init = await hc.once('origin', { HAVEN_PUBLIC_HOST: originIp }, ['init', '--region', 'us-east']);
     expect(init.code, init.stderr).toBe(0);
-    // Two edits: the test network's viewers are placed in eu-central (a LAN has no GeoIP place), and
-    // the origin runs WireGuard from the start (a node added live needs the tunnel up).
+    // One edit: the test network's viewers are placed in eu-central (a LAN has no GeoIP place).
     const mount = (await podman.ok(['volume', 'inspect', '--format', '{{.Mountpoint}}', hc.volume('origin')])).trim();
     const file = `${mount}/haven.yaml`;
     const doc = parseDocument(await readFile(file, 'utf8'));
     doc.setIn(['plugins', 'geo'], doc.createNode({ overrides: [{ cidr: subnet, region: 'eu-central', city: 'test-lan' }] }));
-    doc.setIn(['plugins', 'wireguard'], doc.createNode({}));
     doc.set('health', doc.createNode({ intervalMs: 1000, timeoutMs: 2000, failuresToDown: 2, successesToUp: 2 }));
     await writeFile(file, doc.toString());
 

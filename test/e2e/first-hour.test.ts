@@ -42,7 +42,6 @@ describe.each(SCENARIOS)('$title', ({ prefix: PREFIX, edit, subnet, relayPort })
   let t: Topology;
   let origin: Host;
   let node: Host;
-  let pub: Host;
   let viewer: Host;
   let originHaven: HavenProcess;
   let nodeDir = '';
@@ -70,7 +69,6 @@ describe.each(SCENARIOS)('$title', ({ prefix: PREFIX, edit, subnet, relayPort })
     origin = await t.host('origin', 10);
     node = await t.host('alice', 11);
     viewer = await t.host('viewer', 1);
-    pub = await t.host('pub', 5);
   }, 300_000);
 
   afterAll(async () => {
@@ -88,7 +86,8 @@ describe.each(SCENARIOS)('$title', ({ prefix: PREFIX, edit, subnet, relayPort })
       expect((await t.exec(origin, 'ip', ['-br', 'link', 'show', 'type', 'wireguard'])).stdout.trim()).toBe('');
       redact = await makeSecretsRedactor(dir);
       const urls = JSON.parse((await t.cliOk(origin, dir, ['urls', '--json'])).stdout) as { publish: Array<{ rtmp: string }> };
-      publisher = t.h.spawn(pub.ns, 'ffmpeg', [
+      // OBS runs on the streamer's machine: ingest listens on loopback there (`haven urls` names 127.0.0.1).
+      publisher = t.h.spawn(origin.ns, 'ffmpeg', [
         '-nostdin', '-loglevel', 'error', '-re',
         '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25',
         '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25',

@@ -95,7 +95,6 @@ describe('a Haven in network namespaces', () => {
       ['viewer-b', 2],
       ['viewer-c', 3],
       ['viewer-o', 4],
-      ['pub', 5],
     ];
     for (const [name, index] of layout) hosts[name] = await t.host(name, index);
   }, 300_000);
@@ -141,7 +140,8 @@ describe('a Haven in network namespaces', () => {
   });
 
   function startPublisher(): Spawned {
-    return t.h.spawn(hosts.pub!.ns, 'ffmpeg', [
+    // OBS runs on the streamer's machine: ingest listens on loopback there (`haven urls` names 127.0.0.1).
+    return t.h.spawn(origin.ns, 'ffmpeg', [
       '-nostdin', '-loglevel', 'error', '-re',
       '-f', 'lavfi', '-i', `testsrc=size=320x240:rate=${FPS}`,
       '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(FPS),
