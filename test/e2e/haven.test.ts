@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJoinBundle, decodeShareCode, defaultInterfaceName } from '@haven/plugin-wireguard';
 import { waitFor, type Spawned } from '../helpers/process.js';
+import { publicMediaListeners } from '../security/listeners.js';
 import { Topology, type HavenProcess, type Host } from './topology.js';
 import { makeSecretsRedactor, place, probe, watch, type Decision, type Places, type Status } from './viewers.js';
 
@@ -193,6 +194,17 @@ describe('a Haven in network namespaces', () => {
     });
     return { proc, samples };
   }
+
+  it('with nodes pulling over the VPN, no MediaMTX RTSP or HLS socket of the origin or a node is on a public address but the ones viewers use', async () => {
+    await step(async () => {
+      // The origin: MediaMTX on loopback only (the gateway and the relay door are the app's sockets).
+      expect(await publicMediaListeners({ ns: origin.ns, vpnSubnets: ['10.77.0.0/24'] })).toEqual([]);
+      // A node serves viewers itself: its public MediaMTX sockets are the RTSP and HLS ports of its share code.
+      const onNode = await publicMediaListeners({ ns: hosts['node-b']!.ns, vpnSubnets: ['10.77.0.0/24'] });
+      expect(onNode.length).toBeGreaterThan(0);
+      expect([...new Set(onNode.map((l) => l.port))].filter((p) => p !== 8554 && p !== 8888)).toEqual([]);
+    });
+  });
 
   it('node A dies mid-stream: viewers in place A are sent to B or the origin, never A', async () => {
     await step(async () => {

@@ -2,6 +2,8 @@ import path from 'node:path';
 import {
   addNodeEntry,
   ConfigWriter,
+  createRelayDoor,
+  type RelayDoor,
   createControlApi,
   createHaven,
   createNodeReporter,
@@ -107,6 +109,8 @@ export async function startHaven(l: Loaded, progress: Progress, o: { jsonLogs?: 
       const writer = new ConfigWriter({ file: loaded.file, plugins, apply: (next) => haven.applyConfig(next) });
       const api = await startOriginApi(haven, l, token, writer);
       parts.push(() => api.stop());
+      const door = openRelayDoor(haven, l);
+      if (door) parts.push(() => door.close());
       progress(`control API and status page on ${api.url()}`);
       const watcher = await watchConfig(loaded.file, {
         plugins,
@@ -181,6 +185,32 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: Co
   // A tunnel that comes up later (the first node, added live) opens the report listener then.
   if (isOriginVpn(vpn)) vpn.onUp(async () => void (await api.listenReports(reportListen())));
   return api;
+}
+
+/**
+ * Nodes pull over the VPN from the origin's MediaMTX, which listens on loopback (see the MediaMTX
+ * plugin's `resolveListeners`): the relay door on the VPN address opens with the tunnel. A MediaMTX
+ * set by hand to listen on every interface (`rtspAddress: ':9654'`) needs no door.
+ */
+function openRelayDoor(haven: Haven, l: Loaded): RelayDoor | undefined {
+  const vpn = haven.provided.vpn;
+  if (!vpn) return undefined;
+  const set = (l.loaded.pluginOptions.mediamtx as { rtspAddress?: string } | undefined)?.rtspAddress;
+  const host = set === undefined ? '127.0.0.1' : set.slice(0, set.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  if (!/^(127\.|::1$|localhost$)/.test(host)) return undefined;
+  const { relay } = settingsOf(l.loaded);
+  const door = createRelayDoor({ upstream: { host, port: relay.port } });
+  const open = async () => {
+    const port = await door.listen(relay);
+    haven.logger.info({ at: `${relay.host}:${port}` }, 'relay door for nodes open on the VPN address');
+  };
+  const fail = (err: unknown) => {
+    haven.logger.error({ err }, 'the relay door for nodes could not open: nodes cannot pull');
+    haven.events.emit('error', { error: err as HavenError, source: 'relay-door' });
+  };
+  if (!isOriginVpn(vpn) || vpn.isUp) open().catch(fail);
+  if (isOriginVpn(vpn)) vpn.onUp(() => open().catch(fail));
+  return door;
 }
 
 /** A node reports its readers to the origin and follows the origin's viewer password. */

@@ -8,16 +8,17 @@ import { MediaMtxServer } from './server.js';
 
 /** Default RTSP port of an origin's MediaMTX (the gateway owns the public port). */
 export const ORIGIN_RTSP_PORT = 8654;
-/** Default RTSP listener of an origin's MediaMTX without a VPN: loopback (the gateway splices here). */
+/** Default RTSP listener of an origin's MediaMTX: loopback (the gateway splices here; nodes come through the app's relay door on the VPN address, with a PROXY header). */
 export const ORIGIN_RTSP_ADDRESS = `127.0.0.1:${ORIGIN_RTSP_PORT}`;
 /** Default HLS listener of an origin's MediaMTX: loopback (the HLS gateway proxies here). */
 export const ORIGIN_HLS_ADDRESS = '127.0.0.1:8655';
 
 /**
- * Where an origin's MediaMTX listens, from its options and the VPN address (undefined: no VPN). RTSP goes
- * on the VPN address when there is one (nodes pull over the VPN; the gateway reaches it locally), on
- * loopback otherwise; HLS on loopback; ingest on loopback unless `ingest: lan`. Nothing on a public
- * address: the gateway is the one public door. A node keeps its public listeners (viewers come there).
+ * Where an origin's MediaMTX listens, from its options. RTSP on loopback: the gateway splices viewers
+ * there and the app's relay door (opened on the VPN address when the tunnel comes up, which may be long
+ * after MediaMTX started) splices nodes there, both with a PROXY header. HLS on loopback; ingest on
+ * loopback unless `ingest: lan`. Nothing on a public address: the gateway is the one public door. A
+ * node keeps its public listeners (viewers come there).
  */
 export function resolveListeners(
   role: 'origin' | 'node',
@@ -26,7 +27,7 @@ export function resolveListeners(
   vpnAddress: string | undefined,
 ): { rtspAddress: string; hlsAddress: string | undefined; rtmpAddress: string; srtAddress: string; trustedProxies: string[] } {
   const origin = role === 'origin';
-  const rtspAddress = o.rtspAddress ?? (origin ? (vpnAddress ? hostPort(vpnAddress, ORIGIN_RTSP_PORT) : ORIGIN_RTSP_ADDRESS) : hostPort(pub.bind, pub.rtspPort));
+  const rtspAddress = o.rtspAddress ?? (origin ? ORIGIN_RTSP_ADDRESS : hostPort(pub.bind, pub.rtspPort));
   const hlsAddress = o.hls ? (o.hlsAddress ?? (origin ? ORIGIN_HLS_ADDRESS : hostPort(pub.bind, pub.hlsPort))) : undefined;
   const lan = o.ingest === 'lan';
   const rtmpAddress = o.rtmpAddress ?? (lan ? ':1935' : '127.0.0.1:1935');

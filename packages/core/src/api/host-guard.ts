@@ -31,6 +31,11 @@ export class HostGuard {
     this.#anyIp = listenHosts.some((h) => h === '' || h === '0.0.0.0' || h === '::');
   }
 
+  /** Answer to one more address (a listener opened later, e.g. the node-report listener with the tunnel). */
+  add(listenHost: string): void {
+    this.#names.add(hostOnly(isIP(listenHost) === 6 ? `[${listenHost}]` : listenHost));
+  }
+
   allowsHost(host: string): boolean {
     if (host === '') return false;
     return isLoopback(host) || this.#names.has(host) || (this.#anyIp && isIP(host) !== 0);

@@ -235,6 +235,7 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
 
   async function startReports(at: { host: string; port: number }): Promise<number> {
     if (side?.listening) return (side.address() as AddressInfo).port;
+    hosts.add(at.host);
     side = makeServer(reportRoutes, true);
     return listenOn(side, at);
   }

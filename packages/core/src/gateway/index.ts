@@ -16,3 +16,4 @@ export { parseResponse, RtspClientConnection, type RtspResponse, type ResponseOu
 export { createRtspGateway, type RtspGateway, type RtspGatewayLimits, type RtspGatewayOptions, type RtspGatewayStats } from './rtsp/gateway.js';
 export { createHlsGateway, type HlsGateway, type HlsGatewayOptions } from './hls/gateway.js';
 export { absolutizePlaylist } from './hls/playlist.js';
+export { createRelayDoor, type RelayDoor, type RelayDoorOptions } from './relay-door.js';
