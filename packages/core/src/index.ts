@@ -17,3 +17,4 @@ export * from './config/edit.js';
 export * from './config/watch.js';
 export * from './api/index.js';
 export * from './live-config.js';
+export * from './ingest/index.js';
