@@ -21,10 +21,12 @@ import {
   type NodeReporter,
   type OriginConfig,
   type Vpn,
+  type IngestMonitor,
 } from '@haven/core';
 import { type Home, peekConfig, requireConfig } from './home.js';
 import { readJoinState, REPORT_PORT, type JoinState } from './join.js';
 import { selectPlugins } from './plugins.js';
+import { ingestPathPrefix, startIngestCheck } from './ingest-view.js';
 
 export const API_TOKEN_FILE = 'api-token';
 
@@ -88,7 +90,9 @@ export async function startHaven(l: Loaded, progress: Progress): Promise<Running
   try {
     const token = await apiToken(haven.stateDir);
     if (cfg.role === 'origin') {
-      const api = await startOriginApi(haven, l, token);
+      const ingestCheck = startIngestCheck(haven);
+      if (ingestCheck) parts.push(() => ingestCheck.stop());
+      const api = await startOriginApi(haven, l, token, ingestCheck);
       parts.push(() => api.stop());
       progress(`control API and status page on ${api.url()}`);
       const watcher = await watchConfig(loaded.file, {
@@ -120,16 +124,18 @@ export async function startHaven(l: Loaded, progress: Progress): Promise<Running
   }
 }
 
-async function startOriginApi(haven: Haven, l: Loaded, token: string): Promise<ControlApi> {
+async function startOriginApi(haven: Haven, l: Loaded, token: string, ingestCheck?: IngestMonitor): Promise<ControlApi> {
   const cfg = haven.config as OriginConfig;
   const vpn: Vpn | undefined = haven.provided.vpn;
   const ingest = haven.provided.mediaServer?.endpoints();
   const publicHost = cfg.public.host;
   const portOf = (hostPort?: string) => hostPort?.split(':').pop();
   const deps = havenApiDeps(haven, {
+    ...(ingestCheck ? { vrchat: (s: string) => ingestCheck.verdict(s) } : {}),
     ingest: {
       ...(ingest?.rtmp ? { rtmp: `${publicHost}:${portOf(ingest.rtmp)}` } : {}),
       ...(ingest?.srt ? { srt: `${publicHost}:${portOf(ingest.srt)}` } : {}),
+      ...ingestPathPrefix(l),
     },
     nodes: {
       add: async (entry: NodeEntry) => {

@@ -58,6 +58,7 @@ export function mediamtx(options: MediamtxOptionsInput = {}) {
         role: ctx.role,
         options: o,
         binary: resolveBinary(o.binary),
+        ffmpegBinary: o.ffmpegBinary ?? process.env.FFMPEG_BIN ?? 'ffmpeg',
         viewerUser: ctx.config.viewer.user,
         rtspAddress,
         hlsAddress,
