@@ -153,18 +153,22 @@ export class AudioFix {
       command: this.#o.binary,
       args: audioFixArgs(this.#o.url(ingestPath(stream)), this.#o.url(stream), audio),
       missingHint: 'install ffmpeg (apt-get install ffmpeg), set FFMPEG_BIN or the ffmpegBinary option, or set audioFix: off',
+      // Serving once the stream is ready *from an RTSP publisher* (ffmpeg): a publisher that went
+      // straight to the stream (RTMP/SRT) must not pass for this job.
       probe: async () => {
         const p = await this.#o.api.getPath(stream);
-        return (p?.available ?? p?.ready ?? false) === true;
+        return (p?.available ?? p?.ready ?? false) === true && p?.source?.type === 'rtspSession';
       },
       startTimeoutMs: 20_000,
       stopGraceMs: 3_000,
-      restartDelayMs: 500,
+      restartDelayMs: 1_000,
       restartMaxDelayMs: 10_000,
       sanitize: this.#o.sanitize,
       onLine: (line) => log.debug({ line, stream }, 'ffmpeg output'),
       onExit: ({ code, signal, expected }) => {
-        if (!expected) log.warn({ code, signal, stream }, 'audio fix: ffmpeg exited; restarting it');
+        // ffmpeg also ends when its input does (the publisher left); the ingest watch then stops the
+        // job, and until it does, restarts back off. A quick reconnect is picked up by the restart.
+        if (!expected) log.info({ code, signal, stream }, 'audio fix: ffmpeg exited; restarting it');
       },
       onRestart: ({ attempt, pid }) =>
         this.#o.events?.emit('process:restarted', { plugin: PLUGIN_NAME, process: 'ffmpeg', attempt, ...(pid ? { pid } : {}) }),
