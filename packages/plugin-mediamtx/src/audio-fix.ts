@@ -9,12 +9,11 @@
  * decoding), so the viewer-facing path is the same either way. It lives in the MediaMTX plugin because
  * it is MediaMTX's paths, auth hook and Control API it works with, and it reuses MediaMTX's supervisor.
  */
-import { audioNeedsFix, type HavenEmitter, type IngestTrack, type Logger } from '@haven/core';
+import { audioNeedsFix, toHavenError, type HavenEmitter, type IngestTrack, type Logger } from '@haven/core';
 import type { MediaMtxApi } from './api.js';
 import type { MtxPath } from './api-schemas.js';
 import { PLUGIN_NAME } from './errors.js';
 import type { MediamtxOptions } from './options.js';
-import { StreamWatch } from './stream-watch.js';
 import { Supervisor } from './supervisor.js';
 
 export const INGEST_PREFIX = 'ingest/';
@@ -94,27 +93,52 @@ interface Job {
 /** One supervised ffmpeg per stream whose ingest path has a publisher. */
 export class AudioFix {
   readonly #o: AudioFixOptions;
-  readonly #watch: StreamWatch;
   readonly #jobs = new Map<string, Job>();
+  /** Bytes each ingest path had received at the last poll. */
+  readonly #bytes = new Map<string, number>();
+  readonly #starting = new Set<string>();
+  #timer: NodeJS.Timeout | undefined;
+  #busy = false;
   #closed = false;
 
   constructor(options: AudioFixOptions) {
     this.#o = options;
-    this.#watch = new StreamWatch({
-      api: options.api,
-      intervalMs: options.pollIntervalMs,
-      streams: () => options.streams().map(ingestPath),
-      active: options.active,
-      onChange: (path, up) => {
-        const stream = path.slice(INGEST_PREFIX.length);
-        if (up) void this.#start(stream);
-        else void this.#stop(stream);
-      },
-    });
   }
 
   start(): void {
-    this.#watch.start();
+    if (this.#timer || this.#closed) return;
+    this.#timer = setInterval(() => void this.poll(), this.#o.pollIntervalMs);
+    this.#timer.unref();
+  }
+
+  /**
+   * Match the jobs to the ingest paths: a job for each ingest path that is ready *and receiving*
+   * (its byte count grew since the last poll: a publisher killed without closing its session stays
+   * "ready" in MediaMTX until it times out, and ffmpeg must not attach to that), none for the others.
+   */
+  async poll(): Promise<void> {
+    if (this.#busy || this.#closed || !this.#o.active()) return;
+    this.#busy = true;
+    try {
+      const list = await this.#o.api.listPaths();
+      const byName = new Map(list.items.map((p) => [p.name, p]));
+      const wanted = new Set(this.#o.streams());
+      for (const stream of wanted) {
+        const p = byName.get(ingestPath(stream));
+        const bytes = p?.inboundBytes ?? p?.bytesReceived ?? 0;
+        const before = this.#bytes.get(stream);
+        this.#bytes.set(stream, bytes);
+        const receiving = (p?.available ?? p?.ready ?? false) === true && before !== undefined && bytes > before;
+        const ready = (p?.available ?? p?.ready ?? false) === true;
+        if (receiving && !this.#jobs.has(stream)) void this.#start(stream);
+        else if (!ready && this.#jobs.has(stream)) void this.#stop(stream);
+      }
+      for (const stream of [...this.#jobs.keys()]) if (!wanted.has(stream)) void this.#stop(stream);
+    } catch {
+      /* MediaMTX restarting: next poll */
+    } finally {
+      this.#busy = false;
+    }
   }
 
   /** `aac` while the stream's audio is being re-encoded, `copy` while remuxed, undefined when idle. */
@@ -122,30 +146,38 @@ export class AudioFix {
     return this.#jobs.get(stream)?.mode;
   }
 
-  status(): Record<string, { mode: 'copy' | 'aac'; state: string; restarts: number }> {
-    return Object.fromEntries([...this.#jobs].map(([s, j]) => [s, { mode: j.mode, state: j.supervisor.state, restarts: j.supervisor.restarts }]));
+  status(): Record<string, { mode: 'copy' | 'aac'; state: string; restarts: number; pid?: number }> {
+    return Object.fromEntries(
+      [...this.#jobs].map(([s, j]) => [s, { mode: j.mode, state: j.supervisor.state, restarts: j.supervisor.restarts, ...(j.supervisor.pid ? { pid: j.supervisor.pid } : {}) }]),
+    );
   }
 
   /** MediaMTX died: its publishers are gone, and so are the ffmpeg jobs' inputs. */
   markAllDown(): void {
-    this.#watch.markAllDown();
+    for (const stream of [...this.#jobs.keys()]) void this.#stop(stream);
+    this.#bytes.clear();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#watch.stop();
+    clearInterval(this.#timer);
+    this.#timer = undefined;
     await Promise.all([...this.#jobs.keys()].map((s) => this.#stop(s)));
   }
 
   async #start(stream: string): Promise<void> {
-    if (this.#closed || this.#jobs.has(stream)) return;
+    if (this.#closed || this.#jobs.has(stream) || this.#starting.has(stream)) return;
     const log = this.#o.logger;
     let tracks: IngestTrack[] = [];
+    this.#starting.add(stream);
     try {
       tracks = ingestTracks(await this.#o.api.getPath(ingestPath(stream)));
     } catch (err) {
       log.warn({ err, stream }, 'audio fix: could not read the ingest tracks; copying the audio');
+    } finally {
+      this.#starting.delete(stream);
     }
+    if (this.#closed || this.#jobs.has(stream)) return;
     const audio = tracks.find((t) => !/^(H26[45]|AV1|VP[89]|MPEG-4 Video|MPEG-1\/2 Video|M-JPEG)$/.test(t.codec));
     const mode = audioNeedsFix(audio) ? 'aac' : 'copy';
     const supervisor = new Supervisor({
@@ -166,9 +198,15 @@ export class AudioFix {
       sanitize: this.#o.sanitize,
       onLine: (line) => log.debug({ line, stream }, 'ffmpeg output'),
       onExit: ({ code, signal, expected }) => {
-        // ffmpeg also ends when its input does (the publisher left); the ingest watch then stops the
-        // job, and until it does, restarts back off. A quick reconnect is picked up by the restart.
-        if (!expected) log.info({ code, signal, stream }, 'audio fix: ffmpeg exited; restarting it');
+        if (expected) return;
+        if (code === 0) {
+          // Its input ended: the publisher left. End the job (after the supervisor scheduled its
+          // restart, so stop() cancels it); the next publish starts a new one.
+          log.info({ stream }, 'audio fix: the publisher left; ffmpeg ended');
+          setImmediate(() => void this.#stop(stream, supervisor));
+        } else {
+          log.warn({ code, signal, stream }, 'audio fix: ffmpeg failed; restarting it');
+        }
       },
       onRestart: ({ attempt, pid }) =>
         this.#o.events?.emit('process:restarted', { plugin: PLUGIN_NAME, process: 'ffmpeg', attempt, ...(pid ? { pid } : {}) }),
@@ -179,16 +217,18 @@ export class AudioFix {
     job.started = supervisor.start().then(
       () => log.info({ stream, mode, audio: audio?.codec, sampleRate: audio?.sampleRate }, mode === 'aac' ? 'audio fix: re-encoding the audio to AAC 48 kHz for VRChat' : 'audio fix: audio plays in VRChat; copying it'),
       (err: unknown) => {
-        log.error({ err, stream }, 'audio fix: ffmpeg did not start; viewers get nothing on this stream until the publisher reconnects');
-        this.#o.events?.emit('error', { error: err as never, source: PLUGIN_NAME });
+        log.error({ err, stream }, 'audio fix: ffmpeg did not start; trying again while the publisher sends');
+        this.#o.events?.emit('error', { error: toHavenError(err, { code: 'START_FAILED', plugin: PLUGIN_NAME }), source: PLUGIN_NAME });
+        // Drop the job: the next poll starts a new one if the ingest is still receiving.
+        if (this.#jobs.get(stream) === job) this.#jobs.delete(stream);
       },
     );
     await job.started;
   }
 
-  async #stop(stream: string): Promise<void> {
+  async #stop(stream: string, only?: Supervisor): Promise<void> {
     const job = this.#jobs.get(stream);
-    if (!job) return;
+    if (!job || (only && job.supervisor !== only)) return;
     this.#jobs.delete(stream);
     await job.supervisor.stop();
   }
