@@ -61,11 +61,11 @@ export const vrchatDoctorChecks = ingestDoctorChecks;
 /** What `haven urls` tells the streamer about VRChat (after the URLs). */
 export function printVrchatHelp(): void {
   print(`VRChat: where the rtspt:// link plays`);
-  print(`  - Private instances (Invite, Invite+, Friends): any URL plays.`);
-  print(`  - Public and Group instances: since SDK 3.7.5 an untrusted URL plays only if the world's`);
+  print(`  - Private instances: any URL plays.`);
+  print(`  - Public instances: since VRChat SDK 3.7.5 an untrusted URL plays only if the world's`);
   print(`    allowlist names its domain (the world owner adds it), or for viewers who enabled`);
-  print(`    "Allow Untrusted URLs" (Settings > Comfort & Safety). A raw-IP URL cannot be named by most`);
-  print(`    allowlists: use it in private instances or give the world owner a domain name.`);
+  print(`    "Allow Untrusted URLs" (Settings > Comfort & Safety). A raw-IP URL like this one is for`);
+  print(`    private instances, or for worlds whose owner can allowlist it.`);
   print(`  - World video players: switch on low latency (ProTV, YamaPlayer: on by default;`);
   print(`    iwaSync, VizVid, USharpVideo: switch it on), else VRChat buffers several seconds.`);
   print();
