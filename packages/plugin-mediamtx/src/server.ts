@@ -166,6 +166,7 @@ export class MediaMtxServer implements MediaServer {
     const readers = p.readers?.length ?? 0;
     // On an origin, nodes pulling over the VPN are readers too; count them apart from viewers.
     const relays = this.#i.role === 'origin' && readers > 0 ? await this.#relayReaders(stream) : 0;
+    const sourceType = await this.#sourceType(stream, p);
     return {
       name: stream,
       ready: p.available ?? p.ready ?? false,
@@ -174,8 +175,15 @@ export class MediaMtxServer implements MediaServer {
       bytesIn: p.inboundBytes ?? p.bytesReceived ?? 0,
       bytesOut: p.outboundBytes ?? p.bytesSent ?? 0,
       tracks,
-      ...(p.source?.type ? { sourceType: p.source.type } : {}),
+      ...(sourceType ? { sourceType } : {}),
     };
+  }
+
+  /** How the publisher sends: while the audio fix republishes a stream, the ingest path's source. */
+  async #sourceType(stream: string, p: { source?: { type: string } | null }): Promise<string | undefined> {
+    if (!this.#audioFix?.mode(stream)) return p.source?.type;
+    const ingest = await this.api.getPath(ingestPath(stream)).catch(() => undefined);
+    return ingest?.source?.type ?? p.source?.type;
   }
 
   async #relayReaders(stream: string): Promise<number> {
