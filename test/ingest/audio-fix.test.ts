@@ -91,19 +91,23 @@ afterAll(async () => {
 
 describe('audio fix: Opus in, AAC 48 kHz out of every node', () => {
   it('a reader (ffprobe) on the node sees AAC 48 kHz and the original H.264; the unfixed stream still has Opus', async () => {
-    const probe = async (s: string) => {
-      const r = await run(ffprobeBin(), ['-v', 'error', '-rtsp_transport', 'tcp', '-show_streams', '-of', 'json', rtspUrl(node.ports.rtsp, s, 'viewer', S.viewerPassword)], { timeoutMs: 30_000 });
-      return (JSON.parse(r.stdout || '{}') as { streams?: Array<{ codec_type: string; codec_name: string; sample_rate?: string; profile?: string; width?: number }> }).streams ?? [];
+    type Stream = { codec_type: string; codec_name: string; sample_rate?: string; profile?: string; level?: number; width?: number; height?: number; pix_fmt?: string };
+    const probeUrl = async (url: string) => {
+      const r = await run(ffprobeBin(), ['-v', 'error', '-rtsp_transport', 'tcp', '-show_streams', '-of', 'json', url], { timeoutMs: 30_000 });
+      return (JSON.parse(r.stdout || '{}') as { streams?: Stream[] }).streams ?? [];
     };
+    const probe = (s: string) => probeUrl(rtspUrl(node.ports.rtsp, s, 'viewer', S.viewerPassword));
     const fixed = await probe('fixed');
     console.log(`[audio-fix] node reader sees: ${JSON.stringify(fixed.map((s) => ({ type: s.codec_type, codec: s.codec_name, rate: s.sample_rate, profile: s.profile, width: s.width })))}`);
     expect(fixed.find((s) => s.codec_type === 'video')).toMatchObject({ codec_name: 'h264', width: 320 });
     expect(fixed.find((s) => s.codec_type === 'audio')).toMatchObject({ codec_name: 'aac', sample_rate: '48000' });
     const direct = await probe('direct');
     expect(direct.find((s) => s.codec_type === 'audio')?.codec_name).toBe('opus');
-    // The ingest's H.264 is the one served: same profile as published (copied, not re-encoded).
-    const ingestVideo = (await origin.server.publishedTracks('fixed')).find((t) => t.codec === 'H264');
-    expect(ingestVideo?.profile).toBeDefined();
+    // The H.264 served is the one published (copied, not re-encoded): same parameters as the ingest's.
+    const ingest = await probeUrl(origin.server.publishedReadUrl('fixed'));
+    const pick = (x: Stream | undefined) => x && { codec: x.codec_name, profile: x.profile, level: x.level, width: x.width, height: x.height, pix_fmt: x.pix_fmt };
+    expect(pick(fixed.find((x) => x.codec_type === 'video'))).toEqual(pick(ingest.find((x) => x.codec_type === 'video')));
+    expect(ingest.find((x) => x.codec_type === 'audio')?.codec_name).toBe('opus');
     expect(origin.server.audioFixed('fixed')).toBe(true);
     expect(origin.server.audioFixed('direct')).toBe(false);
   });
