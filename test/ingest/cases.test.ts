@@ -96,6 +96,7 @@ async function runCase(c: PublishCase, url = srtIngest, during?: () => Promise<v
     const status = await haven(['status']);
     expect(status.code, status.stderr).toBe(0);
     await during?.();
+    console.log(`[${c.name}] haven status:\n${status.stdout.split('\n').filter((l) => /^stream|^\s{2,}/.test(l)).join('\n')}`);
     return { verdict, text: status.stdout };
   } finally {
     await pub.stop();
@@ -169,7 +170,9 @@ describe('VRChat ingest check on what ffmpeg really publishes', () => {
     const executablePath = requireTool('chromium', 'apt-get install -y chromium');
     const shot = path.join(repoRoot, 'test-artifacts', 'vrchat-check-hevc.png');
     let pageText = '';
+    let metrics = '';
     const { verdict, text } = await runCase(CASES.hevc, srtIngest, async () => {
+      metrics = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
       mkdirSync(path.dirname(shot), { recursive: true });
       const browser = await chromium.launch({ executablePath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
       try {
@@ -191,12 +194,15 @@ describe('VRChat ingest check on what ffmpeg really publishes', () => {
     expect(pageText).toContain('video is H.265 (HEVC): VRChat plays the audio only, the screen stays black');
     expect(pageText).toContain('OBS: Settings → Output → Streaming → Video Encoder: x264 or NVIDIA NVENC H.264');
     console.log(`[page] screenshot: ${shot}`);
+    // And in the metrics, while live: a gauge per stream and level, and the verdict (2 = breaks).
+    expect(metrics).toContain('haven_vrchat_findings{stream="live",level="breaks"} 1');
+    expect(metrics).toContain('haven_vrchat_level{stream="live"} 2');
   }, 120_000);
 
-  it('exports the verdicts as metrics while live, and the start log holds no internal credential', async () => {
+  it('offline streams drop out of the VRChat gauges, and the log holds no internal credential', async () => {
     const metrics = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
-    expect(metrics).toMatch(/# TYPE haven_vrchat_findings gauge/);
     expect(metrics).toMatch(/# TYPE haven_vrchat_level gauge/);
+    expect(metrics).not.toMatch(/haven_vrchat_level\{stream="live"\}/);
     expect(start!.output()).not.toMatch(/haven-internal:[^@\s]+@/);
   });
 });
