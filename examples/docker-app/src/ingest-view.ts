@@ -50,7 +50,7 @@ export function printVrchat(stream: { name: string; ready: boolean; vrchat?: Ing
   print(`  VRChat: ${WORDS[v.level]} (PC ${v.pc}, Quest ${v.quest})${fixed}`);
   for (const f of v.findings) {
     if (f.level === 'fine') continue;
-    print(`    ${f.fixedByHaven ? 'fixed ' : f.level.padEnd(8)} ${f.what}`);
+    print(`    ${(f.fixedByHaven ? 'fixed' : f.level).padEnd(8)} ${f.what}`);
     if (f.fix && !f.fixedByHaven) print(`             OBS: ${f.fix}`);
   }
 }
