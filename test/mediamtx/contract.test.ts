@@ -54,7 +54,8 @@ describe('apply() hot-reloads streams without restarting MediaMTX', () => {
     await o.server.apply([{ name: 'live' }, { name: 'a' }]);
     await o.server.apply([{ name: 'live' }, { name: 'a' }, { name: 'b' }]);
     const names = (await o.server.api.listPathConfs()).items.map((c) => c.name).sort();
-    expect(names).toEqual(['a', 'b', 'live']);
+    // An origin also has each stream's ingest path (the audio fix, on by default).
+    expect(names).toEqual(['a', 'b', 'ingest/a', 'ingest/b', 'ingest/live', 'live']);
   });
 
   it('rejects a stream name MediaMTX would not accept', async () => {

@@ -23,6 +23,8 @@ import { print, printJson, progress, table } from './output.js';
 import { apiToken, loadHome, type Loaded } from './runtime.js';
 import { nodeTemplate, originTemplate } from './template.js';
 import { urlsFor } from './urls.js';
+import { printVrchat, printVrchatHelp } from './ingest-view.js';
+import type { IngestVerdict } from '@haven/core';
 
 export interface InitOptions {
   role: 'origin' | 'node';
@@ -79,7 +81,7 @@ export async function printUrls(l: Loaded, json: boolean): Promise<void> {
     print(`  HLS:                ${v.hls}`);
     print();
   }
-  print(`VRChat: enable "Allow Untrusted URLs" in the Comfort & Safety settings to play rtspt:// links.`);
+  printVrchatHelp();
   process.stderr.write(`\n! ${u.note}\n`);
 }
 
@@ -100,7 +102,7 @@ export async function status(l: Loaded, o: { json: boolean; quiet: boolean }): P
   const api = await ApiClient.for(l);
   const s = await api.call<{
     state: string;
-    streams: Array<{ name: string; ready: boolean; viewers: number; publisher?: { type?: string } }>;
+    streams: Array<{ name: string; ready: boolean; viewers: number; publisher?: { type?: string }; vrchat?: IngestVerdict }>;
     nodes: Array<{ name: string; origin: boolean; health: string; viewers: number; region?: string; rttMs?: number; reason?: string }>;
     attribution?: string;
   }>('GET', '/api/status');
@@ -110,7 +112,10 @@ export async function status(l: Loaded, o: { json: boolean; quiet: boolean }): P
     return 0;
   }
   print(`state: ${s.state}`);
-  for (const st of s.streams) print(`stream ${st.name}: ${st.ready ? 'LIVE' : 'waiting for the publisher'}, ${st.viewers} viewer(s)`);
+  for (const st of s.streams) {
+    print(`stream ${st.name}: ${st.ready ? 'LIVE' : 'waiting for the publisher'}, ${st.viewers} viewer(s)`);
+    printVrchat(st);
+  }
   print();
   print(table([['node', 'health', 'viewers', 'region', 'rtt', 'note'], ...s.nodes.map((n) => [`${n.name}${n.origin ? ' (origin)' : ''}`, n.health, String(n.viewers), n.region ?? '', n.rttMs !== undefined ? `${Math.round(n.rttMs)} ms` : '', n.reason ?? ''])]));
   print();

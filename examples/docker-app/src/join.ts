@@ -6,6 +6,7 @@ import {
   SecretStore,
   updateConfigFile,
   withFileLock,
+  ensureStateDir,
   writePrivateFile,
   type HavenPlugin,
   type HavenSecrets,
@@ -117,6 +118,7 @@ export async function addNodeOffline(file: string, plugins: HavenPlugin[], loade
   assertNewNode(loaded.config as OriginConfig, entry);
   const { vpn } = settingsOf(loaded);
   // Two `haven node add` at once: one allocation at a time, so they never get the same address.
+  await ensureStateDir(loaded.stateDir); // the lock lives there (a node added before the first start)
   return withFileLock(path.join(loaded.stateDir, 'address-plan'), async () => {
     const plan = await AddressPlan.open(loaded.stateDir, parseSubnet(vpn.subnet), vpn.originAddress);
     const alloc = await plan.assign({ name: entry.name, ...(entry.publicKey ? { publicKey: entry.publicKey } : {}) });

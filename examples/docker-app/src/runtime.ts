@@ -23,6 +23,7 @@ import {
   type NodeReporter,
   type OriginConfig,
   type Vpn,
+  type IngestMonitor,
 } from '@haven/core';
 import { containerBinds, withHost } from './container-binds.js';
 import { type Home, peekConfig, requireConfig } from './home.js';
@@ -33,6 +34,7 @@ import { isOriginVpn } from './origin-vpn.js';
 import { selectPlugins } from './plugins.js';
 import { terminalLog } from './terminal-log.js';
 import { publishHost } from './urls.js';
+import { ingestPathPrefix, startIngestCheck } from './ingest-view.js';
 
 export const API_TOKEN_FILE = 'api-token';
 
@@ -107,7 +109,9 @@ export async function startHaven(l: Loaded, progress: Progress, o: { jsonLogs?: 
     if (cfg.role === 'origin') {
       // Every config change (API, CLI through the API, the file watcher) goes through this one queue.
       const writer = new ConfigWriter({ file: loaded.file, plugins, apply: (next) => haven.applyConfig(next) });
-      const api = await startOriginApi(haven, l, token, writer);
+      const ingestCheck = startIngestCheck(haven);
+      if (ingestCheck) parts.push(() => ingestCheck.stop());
+      const api = await startOriginApi(haven, l, token, writer, ingestCheck);
       parts.push(() => api.stop());
       const door = openRelayDoor(haven, l);
       if (door) parts.push(() => door.close());
@@ -143,16 +147,18 @@ export async function startHaven(l: Loaded, progress: Progress, o: { jsonLogs?: 
   }
 }
 
-async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: ConfigWriter): Promise<ControlApi> {
+async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: ConfigWriter, ingestCheck?: IngestMonitor): Promise<ControlApi> {
   const cfg = haven.config as OriginConfig;
   const vpn: Vpn | undefined = haven.provided.vpn;
   const ingest = haven.provided.mediaServer?.endpoints();
   const publicHost = publishHost(cfg, (l.loaded.pluginOptions.mediamtx ?? {}) as { ingest?: string; rtmpAddress?: string });
   const portOf = (hostPort?: string) => hostPort?.split(':').pop();
   const deps = havenApiDeps(haven, {
+    ...(ingestCheck ? { vrchat: (s: string) => ingestCheck.verdict(s) } : {}),
     ingest: {
       ...(ingest?.rtmp ? { rtmp: `${publicHost}:${portOf(ingest.rtmp)}` } : {}),
       ...(ingest?.srt ? { srt: `${publicHost}:${portOf(ingest.srt)}` } : {}),
+      ...ingestPathPrefix(l),
     },
     nodes: {
       // One queue with the file watcher and the API: concurrent additions never race.

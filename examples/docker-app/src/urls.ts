@@ -1,5 +1,6 @@
 import { SecretStore, type HavenConfig, type HavenSecrets } from '@haven/core';
 import type { Loaded } from './runtime.js';
+import { ingestPathPrefix } from './ingest-view.js';
 
 export interface HavenUrls {
   publish: Array<{ stream: string; rtmp: string; obsServer: string; obsStreamKey: string; srt: string }>;
@@ -24,7 +25,14 @@ export function publishHost(config: HavenConfig, mtx: { ingest?: string; rtmpAdd
 }
 
 /** Publish URLs for OBS and viewer URLs, with the secrets in them. Printed only by `haven urls`. */
-export function buildUrls(config: HavenConfig, secrets: HavenSecrets, ingest: { rtmpPort: number; srtPort: number; host?: string }): HavenUrls {
+export function buildUrls(
+  config: HavenConfig,
+  secrets: HavenSecrets,
+  ingest: { rtmpPort: number; srtPort: number; host?: string; /** `ingest/` while the audio fix is on (OBS publishes there). */ pathPrefix?: string },
+): HavenUrls {
+  const pre = ingest.pathPrefix ?? '';
+  // OBS joins Server and Stream Key with "/": the prefix goes in the Server so the key stays the stream name.
+  const app = pre ? `/${pre.replace(/\/$/, '')}` : '';
   const host = hostOf(config.public.host);
   const pubHost = hostOf(ingest.host ?? config.public.host);
   const user = config.viewer.user;
@@ -35,10 +43,10 @@ export function buildUrls(config: HavenConfig, secrets: HavenSecrets, ingest: { 
       config.role === 'origin'
         ? config.streams.map((s) => ({
             stream: s.name,
-            rtmp: `rtmp://${pubHost}:${ingest.rtmpPort}/${s.name}?user=publisher&pass=${key}`,
-            obsServer: `rtmp://${pubHost}:${ingest.rtmpPort}`,
+            rtmp: `rtmp://${pubHost}:${ingest.rtmpPort}/${pre}${s.name}?user=publisher&pass=${key}`,
+            obsServer: `rtmp://${pubHost}:${ingest.rtmpPort}${app}`,
             obsStreamKey: `${s.name}?user=publisher&pass=${key}`,
-            srt: `srt://${pubHost}:${ingest.srtPort}?streamid=publish:${s.name}:publisher:${key}&pkt_size=1316`,
+            srt: `srt://${pubHost}:${ingest.srtPort}?streamid=publish:${pre}${s.name}:publisher:${key}&pkt_size=1316`,
           }))
         : [],
     viewer: config.streams.map((s) => ({
@@ -55,5 +63,5 @@ export async function urlsFor(l: Loaded): Promise<HavenUrls> {
   const store = await SecretStore.open(l.loaded.stateDir);
   const mtx = (l.loaded.pluginOptions.mediamtx ?? {}) as { rtmpAddress?: string; srtAddress?: string; ingest?: string };
   const port = (a: string | undefined, d: number) => (a ? Number(a.slice(a.lastIndexOf(':') + 1)) : d);
-  return buildUrls(l.loaded.config, store.get(), { rtmpPort: port(mtx.rtmpAddress, 1935), srtPort: port(mtx.srtAddress, 8890), host: publishHost(l.loaded.config, mtx) });
+  return buildUrls(l.loaded.config, store.get(), { rtmpPort: port(mtx.rtmpAddress, 1935), srtPort: port(mtx.srtAddress, 8890), host: publishHost(l.loaded.config, mtx), ...ingestPathPrefix(l) });
 }

@@ -3,6 +3,7 @@
  * a `capabilities` object that core reads instead of `instanceof` checks.
  */
 import type { GeoPoint } from './geo.js';
+import type { IngestTrack } from './ingest/types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared shapes
@@ -108,6 +109,15 @@ export interface MediaServer {
    * gateway spliced through authenticate there). The gateway adds them to its own rate limit.
    */
   authFailures?(ip: string): number;
+  /** What the publisher sends on this stream, track by track (the ingest check reads it). */
+  publishedTracks?(stream: string): Promise<IngestTrack[]>;
+  /**
+   * A URL on this machine that reads what the publisher sends (before any repair), with a credential
+   * valid only from here. For the ingest sampler; never logged.
+   */
+  publishedReadUrl?(stream: string): string;
+  /** The server re-encodes this stream's audio for viewers right now (see the ingest check). */
+  audioFixed?(stream: string): boolean;
   close(): Promise<void>;
 }
 

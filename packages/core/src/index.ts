@@ -19,3 +19,4 @@ export * from './config/writer.js';
 export * from './config/lock.js';
 export * from './api/index.js';
 export * from './live-config.js';
+export * from './ingest/index.js';

@@ -72,7 +72,7 @@ describe('decide', () => {
   });
 
   it('api and metrics: only the internal credential, never a viewer, publisher or relay one', () => {
-    const internal = { user: 'haven-internal', password: 'InternalPassword0123456789' };
+    const internal = { user: 'haven-internal', password: 'InternalPassword0123456789', read: new Set<string>(), publish: new Set<string>() };
     for (const action of ['api', 'metrics']) {
       const r = (user: string, password: string) => decide(req({ action, user, password, path: '', protocol: '' }), { ...policy(), internal }, secrets);
       expect(r(internal.user, internal.password)).toEqual({ allow: true, as: 'internal' });

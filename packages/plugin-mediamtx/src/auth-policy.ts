@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { HavenSecrets } from '@haven/core';
 import { normalizeIp, type SubnetMatcher } from './net.js';
 import { PUBLISHER_USER, RELAY_USER, type Role } from './render.js';
+import { decideInternal, INTERNAL_USER, type InternalAccess } from './internal-access.js';
 
 /** The body MediaMTX POSTs to `authHTTPAddress` (v1.13+; `userAgent` v1.19+). Extra fields are tolerated. */
 export const authRequestSchema = z.looseObject({
@@ -45,8 +46,14 @@ export interface AuthPolicy {
   publishProtocols: ReadonlySet<string>;
   readProtocols: ReadonlySet<string>;
   relaySubnets: SubnetMatcher;
-  /** The plugin's own Control API/metrics credential (random per process); undefined: api/metrics denied. */
-  internal?: { user: string; password: string };
+  /**
+   * The plugin's own internal credential (random per process, user `haven-internal`): the Control API
+   * and metrics client, and on an origin its loopback media clients (ingest sampler, audio fix; see
+   * internal-access.ts). Undefined: api/metrics denied.
+   */
+  internal?: InternalAccess;
+  /** Paths a publisher may publish to besides the streams (the audio fix's ingest paths). */
+  ingestPaths?: ReadonlySet<string>;
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
@@ -69,7 +76,7 @@ export function decide(req: AuthRequest, policy: AuthPolicy, secrets: HavenSecre
     // Only the plugin's own client: the per-process internal credential (Basic), never a viewer's.
     const internal = policy.internal;
     if (!credentials) return deny('no-credentials');
-    const ok = internal !== undefined && req.user === internal.user && secretEquals(req.password, internal.password);
+    const ok = internal !== undefined && req.user === INTERNAL_USER && secretEquals(req.password, internal.password);
     return ok ? { allow: true, as: 'internal' } : deny('bad-credentials');
   }
   if (req.action !== 'publish' && req.action !== 'read') {
@@ -77,13 +84,15 @@ export function decide(req: AuthRequest, policy: AuthPolicy, secrets: HavenSecre
     return deny('unknown-action');
   }
   if (!credentials) return deny('no-credentials');
-  if (!policy.streams.has(req.path)) return deny('unknown-path');
+  if (policy.internal && req.user === INTERNAL_USER) return decideInternal(req, policy.internal);
+  const ingest = req.action === 'publish' && policy.ingestPaths?.has(req.path) === true;
+  if (!policy.streams.has(req.path) && !ingest) return deny('unknown-path');
 
   if (req.action === 'publish') {
     if (policy.role !== 'origin') return deny('role');
     if (!policy.publishProtocols.has(req.protocol)) return deny('protocol');
     const keyOk = secretEquals(req.password, secrets.streamKey);
-    const userOk = req.user === PUBLISHER_USER || (policy.publishAnyUser && req.user !== RELAY_USER && req.user !== policy.viewerUser);
+    const userOk = req.user === PUBLISHER_USER || (policy.publishAnyUser && req.user !== RELAY_USER && req.user !== policy.viewerUser && req.user !== INTERNAL_USER);
     return keyOk && userOk ? { allow: true, as: 'publisher' } : deny('bad-credentials');
   }
 

@@ -20,3 +20,5 @@ export { Supervisor, type SupervisorOptions, type ExitInfo } from './supervisor.
 export { renderConfig, renderPath, relaySourceUrl, toYaml, PUBLISHER_USER, RELAY_USER, type RenderInput, type Role } from './render.js';
 export { SubnetMatcher, sanitize } from './net.js';
 export { convergePaths, diffPaths, CONVERGE_WAIT_MS, type PathDiff } from './converge.js';
+export { ingestPath, INGEST_PREFIX } from './audio-fix.js';
+export { INTERNAL_USER } from './internal-access.js';

@@ -133,6 +133,16 @@ export const mediamtxOptionsSchema = z.strictObject({
   restartMaxDelayMs: z.number().int().min(0).default(30_000),
   /** Stream state poll interval for `publisher:up/down`, ms. Default 1000. */
   pollIntervalMs: z.number().int().min(50).default(1_000),
+  /**
+   * Origin: serve VRChat-playable audio whatever OBS sends. `auto`: publishers send to `ingest/<stream>`
+   * (the URL `haven urls` gives); an ffmpeg per live stream republishes it to `<stream>` with the video
+   * copied and the audio copied when VRChat plays it, or re-encoded to AAC 48 kHz when it does not (Opus,
+   * G.711, MP3, a rate other than 48 kHz). Publishing straight to `<stream>` still works, unrepaired.
+   * `off`: no ingest paths, no ffmpeg. Default `auto`.
+   */
+  audioFix: z.enum(['auto', 'off']).default('auto'),
+  /** ffmpeg executable for the audio fix. Default: `$FFMPEG_BIN`, then `ffmpeg` on PATH. */
+  ffmpegBinary: z.string().min(1).optional(),
   /** Safe MediaMTX tuning. Default none. */
   overrides: z
     .strictObject({

@@ -84,6 +84,7 @@ export function mediamtx(options: MediamtxOptionsInput = {}) {
         role: ctx.role,
         options: o,
         binary: resolveBinary(o.binary),
+        ffmpegBinary: o.ffmpegBinary ?? process.env.FFMPEG_BIN ?? 'ffmpeg',
         viewerUser: ctx.config.viewer.user,
         ...listeners,
         maxAuthFailures: o.maxAuthFailuresPerMinute ?? gateway?.maxAuthFailuresPerMinute ?? 10,

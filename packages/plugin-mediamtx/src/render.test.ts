@@ -97,11 +97,13 @@ describe('resolveListeners', () => {
     const r = resolveListeners('origin', mediamtxOptionsSchema.parse({}), pub, undefined);
     expect(r).toEqual({ rtspAddress: '127.0.0.1:8654', hlsAddress: '127.0.0.1:8655', rtmpAddress: '127.0.0.1:1935', srtAddress: '127.0.0.1:8890', trustedProxies: ['127.0.0.1/32'] });
   });
-  it('origin with a VPN: RTSP on the VPN address (nodes pull there), trusted as a PROXY sender; HLS on loopback', () => {
+  it('origin with a VPN: RTSP still on loopback (nodes come through the relay door with a PROXY header); HLS on loopback', () => {
     const r = resolveListeners('origin', mediamtxOptionsSchema.parse({}), pub, '10.77.0.1');
-    expect(r.rtspAddress).toBe('10.77.0.1:8654');
+    expect(r.rtspAddress).toBe('127.0.0.1:8654');
     expect(r.hlsAddress).toBe('127.0.0.1:8655');
-    expect(r.trustedProxies).toEqual(['127.0.0.1/32', '10.77.0.1/32']);
+    expect(r.trustedProxies).toEqual(['127.0.0.1/32']);
+    // Set by hand on the VPN address, MediaMTX trusts itself as a PROXY sender there too.
+    expect(resolveListeners('origin', mediamtxOptionsSchema.parse({ rtspAddress: '10.77.0.1:8654' }), pub, '10.77.0.1').trustedProxies).toEqual(['127.0.0.1/32', '10.77.0.1/32']);
   });
   it('ingest on the LAN only when asked; explicit addresses win', () => {
     const r = resolveListeners('origin', mediamtxOptionsSchema.parse({ ingest: 'lan', srtAddress: '127.0.0.1:9000' }), pub, undefined);

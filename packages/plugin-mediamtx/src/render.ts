@@ -9,7 +9,6 @@ export type Role = 'origin' | 'node';
 export const PUBLISHER_USER = 'publisher';
 export const RELAY_USER = 'relay';
 /** The user name of the plugin's own Control API/metrics credential (its password is random per process). */
-export const INTERNAL_USER = 'haven-internal';
 
 /** Everything the renderer needs, with role defaults already resolved. */
 export interface RenderInput {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import {
   ensureStateDir,
@@ -12,6 +11,7 @@ import {
   type MediaServerCapabilities,
   type StreamSpec,
   type StreamStats,
+  type IngestTrack,
 } from '@haven/core';
 import { MediaMtxApi, type KickKind } from './api.js';
 import { AuthHookServer, type AuthFailure } from './auth-hook.js';
@@ -19,9 +19,12 @@ import { convergePaths, CONVERGE_WAIT_MS } from './converge.js';
 import type { AuthPolicy, FailureEntry } from './auth-policy.js';
 import { mtxError, PLUGIN_NAME } from './errors.js';
 import { dialAddress, sanitize, SubnetMatcher } from './net.js';
+import { isIP } from 'node:net';
 import type { MediamtxOptions } from './options.js';
-import { INTERNAL_USER, renderConfig, renderPath, toYaml, type Role, RELAY_USER } from './render.js';
+import { renderConfig, renderPath, toYaml, type Role, RELAY_USER } from './render.js';
 import { StreamWatch } from './stream-watch.js';
+import { AudioFix, ingestPath, ingestTracks, renderIngestPaths } from './audio-fix.js';
+import { INTERNAL_USER, internalPassword, internalUrl } from './internal-access.js';
 import { Supervisor } from './supervisor.js';
 
 export interface MediaMtxServerInit {
@@ -29,6 +32,8 @@ export interface MediaMtxServerInit {
   options: MediamtxOptions;
   /** Resolved MediaMTX executable. */
   binary: string;
+  /** Resolved ffmpeg executable for the audio fix. Default `ffmpeg`. */
+  ffmpegBinary?: string;
   viewerUser: string;
   rtspAddress: string;
   /** Undefined when HLS is off. */
@@ -58,8 +63,9 @@ export class MediaMtxServer implements MediaServer {
   readonly #supervisor: Supervisor;
   readonly #watch: StreamWatch;
   readonly #relaySubnets: SubnetMatcher;
-  /** The Control API/metrics credential: random at each start of this process, never logged or stored but in the 0600 config's absence. */
-  readonly #internal = { user: INTERNAL_USER, password: randomBytes(24).toString('base64url') };
+  /** The internal credential (Control API/metrics client; loopback media clients on an origin): random at each start of this process, never logged or stored but in the 0600 config. */
+  readonly #internalPassword = internalPassword();
+  readonly #audioFix: AudioFix | undefined;
   #streams: StreamSpec[];
   #policy: AuthPolicy;
   #secrets: HavenSecrets;
@@ -85,7 +91,7 @@ export class MediaMtxServer implements MediaServer {
     const log = init.logger;
     this.api = new MediaMtxApi(`http://${dialAddress(init.options.apiAddress)}`, {
       secrets: () => this.#secretValues(),
-      credentials: () => this.#internal,
+      credentials: () => ({ user: INTERNAL_USER, password: this.#internalPassword }),
     });
     this.#hook = new AuthHookServer({
       policy: () => this.#policy,
@@ -115,6 +121,7 @@ export class MediaMtxServer implements MediaServer {
         if (expected) return;
         log.warn({ code, signal }, 'MediaMTX exited unexpectedly; restarting it');
         this.#watch.markAllDown();
+        this.#audioFix?.markAllDown();
       },
       onRestart: ({ attempt, pid }) => {
         log.warn({ attempt, pid }, 'MediaMTX restarted');
@@ -135,6 +142,8 @@ export class MediaMtxServer implements MediaServer {
         if (init.role === 'origin') init.events?.emit(up ? 'publisher:up' : 'publisher:down', { stream });
       },
     });
+    this.#audioFix = origin && init.options.audioFix === 'auto' ? this.#makeAudioFix() : undefined;
+    this.#policy = this.#makePolicy();
   }
 
   /** PID of the running MediaMTX (undefined while stopped or restarting). */
@@ -151,6 +160,7 @@ export class MediaMtxServer implements MediaServer {
     await this.#writeConfig();
     await this.#supervisor.start();
     this.#watch.start();
+    this.#audioFix?.start();
     this.#i.logger.info({ version: this.#version, pid: this.pid, role: this.#i.role, endpoints: this.endpoints() }, 'MediaMTX running');
   }
 
@@ -167,6 +177,7 @@ export class MediaMtxServer implements MediaServer {
     const readers = p.readers?.length ?? 0;
     // On an origin, nodes pulling over the VPN are readers too; count them apart from viewers.
     const relays = this.#i.role === 'origin' && readers > 0 ? await this.#relayReaders(stream) : 0;
+    const sourceType = await this.#sourceType(stream, p);
     return {
       name: stream,
       ready: p.available ?? p.ready ?? false,
@@ -175,8 +186,15 @@ export class MediaMtxServer implements MediaServer {
       bytesIn: p.inboundBytes ?? p.bytesReceived ?? 0,
       bytesOut: p.outboundBytes ?? p.bytesSent ?? 0,
       tracks,
-      ...(p.source?.type ? { sourceType: p.source.type } : {}),
+      ...(sourceType ? { sourceType } : {}),
     };
+  }
+
+  /** How the publisher sends: while the audio fix republishes a stream, the ingest path's source. */
+  async #sourceType(stream: string, p: { source?: { type: string } | null }): Promise<string | undefined> {
+    if (!this.#audioFix?.mode(stream)) return p.source?.type;
+    const ingest = await this.api.getPath(ingestPath(stream)).catch(() => undefined);
+    return ingest?.source?.type ?? p.source?.type;
   }
 
   async #relayReaders(stream: string): Promise<number> {
@@ -235,12 +253,14 @@ export class MediaMtxServer implements MediaServer {
       endpoints: this.endpoints(),
       streams: Object.fromEntries(this.#streams.map((s) => [s.name, { up: this.#watch.isUp(s.name) }])),
       authFailingIps: this.#hook.failureSnapshot().length,
+      ...(this.#audioFix ? { audioFix: this.#audioFix.status() } : {}),
     };
   }
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#watch.stop();
+      await this.#audioFix?.close();
       await this.#supervisor.stop();
       await this.#hook.close();
     })();
@@ -255,7 +275,7 @@ export class MediaMtxServer implements MediaServer {
     } catch {
       hook = undefined;
     }
-    return [s.streamKey, s.viewerPassword, s.relayPassword, this.#internal.password, ...(hook ? [hook] : [])];
+    return [s.streamKey, s.viewerPassword, s.relayPassword, this.#internalPassword, encodeURIComponent(this.#internalPassword), ...(hook ? [hook] : [])];
   }
 
   #makePolicy(): AuthPolicy {
@@ -268,8 +288,64 @@ export class MediaMtxServer implements MediaServer {
       publishProtocols: new Set(o.publishProtocols),
       readProtocols: new Set(o.readProtocols),
       relaySubnets: this.#relaySubnets,
-      internal: this.#internal,
+      ...this.#internalPolicy(),
     };
+  }
+
+  /** The internal credential's rights, and the audio fix's ingest paths (see internal-access.ts). */
+  #internalPolicy(): Pick<AuthPolicy, 'internal' | 'ingestPaths'> {
+    // A node's internal credential serves the Control API and metrics client only.
+    if (this.#i.role !== 'origin') return { internal: { password: this.#internalPassword, read: new Set(), publish: new Set() } };
+    const names = this.#streams.map((s) => s.name);
+    const ingest = this.#audioFix ? names.map(ingestPath) : [];
+    const local = parseLocalIp(dialAddress(this.#i.rtspAddress));
+    return {
+      internal: {
+        password: this.#internalPassword,
+        read: new Set([...names, ...ingest]),
+        publish: new Set(this.#audioFix ? names : []),
+        ...(local ? { localIps: new Set([local]) } : {}),
+      },
+      ...(this.#audioFix ? { ingestPaths: new Set(ingest) } : {}),
+    };
+  }
+
+  #makeAudioFix(): AudioFix {
+    return new AudioFix({
+      api: this.api,
+      binary: this.#i.ffmpegBinary ?? 'ffmpeg',
+      streams: () => this.#streams.map((s) => s.name),
+      url: (p) => this.#internalUrl(p),
+      active: () => this.#supervisor.state === 'running',
+      pollIntervalMs: this.#i.options.pollIntervalMs,
+      logger: this.#i.logger.child({ area: 'audio-fix' }),
+      ...(this.#i.events ? { events: this.#i.events } : {}),
+      sanitize: (line) => sanitize(line, this.#secretValues()),
+    });
+  }
+
+  #internalUrl(path: string): string {
+    return internalUrl(dialAddress(this.#i.rtspAddress), path, this.#internalPassword);
+  }
+
+  /** The path the publisher is on: the ingest path when the audio fix is on and it has a publisher. */
+  async #publishedPath(stream: string): Promise<string> {
+    if (!this.#audioFix) return stream;
+    const p = await this.api.getPath(ingestPath(stream)).catch(() => undefined);
+    return (p?.available ?? p?.ready) ? ingestPath(stream) : stream;
+  }
+
+  async publishedTracks(stream: string): Promise<IngestTrack[]> {
+    return ingestTracks(await this.api.getPath(await this.#publishedPath(stream)));
+  }
+
+  publishedReadUrl(stream: string): string {
+    // The sampler reads the ingest path while the audio fix republishes the stream.
+    return this.#internalUrl(this.#audioFix?.mode(stream) ? ingestPath(stream) : stream);
+  }
+
+  audioFixed(stream: string): boolean {
+    return this.#audioFix?.mode(stream) === 'aac';
   }
 
   #onAuthFailure(f: AuthFailure): void {
@@ -291,7 +367,9 @@ export class MediaMtxServer implements MediaServer {
   }
 
   async #writeConfig(): Promise<boolean> {
-    const text = toYaml(renderConfig({ ...this.#renderInput(), streams: this.#streams, authUrl: this.#hook.url }));
+    const conf = renderConfig({ ...this.#renderInput(), streams: this.#streams, authUrl: this.#hook.url });
+    conf.paths = { ...(conf.paths as object), ...renderIngestPaths({ ...this.#renderInput(), streams: this.#streams }) };
+    const text = toYaml(conf);
     if (text === this.#written) return false;
     try {
       await writePrivateFile(this.configFile, text, PLUGIN_NAME);
@@ -314,6 +392,7 @@ export class MediaMtxServer implements MediaServer {
     const changed = await this.#writeConfig();
     if (this.#supervisor.state !== 'running') return; // a (re)start reads the file
     const desired = new Map(this.#streams.map((s) => [s.name, renderPath(this.#renderInput(), s.name)]));
+    for (const [name, conf] of Object.entries(renderIngestPaths({ ...this.#renderInput(), streams: this.#streams }))) desired.set(name, conf);
     await convergePaths(this.api, desired, changed ? CONVERGE_WAIT_MS : 0);
   }
 }
@@ -329,4 +408,10 @@ function checkStreams(streams: readonly StreamSpec[]): StreamSpec[] {
     seen.add(s.name);
   }
   return out;
+}
+
+/** The IP of a dial address (`1.2.3.4:8654`, `[::1]:8654`), if it is one. */
+function parseLocalIp(dial: string): string | undefined {
+  const host = dial.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return isIP(host) ? host : undefined;
 }

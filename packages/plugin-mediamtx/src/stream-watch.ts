@@ -13,6 +13,8 @@ export interface StreamWatchOptions {
 export class StreamWatch {
   readonly #o: StreamWatchOptions;
   readonly #up = new Map<string, boolean>();
+  /** When each ready stream's current publisher came up (MediaMTX's readyTime/availableTime). */
+  readonly #since = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
   #busy = false;
 
@@ -53,8 +55,18 @@ export class StreamWatch {
       const list = await this.#o.api.listPaths();
       if (!this.#o.active()) return;
       const ready = new Map(list.items.map((p) => [p.name, p.available ?? p.ready ?? false]));
+      const since = new Map(list.items.map((p) => [p.name, p.availableTime ?? p.readyTime ?? '']));
       const wanted = new Set(this.#o.streams());
-      for (const stream of wanted) this.#set(stream, ready.get(stream) ?? false);
+      for (const stream of wanted) {
+        const up = ready.get(stream) ?? false;
+        // A publisher that left and another that came between two polls is a reconnect too.
+        const t = up ? (since.get(stream) ?? '') : '';
+        const before = this.#since.get(stream);
+        if (up && this.#up.get(stream) && t && before && t !== before) this.#set(stream, false);
+        if (t) this.#since.set(stream, t);
+        else this.#since.delete(stream);
+        this.#set(stream, up);
+      }
       for (const stream of [...this.#up.keys()]) {
         if (!wanted.has(stream)) {
           this.#set(stream, false);

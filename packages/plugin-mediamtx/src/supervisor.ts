@@ -19,6 +19,8 @@ export interface SupervisorOptions {
   restartMaxDelayMs: number;
   /** Up this long after a (re)start resets the backoff. Default 30000. */
   stableMs?: number;
+  /** What to do when the binary cannot be run. Default: how to get MediaMTX. */
+  missingHint?: string;
   /** Applied to every output line before it is kept or passed on. */
   sanitize?: (line: string) => string;
   onLine?(line: string): void;
@@ -162,7 +164,7 @@ export class Supervisor {
       if (run.spawnError?.code === 'ENOENT' || run.spawnError?.code === 'EACCES') {
         throw mtxError(
           'BINARY_MISSING',
-          `${this.#o.label} binary "${this.#o.command}" cannot be run (${run.spawnError.code}): install MediaMTX, set MEDIAMTX_BIN or the binary option (bash scripts/get-mediamtx.sh builds one)`,
+          `${this.#o.label} binary "${this.#o.command}" cannot be run (${run.spawnError.code}): ${this.#o.missingHint ?? 'install MediaMTX, set MEDIAMTX_BIN or the binary option (bash scripts/get-mediamtx.sh builds one)'}`,
           { cause: run.spawnError, details: { binary: this.#o.command } },
         );
       }

@@ -3,6 +3,7 @@ import { HavenError } from '../errors.js';
 import type { Haven } from '../haven.js';
 import type { ControlApiDeps, NodeInfo, RouteExplain, StatusInfo } from './types.js';
 import type { NodeReport } from './schemas.js';
+import type { IngestVerdict } from '../ingest/types.js';
 
 export interface HavenApiDepsOptions {
   /** How nodes are added and removed (the app writes haven.yaml and applies it live). */
@@ -11,6 +12,8 @@ export interface HavenApiDepsOptions {
   ingest?: StatusInfo['ingest'];
   /** Share the viewer password with nodes (GET /api/node-secrets). Default true. */
   shareSecretsWithNodes?: boolean;
+  /** The VRChat ingest check's verdict of a live stream (see `createIngestMonitor`). */
+  vrchat?: (stream: string) => IngestVerdict | undefined;
   /** Called with each node report (e.g. to feed the health view). */
   onNodeReport?: (report: NodeReport) => void;
 }
@@ -37,9 +40,13 @@ export function havenApiDeps(haven: Haven, options: HavenApiDepsOptions): Contro
     async status(): Promise<StatusInfo> {
       const { registry, health } = services();
       const media = haven.provided.mediaServer;
-      const stats = await Promise.all(
+      const stats: StatusInfo['streams'] = await Promise.all(
         streams().map((name) => (media ? media.stats(name).catch(() => emptyStats(name)) : Promise.resolve(emptyStats(name)))),
       );
+      for (const s of stats) {
+        const v = s.ready ? options.vrchat?.(s.name) : undefined;
+        if (v) s.vrchat = v;
+      }
       const snapshot = new Map(health.snapshot().map((s) => [s.node, s]));
       const peers = haven.provided.vpn ? await haven.provided.vpn.peers().catch(() => []) : [];
       const handshake = new Map(peers.map((p) => [p.publicKey, p.lastHandshakeAgeSec]));

@@ -3,6 +3,7 @@
 export { createControlApi, DEFAULT_API_LISTEN } from './server.js';
 export { createNodeReporter, type NodeReporter, type NodeReporterOptions } from './node-reporter.js';
 export { METRIC_NAMES } from './metrics.js';
+export { INGEST_METRIC_NAMES } from './ingest-metrics.js';
 export { nodeReportSchema, type NodeReport } from './schemas.js';
 export type {
   ControlApi,

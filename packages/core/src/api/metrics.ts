@@ -2,6 +2,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { NodeHealthState, ProbeResult } from '../contracts.js';
 import type { HavenEmitter, HavenEvents } from '../events.js';
 import type { NodeReport } from './schemas.js';
+import type { IngestVerdict } from '../ingest/types.js';
+import { ingestGauges } from './ingest-metrics.js';
 
 /** Metric names, in one place for the README and the tests. */
 export const METRIC_NAMES = {
@@ -33,6 +35,8 @@ export interface HavenMetrics {
 export interface MetricsOptions {
   /** Node.js process metrics with the `haven_` prefix. Default true. */
   processMetrics?: boolean;
+  /** VRChat ingest verdicts of live streams, read at each scrape. */
+  vrchatVerdicts?: () => Promise<IngestVerdict[]>;
   /** Current viewers per node, read at each scrape. */
   viewersByNode?: () => Promise<Map<string, number>>;
 }
@@ -108,6 +112,7 @@ export function createMetrics(options: MetricsOptions = {}): HavenMetrics {
     labelNames: ['node', 'direction'] as const,
     registers,
   });
+  ingestGauges(registers, options.vrchatVerdicts);
   const errors = new Counter({ name: METRIC_NAMES.errors, help: 'Background errors by source.', labelNames: ['source'] as const, registers });
 
   const setUp = (node: string, state: NodeHealthState) => {

@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { nodeEntrySchema, nodeNameSchema, streamNameSchema } from '../config/schema.js';
+import { vrchatVerdictSchema } from './ingest-schema.js';
 
 /** Schemas that appear in request bodies (documented as their input shape). */
 export const requestSchemas = z.registry<{ id: string; description?: string }>();
@@ -120,6 +121,13 @@ export const streamViewSchema = z
     bytesOut: count,
     tracks: z.array(z.string()),
     sourceType: z.string().optional(),
+    /** The VRChat ingest check of a live stream (absent while offline or not checked yet). */
+    vrchat: vrchatVerdictSchema
+      .register(responseSchemas, {
+        id: 'VrchatVerdict',
+        description: "What OBS sends, judged against VRChat's players, with the OBS setting to change.",
+      })
+      .optional(),
   })
   .register(responseSchemas, { id: 'Stream' });
 

@@ -98,6 +98,7 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
   const metrics = createMetrics({
     processMetrics: options.processMetrics ?? true,
     viewersByNode: async () => new Map((await status()).nodes.map((n) => [n.name, n.viewers])),
+    vrchatVerdicts: async () => (await status()).streams.flatMap((s) => (s.vrchat ? [s.vrchat] : [])),
   });
   let doc: Record<string, unknown> | undefined;
   const api: ApiContext = {

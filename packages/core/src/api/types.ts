@@ -8,6 +8,7 @@ import type {
   ViewerLocation,
 } from '../contracts.js';
 import type { NodeEntry } from '../config/schema.js';
+import type { IngestVerdict } from '../ingest/types.js';
 import type { HavenEmitter, RouteMode } from '../events.js';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
@@ -33,13 +34,14 @@ export interface StatusInfo {
   state: string;
   /** Epoch ms the Haven started. */
   startedAt?: number;
-  streams: StreamStats[];
+  /** `vrchat`: the ingest check's verdict while the stream is live. */
+  streams: Array<StreamStats & { vrchat?: IngestVerdict }>;
   /** Every node, the origin's own node (with `origin: true`) included. */
   nodes: NodeInfo[];
   /** Public entry points of the gateway: `rtsp://host:port` and `http://host:port`. */
   gateway: { rtspUrl: string; hlsUrl?: string };
   /** Public ingest addresses for publish URLs (`host:port`). */
-  ingest?: { rtmp?: string; srt?: string };
+  ingest?: { rtmp?: string; srt?: string; /** Path prefix publishers use (`ingest/` while the audio fix is on). */ pathPrefix?: string };
 }
 
 /** One step of a dry-run decision: what the router would do for a viewer. */

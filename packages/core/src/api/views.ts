@@ -86,6 +86,7 @@ export function statusView(info: StatusInfo, ctx: ViewContext): StatusView {
       tracks: s.tracks,
     };
     if (s.sourceType) view.sourceType = s.sourceType;
+    if (s.vrchat && s.ready) view.vrchat = s.vrchat;
     return view;
   });
   const view: StatusView = {
@@ -110,12 +111,15 @@ export function urlsView(info: StatusInfo, secrets: HavenSecrets, users: { viewe
   const enc = encodeURIComponent;
   const publish: UrlsView['publish'] = info.streams.map((s) => {
     const entry: UrlsView['publish'][number] = { stream: s.name };
+    // With the audio fix on, OBS publishes to `ingest/<stream>`: the prefix goes in the Server.
+    const pre = info.ingest?.pathPrefix ?? '';
+    const app = pre ? `/${pre.replace(/\/$/, '')}` : '';
     if (info.ingest?.rtmp) {
       const key = `${s.name}?user=${enc(users.publisher)}&pass=${enc(secrets.streamKey)}`;
-      entry.rtmp = { url: `rtmp://${info.ingest.rtmp}/${key}`, obsServer: `rtmp://${info.ingest.rtmp}`, obsStreamKey: key };
+      entry.rtmp = { url: `rtmp://${info.ingest.rtmp}/${pre}${key}`, obsServer: `rtmp://${info.ingest.rtmp}${app}`, obsStreamKey: key };
     }
     if (info.ingest?.srt) {
-      entry.srt = `srt://${info.ingest.srt}?streamid=publish:${s.name}:${enc(users.publisher)}:${enc(secrets.streamKey)}&pkt_size=1316`;
+      entry.srt = `srt://${info.ingest.srt}?streamid=publish:${pre}${s.name}:${enc(users.publisher)}:${enc(secrets.streamKey)}&pkt_size=1316`;
     }
     return entry;
   });

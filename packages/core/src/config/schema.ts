@@ -9,7 +9,14 @@ export const nodeNameSchema = z
   .string()
   .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'expected lowercase letters, digits and dashes (1-63 chars)');
 
-/** A MediaMTX path name we accept for streams. */
+/**
+ * A MediaMTX path name we accept for streams. No VRChat-specific rule is needed on top: every allowed
+ * character is an RFC 3986 "unreserved" character, which no URL parser, percent-encoder or normaliser
+ * rewrites (RFC 3986 §2.3, §6.2.2), and normalisers lowercase only the scheme and host, never the path
+ * (§6.2.2.1). So VRChat's VRCUrl, the world players (which pass the string to AVPro unchanged) and
+ * Media Foundation receive the name as typed. What would be mangled (spaces, `#`, `?`, `%`, `/`, `.`,
+ * non-ASCII letters) is refused here already. See test stream-name.test.ts.
+ */
 export const streamNameSchema = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 chars of A-Z a-z 0-9 _ -');

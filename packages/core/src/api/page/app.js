@@ -60,7 +60,7 @@
       $('streams'),
       status.streams.map(function (s) {
         var label = s.name + (s.ready ? ': on air · ' + plural(s.viewers, 'viewer') : ': offline');
-        return el('li', { class: 'stream', 'data-stream': s.name, 'data-ready': String(s.ready) }, [label]);
+        return el('li', { class: 'stream', 'data-stream': s.name, 'data-ready': String(s.ready) }, [label, vrchatBadge(s)]);
       }),
     );
     replaceChildren($('totals'), [
@@ -169,6 +169,50 @@
     replaceChildren($('links-table').tBodies[0], rows);
   }
 
+  // --- VRChat ingest check -----------------------------------------------------------------
+  var VRCHAT_WORDS = { fine: 'ready', degrades: 'plays poorly', breaks: 'does not play' };
+  function vrchatBadge(s) {
+    if (!s.ready || !s.vrchat) return null;
+    var v = s.vrchat;
+    var title = 'VRChat PC: ' + v.pc + ' · Quest: ' + v.quest;
+    return el('span', { class: 'vrchat-badge', 'data-level': v.level, title: title }, ['VRChat: ' + VRCHAT_WORDS[v.level]]);
+  }
+
+  function renderVrchat(status) {
+    var cards = [];
+    status.streams.forEach(function (s) {
+      if (!s.ready || !s.vrchat) return;
+      var v = s.vrchat;
+      var rows = v.findings.map(function (f) {
+        var level = f.fixedByHaven ? 'fixed' : f.level;
+        return el('tr', { 'data-level': level, 'data-rule': f.rule }, [
+          el('td', { class: 'vrchat-level' }, [f.fixedByHaven ? 'fixed by the Haven' : f.level]),
+          el('td', null, [f.what]),
+          el('td', null, f.fix && f.level !== 'fine' ? [el('b', null, ['OBS: ']), f.fix] : []),
+        ]);
+      });
+      var facts = v.facts;
+      var summary = [
+        facts.video ? facts.video.codec + (facts.video.width ? ' ' + facts.video.width + 'x' + facts.video.height : '') : 'no video',
+        facts.audio ? facts.audio.codec + (facts.audio.sampleRate ? ' ' + facts.audio.sampleRate / 1000 + ' kHz' : '') : 'no audio',
+        typeof facts.totalKbps === 'number' ? Math.round(facts.totalKbps) + ' kbit/s' : null,
+        facts.video && typeof facts.video.keyframeIntervalSec === 'number' ? 'keyframe every ' + Math.round(facts.video.keyframeIntervalSec * 10) / 10 + ' s' : null,
+      ].filter(Boolean).join(' · ');
+      cards.push(
+        el('div', { class: 'vrchat-stream', 'data-stream': s.name, 'data-level': v.level }, [
+          el('h3', null, [s.name + ' · VRChat ' + VRCHAT_WORDS[v.level] + ' (PC ' + v.pc + ', Quest ' + v.quest + ')' + (v.audioFixed ? ' · audio re-encoded to AAC 48 kHz' : '')]),
+          el('p', { class: 'hint' }, [summary]),
+          el('table', { class: 'vrchat-table' }, [
+            el('thead', null, [el('tr', null, [el('th', null, ['Level']), el('th', null, ['What OBS sends']), el('th', null, ['Change in OBS'])])]),
+            el('tbody', null, rows),
+          ]),
+        ]),
+      );
+    });
+    replaceChildren($('vrchat-list'), cards);
+    $('vrchat-empty').hidden = cards.length > 0;
+  }
+
   function render(snapshot) {
     renderHeader(snapshot.status);
     renderMap(snapshot.status, snapshot.viewers);
@@ -176,6 +220,7 @@
     renderDecisions(snapshot.decisions);
     renderPlaces(snapshot.viewers);
     renderLinks(snapshot.status);
+    renderVrchat(snapshot.status);
     document.body.setAttribute('data-updated', String(Date.now()));
   }
 
