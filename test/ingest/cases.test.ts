@@ -171,8 +171,13 @@ describe('VRChat ingest check on what ffmpeg really publishes', () => {
     const shot = path.join(repoRoot, 'test-artifacts', 'vrchat-check-hevc.png');
     let pageText = '';
     let metrics = '';
+    let doctor = '';
     const { verdict, text } = await runCase(CASES.hevc, srtIngest, async () => {
       metrics = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
+      const d = await haven(['doctor']);
+      doctor = d.stdout;
+      // A stream that does not play in VRChat is a failure of the set-up: doctor exits non-zero.
+      expect(d.code, d.stderr).toBe(1);
       mkdirSync(path.dirname(shot), { recursive: true });
       const browser = await chromium.launch({ executablePath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
       try {
@@ -188,6 +193,8 @@ describe('VRChat ingest check on what ffmpeg really publishes', () => {
       }
     });
     expect(finding(verdict, 'video-codec')).toMatchObject({ level: 'breaks' });
+    console.log(`[hevc] haven doctor:\n${doctor.split('\n').filter((l) => /VRChat|in OBS/.test(l)).join('\n')}`);
+    expect(doctor).toMatch(/✗ stream "live" in VRChat: video is H\.265 \(HEVC\)[^\n]*\n\s+→ in OBS: /);
     expect(verdict.level).toBe('breaks');
     expect(text).toMatch(/breaks\s+video is H\.265 \(HEVC\): VRChat plays the audio only/);
     expect(text).toMatch(/OBS: Settings → Output → Streaming → Video Encoder: x264 or NVIDIA NVENC H\.264/);

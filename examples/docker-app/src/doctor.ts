@@ -4,7 +4,7 @@ import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { release } from 'node:os';
 import path from 'node:path';
-import type { OriginConfig } from '@haven/core';
+import { ingestDoctorChecks, type OriginConfig } from '@haven/core';
 import { resolveBinary } from '@haven/plugin-mediamtx';
 import { ApiClient } from './client.js';
 import { settingsOf } from './derived.js';
@@ -26,7 +26,12 @@ export interface DoctorContext {
   l: Loaded;
   env: NodeJS.ProcessEnv;
   /** The running origin's status, when it answers. */
-  running?: { nodes: Array<{ name: string; origin: boolean; health: string; reason?: string }> } | undefined;
+  running?:
+    | {
+        nodes: Array<{ name: string; origin: boolean; health: string; reason?: string }>;
+        streams?: Parameters<typeof ingestDoctorChecks>[0]['streams'];
+      }
+    | undefined;
 }
 
 /** The first executable named `name` on PATH. */
@@ -195,6 +200,14 @@ export const nodesOverVpn: Check = (ctx) => {
     );
 };
 
+/** Live streams: what the VRChat check found in what OBS sends, with the OBS setting to change. */
+export const vrchatStreams: Check = (ctx) => {
+  if (!isOrigin(ctx)) return [];
+  if (!ctx.running?.streams) return [{ level: 'ok', what: 'VRChat check: runs while the origin is live and OBS publishes' }];
+  const found = ingestDoctorChecks({ streams: ctx.running.streams });
+  return found.length > 0 ? found : [{ level: 'ok', what: 'VRChat check: no stream is live now (it runs when OBS publishes)' }];
+};
+
 /** Every check `haven doctor` runs, in order. Others append theirs here. */
 export const DOCTOR_CHECKS: Array<{ title: string; check: Check }> = [
   { title: 'tools', check: tools },
@@ -203,6 +216,7 @@ export const DOCTOR_CHECKS: Array<{ title: string; check: Check }> = [
   { title: 'public host', check: publicHost },
   { title: 'ports', check: ports },
   { title: 'nodes', check: nodesOverVpn },
+  { title: 'VRChat', check: vrchatStreams },
 ];
 
 const MARK = { ok: '✓', warn: '!', fail: '✗' } as const;
