@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { HavenSecrets } from '@haven/core';
 import { normalizeIp, type SubnetMatcher } from './net.js';
 import { PUBLISHER_USER, RELAY_USER, type Role } from './render.js';
+import { checkViewerToken } from './token-check.js';
 
 /** The body MediaMTX POSTs to `authHTTPAddress` (v1.13+; `userAgent` v1.19+). Extra fields are tolerated. */
 export const authRequestSchema = z.looseObject({
@@ -29,7 +30,8 @@ export type DenyReason =
   | 'unknown-path'
   | 'protocol'
   | 'subnet'
-  | 'role';
+  | 'role'
+  | 'bad-token';
 
 export type AuthDecision =
   | { allow: true; as: AuthIdentity }
@@ -44,6 +46,8 @@ export interface AuthPolicy {
   publishProtocols: ReadonlySet<string>;
   readProtocols: ReadonlySet<string>;
   relaySubnets: SubnetMatcher;
+  /** This machine's node name as the origin's registry knows it: viewer tokens are bound to it. */
+  nodeName?: string;
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
@@ -65,6 +69,11 @@ export function decide(req: AuthRequest, policy: AuthPolicy, secrets: HavenSecre
   if (req.action !== 'publish' && req.action !== 'read') {
     // api/metrics are excluded from the hook in the rendered config; playback/pprof are off.
     return deny('unknown-action');
+  }
+  const token = policy.nodeName === undefined ? undefined : checkViewerToken(req, policy.nodeName, secrets.relayPassword);
+  if (token !== undefined) {
+    if (!policy.streams.has(req.path)) return deny('unknown-path');
+    return token === 'ok' ? { allow: true, as: 'viewer' } : { allow: false, reason: 'bad-token', credentials: true };
   }
   if (!credentials) return deny('no-credentials');
   if (!policy.streams.has(req.path)) return deny('unknown-path');

@@ -20,3 +20,4 @@ export { Supervisor, type SupervisorOptions, type ExitInfo } from './supervisor.
 export { renderConfig, renderPath, relaySourceUrl, toYaml, PUBLISHER_USER, RELAY_USER, type RenderInput, type Role } from './render.js';
 export { SubnetMatcher, sanitize } from './net.js';
 export { convergePaths, diffPaths, CONVERGE_WAIT_MS, type PathDiff } from './converge.js';
+export { checkViewerToken } from './token-check.js';

@@ -59,6 +59,7 @@ export function mediamtx(options: MediamtxOptionsInput = {}) {
         options: o,
         binary: resolveBinary(o.binary),
         viewerUser: ctx.config.viewer.user,
+        nodeName: ctx.config.name,
         rtspAddress,
         hlsAddress,
         workDir: path.join(ctx.stateDir, PLUGIN_NAME),

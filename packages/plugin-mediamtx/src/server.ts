@@ -29,6 +29,8 @@ export interface MediaMtxServerInit {
   /** Resolved MediaMTX executable. */
   binary: string;
   viewerUser: string;
+  /** This machine's name in the Haven (viewer tokens are bound to it). */
+  nodeName?: string;
   rtspAddress: string;
   /** Undefined when HLS is off. */
   hlsAddress: string | undefined;
@@ -255,6 +257,7 @@ export class MediaMtxServer implements MediaServer {
       publishProtocols: new Set(o.publishProtocols),
       readProtocols: new Set(o.readProtocols),
       relaySubnets: this.#relaySubnets,
+      ...(this.#i.nodeName !== undefined ? { nodeName: this.#i.nodeName } : {}),
     };
   }
 

@@ -16,3 +16,14 @@ export { parseResponse, RtspClientConnection, type RtspResponse, type ResponseOu
 export { createRtspGateway, type RtspGateway, type RtspGatewayLimits, type RtspGatewayOptions, type RtspGatewayStats } from './rtsp/gateway.js';
 export { createHlsGateway, type HlsGateway, type HlsGatewayOptions } from './hls/gateway.js';
 export { absolutizePlaylist } from './hls/playlist.js';
+export {
+  deriveTokenKey,
+  signViewerToken,
+  verifyViewerToken,
+  tokenOfQuery,
+  TOKEN_PARAM,
+  TOKEN_USER,
+  MAX_TOKEN_TTL_SEC,
+  type TokenVerdict,
+  type ViewerTokenClaims,
+} from './token.js';

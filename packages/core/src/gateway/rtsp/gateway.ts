@@ -5,6 +5,7 @@ import type { Logger } from '../../logger.js';
 import type { CoreService } from '../../services.js';
 import { normalizeIp, splitHostPort } from '../../routing/ip.js';
 import type { Router } from '../../routing/router.js';
+import { FollowLearner } from '../follow-learning.js';
 import { RtspAuthenticator, type ViewerCredentials } from './auth.js';
 import { GatewayConnection } from './connection.js';
 import { listenOrThrow } from '../listen.js';
@@ -42,12 +43,22 @@ export interface RtspGatewayOptions {
   /** Failed-login counter; pass one to share it with the HLS gateway. Default: its own. */
   limiter?: FailureLimiter;
   /**
-   * User-Agent substrings (case-insensitive) challenged with Basic only. FFmpeg keeps the scheme it
-   * used at the gateway after a 302 and sends it unasked to the node, and it does not retry when
-   * the node challenges again; the nodes' MediaMTX speaks Basic only (`rtspAuthMethods` with an
-   * auth hook), so a Digest answer there fails. Default `['Lavf']`.
+   * User-Agent substrings (case-insensitive) challenged with Basic only. Default none: with the
+   * signed token in the `Location`, the node accepts the token whatever scheme a player re-sends
+   * after a 302 (FFmpeg re-sends its Digest header unasked; MediaMTX passes no password then, and
+   * the hook accepts the token from the query).
    */
   basicOnlyUserAgents?: readonly string[];
+  /** Accept Basic answers (`viewer.allowBasic`), read per viewer. Default true. */
+  allowBasic?: () => boolean;
+  /** Key of the signed viewer tokens, read per viewer; undefined: no tokens. */
+  tokenKey?: () => Buffer | undefined;
+  /** Token lifetime, seconds. Default 60. */
+  tokenTtlSec?: () => number;
+  /** How long a redirected connection stays open for a same-connection DESCRIBE, ms. Default 10000. */
+  sameConnectionMs?: () => number;
+  /** What is learned about players; default: in memory, 20 s deadline, 3 samples, 0.5 rate. */
+  learner?: FollowLearner;
   /** Digest realm (never `mediamtx`: players retry a new challenge only when the realm changes). Default `Stream Haven`. */
   realm?: string;
   logger?: Logger;
@@ -65,6 +76,8 @@ export interface RtspGateway extends CoreService {
   /** Where it listens once started. */
   address(): { host: string; port: number } | undefined;
   stats(): RtspGatewayStats;
+  /** Follow-through and auth schemes per player. */
+  readonly learner: FollowLearner;
 }
 
 /**
@@ -75,7 +88,10 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
   const limits = { ...DEFAULT_RTSP_LIMITS, maxHeaderBytes: o.limits.maxHeaderBytes, maxHeaders: o.limits.maxHeaders, maxBodyBytes: o.maxBodyBytes ?? 4096 };
   const auth = new RtspAuthenticator(o.realm === undefined ? {} : { realm: o.realm });
   const limiter = o.limiter ?? new FailureLimiter({ maxFailures: o.limits.maxAuthFailuresPerMinute });
-  const basicOnlyAgents = (o.basicOnlyUserAgents ?? ['Lavf']).map((a) => a.toLowerCase());
+  const basicOnlyAgents = (o.basicOnlyUserAgents ?? []).map((a) => a.toLowerCase());
+  const learner =
+    o.learner ??
+    new FollowLearner({ deadlineMs: () => 20_000, minSamples: () => 3, minFollowRate: () => 0.5, pinLocal: () => [], pinRedirect: () => [] });
   const sockets = new Set<Socket>();
   const pendingByIp = new Map<string, number>();
   const maxPending = o.maxPendingPerIp ?? Math.max(16, Math.floor(o.limits.maxConnections / 8));
@@ -84,6 +100,7 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
   let rejected = 0;
   let server: Server | undefined;
   let sweep: NodeJS.Timeout | undefined;
+  let learnSweep: NodeJS.Timeout | undefined;
   let bound: { host: string; port: number } | undefined;
 
   const target = () => {
@@ -117,6 +134,11 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
       proxyProtocol: o.proxyProtocol ?? true,
       maxRequests: o.maxRequestsPerConnection ?? 16,
       basicOnlyAgents,
+      allowBasic: o.allowBasic ?? (() => true),
+      tokenKey: o.tokenKey ?? (() => undefined),
+      tokenTtlSec: o.tokenTtlSec ?? (() => 60),
+      sameConnectionMs: o.sameConnectionMs ?? (() => 10_000),
+      learner,
       ...(o.logger ? { logger: o.logger } : {}),
       onSettled: () => {
         if (settled) return;
@@ -135,11 +157,17 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
     name: 'rtsp-gateway',
     async start() {
       if (server) return;
+      await learner.load();
       const srv = createServer({ noDelay: true }, onConnection);
       srv.on('error', (err) => o.logger?.error({ err }, 'rtsp gateway server error'));
       bound = await listenOrThrow(srv, { host: o.host, port: o.port, backlog: 1024 }, 'RTSP gateway', 'public.rtspPort / public.bind');
       server = srv;
       sweep = setInterval(() => limiter.sweep(), 60_000);
+      learnSweep = setInterval(() => {
+        learner.sweep();
+        void learner.save();
+      }, 1000);
+      learnSweep.unref();
       sweep.unref();
       o.logger?.info({ address: bound }, 'rtsp gateway listening');
     },
@@ -147,11 +175,14 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
       const srv = server;
       server = undefined;
       if (sweep) clearInterval(sweep);
+      if (learnSweep) clearInterval(learnSweep);
       if (!srv) return;
+      await learner.save();
       const closed = new Promise<void>((r) => srv.close(() => r()));
       for (const s of sockets) s.destroy();
       await closed;
     },
+    learner,
     address: () => bound,
     stats: () => ({ open: sockets.size, undecided, spliced, rejectedConnections: rejected, rateLimitedIps: limiter.size }),
   };
