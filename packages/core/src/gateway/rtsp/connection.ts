@@ -26,7 +26,7 @@ export interface ConnectionDeps {
   proxyProtocol: boolean;
   /** Requests answered on one connection before it is handed over or closed. */
   maxRequests: number;
-  /** User-Agent substrings (lower case) that are challenged with Basic only. */
+  /** User-Agent substrings (lower case) challenged with Basic only when there is no token key. */
   basicOnlyAgents: readonly string[];
   /** Accept Basic answers (`viewer.allowBasic`). */
   allowBasic: () => boolean;
@@ -253,7 +253,9 @@ export class GatewayConnection {
     }
     if (verdict !== 'ok') {
       const ua = (this.#ua ?? '').toLowerCase();
-      const basicOnly = basicAllowed && this.deps.basicOnlyAgents.some((a) => ua.includes(a));
+      // Without tokens (no relay password known) a node checks the password itself, with Basic only,
+      // and FFmpeg re-sends the gateway's scheme there unasked: it keeps getting Basic then.
+      const basicOnly = basicAllowed && !this.deps.tokenKey() && this.deps.basicOnlyAgents.some((a) => ua.includes(a));
       return this.#send(401, req, auth.challenge(this.ip, verdict === 'stale', basicOnly, basicAllowed).map((c): [string, string] => ['WWW-Authenticate', c]));
     }
     if (scheme && this.#scheme === undefined) {

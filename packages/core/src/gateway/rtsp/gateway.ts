@@ -43,10 +43,11 @@ export interface RtspGatewayOptions {
   /** Failed-login counter; pass one to share it with the HLS gateway. Default: its own. */
   limiter?: FailureLimiter;
   /**
-   * User-Agent substrings (case-insensitive) challenged with Basic only. Default none: with the
-   * signed token in the `Location`, the node accepts the token whatever scheme a player re-sends
-   * after a 302 (FFmpeg re-sends its Digest header unasked; MediaMTX passes no password then, and
-   * the hook accepts the token from the query).
+   * User-Agent substrings (case-insensitive) challenged with Basic only, and only while there is no
+   * token key (then a node checks the password itself, Basic only, and FFmpeg re-sends the gateway's
+   * scheme there unasked). With the signed token in the `Location` every player gets Digest first:
+   * FFmpeg re-sends its Digest header to the node, MediaMTX extracts no password from it, and the
+   * hook accepts the token from the query. Default `['Lavf']`.
    */
   basicOnlyUserAgents?: readonly string[];
   /** Accept Basic answers (`viewer.allowBasic`), read per viewer. Default true. */
@@ -88,7 +89,7 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
   const limits = { ...DEFAULT_RTSP_LIMITS, maxHeaderBytes: o.limits.maxHeaderBytes, maxHeaders: o.limits.maxHeaders, maxBodyBytes: o.maxBodyBytes ?? 4096 };
   const auth = new RtspAuthenticator(o.realm === undefined ? {} : { realm: o.realm });
   const limiter = o.limiter ?? new FailureLimiter({ maxFailures: o.limits.maxAuthFailuresPerMinute });
-  const basicOnlyAgents = (o.basicOnlyUserAgents ?? []).map((a) => a.toLowerCase());
+  const basicOnlyAgents = (o.basicOnlyUserAgents ?? ['Lavf']).map((a) => a.toLowerCase());
   const learner =
     o.learner ??
     new FollowLearner({ deadlineMs: () => 20_000, minSamples: () => 3, minFollowRate: () => 0.5, pinLocal: () => [], pinRedirect: () => [] });
