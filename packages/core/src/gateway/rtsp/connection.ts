@@ -11,7 +11,7 @@ import { chunkNeedsParse, getHeader, parseRequest, type RtspLimits, type RtspReq
 import type { FailureLimiter } from './rate-limit.js';
 import { rtspResponse } from './response.js';
 import { spliceTo } from './splice.js';
-import { sameRedirectTarget, streamOfUri, withoutAuthorization } from './target.js';
+import { sameRedirectTarget, streamOfUri } from './target.js';
 
 export interface ConnectionDeps {
   router: Router;
@@ -289,25 +289,25 @@ export class GatewayConnection {
   }
 
   /**
-   * Serve an authenticated read from the local MediaMTX: the DESCRIBE replayed (its URI as given),
-   * and every request of the connection carrying the gateway's token instead of the viewer's
-   * credentials. Without a token key, the old way: Basic passed on, Digest dropped (MediaMTX challenges).
+   * Serve an authenticated read from the local MediaMTX: the DESCRIBE replayed (with `uri`), and
+   * every request of the connection carrying the gateway's proof instead of the viewer's
+   * credentials, so MediaMTX never challenges on the public path. The proof is a token bound to the
+   * viewer's address, the stream and this node; without a token key (no relay password known), the
+   * viewer credentials the gateway has just checked, sent to the local MediaMTX only.
    */
   #spliceRead(req: RtspRequest, stream: string, reason: RouteReason, t0: number, uri: string, location?: ViewerLocation, distanceKm?: number): void {
     const key = this.deps.tokenKey();
     const origin = this.deps.router.registry.origin();
     const rest = this.#buf;
-    if (!key || !origin) {
-      const first = /^digest/i.test(getHeader(req, 'authorization') ?? '') ? withoutAuthorization(req) : rewriteRequest(req, getHeader(req, 'authorization'), uri);
-      return this.#splice({ replay: Buffer.concat([first, rest]) }, stream, reason, t0, location, distanceKm);
-    }
     const ttl = this.deps.tokenTtlSec();
     const proxy = this.deps.proxyProtocol;
+    const creds = this.deps.viewer();
     const inject = (upstream: Socket) => {
       // MediaMTX sees the viewer's address through the PROXY line, else the gateway's own.
       const seenAs = proxy ? this.ip : normalizeIp(upstream.localAddress);
+      const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
       const proof = (s: string) =>
-        `Basic ${Buffer.from(`${TOKEN_USER}:${signViewerToken(key, { ip: seenAs, stream: s, node: origin.name }, ttl)}`).toString('base64')}`;
+        key && origin ? basic(TOKEN_USER, signViewerToken(key, { ip: seenAs, stream: s, node: origin.name }, ttl)) : basic(creds.user, creds.password);
       const authorize = (r: RtspRequest) => {
         const s = streamOfUri(r.uri)?.stream;
         return s === undefined || s === '' ? proof(stream) : proof(s);

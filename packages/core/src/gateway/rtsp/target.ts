@@ -13,13 +13,6 @@ export function streamOfUri(uri: string): { stream: string; suffix: string } | u
   return { stream: m[1] as string, suffix: (m[2] ?? '').replace(/\/+$/, '') + query };
 }
 
-/** Rebuild a request without its Authorization header (handed to MediaMTX, which challenges again with its own scheme). */
-export function withoutAuthorization(req: { method: string; uri: string; version: string; headers: Array<[string, string]>; body: Buffer }): Buffer {
-  let head = `${req.method} ${req.uri} ${req.version}\r\n`;
-  for (const [k, v] of req.headers) if (k.toLowerCase() !== 'authorization') head += `${k}: ${v}\r\n`;
-  return Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), req.body]);
-}
-
 function authority(uri: string): string | undefined {
   const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?([^/?#]*)/i.exec(uri);
   return m ? (m[1] as string).toLowerCase() : undefined;
