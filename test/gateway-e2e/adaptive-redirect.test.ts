@@ -79,8 +79,11 @@ describe('adaptive redirect with real MediaMTX and player emulators', () => {
   it('GStreamer (real) answers Digest, follows the 302 and plays from the nearest node', async () => {
     const gst = requireTool('gst-launch-1.0', 'apt-get install -y gstreamer1.0-tools gstreamer1.0-plugins-good');
     const n = h.reads.length;
-    const r = await run(gst, ['-q', 'rtspsrc', `location=rtsp://127.0.0.1:${h.rtspPort}/live`, `user-id=${VIEWER.user}`, `user-pw=${VIEWER.password}`, 'protocols=tcp', '!', 'identity', 'eos-after=10', '!', 'fakesink'], { timeoutMs: 40_000 });
-    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const r = await run(gst, ['-q', 'rtspsrc', `location=rtsp://127.0.0.1:${h.rtspPort}/live`, `user-id=${VIEWER.user}`, `user-pw=${VIEWER.password}`, 'protocols=tcp', '!', 'identity', 'eos-after=10', '!', 'fakesink'], {
+      timeoutMs: 40_000,
+      env: { ...process.env, GST_DEBUG: 'rtspsrc:4' },
+    });
+    expect(r.code, (r.stderr + r.stdout).slice(-4000)).toBe(0);
     expect(h.routed.at(-1)).toMatchObject({ mode: 'redirect', node: 'par', auth: 'digest' });
     expect(h.routed.at(-1)?.userAgent).toMatch(/GStreamer/);
     expect(h.reads.slice(n).filter((x) => x.node === 'par' && x.allow).length).toBeGreaterThanOrEqual(2);
@@ -108,6 +111,26 @@ describe('adaptive redirect with real MediaMTX and player emulators', () => {
     expect(ok.played).toBe(true);
     expect(ok.challenges).toBe(0);
     expect(h.reads.some((x) => x.node === 'par' && x.reason === 'bad-token')).toBe(true);
+  });
+
+  it('a node at capacity by the readers it reports gets no new viewer', async () => {
+    const par = h.stack.registry.get('par');
+    if (!par) throw new Error('no par');
+    h.stack.registry.update({ ...par, capacity: 1 });
+    const parNow = () => h.stack.registry.get('par') as NonNullable<typeof par>;
+    // One real reader held open on par.
+    const held = playMsRtsp({ url: url(), userAgent: 'Holder/1', packets: 1_000_000, waitMs: 10_000, localAddress: '127.0.0.4' });
+    await waitUntil(() => h.stack.health.load(parNow()) >= 1, 15_000);
+    const r = await playMsRtsp({ url: url(), userAgent: 'NextViewer/1' });
+    expect(r.played).toBe(true);
+    expect(r.playedFrom?.port).toBe(port('fra'));
+    expect(h.routed.at(-1)).toMatchObject({ mode: 'redirect', node: 'fra' });
+    const holder = await held;
+    expect(holder.playedFrom?.port).toBe(port('par'));
+    // Once the holder left and par reports no reader, par takes viewers again.
+    await waitUntil(() => h.stack.health.load(parNow()) === 0, 15_000);
+    const again = await playMsRtsp({ url: url(), userAgent: 'NextViewer/1' });
+    expect(again.playedFrom?.port).toBe(port('par'));
   });
 });
 

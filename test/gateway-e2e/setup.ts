@@ -1,7 +1,7 @@
 import { createOriginRouting, HavenEmitter, originConfigSchema, type HavenEvents, type RoutingStack } from '@haven/core';
 import { AuthHookServer, SubnetMatcher, type AuthDecision, type AuthPolicy } from '@haven/plugin-mediamtx';
 import { freePort, stopAll, waitFor } from '../helpers/process.js';
-import { mtxPathReady, PUBLISHER, RELAY, startMediamtx, startPublisher, tableLocator, VIEWER, type Mtx } from '../gateway/helpers.js';
+import { mtxPathReady, mtxReaders, PUBLISHER, RELAY, startMediamtx, startPublisher, tableLocator, VIEWER, type Mtx } from '../gateway/helpers.js';
 
 export const SECRETS = { streamKey: PUBLISHER.password, viewerPassword: VIEWER.password, relayPassword: RELAY.password };
 const PARIS = { lat: 48.86, lon: 2.35, country: 'FR', city: 'Paris' };
@@ -101,6 +101,18 @@ export async function startHaven(gateway: Record<string, unknown> = {}, viewer: 
   });
   for (const s of stack.list) await s.start();
   const st = stack;
+  // Each node's own count of its readers, from its MediaMTX, as its node reporter sends it (the
+  // report's HTTP hop is tested with the control API; here it goes straight to the health view).
+  let reporting = true;
+  const reportLoop = (async () => {
+    while (reporting) {
+      for (const [name, m] of Object.entries({ par, fra })) {
+        const readers = await mtxReaders(m.apiPort).catch(() => undefined);
+        if (readers) st.health.reportReaders(name, readers.length);
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  })();
   return {
     origin,
     nodes: { par, fra },
@@ -110,6 +122,8 @@ export async function startHaven(gateway: Record<string, unknown> = {}, viewer: 
     refused,
     reads,
     stop: async () => {
+      reporting = false;
+      await reportLoop;
       for (const s of [...st.list].reverse()) await s.stop();
       await stopAll();
       for (const h of hooks) await h.close();

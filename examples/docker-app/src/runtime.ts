@@ -176,7 +176,14 @@ function startNodeReporter(haven: Haven, join: JoinState): NodeReporter & { stop
       Promise.all(
         haven.config.streams.map(async (s) => {
           const st = await media!.stats(s.name);
-          return { name: s.name, ready: st.ready, readers: st.readers, bytesIn: st.bytesIn, bytesOut: st.bytesOut };
+          return {
+            name: s.name,
+            ready: st.ready,
+            readers: st.readers,
+            bytesIn: st.bytesIn,
+            bytesOut: st.bytesOut,
+            ...(st.readerAddresses ? { readerAddresses: st.readerAddresses } : {}),
+          };
         }),
       ),
   });

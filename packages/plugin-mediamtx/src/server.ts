@@ -21,6 +21,7 @@ import { dialAddress, sanitize, SubnetMatcher } from './net.js';
 import type { MediamtxOptions } from './options.js';
 import { renderConfig, renderPath, toYaml, type Role, RELAY_USER } from './render.js';
 import { StreamWatch } from './stream-watch.js';
+import { readerAddresses } from './reader-addresses.js';
 import { Supervisor } from './supervisor.js';
 
 export interface MediaMtxServerInit {
@@ -156,6 +157,8 @@ export class MediaMtxServer implements MediaServer {
     const readers = p.readers?.length ?? 0;
     // On an origin, nodes pulling over the VPN are readers too; count them apart from viewers.
     const relays = this.#i.role === 'origin' && readers > 0 ? await this.#relayReaders(stream) : 0;
+    // On a node, the viewers' addresses: the origin matches new ones to the redirects it sent.
+    const addresses = this.#i.role === 'node' && readers > 0 ? await readerAddresses(this.api, stream) : undefined;
     return {
       name: stream,
       ready: p.available ?? p.ready ?? false,
@@ -165,6 +168,7 @@ export class MediaMtxServer implements MediaServer {
       bytesOut: p.outboundBytes ?? p.bytesSent ?? 0,
       tracks,
       ...(p.source?.type ? { sourceType: p.source.type } : {}),
+      ...(addresses ? { readerAddresses: addresses } : {}),
     };
   }
 

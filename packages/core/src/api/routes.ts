@@ -1,3 +1,4 @@
+import { reportingNode } from './node-identity.js';
 import { nodeEntrySchema, nodeNameSchema, type NodeEntry } from '../config/schema.js';
 import type { SecretName } from '../contracts.js';
 import type { ApiContext, RouteDef } from './context.js';
@@ -166,11 +167,11 @@ export function apiRoutes(api: ApiContext): RouteDef[] {
       summary: "A node reports its readers and bytes (over the VPN), so the origin's view is complete.",
       body: nodeReportSchema,
       response: reportAcceptedSchema,
-      handler: async ({ body }) => {
+      handler: async ({ body, req }) => {
         const report = body as NodeReport;
-        const known = (await deps.status()).nodes.some((n) => n.node.name === report.node && !n.node.origin);
-        if (!known) throw new ApiError(404, 'NODE_UNKNOWN', `no relay node named "${report.node}"`);
-        api.reports.set(report.node, { report, at: Date.now() });
+        reportingNode((await deps.status()).nodes.map((n) => n.node), report.node, req.socket.remoteAddress);
+        // Kept for views: counts only (arrivals are viewer addresses; they go to the learner alone).
+        api.reports.set(report.node, { report: { ...report, streams: report.streams.map(({ arrivals: _a, ...s }) => s) }, at: Date.now() });
         api.metrics.report(report);
         deps.nodeReport?.(report);
         api.hub.notify();

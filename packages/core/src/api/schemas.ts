@@ -48,6 +48,11 @@ export const nodeReportSchema = z
           readers: count,
           bytesIn: count.default(0),
           bytesOut: count.default(0),
+          /** Addresses of readers new since the previous report (the origin matches them to its redirects). */
+          arrivals: z
+            .array(z.string().max(64).refine((v) => isIP(v) !== 0, 'expected an IPv4 or IPv6 address'))
+            .max(256)
+            .optional(),
         }),
       )
       .max(64),
