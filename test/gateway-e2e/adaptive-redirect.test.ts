@@ -113,12 +113,46 @@ describe('adaptive redirect with real MediaMTX and player emulators', () => {
     expect(h.reads.some((x) => x.node === 'par' && x.reason === 'bad-token')).toBe(true);
   });
 
+  it('a Basic-only player still plays by default (counted per player); with viewer.allowBasic false it is refused with a clear status', async () => {
+    const ua = 'BasicOnlyPlayer/2';
+    const r = await playMsRtsp({ url: url(), userAgent: ua, basicOnly: true });
+    expect(r.played).toBe(true);
+    expect(r.schemes).toEqual(['basic']); // DESCRIBE at the gateway only: the node takes the token
+    expect(h.routed.at(-1)).toMatchObject({ auth: 'basic', userAgent: ua });
+    expect(h.stack.rtspGateway.learner.snapshot().find((p) => p.userAgent === ua)).toMatchObject({ basic: 1, digest: 0 });
+    h.config.viewer.allowBasic = false;
+    try {
+      const refused = await playMsRtsp({ url: url(), userAgent: ua, basicOnly: true });
+      // Only Digest is offered now: a player that knows Basic alone cannot answer.
+      expect(refused.played).toBe(false);
+      expect(refused.statuses.at(-1)).toBe(401);
+      const { RtspWire, headers } = await import('../helpers/rtsp-wire.js');
+      const w = await RtspWire.open('127.0.0.1', h.rtspPort);
+      const challenge = await w.request('DESCRIBE', `rtsp://127.0.0.1:${h.rtspPort}/live`, [['User-Agent', ua]]);
+      const denied = await w.request('DESCRIBE', `rtsp://127.0.0.1:${h.rtspPort}/live`, [['User-Agent', ua], ['Authorization', `Basic ${Buffer.from(`${VIEWER.user}:${VIEWER.password}`).toString('base64')}`]]).catch(() => undefined);
+      w.close();
+      expect(headers(challenge, 'www-authenticate').map((c) => c.split(' ')[0])).toEqual(['Digest']);
+      // One that sends Basic anyway is told why.
+      expect(denied?.status).toBe(403);
+      expect(denied?.reason).toBe('Basic Authentication Not Allowed');
+      expect(h.refused.at(-1)?.reason).toBe('basic-refused');
+      // A Digest player is not affected.
+      const digest = await playMsRtsp({ url: url(), userAgent: 'DigestPlayer/1' });
+      expect(digest.played).toBe(true);
+    } finally {
+      h.config.viewer.allowBasic = true;
+    }
+  });
+
   it('a node at capacity by the readers it reports gets no new viewer', async () => {
     const par = h.stack.registry.get('par');
     if (!par) throw new Error('no par');
     h.stack.registry.update({ ...par, capacity: 1 });
+    // The edited node is probed anew (as after a live config edit).
+    await waitUntil(() => h.stack.health.state(h.stack.registry.get('par') as typeof par, 'live') === 'up', 15_000, () => h.stack.health.probeAll());
     const parNow = () => h.stack.registry.get('par') as NonNullable<typeof par>;
-    // One real reader held open on par.
+    // Earlier viewers have left par (its report says so), then one real reader is held open there.
+    await waitUntil(() => h.stack.health.load(parNow()) === 0, 15_000);
     const held = playMsRtsp({ url: url(), userAgent: 'Holder/1', packets: 1_000_000, waitMs: 10_000, localAddress: '127.0.0.4' });
     await waitUntil(() => h.stack.health.load(parNow()) >= 1, 15_000);
     const r = await playMsRtsp({ url: url(), userAgent: 'NextViewer/1' });
@@ -134,11 +168,11 @@ describe('adaptive redirect with real MediaMTX and player emulators', () => {
   });
 });
 
-async function waitUntil(cond: () => boolean, ms: number): Promise<void> {
+async function waitUntil(cond: () => boolean, ms: number, between?: () => Promise<unknown>): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
+    await (between ? between() : new Promise((r) => setTimeout(r, 100)));
   }
 }
 

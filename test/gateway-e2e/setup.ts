@@ -32,6 +32,8 @@ export interface Haven {
   origin: Mtx;
   nodes: Record<'par' | 'fra', Mtx>;
   stack: RoutingStack;
+  /** The parsed config the stack reads per viewer (a test may change it live, as a config reload does). */
+  config: ReturnType<typeof originConfigSchema.parse>;
   rtspPort: number;
   routed: Array<HavenEvents['viewer:routed'][0]>;
   refused: Array<HavenEvents['viewer:refused'][0]>;
@@ -117,6 +119,7 @@ export async function startHaven(gateway: Record<string, unknown> = {}, viewer: 
     origin,
     nodes: { par, fra },
     stack: st,
+    config,
     rtspPort,
     routed,
     refused,

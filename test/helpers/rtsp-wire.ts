@@ -9,6 +9,8 @@ import { connect, type Socket } from 'node:net';
 
 export interface WireResponse {
   status: number;
+  /** Reason phrase of the status line. */
+  reason: string;
   headers: Array<[string, string]>;
   body: string;
 }
@@ -88,8 +90,8 @@ export class RtspWire {
       if (this.#buf.length < end + 4 + len) return;
       const body = this.#buf.subarray(end + 4, end + 4 + len).toString('latin1');
       this.#buf = this.#buf.subarray(end + 4 + len);
-      const status = Number(/^RTSP\/1\.0 (\d{3})/.exec(head[0] ?? '')?.[1] ?? 0);
-      const r: WireResponse = { status, headers: hs, body };
+      const line = /^RTSP\/1\.0 (\d{3}) ?(.*)$/.exec(head[0] ?? '');
+      const r: WireResponse = { status: Number(line?.[1] ?? 0), reason: line?.[2] ?? '', headers: hs, body };
       this.log.push(r);
       const cseq = Number(header(r, 'cseq'));
       const w = this.#waiting.get(cseq);
