@@ -62,6 +62,8 @@ export function havenApiDeps(haven: Haven, options: HavenApiDepsOptions): Contro
         gateway: { rtspUrl: origin?.rtspUrl ?? '', ...(origin?.hlsUrl ? { hlsUrl: origin.hlsUrl } : {}) },
       };
       if (options.ingest) status.ingest = options.ingest;
+      const players = haven.services.rtspGateway?.learner.snapshot();
+      if (players) status.players = players;
       return status;
     },
     nodes: options.nodes,

@@ -95,6 +95,7 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
   const metrics = createMetrics({
     processMetrics: options.processMetrics ?? true,
     viewersByNode: async () => new Map((await status()).nodes.map((n) => [n.name, n.viewers])),
+    players: async () => (await status()).players,
   });
   let doc: Record<string, unknown> | undefined;
   const api: ApiContext = {

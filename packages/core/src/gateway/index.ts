@@ -27,3 +27,4 @@ export {
   type TokenVerdict,
   type ViewerTokenClaims,
 } from './token.js';
+export { FollowLearner, type FollowLearnerOptions, type PlayerRecord, type PlayerView, type AuthScheme } from './follow-learning.js';
