@@ -49,7 +49,13 @@ export interface Haven {
  * in Paris. Node arrivals reach the gateway's learner from the nodes' hooks (a reader whose token
  * verified), standing in for the node report over the VPN.
  */
-export async function startHaven(gateway: Record<string, unknown> = {}, viewer: Record<string, unknown> = {}): Promise<Haven> {
+export async function startHaven(
+  gateway: Record<string, unknown> = {},
+  viewer: Record<string, unknown> = {},
+  /** Where the public listeners bind (gateway, nodes' RTSP) and which viewer addresses are in Paris. */
+  net: { host?: string; paris?: string[] } = {},
+): Promise<Haven> {
+  const host = net.host ?? '127.0.0.1';
   const reads: Reads[] = [];
   const hooks: AuthHookServer[] = [];
   let stack: RoutingStack | undefined;
@@ -71,21 +77,21 @@ export async function startHaven(gateway: Record<string, unknown> = {}, viewer: 
   await waitFor('origin stream ready', () => mtxPathReady(origin.apiPort), 30_000);
   const relay = `rtsp://${RELAY.user}:${RELAY.password}@127.0.0.1:${origin.rtspPort}/live`;
   const [par, fra] = await Promise.all([
-    startMediamtx({ source: relay, authHook: await hook('node', 'par') }),
-    startMediamtx({ source: relay, authHook: await hook('node', 'fra') }),
+    startMediamtx({ source: relay, authHook: await hook('node', 'par'), host }),
+    startMediamtx({ source: relay, authHook: await hook('node', 'fra'), host }),
   ]);
   await waitFor('relay nodes ready', async () => (await mtxPathReady(par.apiPort)) && mtxPathReady(fra.apiPort), 30_000);
   const rtspPort = await freePort();
   const config = originConfigSchema.parse({
     role: 'origin',
     region: 'us-east',
-    public: { host: '127.0.0.1', rtspPort, hlsPort: await freePort(), bind: '127.0.0.1' },
+    public: { host, rtspPort, hlsPort: await freePort(), bind: host },
     health: { intervalMs: 60_000, freshMs: 0, redirectProbeTimeoutMs: 2000, timeoutMs: 2000 },
     viewer,
     gateway: { stickySec: 0, ...gateway },
     nodes: [
-      { name: 'fra', region: 'eu-central', rtsp: `rtsp://127.0.0.1:${fra.rtspPort}` },
-      { name: 'par', lat: 48.86, lon: 2.35, rtsp: `rtsp://127.0.0.1:${par.rtspPort}` },
+      { name: 'fra', region: 'eu-central', rtsp: `rtsp://${host}:${fra.rtspPort}` },
+      { name: 'par', lat: 48.86, lon: 2.35, rtsp: `rtsp://${host}:${par.rtspPort}` },
     ],
   });
   const events = new HavenEmitter();
@@ -96,7 +102,7 @@ export async function startHaven(gateway: Record<string, unknown> = {}, viewer: 
   stack = createOriginRouting({
     config,
     secrets: () => SECRETS,
-    locator: () => tableLocator({ '127.0.0.1': PARIS, '127.0.0.2': PARIS, '127.0.0.3': PARIS, '127.0.0.4': PARIS }),
+    locator: () => tableLocator(Object.fromEntries([...['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'], ...(net.paris ?? [])].map((ip) => [ip, PARIS]))),
     media: () => ({ rtsp: `127.0.0.1:${origin.rtspPort}` }),
     events,
     hlsListen: false,

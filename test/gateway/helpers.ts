@@ -42,6 +42,8 @@ export interface MtxOptions {
   source?: string;
   hls?: boolean;
   trustProxies?: boolean;
+  /** Address the RTSP/HLS listeners bind to. Default 127.0.0.1 (API stays on loopback). */
+  host?: string;
 }
 
 /** A MediaMTX on loopback ports with a tiny config: RTSP over TCP only, unused servers off. */
@@ -61,14 +63,14 @@ export async function startMediamtx(o: MtxOptions = {}): Promise<Mtx> {
   const config = {
     logLevel: 'debug',
     rtspTransports: ['tcp'],
-    rtspAddress: `127.0.0.1:${rtspPort}`,
+    rtspAddress: `${o.host ?? '127.0.0.1'}:${rtspPort}`,
     rtspTrustedProxies: o.trustProxies ? ['127.0.0.1'] : [],
     rtmp: false,
     srt: false,
     webrtc: false,
     moq: false,
     hls: o.hls ?? false,
-    hlsAddress: `127.0.0.1:${hlsPort}`,
+    hlsAddress: `${o.host ?? '127.0.0.1'}:${hlsPort}`,
     hlsVariant: 'mpegts',
     hlsAlwaysRemux: true,
     hlsSegmentCount: 3,
@@ -82,7 +84,7 @@ export async function startMediamtx(o: MtxOptions = {}): Promise<Mtx> {
   const file = path.join(dir, 'mediamtx.yml');
   writeFileSync(file, JSON.stringify(config));
   const proc = spawnTracked(mediamtxBin(), [file], { cwd: dir });
-  await waitFor('MediaMTX RTSP port', async () => (await portOpen(rtspPort)) || (proc.child.exitCode !== null ? Promise.reject(new Error(proc.output())) : false), 15_000);
+  await waitFor('MediaMTX RTSP port', async () => (await portOpen(rtspPort, o.host)) || (proc.child.exitCode !== null ? Promise.reject(new Error(proc.output())) : false), 15_000);
   return {
     rtspPort,
     hlsPort,
