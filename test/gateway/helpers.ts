@@ -40,6 +40,8 @@ export interface MtxOptions {
   authHook?: string;
   /** Path `live` pulls from this RTSP URL (a relay node) instead of accepting a publisher. */
   source?: string;
+  /** Path `live` answers DESCRIBE with MediaMTX's own 302 to this URL (`source: redirect`). */
+  redirectTo?: string;
   hls?: boolean;
   trustProxies?: boolean;
   /** Address the RTSP/HLS listeners bind to. Default 127.0.0.1 (API stays on loopback). */
@@ -79,7 +81,13 @@ export async function startMediamtx(o: MtxOptions = {}): Promise<Mtx> {
     api: true,
     apiAddress: `127.0.0.1:${apiPort}`,
     ...auth,
-    paths: { live: o.source ? { source: o.source, sourceOnDemand: false, rtspTransport: 'tcp' } : {} },
+    paths: {
+      live: o.redirectTo
+        ? { source: 'redirect', sourceRedirect: o.redirectTo }
+        : o.source
+          ? { source: o.source, sourceOnDemand: false, rtspTransport: 'tcp' }
+          : {},
+    },
   };
   const file = path.join(dir, 'mediamtx.yml');
   writeFileSync(file, JSON.stringify(config));

@@ -19,6 +19,8 @@ export interface PlayResult {
   statuses: number[];
   /** Authorization schemes the player sent, in order. */
   schemes: string[];
+  /** From the player's first connect to its first RTP packet, ms. */
+  firstPacketMs?: number;
   error?: string;
 }
 
@@ -62,7 +64,7 @@ async function setupAndPlay(
   auth: (method: string, uri: string) => Array<[string, string]>,
   ua: string,
   o: PlayOptions,
-  out: PlayResult,
+  out: PlayResult & { startedAt: number },
 ): Promise<void> {
   let session: string | undefined;
   for (const [i, uri] of trackUris.entries()) {
@@ -80,12 +82,13 @@ async function setupAndPlay(
   out.statuses.push(play.status);
   if (play.status !== 200) throw new Error(`PLAY ${play.status}`);
   out.packets = await wire.waitRtp(o.packets ?? 30, o.waitMs ?? 15_000);
+  if (wire.firstRtpAt !== undefined) out.firstPacketMs = wire.firstRtpAt - out.startedAt;
   out.played = out.packets > 0;
   out.playedFrom = { host: wire.host, port: wire.port };
 }
 
-function newResult(): PlayResult {
-  return { played: false, packets: 0, challenges: 0, hops: [], statuses: [], schemes: [] };
+function newResult(): PlayResult & { startedAt: number } {
+  return { played: false, packets: 0, challenges: 0, hops: [], statuses: [], schemes: [], startedAt: performance.now() };
 }
 
 /**

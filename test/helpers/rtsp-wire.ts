@@ -36,6 +36,8 @@ export class RtspWire {
   #onClose: Array<() => void> = [];
   /** RTP packets (even channels) received. */
   rtp = 0;
+  /** `performance.now()` when the first RTP packet arrived. */
+  firstRtpAt: number | undefined;
   /** Every response, in order. */
   readonly log: WireResponse[] = [];
   /** Every request line sent (method and URI), in order. */
@@ -74,7 +76,10 @@ export class RtspWire {
         if (this.#buf.length < 4) return;
         const len = this.#buf.readUInt16BE(2);
         if (this.#buf.length < 4 + len) return;
-        if ((this.#buf[1] as number) % 2 === 0) this.rtp++;
+        if ((this.#buf[1] as number) % 2 === 0) {
+          this.rtp++;
+          this.firstRtpAt ??= performance.now();
+        }
         this.#buf = this.#buf.subarray(4 + len);
         continue;
       }
