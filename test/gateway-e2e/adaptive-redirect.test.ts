@@ -144,6 +144,13 @@ describe('adaptive redirect with real MediaMTX and player emulators', () => {
     }
   });
 
+  it('nodes never check the viewer password: every read they allowed (viewers and the origin\'s probes) came with a token', async () => {
+    await h.stack.health.probeAll();
+    const atNodes = h.reads.filter((x) => x.node !== 'origin' && x.allow);
+    expect(atNodes.length).toBeGreaterThan(5);
+    expect(atNodes.every((x) => x.via === 'token')).toBe(true);
+  });
+
   it('a node at capacity by the readers it reports gets no new viewer', async () => {
     const par = h.stack.registry.get('par');
     if (!par) throw new Error('no par');

@@ -25,6 +25,8 @@ export interface Reads {
   allow: boolean;
   /** Who the hook took the reader for (allowed reads). */
   as?: string;
+  /** `token`: admitted by the gateway's signed token, no password checked. */
+  via?: string;
   reason?: string;
 }
 
@@ -65,7 +67,7 @@ export async function startHaven(
       secrets: () => SECRETS,
       onDecision: (d: AuthDecision, meta) => {
         if (meta.action !== 'read') return;
-        reads.push({ node: name, ip: meta.ip, allow: d.allow, ...(d.allow ? { as: d.as } : { reason: d.reason }) });
+        reads.push({ node: name, ip: meta.ip, allow: d.allow, ...(d.allow ? { as: d.as, ...(d.via ? { via: d.via } : {}) } : { reason: d.reason }) });
         if (d.allow && role === 'node') stack?.rtspGateway.learner.arrived(name, [meta.ip]);
       },
     });

@@ -34,7 +34,7 @@ export type DenyReason =
   | 'bad-token';
 
 export type AuthDecision =
-  | { allow: true; as: AuthIdentity }
+  | { allow: true; as: AuthIdentity; /** A viewer admitted by the gateway's signed token (no password checked). */ via?: 'token' }
   | { allow: false; reason: DenyReason; /** The request carried a user or password. */ credentials: boolean };
 
 /** Who may do what, recomputed whenever streams or options change. */
@@ -73,7 +73,7 @@ export function decide(req: AuthRequest, policy: AuthPolicy, secrets: HavenSecre
   const token = policy.nodeName === undefined ? undefined : checkViewerToken(req, policy.nodeName, secrets.relayPassword);
   if (token !== undefined) {
     if (!policy.streams.has(req.path)) return deny('unknown-path');
-    return token === 'ok' ? { allow: true, as: 'viewer' } : { allow: false, reason: 'bad-token', credentials: true };
+    return token === 'ok' ? { allow: true, as: 'viewer', via: 'token' } : { allow: false, reason: 'bad-token', credentials: true };
   }
   if (!credentials) return deny('no-credentials');
   if (!policy.streams.has(req.path)) return deny('unknown-path');

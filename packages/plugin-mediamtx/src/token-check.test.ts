@@ -22,8 +22,8 @@ describe('viewer token at the node auth hook', () => {
   const token = signViewerToken(key, { ip: '198.51.100.7', stream: 'live', node: 'par' }, 60);
 
   it('allows a read with the token in the query (DESCRIBE and SETUP carry it) or as the haven-token password', () => {
-    expect(decide(read({ query: `token=${token}` }), policy, secrets)).toEqual({ allow: true, as: 'viewer' });
-    expect(decide(read({ user: 'haven-token', password: token }), policy, secrets)).toEqual({ allow: true, as: 'viewer' });
+    expect(decide(read({ query: `token=${token}` }), policy, secrets)).toEqual({ allow: true, as: 'viewer', via: 'token' });
+    expect(decide(read({ user: 'haven-token', password: token }), policy, secrets)).toEqual({ allow: true, as: 'viewer', via: 'token' });
   });
 
   it('refuses a token replayed from another address, for another stream or node, expired, forged or truncated', () => {

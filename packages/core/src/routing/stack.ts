@@ -13,7 +13,7 @@ import { Router } from './router.js';
 import { createRtspGateway, type RtspGateway } from '../gateway/rtsp/gateway.js';
 import { FailureLimiter } from '../gateway/rtsp/rate-limit.js';
 import { FollowLearner } from '../gateway/follow-learning.js';
-import { deriveTokenKey } from '../gateway/token.js';
+import { deriveTokenKey, signViewerToken } from '../gateway/token.js';
 
 export interface OriginRoutingDeps {
   config: OriginConfig;
@@ -55,7 +55,21 @@ export function createOriginRouting(d: OriginRoutingDeps): RoutingStack {
   const viewer = () => ({ user: config.viewer.user, password: d.secrets().viewerPassword });
   const logger = d.logger?.child({ area: 'routing' });
   const registry = new NodeRegistry(nodesFromConfig(config), d.events);
-  const probe = rtspProbe({ credentials: viewer });
+  let keyFor: { password: string; key: Buffer } | undefined;
+  const tokenKey = (): Buffer | undefined => {
+    const password = d.secrets().relayPassword;
+    if (!password) return undefined;
+    if (keyFor?.password !== password) keyFor = { password, key: deriveTokenKey(password) };
+    return keyFor.key;
+  };
+  // Probes ask nodes with a token, never the viewer password, unless a node refuses the token.
+  const probe = rtspProbe({
+    credentials: viewer,
+    token: (claims) => {
+      const key = tokenKey();
+      return key ? signViewerToken(key, claims, 30) : undefined;
+    },
+  });
   const health = new HealthMonitor({
     registry,
     probes: () => [probe, ...(d.probes?.() ?? [])],
@@ -78,13 +92,6 @@ export function createOriginRouting(d: OriginRoutingDeps): RoutingStack {
     maxFailures: config.gateway.maxAuthFailuresPerMinute,
     ...(d.authFailures ? { external: d.authFailures } : {}),
   });
-  let keyFor: { password: string; key: Buffer } | undefined;
-  const tokenKey = (): Buffer | undefined => {
-    const password = d.secrets().relayPassword;
-    if (!password) return undefined;
-    if (keyFor?.password !== password) keyFor = { password, key: deriveTokenKey(password) };
-    return keyFor.key;
-  };
   const learner = new FollowLearner({
     ...(d.learnFile ? { file: d.learnFile } : {}),
     deadlineMs: () => config.gateway.followDeadlineMs,
