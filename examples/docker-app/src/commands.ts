@@ -75,6 +75,7 @@ export async function printUrls(l: Loaded, json: boolean): Promise<void> {
     print(`  HLS:                ${v.hls}`);
     print();
   }
+  print(`RTSP viewers prove the password with Digest (never sent in clear); HLS over http:// cannot avoid Basic on its first request, so the password crosses the network readable there. Prefer RTSP, or a node's https:// URL where one has it.`);
   print(`VRChat: enable "Allow Untrusted URLs" in the Comfort & Safety settings to play rtspt:// links.`);
   process.stderr.write(`\n! ${u.note}\n`);
 }

@@ -104,7 +104,7 @@ export async function startHaven(l: Loaded, progress: Progress): Promise<Running
       });
       parts.push(async () => watcher.close());
       const origin = haven.services.registry?.origin();
-      progress(`players: ${origin?.rtspUrl ?? '?'}/<stream> (RTSP; rtspt:// in VRChat), ${origin?.hlsUrl ?? '?'}/<stream>/index.m3u8 (HLS)`);
+      progress(`players: ${origin?.rtspUrl ?? '?'}/<stream> (RTSP; rtspt:// in VRChat), ${origin?.hlsUrl ?? '?'}/<stream>/index.m3u8 (HLS over http:// sends the password with Basic: prefer RTSP)`);
       const media = haven.provided.mediaServer?.endpoints();
       const port = (a?: string) => a?.slice(a.lastIndexOf(':') + 1);
       const host = cfg.public.host.includes(':') ? `[${cfg.public.host}]` : cfg.public.host;
