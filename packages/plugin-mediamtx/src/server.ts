@@ -22,6 +22,7 @@ import type { MediamtxOptions } from './options.js';
 import { renderConfig, renderPath, toYaml, type Role, RELAY_USER } from './render.js';
 import { StreamWatch } from './stream-watch.js';
 import { readerAddresses } from './reader-addresses.js';
+import { RecentReaders } from './recent-readers.js';
 import { Supervisor } from './supervisor.js';
 
 export interface MediaMtxServerInit {
@@ -54,6 +55,7 @@ export class MediaMtxServer implements MediaServer {
   readonly #supervisor: Supervisor;
   readonly #watch: StreamWatch;
   readonly #relaySubnets: SubnetMatcher;
+  readonly #recent = new RecentReaders();
   #streams: StreamSpec[];
   #policy: AuthPolicy;
   #secrets: HavenSecrets;
@@ -82,7 +84,10 @@ export class MediaMtxServer implements MediaServer {
       policy: () => this.#policy,
       secrets: () => this.#secrets,
       onFailure: (f) => this.#onAuthFailure(f),
-      onDecision: (d, m) => log.debug({ ...m, allow: d.allow, as: d.allow ? d.as : undefined, reason: d.allow ? undefined : d.reason }, 'auth decision'),
+      onDecision: (d, m) => {
+        if (d.allow && d.via === 'token') this.#recent.admitted(m.path, m.ip);
+        log.debug({ ...m, allow: d.allow, as: d.allow ? d.as : undefined, reason: d.allow ? undefined : d.reason }, 'auth decision');
+      },
     });
     this.#supervisor = new Supervisor({
       label: 'MediaMTX',
@@ -157,8 +162,10 @@ export class MediaMtxServer implements MediaServer {
     const readers = p.readers?.length ?? 0;
     // On an origin, nodes pulling over the VPN are readers too; count them apart from viewers.
     const relays = this.#i.role === 'origin' && readers > 0 ? await this.#relayReaders(stream) : 0;
-    // On a node, the viewers' addresses: the origin matches new ones to the redirects it sent.
-    const addresses = this.#i.role === 'node' && readers > 0 ? await readerAddresses(this.api, stream) : undefined;
+    // On a node, the viewers' addresses (reading now, or admitted with a token in the last minute):
+    // the origin matches new ones to the redirects it sent.
+    const addresses =
+      this.#i.role === 'node' ? [...new Set([...(readers > 0 ? ((await readerAddresses(this.api, stream)) ?? []) : []), ...this.#recent.list(stream)])] : undefined;
     return {
       name: stream,
       ready: p.available ?? p.ready ?? false,
