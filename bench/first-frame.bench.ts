@@ -8,7 +8,9 @@
 //                served from the gateway's host (splice to the local MediaMTX)
 //   mtx-redirect the MS-RTSP emulator opens a MediaMTX whose path is `source: redirect` to the
 //                same node (MediaMTX's own answer: 401 Basic, 302), the peer of `redirect`
-// Each sample is a new player from connect to its first RTP packet; rounds interleave the four.
+// Each sample is a new player from connect to its first RTP packet, and to the answer to its PLAY
+// (the handshake alone: the first packet also waits for the stream's next frame, up to 1/15 s here);
+// rounds interleave the four.
 //   node bench/run.mjs first-frame            full run (~1 min)
 //   node bench/run.mjs --smoke first-frame    a few seconds
 import { deriveTokenKey, signViewerToken } from '@haven/core';
@@ -34,6 +36,7 @@ async function main(): Promise<void> {
     'mtx-redirect': () => playMsRtsp({ url: `rtsp://${VIEWER.user}:${VIEWER.password}@127.0.0.1:${peer.rtspPort}/live`, userAgent: 'Bench/mtx', packets: 1 }),
   };
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(ways).map((k) => [k, []]));
+  const handshake: Record<string, number[]> = Object.fromEntries(Object.keys(ways).map((k) => [k, []]));
   try {
     for (const [k, f] of Object.entries(ways)) {
       const r = await f(); // warm-up, and a check that each way plays
@@ -44,6 +47,7 @@ async function main(): Promise<void> {
         const r = await f();
         if (!r.played || r.firstPacketMs === undefined) throw new Error(`${k}: did not play (${r.error ?? 'no packet'})`);
         samples[k]?.push(r.firstPacketMs);
+        if (r.playAnsweredMs !== undefined) handshake[k]?.push(r.playAnsweredMs);
       }
     }
     const straight = median(samples.straight as number[]);
@@ -53,9 +57,14 @@ async function main(): Promise<void> {
       const p90 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.9))] as number;
       console.log(`${k.padEnd(13)} ${median(xs).toFixed(1).padStart(8)} ms  p90 ${p90.toFixed(1).padStart(8)} ms   ratio vs straight ${(median(xs) / straight).toFixed(2)}x`);
     }
+    const hs = median(handshake.straight as number[]);
+    console.log('connect -> PLAY answered (the handshake alone, median)');
+    for (const [k, xs] of Object.entries(handshake)) console.log(`${k.padEnd(13)} ${median(xs).toFixed(2).padStart(8)} ms   ratio vs straight ${(median(xs) / hs).toFixed(2)}x`);
     const red = median(samples.redirect as number[]);
     const mtx = median(samples['mtx-redirect'] as number[]);
-    console.log(`ratio (Haven redirect / MediaMTX source:redirect): ${(red / mtx).toFixed(2)}x`);
+    const hred = median(handshake.redirect as number[]);
+    const hmtx = median(handshake['mtx-redirect'] as number[]);
+    console.log(`ratio (Haven redirect / MediaMTX source:redirect): first packet ${(red / mtx).toFixed(2)}x, handshake ${(hred / hmtx).toFixed(2)}x`);
   } finally {
     await peer.stop();
     await h.stop();

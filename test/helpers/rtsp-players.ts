@@ -21,6 +21,8 @@ export interface PlayResult {
   schemes: string[];
   /** From the player's first connect to its first RTP packet, ms. */
   firstPacketMs?: number;
+  /** From the player's first connect to the answer to its PLAY (the handshake alone), ms. */
+  playAnsweredMs?: number;
   error?: string;
 }
 
@@ -81,6 +83,7 @@ async function setupAndPlay(
   const play = await wire.request('PLAY', sessionUri, [['User-Agent', ua], ['Range', 'npt=0.000-'], ...(session ? ([['Session', session]] as Array<[string, string]>) : []), ...auth('PLAY', sessionUri)]);
   out.statuses.push(play.status);
   if (play.status !== 200) throw new Error(`PLAY ${play.status}`);
+  out.playAnsweredMs = performance.now() - out.startedAt;
   out.packets = await wire.waitRtp(o.packets ?? 30, o.waitMs ?? 15_000);
   if (wire.firstRtpAt !== undefined) out.firstPacketMs = wire.firstRtpAt - out.startedAt;
   out.played = out.packets > 0;
