@@ -6,6 +6,7 @@ import { requireTool } from '../helpers/tools.js';
 import { fakeHaven, quietLogger, TOKEN } from '../api/fake-deps.js';
 
 let api: ControlApi;
+let haven: ReturnType<typeof fakeHaven>;
 const learner = new FollowLearner({ deadlineMs: () => 1, minSamples: () => 1, minFollowRate: () => 0.5, pinLocal: () => [], pinRedirect: () => ['Lavf'] });
 
 beforeAll(async () => {
@@ -19,7 +20,7 @@ beforeAll(async () => {
   learner.redirected('192.0.2.3', 'AndroidXMedia3/1.5.1', 'par');
   learner.sameConnection('192.0.2.3', 'AndroidXMedia3/1.5.1', 'par');
   await new Promise((r) => setTimeout(r, 5));
-  const haven = fakeHaven();
+  haven = fakeHaven();
   const deps = { ...haven.deps, status: async () => ({ ...(await haven.deps.status()), players: learner.snapshot() }) };
   api = createControlApi(deps, { listen: '127.0.0.1:0', token: TOKEN, logger: quietLogger(), processMetrics: false, liveDebounceMs: 50 });
   await api.start();
@@ -41,6 +42,14 @@ describe('players in status, metrics and the status page', () => {
     expect(by('AndroidXMedia3/1.5.1')).toMatchObject({ sameConnection: 1, served: 'redirect' });
     expect(s.auth).toEqual({ basic: 1, digest: 2 });
     expect(JSON.stringify(s)).not.toContain('192.0.2.');
+  });
+
+  it('/api/decisions shows the auth scheme of each RTSP decision', async () => {
+    haven.events.emit('viewer:routed', { ip: '192.0.2.7', stream: 'live', node: 'us-east-1', mode: 'redirect', reason: 'nearest', decisionMs: 0.5, userAgent: 'Lavf/61.7.100', auth: 'digest' });
+    await new Promise((r) => setTimeout(r, 100));
+    const d = (await (await fetch(`${api.url()}/api/decisions`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { decisions: Array<{ player?: string; auth?: string }> };
+    expect(d.decisions.at(-1) ?? d.decisions[0]).toMatchObject({ player: 'Lavf', auth: 'digest' });
+    expect(JSON.stringify(d)).not.toContain('192.0.2.7');
   });
 
   it('/metrics has the follow-rate and the auth schemes per player', async () => {

@@ -72,6 +72,7 @@ export class DecisionLog {
     if (event.distanceKm !== undefined) view.distanceKm = Math.round(event.distanceKm);
     const player = playerOf(event.userAgent);
     if (player) view.player = player;
+    if (event.auth) view.auth = event.auth;
 
     const entry: Entry = { at, view, place: `${country ?? ''}|${city ?? ''}` };
     const point = isValidPoint(where) ? where : country ? resolveRegion(country) : undefined;

@@ -199,6 +199,8 @@ export const decisionViewSchema = z
     decisionMs: z.number(),
     /** The player's product token from its User-Agent (`Lavf`, `LibVLC`...). */
     player: z.string().optional(),
+    /** How the viewer proved the password at the gateway (RTSP): `digest`, or `basic` (in clear). */
+    auth: z.enum(['basic', 'digest']).optional(),
   })
   .register(responseSchemas, { id: 'Decision', description: 'A routing decision; never carries the viewer IP.' });
 
