@@ -56,6 +56,8 @@ describe('adaptive redirect with real MediaMTX and player emulators', () => {
     await waitUntil(() => h.stack.rtspGateway.learner.verdict(ua).served === 'local', 15_000);
     const player = h.stack.rtspGateway.learner.snapshot().find((p) => p.userAgent === ua);
     expect(player).toMatchObject({ redirects: 1, notFollowed: 1, followRate: 0, served: 'local', why: 'learned-local' });
+    // The dry-run (`haven route`) says so too.
+    expect(h.stack.router.explain('127.0.0.3', ua)).toMatchObject({ mode: 'splice', reason: 'learned-local' });
     const second = await playMsRtsp({ url: url(), userAgent: ua, onRedirect: 'give-up', localAddress: '127.0.0.3' });
     expect(second.error).toBeUndefined();
     expect(second.played).toBe(true);

@@ -78,9 +78,19 @@ export function createOriginRouting(d: OriginRoutingDeps): RoutingStack {
     ...(d.events ? { events: d.events } : {}),
     ...(logger ? { logger } : {}),
   });
+  const learner = new FollowLearner({
+    ...(d.learnFile ? { file: d.learnFile } : {}),
+    deadlineMs: () => config.gateway.followDeadlineMs,
+    minSamples: () => config.gateway.learnMinSamples,
+    minFollowRate: () => config.gateway.learnMinFollowRate,
+    pinLocal: () => config.gateway.pinLocal,
+    pinRedirect: () => config.gateway.pinRedirect,
+    onError: (err) => logger?.warn({ err: (err as Error).message }, 'what was learned about players could not be read or written'),
+  });
   const router = new Router({
     registry,
     health,
+    playerVerdict: (ua) => learner.verdict(ua),
     policy: () => config.gateway,
     streams,
     stickySec: config.gateway.stickySec,
@@ -91,15 +101,6 @@ export function createOriginRouting(d: OriginRoutingDeps): RoutingStack {
   const limiter = new FailureLimiter({
     maxFailures: config.gateway.maxAuthFailuresPerMinute,
     ...(d.authFailures ? { external: d.authFailures } : {}),
-  });
-  const learner = new FollowLearner({
-    ...(d.learnFile ? { file: d.learnFile } : {}),
-    deadlineMs: () => config.gateway.followDeadlineMs,
-    minSamples: () => config.gateway.learnMinSamples,
-    minFollowRate: () => config.gateway.learnMinFollowRate,
-    pinLocal: () => config.gateway.pinLocal,
-    pinRedirect: () => config.gateway.pinRedirect,
-    onError: (err) => logger?.warn({ err: (err as Error).message }, 'what was learned about players could not be read or written'),
   });
   const rtspGateway = createRtspGateway({
     router,

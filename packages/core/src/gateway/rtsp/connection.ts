@@ -270,8 +270,8 @@ export class GatewayConnection {
     }
     if (decision.node.origin) return this.#spliceRead(req, stream, decision.reason, t0, req.uri, decision.location, decision.distanceKm);
     const verdictUa = this.deps.learner.verdict(this.#ua);
-    if (!router.followsRedirects(this.#ua) || verdictUa.served === 'local') {
-      const reason: RouteReason = !router.followsRedirects(this.#ua) ? 'policy-splice' : verdictUa.why === 'pinned-local' ? 'pinned-local' : 'learned-local';
+    if (verdictUa.served === 'local' || !router.followsRedirects(this.#ua)) {
+      const reason: RouteReason = verdictUa.why === 'pinned-local' ? 'pinned-local' : verdictUa.why === 'learned-local' ? 'learned-local' : 'policy-splice';
       return this.#spliceRead(req, stream, reason, t0, req.uri, decision.location, decision.distanceKm);
     }
     const suffix = streamOfUri(req.uri)?.suffix.replace(/[?#].*$/, '') ?? '';
