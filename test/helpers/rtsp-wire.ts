@@ -29,7 +29,7 @@ export class RtspWire {
   readonly host: string;
   readonly port: number;
   #sock: Socket;
-  #buf = Buffer.alloc(0);
+  #buf: Buffer = Buffer.alloc(0);
   #cseq = 0;
   #waiting = new Map<number, (r: WireResponse) => void>();
   #closed = false;
