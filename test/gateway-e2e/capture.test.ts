@@ -11,7 +11,7 @@ import { NetnsHarness } from '../helpers/netns.js';
 import { waitFor, type Spawned } from '../helpers/process.js';
 import type { PlayResult } from '../helpers/rtsp-players.js';
 import { repoRoot, requireTool } from '../helpers/tools.js';
-import { VIEWER } from '../gateway/helpers.js';
+import { gstreamerRtsp, VIEWER } from '../gateway/helpers.js';
 
 const HAVEN_IP = '10.231.7.1';
 const VIEWER_IP = '10.231.7.2';
@@ -59,7 +59,6 @@ describe('packet capture on the viewers\' interface', () => {
 
   it('every player plays through the Haven, and the capture holds no Basic header, no password, no base64 of user:password', async () => {
     const ffprobe = requireTool('ffprobe', 'apt-get install -y ffmpeg');
-    const gst = requireTool('gst-launch-1.0', 'apt-get install -y gstreamer1.0-tools');
     const ms = await play('ms-rtsp', 'MSRTSP-Emulator/1.0');
     expect(ms.played, ms.error).toBe(true);
     expect(ms.playedFrom?.port).toBe(ports.par);
@@ -74,8 +73,10 @@ describe('packet capture on the viewers\' interface', () => {
     }, 30_000);
     const ff = await net.exec(nsView, ffprobe, ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', '-i', url()], { timeoutMs: 30_000 });
     expect(ff.code, ff.stderr).toBe(0);
-    const gs = await net.exec(nsView, gst, ['-q', 'rtspsrc', `location=rtsp://${HAVEN_IP}:${ports.rtspPort}/live`, `user-id=${VIEWER.user}`, `user-pw=${VIEWER.password}`, 'protocols=tcp', '!', 'identity', 'eos-after=10', '!', 'fakesink'], { timeoutMs: 40_000 });
-    expect(gs.code, gs.stderr).toBe(0);
+    const gs = await gstreamerRtsp(['-q', 'rtspsrc', `location=rtsp://${HAVEN_IP}:${ports.rtspPort}/live`, `user-id=${VIEWER.user}`, `user-pw=${VIEWER.password}`, 'protocols=tcp', '!', 'identity', 'eos-after=10', '!', 'fakesink'], {
+      run: (cmd, args, timeoutMs) => net.exec(nsView, cmd, args, { timeoutMs }),
+    });
+    expect(gs.last.code, gs.last.stderr).toBe(0);
     // The nearest node dies: viewers fall back to the next one.
     haven.child.kill('SIGUSR2');
     await waitFor('par gone', async () => {

@@ -164,3 +164,22 @@ export async function mtxReaders(apiPort: number, name = 'live'): Promise<Array<
   const j = (await res.json()) as { readers?: Array<{ type: string; id: string }> };
   return j.readers ?? [];
 }
+
+/**
+ * gst-launch-1.0 with rtspsrc, retried (at most `attempts` times) only on the known rtspsrc/MediaMTX
+ * failure: about one run in five against a bare MediaMTX v1.20.1 on loopback (no Haven, no auth, no
+ * query), MediaMTX answers rtspsrc's SETUP after 1 s and closes the connection, or closes it before
+ * rtspsrc's PAUSE at EOS; rtspsrc then exits 1 with "Could not send/receive message". Any other
+ * failure is returned at once. Every attempt is returned, so a test can check each one.
+ */
+export async function gstreamerRtsp(args: string[], o: { attempts?: number; timeoutMs?: number; run?: (cmd: string, args: string[], timeoutMs: number) => Promise<{ code: number | null; stdout: string; stderr: string }> } = {}) {
+  const gst = requireTool('gst-launch-1.0', 'apt-get install -y gstreamer1.0-tools gstreamer1.0-plugins-good');
+  const exec = o.run ?? ((cmd: string, a: string[], timeoutMs: number) => run(cmd, a, { timeoutMs }));
+  const tries: Array<{ code: number | null; stdout: string; stderr: string }> = [];
+  for (let i = 0; i < (o.attempts ?? 3); i++) {
+    const r = await exec(gst, args, o.timeoutMs ?? 40_000);
+    tries.push(r);
+    if (r.code === 0 || !/Could not (send|receive) message/.test(r.stderr + r.stdout)) break;
+  }
+  return { last: tries[tries.length - 1] as { code: number | null; stdout: string; stderr: string }, tries };
+}

@@ -1,10 +1,10 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOriginRouting, HavenEmitter, originConfigSchema, type HavenEvents, type RoutingStack } from '@haven/core';
-import { freePort, run, stopAll, waitFor } from '../helpers/process.js';
-import { requireTool } from '../helpers/tools.js';
+import { freePort, stopAll, waitFor } from '../helpers/process.js';
 import {
   ffprobe,
+  gstreamerRtsp,
   mtxPathReady,
   mtxReaders,
   PUBLISHER,
@@ -90,9 +90,8 @@ describe('RTSP/HLS gateway with real players', () => {
 
   it('GStreamer rtspsrc answers the Digest challenge, follows the redirect and plays from the node', async () => {
     // rtspsrc drops credentials given in the URL when it follows a redirect; user-id/user-pw are kept.
-    const gst = requireTool('gst-launch-1.0', 'apt-get install -y gstreamer1.0-tools gstreamer1.0-plugins-good');
     const loc = `location=rtsp://127.0.0.1:${rtspPort}/live`;
-    const r = await run(gst, ['-q', 'rtspsrc', loc, `user-id=${VIEWER.user}`, `user-pw=${VIEWER.password}`, 'protocols=tcp', '!', 'identity', 'eos-after=10', '!', 'fakesink'], { timeoutMs: 30_000 });
+    const { last: r } = await gstreamerRtsp(['-q', 'rtspsrc', loc, `user-id=${VIEWER.user}`, `user-pw=${VIEWER.password}`, 'protocols=tcp', '!', 'identity', 'eos-after=10', '!', 'fakesink'], { timeoutMs: 30_000 });
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(routed.at(-1)).toMatchObject({ mode: 'redirect', node: 'par' });
     expect(routed.at(-1)?.userAgent).toMatch(/GStreamer/);
