@@ -84,12 +84,23 @@ describe('RTSP gateway behaviour', () => {
 
   it('splices a player whose best node is the origin (no location), with the token instead of its password', async () => {
     const before = origin.received().length;
-    const r = await exchange(h.port, [`OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: Lavf/60\r\n\r\nDESCRIBE rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 2\r\nAuthorization: ${basic()}\r\n\r\n`], { localAddress: '127.0.0.9', untilMs: 500 });
-    expect(statuses(r.text)).toEqual([200, 200]);
+    // DESCRIBE and SETUP pipelined in one write: both reach MediaMTX with the gateway's proof.
+    const r = await exchange(
+      h.port,
+      [
+        `OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: Lavf/60\r\n\r\nDESCRIBE rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 2\r\nAuthorization: ${basic()}\r\n\r\n` +
+          `SETUP rtsp://127.0.0.1/live/trackID=0 RTSP/1.0\r\nCSeq: 3\r\nAuthorization: ${basic()}\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n`,
+      ],
+      { localAddress: '127.0.0.9', untilMs: 500 },
+    );
+    expect(statuses(r.text)).toEqual([200, 200, 200]);
     expect(r.text).toContain('Server: recorder');
     const got = origin.received().slice(before);
     expect(got).toMatch(/^PROXY TCP4 127\.0\.0\.9 /);
     expect(got).not.toContain(basic());
+    const proofs = [...got.matchAll(/Authorization: Basic (\S+)/g)].map((m) => Buffer.from(m[1] as string, 'base64').toString());
+    expect(proofs.length).toBe(2);
+    expect(proofs.every((p) => p.startsWith('haven-token:v1.'))).toBe(true);
     expect(h.routed.at(-1)).toMatchObject({ mode: 'splice', reason: 'fallback-no-location' });
   });
 

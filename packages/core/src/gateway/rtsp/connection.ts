@@ -312,7 +312,10 @@ export class GatewayConnection {
         const s = streamOfUri(r.uri)?.stream;
         return s === undefined || s === '' ? proof(stream) : proof(s);
       };
-      return { replay: Buffer.concat([rewriteRequest(req, proof(stream), uri), rest]), transform: new AuthInjector(authorize, this.deps.limits) };
+      // Requests the viewer pipelined behind the DESCRIBE get the same treatment as later ones.
+      const transform = new AuthInjector(authorize, this.deps.limits);
+      if (rest.length > 0) transform.write(rest);
+      return { replay: rewriteRequest(req, proof(stream), uri), transform };
     };
     return this.#splice({ replay: Buffer.concat([rewriteRequest(req, undefined, uri), rest]), inject }, stream, reason, t0, location, distanceKm);
   }
