@@ -22,55 +22,85 @@ describe('RTSP gateway behaviour', () => {
     await origin.close();
   });
 
-  it('answers pipelined OPTIONS + DESCRIBE in order: 200 then 302 to the node', async () => {
+  it('answers pipelined OPTIONS + DESCRIBE in order: 200 then 302 to the node, with a token and no password', async () => {
     const r = await exchange(h.port, [
       'OPTIONS rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: Lavf/60\r\n\r\n' +
         `DESCRIBE rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 2\r\nAuthorization: ${basic()}\r\n\r\n`,
-    ]);
+    ], { untilMs: 500 });
     expect(statuses(r.text)).toEqual([200, 302]);
-    expect(r.text).toContain(`Location: rtsp://127.0.0.1:${node.port}/live\r\n`);
+    expect(r.text).toMatch(new RegExp(`Location: rtsp://127\\.0\\.0\\.1:${node.port}/live\\?token=v1\\.[0-9a-z]+\\.[A-Za-z0-9_-]{32}\r\n`));
     expect(r.text).not.toContain(VIEWER.password);
-    expect(h.routed.at(-1)).toMatchObject({ mode: 'redirect', node: 'par', reason: 'nearest', country: 'FR' });
+    // The connection stays open after the 302 (a media3 player asks again on it).
+    expect(r.closed).toBe(false);
+    expect(h.routed.at(-1)).toMatchObject({ mode: 'redirect', node: 'par', reason: 'nearest', country: 'FR', auth: 'basic' });
     // The node was probed right before the redirect.
     expect(node.requests.some((q) => q.startsWith(`DESCRIBE rtsp://127.0.0.1:${node.port}/live`))).toBe(true);
   });
 
-  it('accepts Digest with its own nonce', async () => {
-    const c = await RtspClientConnection.open('127.0.0.1', h.port);
-    const uri = `rtsp://127.0.0.1:${h.port}/live`;
-    const ua: [string, string] = ['User-Agent', 'LibVLC/3.0.18 (LIVE555 Streaming Media v2022.07.14)'];
-    const challenge = await c.request('DESCRIBE', uri, [ua]);
-    expect(challenge.status).toBe(401);
-    const digest = challenge.headers.filter(([k]) => k === 'WWW-Authenticate').map(([, v]) => v).find((v) => v.startsWith('Digest'));
-    const p = parseAuthParams((digest ?? '').slice(7));
-    const response = digestResponse({ user: VIEWER.user, password: VIEWER.password, realm: p.get('realm') ?? '', nonce: p.get('nonce') ?? '', method: 'DESCRIBE', uri });
-    const res = await c.request('DESCRIBE', uri, [ua, ['Authorization', `Digest username="${VIEWER.user}", realm="${p.get('realm')}", nonce="${p.get('nonce')}", uri="${uri}", response="${response}"`]]);
-    c.close();
-    expect(res.status).toBe(302);
-    expect(getHeader(res, 'location')).toBe(`rtsp://127.0.0.1:${node.port}/live`);
+  it('offers Digest first and Basic after it, to every player (FFmpeg included)', async () => {
+    for (const ua of ['Lavf59.27.100', 'VRChat', 'AndroidXMedia3/1.5.1']) {
+      const r = await exchange(h.port, [`DESCRIBE rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: ${ua}\r\n\r\n`], { untilMs: 300 });
+      const challenges = [...r.text.matchAll(/WWW-Authenticate: (\w+)/g)].map((m) => m[1]);
+      expect(challenges, ua).toEqual(['Digest', 'Basic']);
+    }
   });
 
-  it('offers FFmpeg Basic only (it keeps the scheme across the redirect)', async () => {
-    const r = await exchange(h.port, ['DESCRIBE rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: Lavf59.27.100\r\n\r\n'], { untilMs: 300 });
-    expect(r.text).toContain('WWW-Authenticate: Basic realm="Stream Haven"');
-    expect(r.text).not.toContain('Digest');
-  });
-
-  it('splices other players from their first byte, behind a PROXY v1 line', async () => {
-    const first = `OPTIONS rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: VRChat\r\n\r\nDESCRIBE rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 2\r\n\r\n`;
+  it('a DESCRIBE of the Location on the same connection is served here, with the token instead of the password', async () => {
+    const first = `OPTIONS rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: AndroidXMedia3/1.5.1\r\n\r\nDESCRIBE rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 2\r\nAuthorization: ${basic()}\r\n\r\n`;
+    const sock = await import('node:net').then((n) => n.connect({ host: '127.0.0.1', port: h.port, localAddress: '127.0.0.2' }));
+    let text = '';
+    sock.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    sock.write(first);
+    const deadline = Date.now() + 5000;
+    while (!/Location: (\S+)/.test(text) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const location = /Location: (\S+)/.exec(text)?.[1] ?? '';
     const before = origin.received().length;
-    const r = await exchange(h.port, [first], { localAddress: '127.0.0.4', untilMs: 500 });
-    expect(statuses(r.text)).toEqual([200, 200]);
+    sock.write(`DESCRIBE ${location} RTSP/1.0\r\nCSeq: 3\r\nUser-Agent: AndroidXMedia3/1.5.1\r\n\r\n`);
+    while (!/Server: recorder/.test(text) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    sock.destroy();
+    expect(statuses(text)).toEqual([200, 302, 200]);
+    const got = origin.received().slice(before);
+    expect(got).toMatch(new RegExp(`^PROXY TCP4 127\\.0\\.0\\.2 127\\.0\\.0\\.1 \\d+ ${h.port}\\r\\nDESCRIBE rtsp://127\\.0\\.0\\.1:${origin.port}/live RTSP/1.0\\r\\n`));
+    const proof = Buffer.from(/Authorization: Basic (\S+)/.exec(got)?.[1] ?? '', 'base64').toString();
+    expect(proof).toMatch(/^haven-token:v1\./);
+    expect(got).not.toContain('token=');
+    expect(h.routed.at(-1)).toMatchObject({ mode: 'splice', node: 'origin', reason: 'same-connection' });
+  });
+
+  it('after a 302 only the Location is served: another stream 403, another host 400, a flood is cut', async () => {
+    const head = `DESCRIBE rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: X\r\nAuthorization: ${basic()}\r\n\r\n`;
+    const otherStream = await exchange(h.port, [head, `DESCRIBE rtsp://127.0.0.1:${node.port}/other RTSP/1.0\r\nCSeq: 2\r\n\r\n`], { gapMs: 300, untilMs: 3000 });
+    expect(statuses(otherStream.text)).toEqual([302, 403]);
+    expect(otherStream.closed).toBe(true);
+    const otherHost = await exchange(h.port, [head, `DESCRIBE rtsp://203.0.113.9:8554/live RTSP/1.0\r\nCSeq: 2\r\n\r\n`], { gapMs: 300, untilMs: 3000 });
+    expect(statuses(otherHost.text)).toEqual([302, 400]);
+    const forged = await exchange(h.port, [head, `DESCRIBE rtsp://127.0.0.1:${node.port}/live?token=v1.zzzz.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA RTSP/1.0\r\nCSeq: 2\r\n\r\n`], { gapMs: 300, untilMs: 3000 });
+    expect(statuses(forged.text)).toEqual([302, 400]);
+    const flood = await exchange(h.port, [head + 'OPTIONS * RTSP/1.0\r\nCSeq: 9\r\n\r\n'.repeat(40)], { untilMs: 3000 });
+    expect(flood.closed).toBe(true);
+    expect(statuses(flood.text).at(-1)).toBe(400);
+    expect(statuses(flood.text).length).toBeLessThanOrEqual(17);
+  });
+
+  it('splices a player whose best node is the origin (no location), with the token instead of its password', async () => {
+    const before = origin.received().length;
+    // DESCRIBE and SETUP pipelined in one write: both reach MediaMTX with the gateway's proof.
+    const r = await exchange(
+      h.port,
+      [
+        `OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: Lavf/60\r\n\r\nDESCRIBE rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 2\r\nAuthorization: ${basic()}\r\n\r\n` +
+          `SETUP rtsp://127.0.0.1/live/trackID=0 RTSP/1.0\r\nCSeq: 3\r\nAuthorization: ${basic()}\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n`,
+      ],
+      { localAddress: '127.0.0.9', untilMs: 500 },
+    );
+    expect(statuses(r.text)).toEqual([200, 200, 200]);
     expect(r.text).toContain('Server: recorder');
     const got = origin.received().slice(before);
-    expect(got).toMatch(new RegExp(`^PROXY TCP4 127\\.0\\.0\\.4 127\\.0\\.0\\.1 \\d+ ${h.port}\\r\\n`));
-    expect(got.slice(got.indexOf('\r\n') + 2)).toBe(first);
-    expect(h.routed.at(-1)).toMatchObject({ mode: 'splice', node: 'origin', reason: 'policy-splice' });
-  });
-
-  it('splices a redirect-capable player whose best node is the origin (no location)', async () => {
-    const r = await exchange(h.port, ['OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: Lavf/60\r\n\r\n'], { localAddress: '127.0.0.9', untilMs: 300 });
-    expect(r.text).toContain('Server: recorder');
+    expect(got).toMatch(/^PROXY TCP4 127\.0\.0\.9 /);
+    expect(got).not.toContain(basic());
+    const proofs = [...got.matchAll(/Authorization: Basic (\S+)/g)].map((m) => Buffer.from(m[1] as string, 'base64').toString());
+    expect(proofs.length).toBe(2);
+    expect(proofs.every((p) => p.startsWith('haven-token:v1.'))).toBe(true);
     expect(h.routed.at(-1)).toMatchObject({ mode: 'splice', reason: 'fallback-no-location' });
   });
 
@@ -83,7 +113,7 @@ describe('RTSP gateway behaviour', () => {
     password = 'RotatedPass12345';
     const old = await exchange(h.port, [`DESCRIBE rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: Lavf\r\nAuthorization: ${basic()}\r\n\r\n`], { untilMs: 300 });
     expect(statuses(old.text)).toEqual([401]);
-    const fresh = await exchange(h.port, [`DESCRIBE rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: Lavf\r\nAuthorization: ${basic(VIEWER.user, password)}\r\n\r\n`]);
+    const fresh = await exchange(h.port, [`DESCRIBE rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: Lavf\r\nAuthorization: ${basic(VIEWER.user, password)}\r\n\r\n`], { untilMs: 500 });
     expect(statuses(fresh.text)).toEqual([302]);
     password = VIEWER.password;
   });
@@ -101,7 +131,7 @@ describe('RTSP gateway without a reachable media server', () => {
   it('answers 503 to a viewer that must be spliced', async () => {
     const h = await harness({ splicePort: 1 });
     try {
-      const r = await exchange(h.port, ['OPTIONS * RTSP/1.0\r\nCSeq: 5\r\nUser-Agent: VRChat\r\n\r\n']);
+      const r = await exchange(h.port, [`DESCRIBE rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 5\r\nUser-Agent: VRChat\r\nAuthorization: ${basic()}\r\n\r\n`]);
       expect(r.text).toMatch(/^RTSP\/1.0 503 Service Unavailable\r\nCSeq: 5\r\n/);
       expect(h.refused.at(-1)?.reason).toBe('no-node');
     } finally {

@@ -40,8 +40,12 @@ export interface MtxOptions {
   authHook?: string;
   /** Path `live` pulls from this RTSP URL (a relay node) instead of accepting a publisher. */
   source?: string;
+  /** Path `live` answers DESCRIBE with MediaMTX's own 302 to this URL (`source: redirect`). */
+  redirectTo?: string;
   hls?: boolean;
   trustProxies?: boolean;
+  /** Address the RTSP/HLS listeners bind to. Default 127.0.0.1 (API stays on loopback). */
+  host?: string;
 }
 
 /** A MediaMTX on loopback ports with a tiny config: RTSP over TCP only, unused servers off. */
@@ -61,14 +65,14 @@ export async function startMediamtx(o: MtxOptions = {}): Promise<Mtx> {
   const config = {
     logLevel: 'debug',
     rtspTransports: ['tcp'],
-    rtspAddress: `127.0.0.1:${rtspPort}`,
+    rtspAddress: `${o.host ?? '127.0.0.1'}:${rtspPort}`,
     rtspTrustedProxies: o.trustProxies ? ['127.0.0.1'] : [],
     rtmp: false,
     srt: false,
     webrtc: false,
     moq: false,
     hls: o.hls ?? false,
-    hlsAddress: `127.0.0.1:${hlsPort}`,
+    hlsAddress: `${o.host ?? '127.0.0.1'}:${hlsPort}`,
     hlsVariant: 'mpegts',
     hlsAlwaysRemux: true,
     hlsSegmentCount: 3,
@@ -77,12 +81,18 @@ export async function startMediamtx(o: MtxOptions = {}): Promise<Mtx> {
     api: true,
     apiAddress: `127.0.0.1:${apiPort}`,
     ...auth,
-    paths: { live: o.source ? { source: o.source, sourceOnDemand: false, rtspTransport: 'tcp' } : {} },
+    paths: {
+      live: o.redirectTo
+        ? { source: 'redirect', sourceRedirect: o.redirectTo }
+        : o.source
+          ? { source: o.source, sourceOnDemand: false, rtspTransport: 'tcp' }
+          : {},
+    },
   };
   const file = path.join(dir, 'mediamtx.yml');
   writeFileSync(file, JSON.stringify(config));
   const proc = spawnTracked(mediamtxBin(), [file], { cwd: dir });
-  await waitFor('MediaMTX RTSP port', async () => (await portOpen(rtspPort)) || (proc.child.exitCode !== null ? Promise.reject(new Error(proc.output())) : false), 15_000);
+  await waitFor('MediaMTX RTSP port', async () => (await portOpen(rtspPort, o.host)) || (proc.child.exitCode !== null ? Promise.reject(new Error(proc.output())) : false), 15_000);
   return {
     rtspPort,
     hlsPort,
@@ -153,4 +163,23 @@ export async function mtxReaders(apiPort: number, name = 'live'): Promise<Array<
   const res = await fetch(`http://127.0.0.1:${apiPort}/v3/paths/get/${name}`);
   const j = (await res.json()) as { readers?: Array<{ type: string; id: string }> };
   return j.readers ?? [];
+}
+
+/**
+ * gst-launch-1.0 with rtspsrc, retried (at most `attempts` times) only on the known rtspsrc/MediaMTX
+ * failure: about one run in five against a bare MediaMTX v1.20.1 on loopback (no Haven, no auth, no
+ * query), MediaMTX answers rtspsrc's SETUP after 1 s and closes the connection, or closes it before
+ * rtspsrc's PAUSE at EOS; rtspsrc then exits 1 with "Could not send/receive message". Any other
+ * failure is returned at once. Every attempt is returned, so a test can check each one.
+ */
+export async function gstreamerRtsp(args: string[], o: { attempts?: number; timeoutMs?: number; run?: (cmd: string, args: string[], timeoutMs: number) => Promise<{ code: number | null; stdout: string; stderr: string }> } = {}) {
+  const gst = requireTool('gst-launch-1.0', 'apt-get install -y gstreamer1.0-tools gstreamer1.0-plugins-good');
+  const exec = o.run ?? ((cmd: string, a: string[], timeoutMs: number) => run(cmd, a, { timeoutMs }));
+  const tries: Array<{ code: number | null; stdout: string; stderr: string }> = [];
+  for (let i = 0; i < (o.attempts ?? 3); i++) {
+    const r = await exec(gst, args, o.timeoutMs ?? 40_000);
+    tries.push(r);
+    if (r.code === 0 || !/Could not (send|receive) message/.test(r.stderr + r.stdout)) break;
+  }
+  return { last: tries[tries.length - 1] as { code: number | null; stdout: string; stderr: string }, tries };
 }

@@ -1,10 +1,10 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOriginRouting, HavenEmitter, originConfigSchema, type HavenEvents, type RoutingStack } from '@haven/core';
-import { freePort, run, stopAll, waitFor } from '../helpers/process.js';
-import { requireTool } from '../helpers/tools.js';
+import { freePort, stopAll, waitFor } from '../helpers/process.js';
 import {
   ffprobe,
+  gstreamerRtsp,
   mtxPathReady,
   mtxReaders,
   PUBLISHER,
@@ -54,7 +54,8 @@ describe('RTSP/HLS gateway with real players', () => {
       region: 'us-east',
       public: { host: '127.0.0.1', rtspPort, hlsPort, bind: '127.0.0.1' },
       health: { intervalMs: 60_000, freshMs: 0, redirectProbeTimeoutMs: 1500, timeoutMs: 2000 },
-      gateway: { stickySec: 0 },
+      // No relay password below: no tokens, the legacy path (nodes check the password themselves).
+      gateway: { stickySec: 0, pinLocal: ['VRChat'] },
       nodes: [
         { name: 'fra', region: 'eu-central', rtsp: `rtsp://127.0.0.1:${fra.rtspPort}`, hls: `http://127.0.0.1:${fra.hlsPort}` },
         { name: 'par', lat: 48.86, lon: 2.35, rtsp: `rtsp://127.0.0.1:${par.rtspPort}`, hls: `http://127.0.0.1:${par.hlsPort}` },
@@ -89,20 +90,19 @@ describe('RTSP/HLS gateway with real players', () => {
 
   it('GStreamer rtspsrc answers the Digest challenge, follows the redirect and plays from the node', async () => {
     // rtspsrc drops credentials given in the URL when it follows a redirect; user-id/user-pw are kept.
-    const gst = requireTool('gst-launch-1.0', 'apt-get install -y gstreamer1.0-tools gstreamer1.0-plugins-good');
     const loc = `location=rtsp://127.0.0.1:${rtspPort}/live`;
-    const r = await run(gst, ['-q', 'rtspsrc', loc, `user-id=${VIEWER.user}`, `user-pw=${VIEWER.password}`, 'protocols=tcp', '!', 'identity', 'eos-after=10', '!', 'fakesink'], { timeoutMs: 30_000 });
+    const { last: r } = await gstreamerRtsp(['-q', 'rtspsrc', loc, `user-id=${VIEWER.user}`, `user-pw=${VIEWER.password}`, 'protocols=tcp', '!', 'identity', 'eos-after=10', '!', 'fakesink'], { timeoutMs: 30_000 });
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(routed.at(-1)).toMatchObject({ mode: 'redirect', node: 'par' });
     expect(routed.at(-1)?.userAgent).toMatch(/GStreamer/);
   });
 
-  it('a player not on the redirect list is spliced to the origin MediaMTX and reads the stream', async () => {
+  it('a player pinned local in config is spliced to the origin MediaMTX and reads the stream', async () => {
     const before = hook.requests.length;
     const r = await ffprobe(gw(rtspPort), ['-user_agent', 'VRChat/2024.4 (WMF)']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.codecs).toContain('h264');
-    expect(routed.at(-1)).toMatchObject({ mode: 'splice', node: 'origin', reason: 'policy-splice' });
+    expect(routed.at(-1)).toMatchObject({ mode: 'splice', node: 'origin', reason: 'pinned-local' });
     expect(hook.requests.slice(before).some((q) => q.user === VIEWER.user && q.action === 'read' && q.protocol === 'rtsp')).toBe(true);
   });
 

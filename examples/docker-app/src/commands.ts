@@ -82,6 +82,7 @@ export async function printUrls(l: Loaded, json: boolean): Promise<void> {
     print();
   }
   printVrchatHelp();
+  print(`RTSP viewers prove the password with Digest (never sent in clear); HLS over http:// cannot avoid Basic on its first request, so the password crosses the network readable there. Prefer RTSP, or a node's https:// URL where one has it.`);
   process.stderr.write(`\n! ${u.note}\n`);
 }
 
@@ -90,6 +91,33 @@ function requireOrigin(l: Loaded, what: string): OriginConfig {
     throw new HavenError(`\`${what}\` runs on the origin, but ${l.loaded.file} has role ${l.loaded.config.role}`, { code: 'CONFIG_INVALID' });
   }
   return l.loaded.config;
+}
+
+interface PlayerRow {
+  userAgent: string;
+  redirects: number;
+  followed: number;
+  sameConnection: number;
+  notFollowed: number;
+  followRate?: number;
+  served: string;
+  why: string;
+  basic: number;
+  digest: number;
+}
+
+/** Follow-through of redirects and auth schemes per player (RTSP gateway). */
+function printPlayers(players: PlayerRow[] | undefined, auth: { basic: number; digest: number } | undefined): void {
+  if (!players || players.length === 0) return;
+  const rate = (p: PlayerRow) => (p.followRate === undefined ? '' : `${Math.round(p.followRate * 100)}%`);
+  print(
+    table([
+      ['player', 'redirected', 'reached node', 'same conn', 'did not follow', 'follow rate', 'served', 'basic', 'digest'],
+      ...players.map((p) => [p.userAgent.slice(0, 40), String(p.redirects), String(p.followed), String(p.sameConnection), String(p.notFollowed), rate(p), p.served === 'local' ? `here (${p.why})` : 'node', String(p.basic), String(p.digest)]),
+    ]),
+  );
+  if (auth && auth.basic > 0) print(`${auth.basic} viewer(s) sent the password with Basic (readable on the network), ${auth.digest} with Digest; viewer.allowBasic: false refuses Basic`);
+  print();
 }
 
 export async function status(l: Loaded, o: { json: boolean; quiet: boolean }): Promise<number> {
@@ -104,6 +132,8 @@ export async function status(l: Loaded, o: { json: boolean; quiet: boolean }): P
     state: string;
     streams: Array<{ name: string; ready: boolean; viewers: number; publisher?: { type?: string }; vrchat?: IngestVerdict }>;
     nodes: Array<{ name: string; origin: boolean; health: string; viewers: number; region?: string; rttMs?: number; reason?: string }>;
+    players?: PlayerRow[];
+    auth?: { basic: number; digest: number };
     attribution?: string;
   }>('GET', '/api/status');
   if (o.quiet) return s.state === 'running' ? 0 : 1;
@@ -119,6 +149,7 @@ export async function status(l: Loaded, o: { json: boolean; quiet: boolean }): P
   print();
   print(table([['node', 'health', 'viewers', 'region', 'rtt', 'note'], ...s.nodes.map((n) => [`${n.name}${n.origin ? ' (origin)' : ''}`, n.health, String(n.viewers), n.region ?? '', n.rttMs !== undefined ? `${Math.round(n.rttMs)} ms` : '', n.reason ?? ''])]));
   print();
+  printPlayers(s.players, s.auth);
   print(`Viewer locations: ${DBIP_ATTRIBUTION}`);
   return 0;
 }

@@ -130,7 +130,7 @@ export async function startHaven(l: Loaded, progress: Progress, o: { jsonLogs?: 
       });
       parts.push(async () => watcher.close());
       const origin = haven.services.registry?.origin();
-      progress(`players: ${origin?.rtspUrl ?? '?'}/<stream> (RTSP; rtspt:// in VRChat), ${origin?.hlsUrl ?? '?'}/<stream>/index.m3u8 (HLS)`);
+      progress(`players: ${origin?.rtspUrl ?? '?'}/<stream> (RTSP; rtspt:// in VRChat), ${origin?.hlsUrl ?? '?'}/<stream>/index.m3u8 (HLS over http:// sends the password with Basic: prefer RTSP)`);
       const media = haven.provided.mediaServer?.endpoints();
       const port = (a?: string) => a?.slice(a.lastIndexOf(':') + 1);
       const ingestHost = publishHost(cfg, (loaded.pluginOptions.mediamtx ?? {}) as { ingest?: string; rtmpAddress?: string });
@@ -231,7 +231,14 @@ function startNodeReporter(haven: Haven, join: JoinState): NodeReporter & { stop
       Promise.all(
         haven.config.streams.map(async (s) => {
           const st = await media!.stats(s.name);
-          return { name: s.name, ready: st.ready, readers: st.readers, bytesIn: st.bytesIn, bytesOut: st.bytesOut };
+          return {
+            name: s.name,
+            ready: st.ready,
+            readers: st.readers,
+            bytesIn: st.bytesIn,
+            bytesOut: st.bytesOut,
+            ...(st.readerAddresses ? { readerAddresses: st.readerAddresses } : {}),
+          };
         }),
       ),
   });

@@ -73,6 +73,8 @@ export interface StreamStats {
   tracks: string[];
   /** Kind of source, e.g. `rtmpConn`, `srtConn`, `rtspSource`. */
   sourceType?: string;
+  /** Addresses of the RTSP viewers reading it now (a node reports new ones to the origin). */
+  readerAddresses?: string[];
 }
 
 export interface MediaServerCapabilities {

@@ -11,8 +11,10 @@ export interface ViewerRoutedEvent {
   stream: string;
   node: string;
   mode: RouteMode;
-  reason: SelectionReason | 'policy-splice' | 'probe-failed-next';
+  reason: SelectionReason | 'policy-splice' | 'probe-failed-next' | 'learned-local' | 'pinned-local' | 'same-connection';
   userAgent?: string;
+  /** How the viewer proved the password at the gateway (RTSP). */
+  auth?: 'basic' | 'digest';
   country?: string;
   city?: string;
   distanceKm?: number;
@@ -30,7 +32,7 @@ export interface HavenEvents {
   'node:removed': [{ name: string }];
   'viewer:routed': [ViewerRoutedEvent];
   'viewer:served': [{ ip: string; stream: string; node: string; bytes?: number }];
-  'viewer:refused': [{ ip: string; reason: 'auth' | 'rate-limited' | 'bad-request' | 'not-found' | 'no-node' }];
+  'viewer:refused': [{ ip: string; reason: 'auth' | 'rate-limited' | 'bad-request' | 'not-found' | 'no-node' | 'basic-refused' }];
   'health:changed': [{ node: string; from: NodeHealthState; to: NodeHealthState; result: ProbeResult }];
   'health:probed': [{ node: string; result: ProbeResult }];
   'secrets:rotated': [{ name: SecretName }];

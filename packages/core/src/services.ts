@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { HavenConfig } from './config/schema.js';
 import type { HavenEmitter } from './events.js';
 import type { Logger } from './logger.js';
@@ -52,6 +53,7 @@ export async function createCoreServices(ctx: CoreServiceContext): Promise<CoreS
       probes: () => provided.probes,
       media: () => provided.mediaServer?.endpoints(),
       authFailures: (ip) => provided.mediaServer?.authFailures?.(ip) ?? 0,
+      learnFile: path.join(ctx.stateDir, 'players.json'),
       events: ctx.events,
       logger: ctx.logger,
     });

@@ -4,6 +4,7 @@ import type { HavenSecrets } from '@haven/core';
 import { normalizeIp, type SubnetMatcher } from './net.js';
 import { PUBLISHER_USER, RELAY_USER, type Role } from './render.js';
 import { decideInternal, INTERNAL_USER, type InternalAccess } from './internal-access.js';
+import { checkViewerToken } from './token-check.js';
 
 /** The body MediaMTX POSTs to `authHTTPAddress` (v1.13+; `userAgent` v1.19+). Extra fields are tolerated. */
 export const authRequestSchema = z.looseObject({
@@ -31,10 +32,11 @@ export type DenyReason =
   | 'protocol'
   | 'subnet'
   | 'role'
-  | 'rate-limited';
+  | 'rate-limited'
+  | 'bad-token';
 
 export type AuthDecision =
-  | { allow: true; as: AuthIdentity }
+  | { allow: true; as: AuthIdentity; /** A viewer admitted by the gateway's signed token (no password checked). */ via?: 'token' }
   | { allow: false; reason: DenyReason; /** The request carried a user or password. */ credentials: boolean };
 
 /** Who may do what, recomputed whenever streams or options change. */
@@ -54,6 +56,8 @@ export interface AuthPolicy {
   internal?: InternalAccess;
   /** Paths a publisher may publish to besides the streams (the audio fix's ingest paths). */
   ingestPaths?: ReadonlySet<string>;
+  /** This machine's node name as the origin's registry knows it: viewer tokens are bound to it. */
+  nodeName?: string;
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
@@ -82,6 +86,11 @@ export function decide(req: AuthRequest, policy: AuthPolicy, secrets: HavenSecre
   if (req.action !== 'publish' && req.action !== 'read') {
     // playback/pprof are off.
     return deny('unknown-action');
+  }
+  const token = policy.nodeName === undefined ? undefined : checkViewerToken(req, policy.nodeName, secrets.relayPassword);
+  if (token !== undefined) {
+    if (!policy.streams.has(req.path)) return deny('unknown-path');
+    return token === 'ok' ? { allow: true, as: 'viewer', via: 'token' } : { allow: false, reason: 'bad-token', credentials: true };
   }
   if (!credentials) return deny('no-credentials');
   if (policy.internal && req.user === INTERNAL_USER) return decideInternal(req, policy.internal);

@@ -22,3 +22,4 @@ export { SubnetMatcher, sanitize } from './net.js';
 export { convergePaths, diffPaths, CONVERGE_WAIT_MS, type PathDiff } from './converge.js';
 export { ingestPath, INGEST_PREFIX } from './audio-fix.js';
 export { INTERNAL_USER } from './internal-access.js';
+export { checkViewerToken } from './token-check.js';

@@ -86,6 +86,7 @@ export function mediamtx(options: MediamtxOptionsInput = {}) {
         binary: resolveBinary(o.binary),
         ffmpegBinary: o.ffmpegBinary ?? process.env.FFMPEG_BIN ?? 'ffmpeg',
         viewerUser: ctx.config.viewer.user,
+        nodeName: ctx.config.name,
         ...listeners,
         maxAuthFailures: o.maxAuthFailuresPerMinute ?? gateway?.maxAuthFailuresPerMinute ?? 10,
         workDir: path.join(ctx.stateDir, PLUGIN_NAME),

@@ -25,6 +25,8 @@ import { renderConfig, renderPath, toYaml, type Role, RELAY_USER } from './rende
 import { StreamWatch } from './stream-watch.js';
 import { AudioFix, ingestPath, ingestTracks, renderIngestPaths } from './audio-fix.js';
 import { INTERNAL_USER, internalPassword, internalUrl } from './internal-access.js';
+import { readerAddresses } from './reader-addresses.js';
+import { RecentReaders } from './recent-readers.js';
 import { Supervisor } from './supervisor.js';
 
 export interface MediaMtxServerInit {
@@ -35,6 +37,8 @@ export interface MediaMtxServerInit {
   /** Resolved ffmpeg executable for the audio fix. Default `ffmpeg`. */
   ffmpegBinary?: string;
   viewerUser: string;
+  /** This machine's name in the Haven (viewer tokens are bound to it). */
+  nodeName?: string;
   rtspAddress: string;
   /** Undefined when HLS is off. */
   hlsAddress: string | undefined;
@@ -66,6 +70,7 @@ export class MediaMtxServer implements MediaServer {
   /** The internal credential (Control API/metrics client; loopback media clients on an origin): random at each start of this process, never logged or stored but in the 0600 config. */
   readonly #internalPassword = internalPassword();
   readonly #audioFix: AudioFix | undefined;
+  readonly #recent = new RecentReaders();
   #streams: StreamSpec[];
   #policy: AuthPolicy;
   #secrets: HavenSecrets;
@@ -98,7 +103,10 @@ export class MediaMtxServer implements MediaServer {
       secrets: () => this.#secrets,
       onFailure: (f) => this.#onAuthFailure(f),
       maxFailures: () => init.maxAuthFailures ?? 10,
-      onDecision: (d, m) => log.debug({ ...m, allow: d.allow, as: d.allow ? d.as : undefined, reason: d.allow ? undefined : d.reason }, 'auth decision'),
+      onDecision: (d, m) => {
+        if (d.allow && d.via === 'token') this.#recent.admitted(m.path, m.ip);
+        log.debug({ ...m, allow: d.allow, as: d.allow ? d.as : undefined, reason: d.allow ? undefined : d.reason }, 'auth decision');
+      },
     });
     this.#supervisor = new Supervisor({
       label: 'MediaMTX',
@@ -178,6 +186,10 @@ export class MediaMtxServer implements MediaServer {
     // On an origin, nodes pulling over the VPN are readers too; count them apart from viewers.
     const relays = this.#i.role === 'origin' && readers > 0 ? await this.#relayReaders(stream) : 0;
     const sourceType = await this.#sourceType(stream, p);
+    // On a node, the viewers' addresses (reading now, or admitted with a token in the last minute):
+    // the origin matches new ones to the redirects it sent.
+    const addresses =
+      this.#i.role === 'node' ? [...new Set([...(readers > 0 ? ((await readerAddresses(this.api, stream)) ?? []) : []), ...this.#recent.list(stream)])] : undefined;
     return {
       name: stream,
       ready: p.available ?? p.ready ?? false,
@@ -187,6 +199,7 @@ export class MediaMtxServer implements MediaServer {
       bytesOut: p.outboundBytes ?? p.bytesSent ?? 0,
       tracks,
       ...(sourceType ? { sourceType } : {}),
+      ...(addresses ? { readerAddresses: addresses } : {}),
     };
   }
 
@@ -289,6 +302,7 @@ export class MediaMtxServer implements MediaServer {
       readProtocols: new Set(o.readProtocols),
       relaySubnets: this.#relaySubnets,
       ...this.#internalPolicy(),
+      ...(this.#i.nodeName !== undefined ? { nodeName: this.#i.nodeName } : {}),
     };
   }
 

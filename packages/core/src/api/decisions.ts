@@ -76,6 +76,7 @@ export class DecisionLog {
     if (event.distanceKm !== undefined) view.distanceKm = Math.round(event.distanceKm);
     const player = playerOf(event.userAgent);
     if (player) view.player = player;
+    if (event.auth) view.auth = event.auth;
 
     const viewer = createHmac('sha256', this.#viewerKey).update(`${event.ip}|${event.stream}`).digest('base64url').slice(0, 16);
     const entry: Entry = { at, view, place: `${country ?? ''}|${city ?? ''}`, viewer };

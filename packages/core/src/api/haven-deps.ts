@@ -69,6 +69,8 @@ export function havenApiDeps(haven: Haven, options: HavenApiDepsOptions): Contro
         gateway: { rtspUrl: origin?.rtspUrl ?? '', ...(origin?.hlsUrl ? { hlsUrl: origin.hlsUrl } : {}) },
       };
       if (options.ingest) status.ingest = options.ingest;
+      const players = haven.services.rtspGateway?.learner.snapshot();
+      if (players) status.players = players;
       return status;
     },
     nodes: options.nodes,
@@ -95,7 +97,14 @@ export function havenApiDeps(haven: Haven, options: HavenApiDepsOptions): Contro
     rotateSecret: (name) => haven.rotateSecret(name),
     secrets: options.shareSecretsWithNodes === false ? undefined : () => haven.secrets(),
     locate: (ip) => haven.provided.locator?.locate(ip),
-    nodeReport: (report) => options.onNodeReport?.(report),
+    nodeReport: (report) => {
+      // The node's own count of its readers is its load; new readers' addresses settle redirects.
+      const { health, rtspGateway } = haven.services;
+      health?.reportReaders(report.node, report.streams.reduce((n, s) => n + s.readers, 0));
+      const arrivals = report.streams.flatMap((s) => s.arrivals ?? []);
+      if (arrivals.length > 0) rtspGateway?.learner.arrived(report.node, arrivals);
+      options.onNodeReport?.(report);
+    },
   } satisfies ControlApiDeps as ControlApiDeps;
 }
 

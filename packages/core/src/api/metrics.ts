@@ -4,6 +4,7 @@ import type { HavenEmitter, HavenEvents } from '../events.js';
 import type { NodeReport } from './schemas.js';
 import type { IngestVerdict } from '../ingest/types.js';
 import { ingestGauges } from './ingest-metrics.js';
+import { registerPlayerMetrics, type PlayerMetricsRow } from './metrics-players.js';
 
 /** Metric names, in one place for the README and the tests. */
 export const METRIC_NAMES = {
@@ -39,6 +40,8 @@ export interface MetricsOptions {
   vrchatVerdicts?: () => Promise<IngestVerdict[]>;
   /** Current viewers per node, read at each scrape. */
   viewersByNode?: () => Promise<Map<string, number>>;
+  /** Per-player follow-through and auth schemes, read at each scrape. */
+  players?: () => Promise<PlayerMetricsRow[] | undefined>;
 }
 
 function probeResult(r: ProbeResult): string {
@@ -73,6 +76,7 @@ export function createMetrics(options: MetricsOptions = {}): HavenMetrics {
   });
   const probeRtt = new Gauge({ name: METRIC_NAMES.probeRtt, help: 'Round-trip time of the last probe of a node.', labelNames: ['node'] as const, registers });
   const nodeUp = new Gauge({ name: METRIC_NAMES.nodeUp, help: '1 when the node is healthy, 0 when it is down.', labelNames: ['node'] as const, registers });
+  if (options.players) registerPlayerMetrics(registry, options.players);
   const viewersByNode = options.viewersByNode;
   new Gauge({
     name: METRIC_NAMES.nodeViewers,

@@ -10,8 +10,11 @@ export interface NodeReporterOptions {
   token: TokenSource;
   /** This node's name, as the origin knows it. */
   node: string;
-  /** Readers and bytes per stream, from this node's media server. */
-  collect(): Promise<NodeReport['streams']>;
+  /**
+   * Readers and bytes per stream, from this node's media server, with the readers' addresses when
+   * known: the report carries those new since the previous report (`arrivals`), never the list.
+   */
+  collect(): Promise<Array<NodeReport['streams'][number] & { readerAddresses?: readonly string[] }>>;
   /** Report interval, ms. Default 10000. */
   intervalMs?: number;
   /** Deadline of one report, ms. Default 5000. */
@@ -47,11 +50,27 @@ export function createNodeReporter(options: NodeReporterOptions): NodeReporter {
   let inflight: Promise<boolean> | undefined;
   let failing = false;
   const controller = new AbortController();
+  /** Reader addresses per stream as of the last report the origin accepted. */
+  let seen = new Map<string, Set<string>>();
+
+  const withArrivals = (streams: Awaited<ReturnType<NodeReporterOptions['collect']>>) => {
+    const next = new Map<string, Set<string>>();
+    const out: NodeReport['streams'] = streams.map(({ readerAddresses, ...s }) => {
+      if (readerAddresses === undefined) return s;
+      const now = new Set(readerAddresses.slice(0, 10_000));
+      next.set(s.name, now);
+      const before = seen.get(s.name) ?? new Set<string>();
+      const arrivals = [...now].filter((a) => !before.has(a)).slice(0, 256);
+      return arrivals.length > 0 ? { ...s, arrivals } : s;
+    });
+    return { out, next };
+  };
 
   async function send(): Promise<boolean> {
     const token = typeof options.token === 'function' ? options.token() : options.token;
     try {
-      const report: NodeReport = { node: options.node, streams: await options.collect(), uptimeSec: Math.round((Date.now() - started) / 1000) };
+      const { out, next } = withArrivals(await options.collect());
+      const report: NodeReport = { node: options.node, streams: out, uptimeSec: Math.round((Date.now() - started) / 1000) };
       const res = await fetch(target, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token ?? ''}` },
@@ -60,6 +79,7 @@ export function createNodeReporter(options: NodeReporterOptions): NodeReporter {
       });
       await res.arrayBuffer().catch(() => undefined);
       if (!res.ok) throw new Error(`origin answered ${res.status}`);
+      seen = next;
       if (failing) log.info('reports to the origin work again');
       failing = false;
       return true;

@@ -1,3 +1,4 @@
+import { reportingNode } from './node-identity.js';
 import { nodeEntrySchema, nodeNameSchema, type NodeEntry } from '../config/schema.js';
 import type { SecretName } from '../contracts.js';
 import type { ApiContext, RouteDef } from './context.js';
@@ -168,12 +169,13 @@ export function apiRoutes(api: ApiContext): RouteDef[] {
       summary: "A node reports its readers and bytes (over the VPN), so the origin's view is complete.",
       body: nodeReportSchema,
       response: reportAcceptedSchema,
-      handler: async ({ body, node }) => {
+      handler: async ({ body, req, node }) => {
         const report = body as NodeReport;
+        // The sender is the node on its VPN source address (the report listener names it), never the body alone.
         if (node !== undefined && report.node !== node) throw new ApiError(403, 'NODE_MISMATCH', `this call comes from node "${node}", not "${report.node.slice(0, 64)}"`);
-        const known = (await deps.status()).nodes.some((n) => n.node.name === report.node && !n.node.origin);
-        if (!known) throw new ApiError(404, 'NODE_UNKNOWN', `no relay node named "${report.node}"`);
-        api.reports.set(report.node, { report, at: Date.now() });
+        reportingNode((await deps.status()).nodes.map((n) => n.node), report.node, req.socket.remoteAddress);
+        // Kept for views: counts only (arrivals are viewer addresses; they go to the learner alone).
+        api.reports.set(report.node, { report: { ...report, streams: report.streams.map(({ arrivals: _a, ...s }) => s) }, at: Date.now() });
         api.metrics.report(report);
         deps.nodeReport?.(report);
         api.hub.notify();

@@ -49,6 +49,11 @@ export const nodeReportSchema = z
           readers: count,
           bytesIn: count.default(0),
           bytesOut: count.default(0),
+          /** Addresses of readers new since the previous report (the origin matches them to its redirects). */
+          arrivals: z
+            .array(z.string().max(64).refine((v) => isIP(v) !== 0, 'expected an IPv4 or IPv6 address'))
+            .max(256)
+            .optional(),
         }),
       )
       .max(64),
@@ -146,6 +151,28 @@ export const linkSchema = z
 
 export type LinkView = z.output<typeof linkSchema>;
 
+export const playerViewSchema = z
+  .object({
+    /** As the player sent it (trimmed); `(none)` when it sent none. */
+    userAgent: z.string(),
+    redirects: count,
+    /** Reached the node it was sent to (the node reported it). */
+    followed: count,
+    /** Asked again on the same connection and was served by the gateway's host (androidx/media3). */
+    sameConnection: count,
+    /** Neither came back nor reached the node in time. */
+    notFollowed: count,
+    /** followed / (followed + notFollowed), absent before any outcome. */
+    followRate: z.number().min(0).max(1).optional(),
+    /** What the next viewer with this User-Agent gets. */
+    served: z.enum(['redirect', 'local']),
+    why: z.enum(['pinned-local', 'pinned-redirect', 'learned-local', 'default']),
+    /** Viewers who proved the password with Basic (in clear) and with Digest. */
+    basic: count,
+    digest: count,
+  })
+  .register(responseSchemas, { id: 'Player' });
+
 export const statusViewSchema = z
   .object({
     name: z.string(),
@@ -158,6 +185,10 @@ export const statusViewSchema = z
     /** Links to share, without credentials: the gateway's (auto) and each node's (by region). */
     links: z.array(linkSchema),
     totals: z.object({ nodes: count, nodesUp: count, viewers: count }),
+    /** Per player: follow-through of redirects and auth schemes (RTSP gateway). */
+    players: z.array(playerViewSchema).optional(),
+    /** Viewers that proved the password with Basic (sent in clear) and with Digest, since start. */
+    auth: z.object({ basic: count, digest: count }).optional(),
   })
   .register(responseSchemas, { id: 'Status' });
 
@@ -176,6 +207,8 @@ export const decisionViewSchema = z
     decisionMs: z.number(),
     /** The player's product token from its User-Agent (`Lavf`, `LibVLC`...). */
     player: z.string().optional(),
+    /** How the viewer proved the password at the gateway (RTSP): `digest`, or `basic` (in clear). */
+    auth: z.enum(['basic', 'digest']).optional(),
   })
   .register(responseSchemas, { id: 'Decision', description: 'A routing decision; never carries the viewer IP.' });
 

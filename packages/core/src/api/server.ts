@@ -99,6 +99,7 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
     processMetrics: options.processMetrics ?? true,
     viewersByNode: async () => new Map((await status()).nodes.map((n) => [n.name, n.viewers])),
     vrchatVerdicts: async () => (await status()).streams.flatMap((s) => (s.vrchat ? [s.vrchat] : [])),
+    players: async () => (await status()).players,
   });
   let doc: Record<string, unknown> | undefined;
   const api: ApiContext = {

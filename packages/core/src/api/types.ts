@@ -1,3 +1,4 @@
+import type { PlayerView } from '../gateway/follow-learning.js';
 import type {
   HavenNode,
   HavenSecrets,
@@ -42,6 +43,8 @@ export interface StatusInfo {
   gateway: { rtspUrl: string; hlsUrl?: string };
   /** Public ingest addresses for publish URLs (`host:port`). */
   ingest?: { rtmp?: string; srt?: string; /** Path prefix publishers use (`ingest/` while the audio fix is on). */ pathPrefix?: string };
+  /** What the RTSP gateway learned per player: follow-through of its redirects and auth schemes. */
+  players?: PlayerView[];
 }
 
 /** One step of a dry-run decision: what the router would do for a viewer. */

@@ -103,6 +103,21 @@ export function statusView(info: StatusInfo, ctx: ViewContext): StatusView {
     },
   };
   if (info.startedAt !== undefined) view.uptimeSec = Math.max(0, Math.round((ctx.now - info.startedAt) / 1000));
+  if (info.players) {
+    view.players = info.players.slice(0, 100).map((p) => ({
+      userAgent: p.userAgent,
+      redirects: p.redirects,
+      followed: p.followed,
+      sameConnection: p.sameConnection,
+      notFollowed: p.notFollowed,
+      ...(p.followRate !== undefined ? { followRate: p.followRate } : {}),
+      served: p.served,
+      why: p.why,
+      basic: p.basic,
+      digest: p.digest,
+    }));
+    view.auth = info.players.reduce((a, p) => ({ basic: a.basic + p.basic, digest: a.digest + p.digest }), { basic: 0, digest: 0 });
+  }
   return view;
 }
 

@@ -32,7 +32,7 @@ describe('config validation', () => {
     expect(config.role).toBe('origin');
     expect(config.streams).toEqual([{ name: 'live' }]);
     if (config.role === 'origin') {
-      expect(config.gateway.redirect).toBe('known-players');
+      expect(config.gateway.redirect).toBe('adaptive');
       expect(config.health.failuresToDown).toBe(2);
       expect(config.nodes).toEqual([]);
     }

@@ -118,8 +118,13 @@ const viewerSchema = z
   .strictObject({
     /** User name viewers type; the password is generated. Default `viewer`. */
     user: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('viewer'),
+    /**
+     * Accept Basic (the password in clear, base64) from players that cannot do Digest. Digest is
+     * always offered first; Basic answers are counted per player and shown. Default true.
+     */
+    allowBasic: z.boolean().default(true),
   })
-  .default({ user: 'viewer' });
+  .prefault({});
 
 const publicSchema = z
   .strictObject({
@@ -138,8 +143,26 @@ const DEFAULT_REDIRECT_AGENTS = ['Lavf', 'LibVLC', 'LIVE555', 'GStreamer', 'gort
 
 const gatewaySchema = z
   .strictObject({
-    /** `known-players` (default): redirect players known to follow 302, splice the rest. */
-    redirect: z.enum(['known-players', 'always', 'never']).default('known-players'),
+    /**
+     * `adaptive` (default): every player gets a 302 to its node; one that asks again on the same
+     * connection (androidx/media3) is served there, and players learned not to follow are served
+     * locally. `known-players`: only `redirectUserAgents` are redirected. `always`/`never`.
+     */
+    redirect: z.enum(['adaptive', 'known-players', 'always', 'never']).default('adaptive'),
+    /** User-Agent substrings (case-insensitive) always served locally, whatever was learned. */
+    pinLocal: z.array(z.string().min(1)).default([]),
+    /** User-Agent substrings (case-insensitive) always redirected, whatever was learned. */
+    pinRedirect: z.array(z.string().min(1)).default([]),
+    /** How long a connection stays open after a 302 for a DESCRIBE of the `Location` on it, ms. Default 10000. */
+    sameConnectionMs: z.number().int().min(100).default(10_000),
+    /** Lifetime of the signed token in a redirect's `Location`, seconds. Default 60. */
+    tokenTtlSec: z.number().int().min(5).max(600).default(60),
+    /** A redirected viewer must reach its node within this long to count as following, ms. Default 20000. */
+    followDeadlineMs: z.number().int().min(1000).default(20_000),
+    /** Redirects seen per User-Agent before learning may serve it locally. Default 3. */
+    learnMinSamples: z.number().int().min(1).default(3),
+    /** Below this follow-rate (0..1) a User-Agent is served locally. Default 0.5. */
+    learnMinFollowRate: z.number().min(0).max(1).default(0.5),
     /** User-Agent substrings (case-insensitive) of players that follow RTSP redirects. */
     redirectUserAgents: z.array(z.string().min(1)).default(DEFAULT_REDIRECT_AGENTS),
     /** HLS hand-over: a master playlist pointing at the node (default), or an HTTP 302. */

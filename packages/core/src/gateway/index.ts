@@ -17,3 +17,15 @@ export { createRtspGateway, type RtspGateway, type RtspGatewayLimits, type RtspG
 export { createHlsGateway, type HlsGateway, type HlsGatewayOptions } from './hls/gateway.js';
 export { absolutizePlaylist } from './hls/playlist.js';
 export { createRelayDoor, type RelayDoor, type RelayDoorOptions } from './relay-door.js';
+export {
+  deriveTokenKey,
+  signViewerToken,
+  verifyViewerToken,
+  tokenOfQuery,
+  TOKEN_PARAM,
+  TOKEN_USER,
+  MAX_TOKEN_TTL_SEC,
+  type TokenVerdict,
+  type ViewerTokenClaims,
+} from './token.js';
+export { FollowLearner, type FollowLearnerOptions, type PlayerRecord, type PlayerView, type AuthScheme } from './follow-learning.js';

@@ -27,7 +27,7 @@ export interface Explanation {
   /** `redirect` (302 to a node) or `splice` (served by the origin through the gateway). */
   mode: 'redirect' | 'splice';
   node: string | undefined;
-  reason: SelectionReason | 'policy-splice';
+  reason: SelectionReason | 'policy-splice' | 'learned-local' | 'pinned-local';
   /** A fresh probe runs before a redirect; a failure there moves the viewer to the next rank. */
   note?: string;
   candidates: ExplainedCandidate[];
@@ -43,7 +43,10 @@ function probeView(r: { result: ProbeResult; ageMs: number } | undefined): Expla
 /** The dry-run behind `Router.explain`: read-only over the router's current state. */
 export function explainRoute(router: Router, ip: string, userAgent: string | undefined, stream: string): Explanation {
   const location = router.locate(ip);
-  const follows = router.followsRedirects(userAgent);
+  const verdict = router.playerVerdict(userAgent);
+  const byPolicy = router.followsRedirects(userAgent);
+  const follows = byPolicy && verdict.served === 'redirect';
+  const localReason = !byPolicy ? ('policy-splice' as const) : verdict.why === 'pinned-local' ? ('pinned-local' as const) : ('learned-local' as const);
   const plan = router.plan(ip, stream, location, selectNearest);
   const rank = new Map(plan.ordered.map((o, i) => [o.node.name, i + 1]));
   const candidates = router.candidates(stream).map((c): ExplainedCandidate => {
@@ -65,7 +68,7 @@ export function explainRoute(router: Router, ip: string, userAgent: string | und
     followsRedirects: follows,
     mode: !follows || !first || first.origin ? 'splice' : 'redirect',
     node: follows ? first?.name : router.registry.origin()?.name,
-    reason: follows ? plan.reason : 'policy-splice',
+    reason: follows ? plan.reason : localReason,
     candidates,
   };
   if (userAgent !== undefined) out.userAgent = userAgent;

@@ -18,6 +18,8 @@ export interface HealthMonitorOptions {
   logger?: Logger;
   /** Background probes in flight at once. Default 16. */
   concurrency?: number;
+  /** A node's own report of its readers counts this long, ms. Default 60000. */
+  reportTtlMs?: number;
   /** Routes counted as load when no probe reports readers, over this window (ms). Default 60000. */
   loadWindowMs?: number;
   now?: () => number;
@@ -54,6 +56,7 @@ export class HealthMonitor implements CoreService {
   readonly #records = new Map<string, HealthRecord>();
   readonly #inflight = new Map<string, Promise<ProbeResult>>();
   readonly #load: LoadTracker;
+  readonly #reported = new Map<string, { readers: number; at: number }>();
   #stop = new AbortController();
   #timer: NodeJS.Timeout | undefined;
   #round: Promise<void> | undefined;
@@ -129,7 +132,11 @@ export class HealthMonitor implements CoreService {
     return rec.last && rec.lastAt !== undefined ? { result: rec.last, ageMs: this.#now() - rec.lastAt } : undefined;
   }
 
-  /** Current load estimate: reported readers plus viewers routed since, or recent routes when no probe reports readers. */
+  /**
+   * Current load: the readers the node itself reported (or a probe saw), plus viewers routed to it
+   * since; recent routes alone only when neither has reported readers. A report older than
+   * `reportTtlMs` no longer counts.
+   */
   load(node: HavenNode): number {
     let readers: number | undefined;
     let at = 0;
@@ -140,7 +147,18 @@ export class HealthMonitor implements CoreService {
         at = Math.max(at, rec.lastAt ?? 0);
       }
     }
+    const rep = this.#reported.get(node.name);
+    if (rep && rep.at >= at && this.#now() - rep.at <= (this.#o.reportTtlMs ?? 60_000)) {
+      readers = rep.readers;
+      at = rep.at;
+    }
     return this.#load.load(node.name, readers, at);
+  }
+
+  /** A node reported its own readers (all streams): its load from now on, until a newer report. */
+  reportReaders(node: string, readers: number): void {
+    this.#reported.set(node, { readers: Math.max(0, Math.floor(readers)), at: this.#now() });
+    if (this.#reported.size > 10_000) this.#reported.delete(this.#reported.keys().next().value as string);
   }
 
   /** A viewer was sent to this node (counts as load until a probe reports readers). */

@@ -1,11 +1,19 @@
 import type { HealthProbe, ProbeResult, ProbeTarget } from '../contracts.js';
-import { trimBase, urlHostPort } from './ip.js';
+import { normalizeIp, trimBase, urlHostPort } from './ip.js';
+import { TOKEN_PARAM } from '../gateway/token.js';
 import { digestResponse, parseAuthParams, type ViewerCredentials } from '../gateway/rtsp/auth.js';
 import { RtspClientConnection, getHeader, getHeaders, type RtspResponse } from '../gateway/rtsp/client.js';
 
 export interface RtspProbeOptions {
   /** The viewer credentials nodes accept, read at every probe (rotation takes effect at once). */
   credentials: () => ViewerCredentials | undefined;
+  /**
+   * A signed viewer token for this probe (see `signViewerToken`), bound to the address the node
+   * sees (this side of the connection), the stream and the node. When given, the probe asks with the
+   * token first and sends no password; only a node that refuses it (a NAT between, an old node) gets
+   * the credentials.
+   */
+  token?: (claims: { ip: string; stream: string; node: string }) => string | undefined;
   /** User-Agent the probe sends. Default `StreamHaven-probe/1`. */
   userAgent?: string;
 }
@@ -52,8 +60,12 @@ export function rtspProbe(options: RtspProbeOptions): HealthProbe {
           ['User-Agent', ua],
           ['Accept', 'application/sdp'],
         ];
-        let res = await conn.request('DESCRIBE', uri, creds ? [...base, ['Authorization', basic(creds)]] : base);
+        const token = options.token?.({ ip: normalizeIp(conn.localAddress), stream, node: node.name });
+        let res = token
+          ? await conn.request('DESCRIBE', `${uri}?${TOKEN_PARAM}=${token}`, base)
+          : await conn.request('DESCRIBE', uri, creds ? [...base, ['Authorization', basic(creds)]] : base);
         const firstRtt = rtt();
+        if (token && res.status === 401 && creds) res = await conn.request('DESCRIBE', uri, [...base, ['Authorization', basic(creds)]]);
         if (res.status === 401 && creds) {
           const digest = digestFor(res, creds, 'DESCRIBE', uri);
           if (digest) res = await conn.request('DESCRIBE', uri, [...base, ['Authorization', digest]]);

@@ -21,6 +21,8 @@ export interface RouterOptions {
   selector?: NodeSelector;
   /** Redirect policy, read per viewer (config reload). */
   policy: () => RedirectPolicy;
+  /** What was learned or pinned about a player (the gateway's `FollowLearner`); default: redirect. */
+  playerVerdict?: (userAgent: string | undefined) => { served: 'redirect' | 'local'; why: 'pinned-local' | 'pinned-redirect' | 'learned-local' | 'default' };
   /** Streams served; the first is the default for `explain`. */
   streams: () => readonly string[];
   /** Same viewer IP keeps its node this long while it is healthy; 0 = off. Default 0. */
@@ -101,8 +103,14 @@ export class Router {
     }
   }
 
+  /** The redirect policy alone (config): is this player sent a 302 at all? */
   followsRedirects(userAgent: string | undefined): boolean {
     return followsRedirects(this.#o.policy(), userAgent);
+  }
+
+  /** Pinned or learned: is this player served locally whatever its best node? */
+  playerVerdict(userAgent: string | undefined): { served: 'redirect' | 'local'; why: 'pinned-local' | 'pinned-redirect' | 'learned-local' | 'default' } {
+    return this.#o.playerVerdict?.(userAgent) ?? { served: 'redirect', why: 'default' };
   }
 
   /** Candidates for a stream with their health and load (the origin's load is its open spliced viewers). */

@@ -72,8 +72,15 @@ describe('createCoreServices', () => {
     expect(s.rtspGateway?.address()?.port).toBe(rtspPort);
     expect(s.hlsGateway?.address()?.port).toBe(hlsPort);
     expect(s.router?.explain('127.0.0.1', 'Lavf/60')).toMatchObject({ mode: 'splice', node: 'origin', reason: 'origin-nearest' });
+    // OPTIONS is the gateway's; the authenticated DESCRIBE is spliced with the gateway's token in place of the password.
     expect(await ask(rtspPort, 'OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: VRChat\r\n\r\n')).toMatch(/^RTSP\/1.0 200 OK/);
-    expect(received).toMatch(/^PROXY TCP4 127\.0\.0\.1 127\.0\.0\.1 \d+ \d+\r\nOPTIONS \* RTSP\/1.0\r\n/);
+    expect(received).toBe('');
+    const basic = Buffer.from(`viewer:${secrets.viewerPassword}`).toString('base64');
+    expect(await ask(rtspPort, `DESCRIBE rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 2\r\nUser-Agent: VRChat\r\nAuthorization: Basic ${basic}\r\n\r\n`, 1500)).toMatch(/^RTSP\/1.0 200 OK/);
+    expect(received).toMatch(/^PROXY TCP4 127\.0\.0\.1 127\.0\.0\.1 \d+ \d+\r\nDESCRIBE rtsp:\/\/127.0.0.1\/live RTSP\/1.0\r\n/);
+    const injected = /Authorization: Basic (\S+)/.exec(received)?.[1] ?? '';
+    expect(Buffer.from(injected, 'base64').toString()).toMatch(/^haven-token:v1\./);
+    expect(received).not.toContain(basic);
     await haven.stop();
     expect(await ask(rtspPort, 'x')).toBe('');
     for (const x of sockets) x.destroy();

@@ -12,11 +12,15 @@ import { NodeRegistry } from './registry.js';
 import { Router } from './router.js';
 import { createRtspGateway, type RtspGateway } from '../gateway/rtsp/gateway.js';
 import { FailureLimiter } from '../gateway/rtsp/rate-limit.js';
+import { FollowLearner } from '../gateway/follow-learning.js';
+import { deriveTokenKey, signViewerToken } from '../gateway/token.js';
 
 export interface OriginRoutingDeps {
   config: OriginConfig;
-  /** The Haven's secrets, read per viewer (rotation applies at once). */
-  secrets: () => Pick<HavenSecrets, 'viewerPassword'>;
+  /** The Haven's secrets, read per viewer (rotation applies at once). The relay password keys the viewer tokens. */
+  secrets: () => Pick<HavenSecrets, 'viewerPassword'> & Partial<Pick<HavenSecrets, 'relayPassword'>>;
+  /** Where what the gateway learns about players is kept (a 0600 JSON file); absent: memory only. */
+  learnFile?: string;
   locator?: () => Locator | undefined;
   /** Extra probes from plugins, read at every round; the RTSP probe is always first. */
   probes?: () => readonly HealthProbe[];
@@ -51,7 +55,21 @@ export function createOriginRouting(d: OriginRoutingDeps): RoutingStack {
   const viewer = () => ({ user: config.viewer.user, password: d.secrets().viewerPassword });
   const logger = d.logger?.child({ area: 'routing' });
   const registry = new NodeRegistry(nodesFromConfig(config), d.events);
-  const probe = rtspProbe({ credentials: viewer });
+  let keyFor: { password: string; key: Buffer } | undefined;
+  const tokenKey = (): Buffer | undefined => {
+    const password = d.secrets().relayPassword;
+    if (!password) return undefined;
+    if (keyFor?.password !== password) keyFor = { password, key: deriveTokenKey(password) };
+    return keyFor.key;
+  };
+  // Probes ask nodes with a token, never the viewer password, unless a node refuses the token.
+  const probe = rtspProbe({
+    credentials: viewer,
+    token: (claims) => {
+      const key = tokenKey();
+      return key ? signViewerToken(key, claims, 30) : undefined;
+    },
+  });
   const health = new HealthMonitor({
     registry,
     probes: () => [probe, ...(d.probes?.() ?? [])],
@@ -60,9 +78,19 @@ export function createOriginRouting(d: OriginRoutingDeps): RoutingStack {
     ...(d.events ? { events: d.events } : {}),
     ...(logger ? { logger } : {}),
   });
+  const learner = new FollowLearner({
+    ...(d.learnFile ? { file: d.learnFile } : {}),
+    deadlineMs: () => config.gateway.followDeadlineMs,
+    minSamples: () => config.gateway.learnMinSamples,
+    minFollowRate: () => config.gateway.learnMinFollowRate,
+    pinLocal: () => config.gateway.pinLocal,
+    pinRedirect: () => config.gateway.pinRedirect,
+    onError: (err) => logger?.warn({ err: (err as Error).message }, 'what was learned about players could not be read or written'),
+  });
   const router = new Router({
     registry,
     health,
+    playerVerdict: (ua) => learner.verdict(ua),
     policy: () => config.gateway,
     streams,
     stickySec: config.gateway.stickySec,
@@ -76,6 +104,11 @@ export function createOriginRouting(d: OriginRoutingDeps): RoutingStack {
   });
   const rtspGateway = createRtspGateway({
     router,
+    learner,
+    tokenKey,
+    allowBasic: () => config.viewer.allowBasic,
+    tokenTtlSec: () => config.gateway.tokenTtlSec,
+    sameConnectionMs: () => config.gateway.sameConnectionMs,
     host: d.rtspListen?.host ?? config.public.bind,
     port: d.rtspListen?.port ?? config.public.rtspPort,
     viewer,

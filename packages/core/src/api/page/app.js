@@ -213,10 +213,37 @@
     $('vrchat-empty').hidden = cards.length > 0;
   }
 
+  // Players (RTSP gateway): follow-through of redirects and the auth scheme used, per User-Agent.
+  function renderPlayers(status) {
+    var players = status.players || [];
+    var rows = players.map(function (p) {
+      var served = p.served === 'local' ? 'here (' + p.why.replace('-', ' ') + ')' : 'its node' + (p.why === 'pinned-redirect' ? ' (pinned)' : '');
+      return el('tr', { 'data-player': p.userAgent, 'data-served': p.served }, [
+        el('td', null, [p.userAgent]),
+        el('td', { class: 'num' }, [p.redirects]),
+        el('td', { class: 'num' }, [p.followed]),
+        el('td', { class: 'num' }, [p.sameConnection]),
+        el('td', { class: 'num' }, [p.notFollowed]),
+        el('td', { class: 'num' }, [typeof p.followRate === 'number' ? Math.round(p.followRate * 100) + '%' : '']),
+        el('td', null, [served]),
+        el('td', { class: 'num' }, [p.basic]),
+        el('td', { class: 'num' }, [p.digest]),
+      ]);
+    });
+    replaceChildren($('players-table').tBodies[0], rows);
+    $('players-empty').hidden = rows.length > 0;
+    var auth = status.auth || { basic: 0, digest: 0 };
+    $('auth-basic').textContent =
+      auth.basic > 0
+        ? auth.basic + ' viewer(s) still sent the password with Basic (readable on the network); ' + auth.digest + ' used Digest. Set viewer.allowBasic: false to refuse Basic.'
+        : auth.digest + ' viewer(s) used Digest; none sent the password in clear.';
+  }
+
   function render(snapshot) {
     renderHeader(snapshot.status);
     renderMap(snapshot.status, snapshot.viewers);
     renderNodes(snapshot.status);
+    renderPlayers(snapshot.status);
     renderDecisions(snapshot.decisions);
     renderPlaces(snapshot.viewers);
     renderLinks(snapshot.status);

@@ -94,13 +94,15 @@ export class RtspAuthenticator {
 
   /**
    * `WWW-Authenticate` values, Digest first (players pick the strongest they know). `basicOnly`
-   * leaves Digest out, for players that keep the scheme across a redirect (see the gateway).
+   * leaves Digest out, for players that keep the scheme across a redirect (see the gateway);
+   * `allowBasic: false` (config `viewer.allowBasic`) leaves Basic out.
    */
-  challenge(ip: string, stale = false, basicOnly = false): string[] {
+  challenge(ip: string, stale = false, basicOnly = false, allowBasic = true): string[] {
+    const withBasic = this.#basic && allowBasic;
     const basic = `Basic realm="${this.realm}"`;
-    if (basicOnly && this.#basic) return [basic];
+    if (basicOnly && withBasic) return [basic];
     const digest = `Digest realm="${this.realm}", nonce="${this.nonce(ip)}"${stale ? ', stale=TRUE' : ''}`;
-    return this.#basic ? [digest, basic] : [digest];
+    return withBasic ? [digest, basic] : [digest];
   }
 
   /**

@@ -51,6 +51,11 @@ export class RtspClientConnection {
     socket.on('close', () => this.#fail(new Error('connection closed')));
   }
 
+  /** This side's address (what the server sees, unless a NAT is between). */
+  get localAddress(): string | undefined {
+    return this.#socket.localAddress;
+  }
+
   static open(host: string, port: number, signal?: AbortSignal): Promise<RtspClientConnection> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(abortError(signal));

@@ -3,12 +3,15 @@ import type { ViewerLocation } from '../../contracts.js';
 import type { Logger } from '../../logger.js';
 import { normalizeIp, trimBase } from '../../routing/ip.js';
 import type { RouteReason, Router } from '../../routing/router.js';
+import type { AuthScheme, FollowLearner } from '../follow-learning.js';
+import { signViewerToken, TOKEN_PARAM, TOKEN_USER } from '../token.js';
 import type { RtspAuthenticator, ViewerCredentials } from './auth.js';
+import { AuthInjector, rewriteRequest } from './auth-injector.js';
 import { chunkNeedsParse, getHeader, parseRequest, type RtspLimits, type RtspRequest } from './parser.js';
 import type { FailureLimiter } from './rate-limit.js';
 import { rtspResponse } from './response.js';
 import { spliceTo } from './splice.js';
-import { streamOfUri, withoutAuthorization } from './target.js';
+import { sameRedirectTarget, streamOfUri } from './target.js';
 
 export interface ConnectionDeps {
   router: Router;
@@ -23,8 +26,16 @@ export interface ConnectionDeps {
   proxyProtocol: boolean;
   /** Requests answered on one connection before it is handed over or closed. */
   maxRequests: number;
-  /** User-Agent substrings (lower case) that are challenged with Basic only. */
+  /** User-Agent substrings (lower case) challenged with Basic only when there is no token key. */
   basicOnlyAgents: readonly string[];
+  /** Accept Basic answers (`viewer.allowBasic`). */
+  allowBasic: () => boolean;
+  /** Key of the signed viewer tokens; undefined: no tokens (redirects carry none, splices pass credentials on). */
+  tokenKey: () => Buffer | undefined;
+  tokenTtlSec: () => number;
+  /** How long a connection stays open after its 302, ms. */
+  sameConnectionMs: () => number;
+  learner: FollowLearner;
   logger?: Logger;
   /** The connection left the undecided phase (spliced, redirected or closed). */
   onSettled(): void;
@@ -34,20 +45,32 @@ export interface ConnectionDeps {
 
 const PUBLIC = 'OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER';
 
+interface Redirect {
+  location: string;
+  node: string;
+  stream: string;
+  reason: RouteReason;
+}
+
 /**
- * One viewer connection on the gateway, from its first byte until it is redirected, spliced to the
- * local MediaMTX, or closed. The first request decides (User-Agent and address): players that do
- * not follow redirects, and every viewer whose best node is the origin, are spliced at once with
- * every byte replayed; the others are answered by the gateway (OPTIONS, an auth challenge) until an
- * authenticated DESCRIBE gets its 302.
+ * One viewer connection on the gateway. Publishers (ANNOUNCE) are spliced at once. Viewers talk to
+ * the gateway: OPTIONS is answered here, DESCRIBE is challenged (Digest first, Basic after it when
+ * allowed) and, once authenticated, answered with a 302 to the chosen node carrying a short-lived
+ * signed token instead of the password. The connection then stays open a while: a DESCRIBE of the
+ * `Location` on it (androidx/media3 re-sends DESCRIBE on the same socket) is served right here from
+ * the local MediaMTX; a close is the normal follow. Viewers whose best node is the origin, or whose
+ * player is pinned or learned as not following, are spliced locally. Every spliced read reaches
+ * MediaMTX with the PROXY header and the gateway's token in place of the viewer's credentials.
  */
 export class GatewayConnection {
   readonly ip: string;
   #buf: Buffer = Buffer.alloc(0);
-  #state: 'first' | 'talk' | 'spliced' | 'closed' = 'first';
+  #state: 'first' | 'talk' | 'redirected' | 'spliced' | 'closed' = 'first';
   #busy = false;
   #requests = 0;
   #ua: string | undefined;
+  #scheme: AuthScheme | undefined;
+  #redirect: Redirect | undefined;
   #timer: NodeJS.Timeout | undefined;
   #settled = false;
   readonly #onData = (d: Buffer) => this.#data(d);
@@ -64,22 +87,23 @@ export class GatewayConnection {
     this.#arm();
   }
 
-  #arm(): void {
+  #arm(ms = this.deps.requestTimeoutMs): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
+      if (this.#state === 'redirected') return this.#finish();
       this.deps.router.refused(this.ip, 'bad-request');
       this.#finish(rtspResponse(408, undefined));
-    }, this.deps.requestTimeoutMs);
+    }, ms);
   }
 
   #settle(): void {
     if (this.#settled) return;
     this.#settled = true;
-    if (this.#timer) clearTimeout(this.#timer);
     this.deps.onSettled();
   }
 
   #close(): void {
+    if (this.#timer) clearTimeout(this.#timer);
     this.#state = this.#state === 'spliced' ? 'spliced' : 'closed';
     this.#settle();
   }
@@ -87,6 +111,7 @@ export class GatewayConnection {
   #finish(last?: Buffer): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    if (this.#timer) clearTimeout(this.#timer);
     this.#settle();
     const s = this.socket;
     s.off('data', this.#onData);
@@ -103,7 +128,7 @@ export class GatewayConnection {
   }
 
   #data(chunk: Buffer): void {
-    if (this.#state !== 'first' && this.#state !== 'talk') return;
+    if (this.#state !== 'first' && this.#state !== 'talk' && this.#state !== 'redirected') return;
     this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
     const cap = this.deps.limits.maxHeaderBytes + this.deps.limits.maxBodyBytes;
     if (this.#buf.length > cap * 2) {
@@ -118,7 +143,7 @@ export class GatewayConnection {
   async #pump(): Promise<void> {
     this.#busy = true;
     try {
-      while (this.#state === 'first' || this.#state === 'talk') {
+      while (this.#state === 'first' || this.#state === 'talk' || this.#state === 'redirected') {
         const out = parseRequest(this.#buf, this.deps.limits);
         if (out.kind === 'incomplete') break;
         if (out.kind === 'error') {
@@ -130,10 +155,11 @@ export class GatewayConnection {
         this.#buf = this.#buf.subarray(out.consumed);
         if (++this.#requests > this.deps.maxRequests) {
           this.deps.router.refused(this.ip, 'bad-request');
+          this.deps.logger?.warn({ ip: this.ip, requests: this.#requests }, 'too many requests on one gateway connection; closed');
           this.#finish(rtspResponse(400, getHeader(out.request, 'cseq')));
           return;
         }
-        this.#arm();
+        if (this.#state !== 'redirected') this.#arm();
         await this.#handle(out.request, raw);
       }
     } catch (err) {
@@ -152,6 +178,7 @@ export class GatewayConnection {
       router.refused(this.ip, 'rate-limited');
       return this.#finish(rtspResponse(403, getHeader(req, 'cseq')));
     }
+    if (this.#state === 'redirected') return this.#afterRedirect(req, t0);
     const target = streamOfUri(req.uri);
     const stream = target?.stream;
     const known = stream !== undefined && stream !== '' && router.hasStream(stream);
@@ -162,9 +189,8 @@ export class GatewayConnection {
     const name = known ? stream : (router.streams()[0] ?? '');
 
     if (this.#state === 'first') {
-      const publish = req.method === 'ANNOUNCE' || req.method === 'RECORD';
-      const look = publish ? { splice: true, reason: 'policy-splice' as const } : router.firstLook(this.ip, this.#ua, name);
-      if (look.splice) return this.#splice(Buffer.concat([raw, this.#buf]), name, look.reason, t0);
+      // Publishers authenticate at MediaMTX with the stream key: hand every byte over.
+      if (req.method === 'ANNOUNCE' || req.method === 'RECORD') return this.#splice({ replay: Buffer.concat([raw, this.#buf]) }, name, 'policy-splice', t0);
       this.#state = 'talk';
     }
 
@@ -178,25 +204,63 @@ export class GatewayConnection {
         return this.#finish(rtspResponse(200, getHeader(req, 'cseq')));
       case 'DESCRIBE':
         if (!known) return this.#send(404, req);
-        return this.#describe(req, raw, name, t0);
+        return this.#describe(req, name, t0);
       default:
-        // Anything else from a redirect-capable client (ANNOUNCE after OPTIONS...) belongs to MediaMTX.
-        return this.#splice(Buffer.concat([raw, this.#buf]), name, 'policy-splice', t0);
+        // SETUP before DESCRIBE, ANNOUNCE after OPTIONS...: MediaMTX speaks for itself (it checks credentials).
+        if (req.method === 'ANNOUNCE') return this.#splice({ replay: Buffer.concat([raw, this.#buf]) }, name, 'policy-splice', t0);
+        return this.#send(455, req);
     }
   }
 
-  async #describe(req: RtspRequest, raw: Buffer, stream: string, t0: number): Promise<void> {
+  /** Only the `Location` itself may follow a 302 on the same connection; anything else ends it. */
+  #afterRedirect(req: RtspRequest, t0: number): void {
+    const r = this.#redirect as Redirect;
+    const cseq = getHeader(req, 'cseq');
+    if (req.method === 'OPTIONS' || req.method === 'GET_PARAMETER') return this.#send(200, req, req.method === 'OPTIONS' ? [['Public', PUBLIC]] : []);
+    if (req.method === 'TEARDOWN') return this.#finish(rtspResponse(200, cseq));
+    if (req.method !== 'DESCRIBE') {
+      this.deps.router.refused(this.ip, 'bad-request');
+      return this.#finish(rtspResponse(455, cseq));
+    }
+    const same = sameRedirectTarget(req.uri, r.location);
+    if (same !== 'same') {
+      this.deps.router.refused(this.ip, same === 'other-stream' ? 'not-found' : 'bad-request');
+      this.deps.logger?.info({ ip: this.ip, mismatch: same }, 'DESCRIBE after a redirect names another target; closed');
+      return this.#finish(rtspResponse(same === 'other-stream' ? 403 : 400, cseq));
+    }
+    this.deps.learner.sameConnection(this.ip, this.#ua, r.node);
+    const local = streamOfUri(req.uri)?.suffix.replace(/[?#].*$/, '') ?? '';
+    const target = this.deps.spliceTarget();
+    const uri = target ? `rtsp://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}/${r.stream}${local}` : req.uri;
+    return this.#spliceRead(req, r.stream, 'same-connection', t0, uri);
+  }
+
+  async #describe(req: RtspRequest, stream: string, t0: number): Promise<void> {
     const { router, auth, limiter } = this.deps;
     const authorization = getHeader(req, 'authorization');
-    const verdict = auth.verify(req.method, authorization, this.deps.viewer(), this.ip, req.uri);
+    const basicAllowed = this.deps.allowBasic();
+    const scheme: AuthScheme | undefined = /^basic\s/i.test(authorization ?? '') ? 'basic' : /^digest\s/i.test(authorization ?? '') ? 'digest' : undefined;
+    let verdict = auth.verify(req.method, authorization, this.deps.viewer(), this.ip, req.uri);
+    if (verdict === 'ok' && scheme === 'basic' && !basicAllowed) {
+      // Right password, refused scheme: say so plainly (no retry prompt, no failure count).
+      router.refused(this.ip, 'basic-refused');
+      this.deps.logger?.info({ ip: this.ip, userAgent: this.#ua }, 'viewer sent Basic credentials but viewer.allowBasic is false; refused');
+      return this.#finish(rtspResponse(403, getHeader(req, 'cseq'), [], undefined, 'Basic Authentication Not Allowed'));
+    }
     if (verdict === 'bad') {
       router.refused(this.ip, limiter.fail(this.ip) ? 'rate-limited' : 'auth');
       if (limiter.blocked(this.ip)) return this.#finish(rtspResponse(403, getHeader(req, 'cseq')));
     }
     if (verdict !== 'ok') {
       const ua = (this.#ua ?? '').toLowerCase();
-      const basicOnly = this.deps.basicOnlyAgents.some((a) => ua.includes(a));
-      return this.#send(401, req, auth.challenge(this.ip, verdict === 'stale', basicOnly).map((c): [string, string] => ['WWW-Authenticate', c]));
+      // Without tokens (no relay password known) a node checks the password itself, with Basic only,
+      // and FFmpeg re-sends the gateway's scheme there unasked: it keeps getting Basic then.
+      const basicOnly = basicAllowed && !this.deps.tokenKey() && this.deps.basicOnlyAgents.some((a) => ua.includes(a));
+      return this.#send(401, req, auth.challenge(this.ip, verdict === 'stale', basicOnly, basicAllowed).map((c): [string, string] => ['WWW-Authenticate', c]));
+    }
+    if (scheme && this.#scheme === undefined) {
+      this.#scheme = scheme;
+      this.deps.learner.authScheme(this.#ua, scheme);
     }
     const decision = await router.decide(this.ip, stream);
     if (this.#state !== 'talk') return; // the viewer left while we probed
@@ -204,29 +268,77 @@ export class GatewayConnection {
       router.refused(this.ip, 'no-node');
       return this.#finish(rtspResponse(503, getHeader(req, 'cseq')));
     }
-    if (decision.node.origin) {
-      // MediaMTX checks credentials itself (Basic); a Digest answer to our nonce means nothing to it.
-      const first = /^digest/i.test(authorization ?? '') ? withoutAuthorization(req) : raw;
-      return this.#splice(Buffer.concat([first, this.#buf]), stream, decision.reason, t0, decision.location, decision.distanceKm);
+    if (decision.node.origin) return this.#spliceRead(req, stream, decision.reason, t0, req.uri, decision.location, decision.distanceKm);
+    const verdictUa = this.deps.learner.verdict(this.#ua);
+    if (verdictUa.served === 'local' || !router.followsRedirects(this.#ua)) {
+      const reason: RouteReason = verdictUa.why === 'pinned-local' ? 'pinned-local' : verdictUa.why === 'learned-local' ? 'learned-local' : 'policy-splice';
+      return this.#spliceRead(req, stream, reason, t0, req.uri, decision.location, decision.distanceKm);
     }
-    const suffix = streamOfUri(req.uri)?.suffix ?? '';
-    const location = `${trimBase(decision.node.rtspUrl)}/${stream}${suffix}`;
+    const suffix = streamOfUri(req.uri)?.suffix.replace(/[?#].*$/, '') ?? '';
+    const key = this.deps.tokenKey();
+    const token = key ? signViewerToken(key, { ip: this.ip, stream, node: decision.node.name }, this.deps.tokenTtlSec()) : undefined;
+    const location = `${trimBase(decision.node.rtspUrl)}/${stream}${suffix}${token ? `?${TOKEN_PARAM}=${token}` : ''}`;
     const decisionMs = performance.now() - t0;
-    this.#finish(rtspResponse(302, getHeader(req, 'cseq'), [['Location', location]]));
+    this.socket.write(rtspResponse(302, getHeader(req, 'cseq'), [['Location', location]]));
+    this.#redirect = { location, node: decision.node.name, stream, reason: decision.reason };
+    this.#state = 'redirected';
+    this.#settle();
+    this.#arm(this.deps.sameConnectionMs());
+    this.deps.learner.redirected(this.ip, this.#ua, decision.node.name);
     router.routed(this.#event(stream, decision.node.name, 'redirect', decision.reason, decisionMs, decision.location, decision.distanceKm));
   }
 
-  #splice(replay: Buffer, stream: string, reason: RouteReason, t0: number, location?: ViewerLocation, distanceKm?: number): void {
+  /**
+   * Serve an authenticated read from the local MediaMTX: the DESCRIBE replayed (with `uri`), and
+   * every request of the connection carrying the gateway's proof instead of the viewer's
+   * credentials, so MediaMTX never challenges on the public path. The proof is a token bound to the
+   * viewer's address, the stream and this node; without a token key (no relay password known), the
+   * viewer credentials the gateway has just checked, sent to the local MediaMTX only.
+   */
+  #spliceRead(req: RtspRequest, stream: string, reason: RouteReason, t0: number, uri: string, location?: ViewerLocation, distanceKm?: number): void {
+    const key = this.deps.tokenKey();
+    const origin = this.deps.router.registry.origin();
+    const rest = this.#buf;
+    const ttl = this.deps.tokenTtlSec();
+    const proxy = this.deps.proxyProtocol;
+    const creds = this.deps.viewer();
+    const inject = (upstream: Socket) => {
+      // MediaMTX sees the viewer's address through the PROXY line, else the gateway's own.
+      const seenAs = proxy ? this.ip : normalizeIp(upstream.localAddress);
+      const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+      const proof = (s: string) =>
+        key && origin ? basic(TOKEN_USER, signViewerToken(key, { ip: seenAs, stream: s, node: origin.name }, ttl)) : basic(creds.user, creds.password);
+      const authorize = (r: RtspRequest) => {
+        const s = streamOfUri(r.uri)?.stream;
+        return s === undefined || s === '' ? proof(stream) : proof(s);
+      };
+      // Requests the viewer pipelined behind the DESCRIBE get the same treatment as later ones.
+      const transform = new AuthInjector(authorize, this.deps.limits);
+      if (rest.length > 0) transform.write(rest);
+      return { replay: rewriteRequest(req, proof(stream), uri), transform };
+    };
+    return this.#splice({ replay: Buffer.concat([rewriteRequest(req, undefined, uri), rest]), inject }, stream, reason, t0, location, distanceKm);
+  }
+
+  #splice(
+    how: { replay: Buffer; inject?: (upstream: Socket) => { replay: Buffer; transform: AuthInjector } },
+    stream: string,
+    reason: RouteReason,
+    t0: number,
+    location?: ViewerLocation,
+    distanceKm?: number,
+  ): void {
     const { router } = this.deps;
     const target = this.deps.spliceTarget();
     const origin = router.registry.origin();
-    const cseq = /CSeq:\s*(\d+)/i.exec(replay.toString('latin1', 0, Math.min(replay.length, 4096)))?.[1];
+    const cseq = /CSeq:\s*(\d+)/i.exec(how.replay.toString('latin1', 0, Math.min(how.replay.length, 4096)))?.[1];
     if (!target || !origin) {
       router.refused(this.ip, 'no-node');
       return this.#finish(rtspResponse(503, cseq));
     }
     const decisionMs = performance.now() - t0;
     this.#state = 'spliced';
+    if (this.#timer) clearTimeout(this.#timer);
     this.#settle();
     this.socket.pause();
     this.socket.off('data', this.#onData);
@@ -234,7 +346,8 @@ export class GatewayConnection {
     spliceTo(this.socket, {
       host: target.host,
       port: target.port,
-      replay,
+      replay: how.replay,
+      ...(how.inject ? { inject: how.inject } : {}),
       proxyProtocol: this.deps.proxyProtocol,
       onOpen: () => {
         this.deps.onSpliceOpen();
@@ -264,6 +377,7 @@ export class GatewayConnection {
       reason,
       decisionMs: Math.round(decisionMs * 1000) / 1000,
       ...(this.#ua !== undefined ? { userAgent: this.#ua } : {}),
+      ...(this.#scheme !== undefined ? { auth: this.#scheme } : {}),
       ...(location?.country !== undefined ? { country: location.country } : {}),
       ...(location?.city !== undefined ? { city: location.city } : {}),
       ...(distanceKm !== undefined ? { distanceKm: Math.round(distanceKm * 10) / 10 } : {}),

@@ -5,6 +5,7 @@ import type { Logger } from '../../logger.js';
 import type { CoreService } from '../../services.js';
 import { normalizeIp, splitHostPort } from '../../routing/ip.js';
 import type { Router } from '../../routing/router.js';
+import { FollowLearner } from '../follow-learning.js';
 import { RtspAuthenticator, type ViewerCredentials } from './auth.js';
 import { GatewayConnection } from './connection.js';
 import { listenOrThrow } from '../listen.js';
@@ -44,12 +45,23 @@ export interface RtspGatewayOptions {
   /** Failed-login counter; pass one to share it with the HLS gateway. Default: its own. */
   limiter?: FailureLimiter;
   /**
-   * User-Agent substrings (case-insensitive) challenged with Basic only. FFmpeg keeps the scheme it
-   * used at the gateway after a 302 and sends it unasked to the node, and it does not retry when
-   * the node challenges again; the nodes' MediaMTX speaks Basic only (`rtspAuthMethods` with an
-   * auth hook), so a Digest answer there fails. Default `['Lavf']`.
+   * User-Agent substrings (case-insensitive) challenged with Basic only, and only while there is no
+   * token key (then a node checks the password itself, Basic only, and FFmpeg re-sends the gateway's
+   * scheme there unasked). With the signed token in the `Location` every player gets Digest first:
+   * FFmpeg re-sends its Digest header to the node, MediaMTX extracts no password from it, and the
+   * hook accepts the token from the query. Default `['Lavf']`.
    */
   basicOnlyUserAgents?: readonly string[];
+  /** Accept Basic answers (`viewer.allowBasic`), read per viewer. Default true. */
+  allowBasic?: () => boolean;
+  /** Key of the signed viewer tokens, read per viewer; undefined: no tokens. */
+  tokenKey?: () => Buffer | undefined;
+  /** Token lifetime, seconds. Default 60. */
+  tokenTtlSec?: () => number;
+  /** How long a redirected connection stays open for a same-connection DESCRIBE, ms. Default 10000. */
+  sameConnectionMs?: () => number;
+  /** What is learned about players; default: in memory, 20 s deadline, 3 samples, 0.5 rate. */
+  learner?: FollowLearner;
   /** Digest realm (never `mediamtx`: players retry a new challenge only when the realm changes). Default `Stream Haven`. */
   realm?: string;
   logger?: Logger;
@@ -71,6 +83,8 @@ export interface RtspGateway extends CoreService {
   /** Where it listens once started. */
   address(): { host: string; port: number } | undefined;
   stats(): RtspGatewayStats;
+  /** Follow-through and auth schemes per player. */
+  readonly learner: FollowLearner;
 }
 
 /**
@@ -82,6 +96,9 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
   const auth = new RtspAuthenticator(o.realm === undefined ? {} : { realm: o.realm });
   const limiter = o.limiter ?? new FailureLimiter({ maxFailures: o.limits.maxAuthFailuresPerMinute });
   const basicOnlyAgents = (o.basicOnlyUserAgents ?? ['Lavf']).map((a) => a.toLowerCase());
+  const learner =
+    o.learner ??
+    new FollowLearner({ deadlineMs: () => 20_000, minSamples: () => 3, minFollowRate: () => 0.5, pinLocal: () => [], pinRedirect: () => [] });
   const sockets = new Set<Socket>();
   const pendingByIp = new Map<string, number>();
   const maxPending = o.maxPendingPerIp ?? Math.max(16, Math.floor(o.limits.maxConnections / 8));
@@ -91,6 +108,7 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
   let rejected = 0;
   let server: Server | undefined;
   let sweep: NodeJS.Timeout | undefined;
+  let learnSweep: NodeJS.Timeout | undefined;
   let bound: { host: string; port: number } | undefined;
 
   const target = () => {
@@ -127,6 +145,11 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
       proxyProtocol: o.proxyProtocol ?? true,
       maxRequests: o.maxRequestsPerConnection ?? 16,
       basicOnlyAgents,
+      allowBasic: o.allowBasic ?? (() => true),
+      tokenKey: o.tokenKey ?? (() => undefined),
+      tokenTtlSec: o.tokenTtlSec ?? (() => 60),
+      sameConnectionMs: o.sameConnectionMs ?? (() => 10_000),
+      learner,
       ...(o.logger ? { logger: o.logger } : {}),
       onSettled: () => {
         if (settled) return;
@@ -145,6 +168,7 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
     name: 'rtsp-gateway',
     async start() {
       if (server) return;
+      await learner.load();
       const srv = createServer({ noDelay: true }, onConnection);
       srv.on('error', (err) => o.logger?.error({ err }, 'rtsp gateway server error'));
       bound = await listenOrThrow(srv, { host: o.host, port: o.port, backlog: 1024 }, 'RTSP gateway', 'public.rtspPort / public.bind');
@@ -153,6 +177,11 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
         limiter.sweep();
         budget.sweep();
       }, 60_000);
+      learnSweep = setInterval(() => {
+        learner.sweep();
+        void learner.save();
+      }, 1000);
+      learnSweep.unref();
       sweep.unref();
       o.logger?.info({ address: bound }, 'rtsp gateway listening');
     },
@@ -160,11 +189,14 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
       const srv = server;
       server = undefined;
       if (sweep) clearInterval(sweep);
+      if (learnSweep) clearInterval(learnSweep);
       if (!srv) return;
+      await learner.save();
       const closed = new Promise<void>((r) => srv.close(() => r()));
       for (const s of sockets) s.destroy();
       await closed;
     },
+    learner,
     address: () => bound,
     stats: () => {
       const b = budget.stats();

@@ -19,8 +19,8 @@ export const RTSP_STATUS: Record<number, string> = {
 export const SERVER_NAME = 'StreamHaven-gateway';
 
 /** Serialize a response. Header values must not contain CR/LF (callers pass fixed or checked values). */
-export function rtspResponse(status: number, cseq: string | undefined, headers: Array<[string, string]> = [], body?: string): Buffer {
-  let out = `RTSP/1.0 ${status} ${RTSP_STATUS[status] ?? 'Unknown'}\r\n`;
+export function rtspResponse(status: number, cseq: string | undefined, headers: Array<[string, string]> = [], body?: string, reason?: string): Buffer {
+  let out = `RTSP/1.0 ${status} ${reason ?? RTSP_STATUS[status] ?? 'Unknown'}\r\n`;
   if (cseq !== undefined) out += `CSeq: ${cseq}\r\n`;
   out += `Server: ${SERVER_NAME}\r\n`;
   for (const [k, v] of headers) out += `${k}: ${v.replace(/[\r\n]/g, '')}\r\n`;

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import type { Transform } from 'node:stream';
 import { proxyV1Header } from './proxy-protocol.js';
 
 export interface SpliceOptions {
@@ -6,6 +7,12 @@ export interface SpliceOptions {
   port: number;
   /** Bytes already read from the viewer, replayed to the server first. */
   replay: Buffer;
+  /**
+   * Rewrite what the viewer sends (the gateway's proof in place of its credentials): called once
+   * connected, with the upstream socket; its `replay` replaces `replay` and its `transform` sits
+   * between viewer and server for the rest of the connection.
+   */
+  inject?: (upstream: Socket) => { replay: Buffer; transform: Transform };
   /** Prefix a PROXY protocol v1 line carrying the viewer's address. */
   proxyProtocol: boolean;
   /** Dial deadline, ms. Default 3000. */
@@ -59,8 +66,16 @@ export function spliceTo(viewer: Socket, o: SpliceOptions): void {
     const header = o.proxyProtocol
       ? proxyV1Header(viewer.remoteAddress ?? '', viewer.remotePort ?? 0, viewer.localAddress ?? '', viewer.localPort ?? 0)
       : '';
-    upstream.write(header.length > 0 ? Buffer.concat([Buffer.from(header, 'latin1'), o.replay]) : o.replay);
-    viewer.pipe(upstream);
+    const injected = o.inject?.(upstream);
+    const replay = injected?.replay ?? o.replay;
+    upstream.write(header.length > 0 ? Buffer.concat([Buffer.from(header, 'latin1'), replay]) : replay);
+    if (injected) {
+      injected.transform.on('error', () => {
+        upstream.destroy();
+        viewer.destroy();
+      });
+      viewer.pipe(injected.transform).pipe(upstream);
+    } else viewer.pipe(upstream);
     upstream.pipe(viewer);
     viewer.resume();
     o.onOpen?.();

@@ -13,9 +13,26 @@ export function streamOfUri(uri: string): { stream: string; suffix: string } | u
   return { stream: m[1] as string, suffix: (m[2] ?? '').replace(/\/+$/, '') + query };
 }
 
-/** Rebuild a request without its Authorization header (handed to MediaMTX, which challenges again with its own scheme). */
-export function withoutAuthorization(req: { method: string; uri: string; version: string; headers: Array<[string, string]>; body: Buffer }): Buffer {
-  let head = `${req.method} ${req.uri} ${req.version}\r\n`;
-  for (const [k, v] of req.headers) if (k.toLowerCase() !== 'authorization') head += `${k}: ${v}\r\n`;
-  return Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), req.body]);
+function authority(uri: string): string | undefined {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?([^/?#]*)/i.exec(uri);
+  return m ? (m[1] as string).toLowerCase() : undefined;
+}
+
+function queryOf(uri: string): URLSearchParams {
+  const q = uri.indexOf('?');
+  return new URLSearchParams(q < 0 ? '' : uri.slice(q + 1).replace(/#.*$/, ''));
+}
+
+/**
+ * Is a DESCRIBE sent on a redirected connection for the `Location` it was given? Same host and port,
+ * same stream, same query (the token). Player-side normalisation (user-info removed, as media3 does)
+ * is tolerated; anything else is another target.
+ */
+export function sameRedirectTarget(uri: string, location: string): 'same' | 'other-host' | 'other-stream' | 'other-token' {
+  const a = authority(uri);
+  if (a !== undefined && a !== authority(location)) return 'other-host';
+  if (streamOfUri(uri)?.stream !== streamOfUri(location)?.stream) return 'other-stream';
+  const want = queryOf(location).get('token');
+  if (want !== null && queryOf(uri).get('token') !== want) return 'other-token';
+  return 'same';
 }

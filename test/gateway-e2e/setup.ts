@@ -1,0 +1,143 @@
+import { createOriginRouting, HavenEmitter, originConfigSchema, type HavenEvents, type RoutingStack } from '@haven/core';
+import { AuthHookServer, SubnetMatcher, type AuthDecision, type AuthPolicy } from '@haven/plugin-mediamtx';
+import { freePort, stopAll, waitFor } from '../helpers/process.js';
+import { mtxPathReady, mtxReaders, PUBLISHER, RELAY, startMediamtx, startPublisher, tableLocator, VIEWER, type Mtx } from '../gateway/helpers.js';
+
+export const SECRETS = { streamKey: PUBLISHER.password, viewerPassword: VIEWER.password, relayPassword: RELAY.password };
+const PARIS = { lat: 48.86, lon: 2.35, country: 'FR', city: 'Paris' };
+
+function policy(role: 'origin' | 'node', nodeName: string): AuthPolicy {
+  return {
+    role,
+    streams: new Set(['live', 'other']),
+    viewerUser: VIEWER.user,
+    publishAnyUser: false,
+    publishProtocols: new Set(['rtsp']),
+    readProtocols: new Set(['rtsp']),
+    relaySubnets: new SubnetMatcher(['127.0.0.0/8']),
+    nodeName,
+  };
+}
+
+export interface Reads {
+  node: string;
+  ip: string;
+  allow: boolean;
+  /** Who the hook took the reader for (allowed reads). */
+  as?: string;
+  /** `token`: admitted by the gateway's signed token, no password checked. */
+  via?: string;
+  reason?: string;
+}
+
+export interface Haven {
+  origin: Mtx;
+  nodes: Record<'par' | 'fra', Mtx>;
+  stack: RoutingStack;
+  /** The parsed config the stack reads per viewer (a test may change it live, as a config reload does). */
+  config: ReturnType<typeof originConfigSchema.parse>;
+  rtspPort: number;
+  routed: Array<HavenEvents['viewer:routed'][0]>;
+  refused: Array<HavenEvents['viewer:refused'][0]>;
+  /** Every read decision of every auth hook (the hooks' own code, from @haven/plugin-mediamtx). */
+  reads: Reads[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A Haven on loopback with real processes: an origin MediaMTX fed by ffmpeg, two relay nodes (par
+ * in Paris, fra in Frankfurt) pulling from it, each MediaMTX with the plugin's real auth hook (token
+ * check included), and the origin's routing stack (gateway) in this process. 127.0.0.x viewers are
+ * in Paris. Node arrivals reach the gateway's learner from the nodes' hooks (a reader whose token
+ * verified), standing in for the node report over the VPN.
+ */
+export async function startHaven(
+  gateway: Record<string, unknown> = {},
+  viewer: Record<string, unknown> = {},
+  /** Where the public listeners bind (gateway, nodes' RTSP) and which viewer addresses are in Paris. */
+  net: { host?: string; paris?: string[] } = {},
+): Promise<Haven> {
+  const host = net.host ?? '127.0.0.1';
+  const reads: Reads[] = [];
+  const hooks: AuthHookServer[] = [];
+  let stack: RoutingStack | undefined;
+  const hook = async (role: 'origin' | 'node', name: string) => {
+    const h = new AuthHookServer({
+      policy: () => policy(role, name),
+      secrets: () => SECRETS,
+      onDecision: (d: AuthDecision, meta) => {
+        if (meta.action !== 'read') return;
+        reads.push({ node: name, ip: meta.ip, allow: d.allow, ...(d.allow ? { as: d.as, ...(d.via ? { via: d.via } : {}) } : { reason: d.reason }) });
+        if (d.allow && role === 'node') stack?.rtspGateway.learner.arrived(name, [meta.ip]);
+      },
+    });
+    hooks.push(h);
+    return h.listen();
+  };
+  const origin = await startMediamtx({ authHook: await hook('origin', 'origin'), trustProxies: true });
+  startPublisher(`rtsp://${PUBLISHER.user}:${PUBLISHER.password}@127.0.0.1:${origin.rtspPort}/live`, 400);
+  await waitFor('origin stream ready', () => mtxPathReady(origin.apiPort), 30_000);
+  const relay = `rtsp://${RELAY.user}:${RELAY.password}@127.0.0.1:${origin.rtspPort}/live`;
+  const [par, fra] = await Promise.all([
+    startMediamtx({ source: relay, authHook: await hook('node', 'par'), host }),
+    startMediamtx({ source: relay, authHook: await hook('node', 'fra'), host }),
+  ]);
+  await waitFor('relay nodes ready', async () => (await mtxPathReady(par.apiPort)) && mtxPathReady(fra.apiPort), 30_000);
+  const rtspPort = await freePort();
+  const config = originConfigSchema.parse({
+    role: 'origin',
+    region: 'us-east',
+    public: { host, rtspPort, hlsPort: await freePort(), bind: host },
+    health: { intervalMs: 60_000, freshMs: 0, redirectProbeTimeoutMs: 2000, timeoutMs: 2000 },
+    viewer,
+    gateway: { stickySec: 0, ...gateway },
+    nodes: [
+      { name: 'fra', region: 'eu-central', rtsp: `rtsp://${host}:${fra.rtspPort}` },
+      { name: 'par', lat: 48.86, lon: 2.35, rtsp: `rtsp://${host}:${par.rtspPort}` },
+    ],
+  });
+  const events = new HavenEmitter();
+  const routed: Haven['routed'] = [];
+  const refused: Haven['refused'] = [];
+  events.on('viewer:routed', (e) => routed.push(e));
+  events.on('viewer:refused', (e) => refused.push(e));
+  stack = createOriginRouting({
+    config,
+    secrets: () => SECRETS,
+    locator: () => tableLocator(Object.fromEntries([...['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'], ...(net.paris ?? [])].map((ip) => [ip, PARIS]))),
+    media: () => ({ rtsp: `127.0.0.1:${origin.rtspPort}` }),
+    events,
+    hlsListen: false,
+  });
+  for (const s of stack.list) await s.start();
+  const st = stack;
+  // Each node's own count of its readers, from its MediaMTX, as its node reporter sends it (the
+  // report's HTTP hop is tested with the control API; here it goes straight to the health view).
+  let reporting = true;
+  const reportLoop = (async () => {
+    while (reporting) {
+      for (const [name, m] of Object.entries({ par, fra })) {
+        const readers = await mtxReaders(m.apiPort).catch(() => undefined);
+        if (readers) st.health.reportReaders(name, readers.length);
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  })();
+  return {
+    origin,
+    nodes: { par, fra },
+    stack: st,
+    config,
+    rtspPort,
+    routed,
+    refused,
+    reads,
+    stop: async () => {
+      reporting = false;
+      await reportLoop;
+      for (const s of [...st.list].reverse()) await s.stop();
+      await stopAll();
+      for (const h of hooks) await h.close();
+    },
+  };
+}

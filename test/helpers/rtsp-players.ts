@@ -1,0 +1,231 @@
+import { authorizationFor, header, headers, RtspWire, sdpTracks, splitUrl, type WireResponse } from './rtsp-wire.js';
+
+/**
+ * Client emulators of the players we cannot run here, each doing only what its source or spec says.
+ * Each one SETUPs every track over TCP interleaved, PLAYs, and counts RTP packets.
+ */
+
+export interface PlayResult {
+  /** The player got RTP packets. */
+  played: boolean;
+  packets: number;
+  /** 401 answers seen (a player asked for the password twice would show 2). */
+  challenges: number;
+  /** Every connection opened, in order: where the player went. */
+  hops: Array<{ host: string; port: number }>;
+  /** Where the packets came from. */
+  playedFrom?: { host: string; port: number };
+  /** Statuses of every response, in order. */
+  statuses: number[];
+  /** Authorization schemes the player sent, in order. */
+  schemes: string[];
+  /** From the player's first connect to its first RTP packet, ms. */
+  firstPacketMs?: number;
+  /** From the player's first connect to the answer to its PLAY (the handshake alone), ms. */
+  playAnsweredMs?: number;
+  error?: string;
+}
+
+export interface PlayOptions {
+  /** `rtsp://user:password@host:port/stream`. */
+  url: string;
+  userAgent: string;
+  /** Bind the client side to this address (loopback aliases stand for other viewers). */
+  localAddress?: string;
+  /** Stop after this many RTP packets. Default 30. */
+  packets?: number;
+  /** Give up waiting for packets after this long, ms. Default 15000. */
+  waitMs?: number;
+}
+
+function schemeOf(a: string | undefined): string | undefined {
+  return a ? (/^(\w+)/.exec(a)?.[1] ?? '').toLowerCase() : undefined;
+}
+
+/** Resolve a track's control against a base the way RFC 2326 C.1.1 does (absolute wins; else base + "/" + control). */
+function resolveControl(base: string, control: string): string {
+  if (control === '' || control === '*') return base;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(control)) return control;
+  return base.endsWith('/') ? base + control : `${base}/${control}`;
+}
+
+/** media3 `Uri.buildUpon().appendEncodedPath(control)`: the control joins the path, the query stays after it. */
+function appendEncodedPath(sessionUri: string, control: string): string {
+  if (control === '' || control === '*') return sessionUri;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(control)) return control;
+  const u = new URL(sessionUri);
+  u.pathname = u.pathname.endsWith('/') ? u.pathname + control : `${u.pathname}/${control}`;
+  return u.toString();
+}
+
+/** SETUP every track over TCP interleaved, PLAY, count RTP. */
+async function setupAndPlay(
+  wire: RtspWire,
+  trackUris: string[],
+  sessionUri: string,
+  auth: (method: string, uri: string) => Array<[string, string]>,
+  ua: string,
+  o: PlayOptions,
+  out: PlayResult & { startedAt: number },
+): Promise<void> {
+  let session: string | undefined;
+  for (const [i, uri] of trackUris.entries()) {
+    const r = await wire.request('SETUP', uri, [
+      ['User-Agent', ua],
+      ['Transport', `RTP/AVP/TCP;unicast;interleaved=${2 * i}-${2 * i + 1}`],
+      ...(session ? ([['Session', session]] as Array<[string, string]>) : []),
+      ...auth('SETUP', uri),
+    ]);
+    out.statuses.push(r.status);
+    if (r.status !== 200) throw new Error(`SETUP ${r.status}`);
+    session = header(r, 'session')?.split(';')[0];
+  }
+  const play = await wire.request('PLAY', sessionUri, [['User-Agent', ua], ['Range', 'npt=0.000-'], ...(session ? ([['Session', session]] as Array<[string, string]>) : []), ...auth('PLAY', sessionUri)]);
+  out.statuses.push(play.status);
+  if (play.status !== 200) throw new Error(`PLAY ${play.status}`);
+  out.playAnsweredMs = performance.now() - out.startedAt;
+  out.packets = await wire.waitRtp(o.packets ?? 30, o.waitMs ?? 15_000);
+  if (wire.firstRtpAt !== undefined) out.firstPacketMs = wire.firstRtpAt - out.startedAt;
+  out.played = out.packets > 0;
+  out.playedFrom = { host: wire.host, port: wire.port };
+}
+
+function newResult(): PlayResult & { startedAt: number } {
+  return { played: false, packets: 0, challenges: 0, hops: [], statuses: [], schemes: [], startedAt: performance.now() };
+}
+
+/**
+ * androidx/media3 `RtspClient` (libraries/exoplayer_rtsp/src/main/java/androidx/media3/exoplayer/rtsp/RtspClient.java,
+ * `MessageListener.handleRtspResponse`), as VRChat on Quest/Android plays RTSP through AVPro:
+ * - OPTIONS first, DESCRIBE when `Public` lists it (`onOptionsResponseReceived`).
+ * - 401 with user-info and no earlier challenge: parse every `WWW-Authenticate`, prefer DIGEST
+ *   ("Prefers DIGEST when RTSP servers sends both BASIC and DIGEST auth info"), retry the last
+ *   request once (`receivedAuthorizationRequest = true`); a second 401 is a playback error.
+ * - 301/302: `uri = removeUserInfo(Location)`, `rtspAuthUserInfo = parseUserInfo(Location)` (none
+ *   there: no Authorization from then on), and `sendDescribeRequest(uri)` on the SAME socket; it
+ *   never connects to the Location's host (androidx/media#1725).
+ * - Track URIs: the session URI with the SDP control appended (`RtspMediaTrack`, `appendEncodedPath`),
+ *   SETUP `RTP/AVP/TCP;unicast;interleaved=..`, PLAY `Range: npt=0.000-` on the session URI.
+ * User-Agent: `AndroidXMedia3/<version>` (`MediaLibraryInfo.VERSION_SLASHY`).
+ */
+export async function playMedia3(o: PlayOptions): Promise<PlayResult> {
+  const out = newResult();
+  const start = splitUrl(o.url);
+  let uri = start.uri;
+  let userInfo = start.user !== undefined ? { user: start.user, password: start.password ?? '' } : undefined;
+  let challenge: string | undefined;
+  let receivedAuthorizationRequest = false;
+  const wire = await RtspWire.open(start.host, start.port, o.localAddress);
+  out.hops.push({ host: start.host, port: start.port });
+  const auth = (method: string, u: string): Array<[string, string]> => {
+    if (!challenge || !userInfo) return [];
+    const a = authorizationFor(challenge, method, u, userInfo.user, userInfo.password);
+    out.schemes.push(schemeOf(a) ?? '');
+    return [['Authorization', a]];
+  };
+  const send = async (method: string, u: string, extra: Array<[string, string]> = []): Promise<WireResponse> => {
+    for (;;) {
+      const r = await wire.request(method, u, [['User-Agent', o.userAgent], ...extra, ...auth(method, u)]);
+      out.statuses.push(r.status);
+      if (r.status === 401) {
+        out.challenges++;
+        if (userInfo && !receivedAuthorizationRequest) {
+          const all = headers(r, 'www-authenticate');
+          challenge = all.find((c) => /^digest/i.test(c)) ?? all.at(-1);
+          receivedAuthorizationRequest = true;
+          continue;
+        }
+      }
+      return r;
+    }
+  };
+  try {
+    const opt = await send('OPTIONS', uri);
+    if (opt.status !== 200 || !/DESCRIBE/.test(header(opt, 'public') ?? '')) throw new Error(`OPTIONS ${opt.status}`);
+    let d = await send('DESCRIBE', uri, [['Accept', 'application/sdp']]);
+    for (let redirects = 0; (d.status === 301 || d.status === 302) && redirects < 5; redirects++) {
+      const loc = header(d, 'location');
+      if (!loc) throw new Error('Redirection without new location.');
+      const next = splitUrl(loc);
+      uri = next.uri;
+      userInfo = next.user !== undefined ? { user: next.user, password: next.password ?? '' } : undefined;
+      d = await send('DESCRIBE', uri, [['Accept', 'application/sdp']]);
+    }
+    if (d.status !== 200) throw new Error(`DESCRIBE ${d.status}`);
+    const tracks = sdpTracks(d.body).map((c) => appendEncodedPath(uri, c));
+    await setupAndPlay(wire, tracks, uri, auth, o.userAgent, o, out);
+  } catch (err) {
+    out.error = (err as Error).message;
+  } finally {
+    wire.close();
+  }
+  return out;
+}
+
+/**
+ * Windows Media Foundation's RTSP client as [MS-RTSP] specifies it (VRChat on PC: AVPro opens
+ * `rtspt://` "with API MediaFoundation"). [MS-RTSP] section 3.2.5, "Receiving a Describe Response":
+ * a 300-305 answer to DESCRIBE means the client MUST close the TCP connection and open a new one to
+ * the URL in `Location`. Requests follow RFC 2326: OPTIONS then DESCRIBE on each connection, a 401
+ * answered once per connection with the credentials the user gave (Digest when offered), track
+ * URIs resolved against Content-Base (RFC 2326 C.1.1), SETUP over TCP interleaved (`rtspt`), PLAY.
+ * `give-up` stops after the 3xx instead (a player that cannot follow a redirect at all).
+ */
+export async function playMsRtsp(o: PlayOptions & { onRedirect?: 'follow' | 'give-up'; basicOnly?: boolean }): Promise<PlayResult> {
+  const out = newResult();
+  const first = splitUrl(o.url);
+  const creds = first.user !== undefined ? { user: first.user, password: first.password ?? '' } : undefined;
+  let target = first;
+  for (let hop = 0; hop < 4; hop++) {
+    const wire = await RtspWire.open(target.host, target.port, o.localAddress);
+    out.hops.push({ host: target.host, port: target.port });
+    let challenge: string | undefined;
+    const auth = (method: string, u: string): Array<[string, string]> => {
+      if (!challenge || !creds) return [];
+      const a = authorizationFor(challenge, method, u, creds.user, creds.password);
+      out.schemes.push(schemeOf(a) ?? '');
+      return [['Authorization', a]];
+    };
+    const send = async (method: string, u: string, extra: Array<[string, string]> = []): Promise<WireResponse> => {
+      let asked = false;
+      for (;;) {
+        const r = await wire.request(method, u, [['User-Agent', o.userAgent], ...extra, ...auth(method, u)]);
+        out.statuses.push(r.status);
+        if (r.status !== 401) return r;
+        out.challenges++;
+        if (asked || !creds) return r;
+        const all = headers(r, 'www-authenticate');
+        challenge = o.basicOnly ? all.find((c) => /^basic/i.test(c)) : (all.find((c) => /^digest/i.test(c)) ?? all.find((c) => /^basic/i.test(c)));
+        if (!challenge) return r;
+        asked = true;
+      }
+    };
+    try {
+      const opt = await send('OPTIONS', target.uri);
+      if (opt.status !== 200) throw new Error(`OPTIONS ${opt.status}`);
+      const d = await send('DESCRIBE', target.uri, [['Accept', 'application/sdp']]);
+      if (d.status >= 300 && d.status <= 305) {
+        wire.close();
+        const loc = header(d, 'location');
+        if (o.onRedirect === 'give-up' || !loc) {
+          out.error = `gave up after ${d.status}`;
+          return out;
+        }
+        target = splitUrl(loc);
+        continue;
+      }
+      if (d.status !== 200) throw new Error(`DESCRIBE ${d.status}`);
+      const base = header(d, 'content-base') ?? header(d, 'content-location') ?? target.uri;
+      const tracks = sdpTracks(d.body).map((c) => resolveControl(base, c));
+      await setupAndPlay(wire, tracks, base, auth, o.userAgent, o, out);
+      return out;
+    } catch (err) {
+      out.error = (err as Error).message;
+      return out;
+    } finally {
+      wire.close();
+    }
+  }
+  out.error = 'too many redirects';
+  return out;
+}
