@@ -115,9 +115,12 @@ describe('require() of the built packages does real work', () => {
   it('@haven/plugin-mediamtx renders a MediaMTX config', () => {
     const mtx = requireCjs<Mtx>('@haven/plugin-mediamtx', 'packages/plugin-mediamtx');
     const options = mtx.parseOptions({});
-    const out = mtx.renderConfig({ role: 'origin', streams: [{ name: 'live' }], options, rtspAddress: '127.0.0.1:8654', hlsAddress: undefined, authUrl: 'http://127.0.0.1:1/auth' });
-    const yaml = parse(mtx.toYaml(out)) as { rtspAddress: string; paths: Record<string, { source: string }> };
+    const listeners = mtx.resolveListeners('origin', options, { bind: '0.0.0.0', rtspPort: 8554, hlsPort: 8888 }, undefined);
+    const out = mtx.renderConfig({ role: 'origin', streams: [{ name: 'live' }], options, ...listeners, authUrl: 'http://127.0.0.1:1/auth' });
+    const yaml = parse(mtx.toYaml(out)) as { rtspAddress: string; rtmpAddress: string; paths: Record<string, { source: string }> };
+    // The origin's MediaMTX is on loopback only: the gateway is the public door.
     expect(yaml.rtspAddress).toBe('127.0.0.1:8654');
+    expect(yaml.rtmpAddress).toBe('127.0.0.1:1935');
     expect(yaml.paths.live?.source).toBe('publisher');
   });
 

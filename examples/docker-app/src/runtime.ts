@@ -54,8 +54,9 @@ export async function loadHome(home: Home): Promise<Loaded> {
   const first = await loadConfig(home.configFile, selectPlugins(choice));
   const join = first.config.role === 'node' ? await readJoinState(first.stateDir) : undefined;
   const ingestBind = containerBinds().ingest;
-  const mtx = first.pluginOptions.mediamtx as { rtmpAddress: string; srtAddress: string } | undefined;
-  const ingest = ingestBind && mtx ? { rtmpAddress: withHost(mtx.rtmpAddress, ingestBind), srtAddress: withHost(mtx.srtAddress, ingestBind) } : undefined;
+  // Ports as haven.yaml sets them (MediaMTX's defaults otherwise); only the host is the container's.
+  const mtx = (first.pluginOptions.mediamtx ?? {}) as { rtmpAddress?: string; srtAddress?: string };
+  const ingest = ingestBind ? { rtmpAddress: withHost(mtx.rtmpAddress ?? ':1935', ingestBind), srtAddress: withHost(mtx.srtAddress ?? ':8890', ingestBind) } : undefined;
   const plugins = selectPlugins({ ...choice, join, ingest });
   const loaded = await loadConfig(home.configFile, plugins);
   return { home, loaded, plugins, join };
