@@ -152,7 +152,8 @@ describe('the Docker app in containers (podman)', () => {
     });
     timings.push(`origin container ready: ${seconds(t)}`);
     const logs = await hc.logs(origin.name);
-    expect(logs).toContain('WireGuard tunnel up');
+    // A Haven from `haven init` has no node yet: the tunnel comes up with the first `haven node add`.
+    expect(logs).toContain('WireGuard ready: the tunnel comes up with the first `haven node add`');
     expect(logs).toContain('control API and status page on http://127.0.0.1:8880');
 
     const page = await fetch(api('/'));
@@ -203,6 +204,8 @@ describe('the Docker app in containers (podman)', () => {
     });
     timings.push(`node add → node up: ${seconds(t)}`);
     expect(await hc.logs(node.name)).toContain('WireGuard tunnel up');
+    // The origin brought its own tunnel up at the live `node add`, as the non-root user too.
+    expect((await podman.ok(['exec', origin.name, 'wg', 'show', 'interfaces'])).trim()).not.toBe('');
     // The tunnel really carries traffic: wg shows a handshake with the origin, run as the image's user.
     const wg = await podman.ok(['exec', node.name, 'sh', '-c', 'id -u; wg show all latest-handshakes']);
     const [uid, hs] = wg.trim().split('\n');

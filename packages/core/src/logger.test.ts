@@ -96,6 +96,15 @@ describe('logger: every line has unique keys', () => {
     expect(third).not.toHaveProperty('areaArg');
   });
 
+  it('a call field named like a key pino writes itself (level, time, msg) is kept as <key>Arg', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ destination, name: 'haven-origin' });
+    log.child({ area: 'ingest' }).info({ stream: 'live', level: 'breaks', time: 3, msg: 'x' }, 'checked');
+    const line = lines[0]!;
+    expect(() => assertUniqueKeys(line)).not.toThrow();
+    expect(JSON.parse(line)).toMatchObject({ level: 30, levelArg: 'breaks', timeArg: 3, msgArg: 'x', msg: 'checked' });
+  });
+
   it('the checker itself catches a duplicate key (raw pino without the fix would fail it)', () => {
     expect(() => assertUniqueKeys('{"level":30,"area":"api","area":"api"}')).toThrow(/duplicate key/);
     expect(() => assertUniqueKeys('{"a":{"b":1},"b":[{"b":2},{"b":3}],"c":"{\\"a\\":1,\\"a\\":2}"}')).not.toThrow();

@@ -109,16 +109,20 @@ function uniqueKeys(root: Logger, logger: Logger, pinoChild: Logger['child'] = r
   return logger;
 }
 
+/** Keys pino writes on every line itself: a call's field of the same name is written as `<key>Arg`. */
+const LINE_KEYS = new Set(['level', 'time', 'msg']);
+
 function dedupeCallFields(this: Logger, args: unknown[]): unknown[] {
   const obj = args[0];
   if (!obj || typeof obj !== 'object' || obj instanceof Error || Array.isArray(obj)) return args;
   const bound = this.bindings();
   let copy: Record<string, unknown> | undefined;
   for (const [k, v] of Object.entries(obj)) {
-    if (!(k in bound)) continue;
+    const own = LINE_KEYS.has(k);
+    if (!own && !(k in bound)) continue;
     copy ??= { ...(obj as Record<string, unknown>) };
     delete copy[k];
-    if (!same(bound[k], v)) copy[`${k}Arg`] = v;
+    if (own || !same(bound[k], v)) copy[`${k}Arg`] = v;
   }
   return copy ? [copy, ...args.slice(1)] : args;
 }

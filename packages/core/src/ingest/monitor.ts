@@ -56,7 +56,7 @@ export function createIngestMonitor(o: IngestMonitorOptions): IngestMonitor {
     const verdict = fix ? { ...checkIngest(stream, tracks, probe, { audioFix: true }), audioFixed: true } : facts;
     verdicts.set(stream, verdict);
     o.logger?.info(
-      { stream, level: verdict.level, pc: verdict.pc, quest: verdict.quest, findings: verdict.findings.filter((f) => f.level !== 'fine').map((f) => f.rule) },
+      { stream, verdict: verdict.level, pc: verdict.pc, quest: verdict.quest, findings: verdict.findings.filter((f) => f.level !== 'fine').map((f) => f.rule) },
       `ingest check: "${stream}" ${verdict.level === 'fine' ? 'is VRChat-ready' : verdict.level === 'breaks' ? 'does not play in VRChat' : 'plays poorly in VRChat'}`,
     );
     o.onVerdict?.(verdict);
