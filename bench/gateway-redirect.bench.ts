@@ -132,6 +132,9 @@ async function main(): Promise<void> {
     role: 'origin', region: 'us-east',
     public: { host: '127.0.0.1', bind: '127.0.0.1' },
     nodes: [{ name: 'par', lat: 48.86, lon: 2.35, rtsp: `rtsp://127.0.0.1:${nodePort}` }],
+    // The load comes from 25 loopback addresses at thousands of connections per second each; the
+    // per-address budget is still checked on every connection, just never reached (the peer has none).
+    gateway: { maxConnectionsPerAddress: 100_000, newConnectionsPerSecond: 1_000_000, newConnectionBurst: 100_000 },
   });
   const paris = { lat: 48.86, lon: 2.35, country: 'FR' };
   const stack = createOriginRouting({

@@ -110,12 +110,16 @@ describe('control API: reading', () => {
     expect(res.json.error.message).toMatch(/^invalid query: limit: Too small: expected number to be >=1/);
   });
 
-  it('POST /api/route: a dry run needs no token; 400 with the zod message for a bad IP', async () => {
-    const ok = await call('POST', '/api/route', { body: { ip: '198.51.100.23', userAgent: 'Lavf/60' } });
+  it('POST /api/route: a dry run needs the token; 400 with the zod message for a bad IP; 404 for an unknown stream', async () => {
+    expect((await call('POST', '/api/route', { body: { ip: '198.51.100.23' } })).status).toBe(401);
+    const unknown = await call('POST', '/api/route', { token: TOKEN, body: { ip: '198.51.100.23', stream: 'nope' } });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.error.code).toBe('STREAM_UNKNOWN');
+    const ok = await call('POST', '/api/route', { token: TOKEN, body: { ip: '198.51.100.23', userAgent: 'Lavf/60' } });
     expect(ok.status).toBe(200);
     expect(ok.json).toMatchObject({ stream: 'live', mode: 'redirect', node: 'us-east-1', reason: 'nearest', target: 'rtsp://198.51.100.7:8554/live' });
     expect(ok.json.candidates).toHaveLength(2);
-    const bad = await call('POST', '/api/route', { body: { ip: 'not-an-ip' } });
+    const bad = await call('POST', '/api/route', { token: TOKEN, body: { ip: 'not-an-ip' } });
     expect(bad.status).toBe(400);
     expect(bad.json.error.message).toBe('invalid body: ip: expected an IPv4 or IPv6 address');
     expect(bad.json.error.issues).toEqual([{ path: ['ip'], message: 'expected an IPv4 or IPv6 address' }]);

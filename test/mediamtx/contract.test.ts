@@ -5,19 +5,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mediaServerContract } from '@haven/core/testing';
 import { stopAll, waitFor } from '../helpers/process.js';
-import { hasVideo, probeRtsp, publishRtmp, rtspUrl, startMediamtx, testSecrets, type Started } from './harness.js';
+import { contractAccess, hasVideo, probeRtsp, publishRtmp, rtspUrl, startMediamtx, testSecrets, type Started } from './harness.js';
 
 const S = testSecrets();
 
 mediaServerContract('mediamtx (origin)', async () => {
-  const s = await startMediamtx({ role: 'origin', streams: ['live', 'other'] });
-  return { server: s.server, streams: [{ name: 'live' }, { name: 'other' }], close: () => s.stop() };
+  const s = await startMediamtx({ role: 'origin', streams: ['live', 'other'], secrets: testSecrets() });
+  return { server: s.server, streams: [{ name: 'live' }, { name: 'other' }], access: contractAccess(s), acceptsPublishers: true, close: () => s.stop() };
 });
 
 mediaServerContract('mediamtx (node, origin unreachable)', async () => {
   // Nothing listens on the origin address: the pull retries, the stream stays not ready.
-  const s = await startMediamtx({ role: 'node', options: { originRelay: { host: '127.0.0.1', port: 9 } } });
-  return { server: s.server, streams: [{ name: 'live' }], close: () => s.stop() };
+  const s = await startMediamtx({ role: 'node', options: { originRelay: { host: '127.0.0.1', port: 9 } }, secrets: testSecrets() });
+  return { server: s.server, streams: [{ name: 'live' }], access: contractAccess(s), acceptsPublishers: false, close: () => s.stop() };
 });
 
 describe('apply() hot-reloads streams without restarting MediaMTX', () => {

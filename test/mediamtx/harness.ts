@@ -5,6 +5,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,7 @@ import {
   type HavenConfigInput,
   type HavenSecrets,
 } from '@haven/core';
+import type { AccessResult, MediaServerAccess } from '@haven/core/testing';
 import { mediamtx, type MediamtxInstance, type MediamtxOptionsInput } from '@haven/plugin-mediamtx';
 import { freePort, run, spawnTracked, type Spawned } from '../helpers/process.js';
 import { mediamtxBin, requireTool } from '../helpers/tools.js';
@@ -181,4 +183,76 @@ export function refusals(logs: string): Refusal[] {
     .split('\n')
     .filter((l) => l.includes('"auth refused"'))
     .map((l) => JSON.parse(l) as Refusal);
+}
+
+/**
+ * One RTSP DESCRIBE (Basic, as MediaMTX speaks it) from `localAddress`; resolves the status code. 401/403
+ * mean the credential did not pass; 200 or 404 (no publisher yet) mean it did.
+ */
+export function rtspDescribe(port: number, stream: string, user: string | undefined, pass: string | undefined, localAddress = '127.0.0.1', host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host, port, localAddress });
+    let buf = '';
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`no RTSP answer from ${host}:${port} in 15 s`));
+    }, 15_000);
+    s.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    s.on('connect', () => {
+      const auth = user !== undefined ? `Authorization: Basic ${Buffer.from(`${user}:${pass ?? ''}`).toString('base64')}\r\n` : '';
+      s.write(`DESCRIBE rtsp://${host}:${port}/${stream} RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: haven-test\r\nAccept: application/sdp\r\n${auth}\r\n`);
+    });
+    s.on('data', (d) => {
+      buf += d.toString('latin1');
+      const m = /^RTSP\/1\.0 (\d{3})/.exec(buf);
+      if (m && buf.includes('\r\n\r\n')) {
+        clearTimeout(timer);
+        s.destroy();
+        resolve(Number(m[1]));
+      }
+    });
+  });
+}
+
+/** The MediaServer contract's access to a started MediaMTX plugin: real RTSP reads, real ffmpeg RTMP publishes. */
+export function contractAccess(s: Started): MediaServerAccess {
+  return {
+    secrets: () => s.store.get(),
+    async read(stream, password) {
+      const status = await rtspDescribe(s.ports.rtsp, stream, password === undefined ? undefined : 'viewer', password);
+      return status === 401 || status === 403 ? 'refused' : 'accepted';
+    },
+    async publish(stream, key) {
+      if (!s.server.capabilities.protocols.rtmp) {
+        // A node has no ingest listener; the same credential over RTSP ANNOUNCE is refused by the hook.
+        const url = rtspUrl(s.ports.rtsp, stream, key === undefined ? undefined : 'publisher', key);
+        const p = publishRtsp(url, 5);
+        const code = await p.exited;
+        return code === 0 ? 'accepted' : 'refused';
+      }
+      const p = publishRtmp(s.ports.rtmp, stream, key === undefined ? '' : `user=publisher&pass=${encodeURIComponent(key)}`, 20);
+      const ready = (async () => {
+        const until = Date.now() + 20_000;
+        while (Date.now() < until) {
+          if ((await s.server.stats(stream)).ready) return true;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        return false;
+      })();
+      const outcome = await Promise.race([ready.then((r) => (r ? 'accepted' : 'refused') as AccessResult), p.exited.then(() => 'refused' as AccessResult)]);
+      await p.stop();
+      // Leave no publisher behind for the next check.
+      const until = Date.now() + 15_000;
+      while (Date.now() < until && (await s.server.stats(stream)).ready) await new Promise((r) => setTimeout(r, 200));
+      return outcome;
+    },
+    async rotate(name) {
+      const next = await s.store.rotate(name);
+      await s.instance.onSecrets?.(next);
+      return next;
+    },
+  };
 }

@@ -250,12 +250,18 @@ const SECRET_NAMES: Record<string, SecretName> = { 'viewer-password': 'viewerPas
 export async function rotate(l: Loaded, which: string): Promise<void> {
   const name = SECRET_NAMES[which];
   if (!name) throw new HavenError(`unknown secret "${which}": expected one of ${Object.keys(SECRET_NAMES).join(', ')}`, { code: 'CONFIG_INVALID' });
+  if (l.loaded.config.role === 'node') {
+    // A node follows the origin's secrets; a value rotated here would silently diverge from them.
+    throw new HavenError(`secrets are rotated on the origin, not on a node: run \`haven secrets rotate ${which}\` on the origin; this node picks the new value up by itself`, {
+      code: 'CONFIG_INVALID',
+    });
+  }
   if (l.loaded.config.role === 'origin') {
     const api = await ApiClient.for(l);
     if (await api.reachable()) {
       await api.call('POST', '/api/secrets/rotate', { name });
       progress(`${which} rotated live: new sessions need the new value (\`haven urls\`); playing viewers continue`);
-      if (name === 'relayPassword') progress('nodes need a new join bundle (`haven node bundle <name>` for each) to keep pulling');
+      if (name === 'relayPassword') progress('nodes fetch the new relay password over the VPN within about 10 s (their own credential is their WireGuard key)');
       return;
     }
   }

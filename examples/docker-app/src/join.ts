@@ -5,6 +5,7 @@ import {
   removeNodeEntry,
   SecretStore,
   updateConfigFile,
+  withFileLock,
   writePrivateFile,
   type HavenPlugin,
   type HavenSecrets,
@@ -115,16 +116,19 @@ export function entryFromShareCode(input: AddNodeInput): NodeEntry {
 export async function addNodeOffline(file: string, plugins: HavenPlugin[], loaded: LoadedConfig, entry: NodeEntry): Promise<NodeEntry> {
   assertNewNode(loaded.config as OriginConfig, entry);
   const { vpn } = settingsOf(loaded);
-  const plan = await AddressPlan.open(loaded.stateDir, parseSubnet(vpn.subnet), vpn.originAddress);
-  const alloc = await plan.assign({ name: entry.name, ...(entry.publicKey ? { publicKey: entry.publicKey } : {}) });
-  const withAddr = { ...entry, vpnAddress: alloc.address };
-  try {
-    await writeNodeOrRestore(file, plugins, withAddr);
-  } catch (err) {
-    if (entry.publicKey) await plan.release(entry.publicKey).catch(() => false);
-    throw err;
-  }
-  return withAddr;
+  // Two `haven node add` at once: one allocation at a time, so they never get the same address.
+  return withFileLock(path.join(loaded.stateDir, 'address-plan'), async () => {
+    const plan = await AddressPlan.open(loaded.stateDir, parseSubnet(vpn.subnet), vpn.originAddress);
+    const alloc = await plan.assign({ name: entry.name, ...(entry.publicKey ? { publicKey: entry.publicKey } : {}) });
+    const withAddr = { ...entry, vpnAddress: alloc.address };
+    try {
+      await writeNodeOrRestore(file, plugins, withAddr);
+    } catch (err) {
+      if (entry.publicKey) await plan.release(entry.publicKey).catch(() => false);
+      throw err;
+    }
+    return withAddr;
+  });
 }
 
 export async function removeNodeOffline(file: string, plugins: HavenPlugin[], name: string): Promise<void> {

@@ -1,5 +1,7 @@
 import path from 'node:path';
 import {
+  addNodeEntry,
+  ConfigWriter,
   createControlApi,
   createHaven,
   createNodeReporter,
@@ -9,7 +11,6 @@ import {
   randomToken,
   readPrivateFile,
   removeNodeEntry,
-  updateConfigFile,
   watchConfig,
   writePrivateFile,
   type ControlApi,
@@ -28,6 +29,7 @@ import { addNodeLive } from './node-add.js';
 import { isOriginVpn } from './origin-vpn.js';
 import { selectPlugins } from './plugins.js';
 import { terminalLog } from './terminal-log.js';
+import { publishHost } from './urls.js';
 
 export const API_TOKEN_FILE = 'api-token';
 
@@ -97,15 +99,18 @@ export async function startHaven(l: Loaded, progress: Progress, o: { jsonLogs?: 
   try {
     const token = await apiToken(haven.stateDir);
     if (cfg.role === 'origin') {
-      const api = await startOriginApi(haven, l, token);
+      // Every config change (API, CLI through the API, the file watcher) goes through this one queue.
+      const writer = new ConfigWriter({ file: loaded.file, plugins, apply: (next) => haven.applyConfig(next) });
+      const api = await startOriginApi(haven, l, token, writer);
       parts.push(() => api.stop());
       progress(`control API and status page on ${api.url()}`);
       const watcher = await watchConfig(loaded.file, {
         plugins,
-        onChange: async (next) => {
+        onChange: async () => {
           try {
-            await haven.applyConfig(next);
+            await writer.reload();
           } catch (err) {
+            haven.logger.error({ err }, 'the edited config could not be applied; the running config stays as it was');
             haven.events.emit('error', { error: err as HavenError, source: 'config' });
           }
         },
@@ -116,7 +121,8 @@ export async function startHaven(l: Loaded, progress: Progress, o: { jsonLogs?: 
       progress(`players: ${origin?.rtspUrl ?? '?'}/<stream> (RTSP; rtspt:// in VRChat), ${origin?.hlsUrl ?? '?'}/<stream>/index.m3u8 (HLS)`);
       const media = haven.provided.mediaServer?.endpoints();
       const port = (a?: string) => a?.slice(a.lastIndexOf(':') + 1);
-      const host = cfg.public.host.includes(':') ? `[${cfg.public.host}]` : cfg.public.host;
+      const ingestHost = publishHost(cfg, (loaded.pluginOptions.mediamtx ?? {}) as { ingest?: string; rtmpAddress?: string });
+      const host = ingestHost.includes(':') ? `[${ingestHost}]` : ingestHost;
       if (media?.rtmp) progress(`OBS: rtmp://${host}:${port(media.rtmp)} or srt://${host}:${port(media.srt)} with the stream key`);
       return { haven, api, stop };
     }
@@ -129,11 +135,11 @@ export async function startHaven(l: Loaded, progress: Progress, o: { jsonLogs?: 
   }
 }
 
-async function startOriginApi(haven: Haven, l: Loaded, token: string): Promise<ControlApi> {
+async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: ConfigWriter): Promise<ControlApi> {
   const cfg = haven.config as OriginConfig;
   const vpn: Vpn | undefined = haven.provided.vpn;
   const ingest = haven.provided.mediaServer?.endpoints();
-  const publicHost = cfg.public.host;
+  const publicHost = publishHost(cfg, (l.loaded.pluginOptions.mediamtx ?? {}) as { ingest?: string; rtmpAddress?: string });
   const portOf = (hostPort?: string) => hostPort?.split(':').pop();
   const deps = havenApiDeps(haven, {
     ingest: {
@@ -141,11 +147,11 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string): Promise<C
       ...(ingest?.srt ? { srt: `${publicHost}:${portOf(ingest.srt)}` } : {}),
     },
     nodes: {
-      add: async (entry: NodeEntry) => addNodeLive({ haven, file: l.loaded.file, plugins: l.plugins, entry }),
+      // One queue with the file watcher and the API: concurrent additions never race.
+      add: async (entry: NodeEntry) => writer.run(() => addNodeLive({ haven, file: l.loaded.file, plugins: l.plugins, entry })),
       remove: async (name: string) => {
         if (!haven.services.registry?.get(name) || haven.services.registry.get(name)?.origin) return false;
-        const next = await updateConfigFile(l.loaded.file, removeNodeEntry(name), l.plugins);
-        await haven.applyConfig(next);
+        await writer.update(removeNodeEntry(name));
         return true;
       },
     },
@@ -161,6 +167,8 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string): Promise<C
     token,
     nodeReportToken: () => haven.secrets().relayPassword,
     ...(vpnUp ? { reportListen: reportListen() } : {}),
+    // Each node's own credential is its WireGuard key: on the VPN listener its address names it.
+    nodeByAddress: (ip) => (haven.config as OriginConfig).nodes.find((n) => n.vpnAddress === ip)?.name,
     logger: haven.logger.child({ area: 'api' }),
     viewerUser: cfg.viewer.user,
   });
@@ -195,10 +203,14 @@ function startNodeReporter(haven: Haven, join: JoinState): NodeReporter & { stop
         signal: AbortSignal.timeout(5000),
       });
       if (res.ok) {
-        const body = (await res.json()) as { viewerPassword?: string };
-        if (body.viewerPassword && body.viewerPassword !== haven.secrets().viewerPassword) {
-          await haven.adoptSecrets({ viewerPassword: body.viewerPassword });
-          haven.logger.info('viewer password updated from the origin');
+        const body = (await res.json()) as { viewerPassword?: string; relayPassword?: string };
+        const now = haven.secrets();
+        const changed: Partial<Record<'viewerPassword' | 'relayPassword', string>> = {};
+        if (body.viewerPassword && body.viewerPassword !== now.viewerPassword) changed.viewerPassword = body.viewerPassword;
+        if (body.relayPassword && body.relayPassword !== now.relayPassword) changed.relayPassword = body.relayPassword;
+        if (Object.keys(changed).length > 0) {
+          await haven.adoptSecrets(changed);
+          haven.logger.info({ updated: Object.keys(changed) }, 'secrets updated from the origin');
         }
       }
     } catch {

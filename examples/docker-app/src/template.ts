@@ -46,7 +46,8 @@ api:
 nodes: []
 
 plugins:
-  # MediaMTX moves the video. Ingest: RTMP :1935 and SRT :8890 (the stream key is required).
+  # MediaMTX moves the video. Ingest: RTMP 127.0.0.1:1935 and SRT 127.0.0.1:8890, this machine only (the
+  # stream key is required); for OBS on another machine: mediamtx: { ingest: lan }.
   mediamtx: {}
   # Viewer location: the embedded DB-IP Lite database; add a MaxMind licence key to use GeoLite2.
   geo: {}

@@ -11,9 +11,22 @@ function hostOf(h: string): string {
   return h.includes(':') ? `[${h}]` : h;
 }
 
+/**
+ * The host OBS publishes to: MediaMTX's ingest listens on loopback unless `ingest: lan` (or an explicit
+ * non-loopback `rtmpAddress`), so by default the publish URLs name 127.0.0.1, not the public address.
+ */
+export function publishHost(config: HavenConfig, mtx: { ingest?: string; rtmpAddress?: string }): string {
+  if (mtx.rtmpAddress) {
+    const h = mtx.rtmpAddress.slice(0, mtx.rtmpAddress.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+    return h === '' || h === '0.0.0.0' || h === '::' ? config.public.host : h;
+  }
+  return mtx.ingest === 'lan' ? config.public.host : '127.0.0.1';
+}
+
 /** Publish URLs for OBS and viewer URLs, with the secrets in them. Printed only by `haven urls`. */
-export function buildUrls(config: HavenConfig, secrets: HavenSecrets, ingest: { rtmpPort: number; srtPort: number }): HavenUrls {
+export function buildUrls(config: HavenConfig, secrets: HavenSecrets, ingest: { rtmpPort: number; srtPort: number; host?: string }): HavenUrls {
   const host = hostOf(config.public.host);
+  const pubHost = hostOf(ingest.host ?? config.public.host);
   const user = config.viewer.user;
   const pw = encodeURIComponent(secrets.viewerPassword);
   const key = encodeURIComponent(secrets.streamKey);
@@ -22,10 +35,10 @@ export function buildUrls(config: HavenConfig, secrets: HavenSecrets, ingest: { 
       config.role === 'origin'
         ? config.streams.map((s) => ({
             stream: s.name,
-            rtmp: `rtmp://${host}:${ingest.rtmpPort}/${s.name}?user=publisher&pass=${key}`,
-            obsServer: `rtmp://${host}:${ingest.rtmpPort}`,
+            rtmp: `rtmp://${pubHost}:${ingest.rtmpPort}/${s.name}?user=publisher&pass=${key}`,
+            obsServer: `rtmp://${pubHost}:${ingest.rtmpPort}`,
             obsStreamKey: `${s.name}?user=publisher&pass=${key}`,
-            srt: `srt://${host}:${ingest.srtPort}?streamid=publish:${s.name}:publisher:${key}&pkt_size=1316`,
+            srt: `srt://${pubHost}:${ingest.srtPort}?streamid=publish:${s.name}:publisher:${key}&pkt_size=1316`,
           }))
         : [],
     viewer: config.streams.map((s) => ({
@@ -40,7 +53,7 @@ export function buildUrls(config: HavenConfig, secrets: HavenSecrets, ingest: { 
 
 export async function urlsFor(l: Loaded): Promise<HavenUrls> {
   const store = await SecretStore.open(l.loaded.stateDir);
-  const mtx = (l.loaded.pluginOptions.mediamtx ?? {}) as { rtmpAddress?: string; srtAddress?: string };
+  const mtx = (l.loaded.pluginOptions.mediamtx ?? {}) as { rtmpAddress?: string; srtAddress?: string; ingest?: string };
   const port = (a: string | undefined, d: number) => (a ? Number(a.slice(a.lastIndexOf(':') + 1)) : d);
-  return buildUrls(l.loaded.config, store.get(), { rtmpPort: port(mtx.rtmpAddress, 1935), srtPort: port(mtx.srtAddress, 8890) });
+  return buildUrls(l.loaded.config, store.get(), { rtmpPort: port(mtx.rtmpAddress, 1935), srtPort: port(mtx.srtAddress, 8890), host: publishHost(l.loaded.config, mtx) });
 }

@@ -15,5 +15,7 @@ export * from './gateway/index.js';
 export * from './haven.js';
 export * from './config/edit.js';
 export * from './config/watch.js';
+export * from './config/writer.js';
+export * from './config/lock.js';
 export * from './api/index.js';
 export * from './live-config.js';

@@ -14,7 +14,7 @@ const KEY_A = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
 const KEY_B = 'HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=';
 
 
-function fakeVpn(calls: string[]): Vpn {
+function fakeVpn(calls: string[], refuse?: (p: VpnPeer) => boolean): Vpn {
   const peers = new Map<string, VpnPeer>();
   return {
     name: 'fake',
@@ -24,6 +24,7 @@ function fakeVpn(calls: string[]): Vpn {
     up: async () => {},
     down: async () => {},
     addPeer: async (p) => {
+      if (refuse?.(p)) throw new Error(`cannot resolve endpoint ${p.endpoint}`);
       calls.push(`add:${p.name}:${p.allowedIps.join(',')}`);
       peers.set(p.publicKey, p);
     },
@@ -84,5 +85,51 @@ describe('applyConfig (live node changes)', () => {
     const node = { ...validateConfig({ role: 'node', name: 'n1', region: 'eu-central' }), file: 'x', stateDir: dir };
     await expect(haven.applyConfig(node)).rejects.toThrow(/role changed from origin to node/);
     expect(haven.config.role).toBe('origin');
+  });
+
+  it('a change the VPN refuses halfway is undone: the peers and the running config stay exactly as they were', async () => {
+    const calls: string[] = [];
+    const KEY_C = 'aFq2VfT0bVjTFI1u1T2mTm9yL0n0eWBqcS1P8rQ3yUw=';
+    const vpn = fakeVpn(calls, (p) => p.endpoint === 'unresolvable.invalid:51820');
+    const base = {
+      role: 'origin',
+      stateDir: dir,
+      region: 'us-east',
+      public: { host: '127.0.0.1', bind: '127.0.0.1', rtspPort: await port(), hlsPort: await port() },
+      nodes: [
+        { name: 'alice', region: 'eu-central', rtsp: 'rtsp://127.0.0.2:8554', publicKey: KEY_A, vpnAddress: '10.77.0.2' },
+        { name: 'bob', region: 'us-east', rtsp: 'rtsp://127.0.0.3:8554', publicKey: KEY_B, vpnAddress: '10.77.0.3' },
+      ],
+    };
+    const vpnPlugin = definePlugin({ name: 'vpn', schema: z.strictObject({}), setup: () => ({ vpn }) });
+    haven = createHaven(base as never, [vpnPlugin], { logger: createLogger({ level: 'silent' }) });
+    await haven.start();
+    await vpn.addPeer({ publicKey: KEY_A, name: 'alice', allowedIps: ['10.77.0.2/32'] });
+    await vpn.addPeer({ publicKey: KEY_B, name: 'bob', allowedIps: ['10.77.0.3/32'] });
+    const sorted = async () => JSON.stringify((await vpn.peers()).sort((a, b) => a.publicKey.localeCompare(b.publicKey)));
+    const peersBefore = await sorted();
+    const loaded = (c: unknown): LoadedConfig => ({ ...validateConfig(c, [vpnPlugin]), file: 'x', stateDir: dir });
+    // alice removed, bob moved, carol added with an endpoint the VPN refuses: the last step fails.
+    const next = {
+      ...base,
+      nodes: [
+        { ...base.nodes[1], vpnAddress: '10.77.0.9' },
+        { name: 'carol', region: 'us-east', rtsp: 'rtsp://127.0.0.4:8554', publicKey: KEY_C, vpnAddress: '10.77.0.4', endpoint: 'unresolvable.invalid:51820' },
+      ],
+    };
+    await expect(haven.applyConfig(loaded(next))).rejects.toThrow(/VPN refused the change for node "carol".*nothing was changed/);
+    expect(await sorted()).toBe(peersBefore);
+    expect(haven.config.role === 'origin' && haven.config.nodes.map((n) => `${n.name}:${n.vpnAddress}`)).toEqual(['alice:10.77.0.2', 'bob:10.77.0.3']);
+    expect(haven.services.registry?.list().map((n) => n.name)).toEqual(['origin', 'alice', 'bob']);
+  });
+
+  it('an invalid endpoint is refused by validation, before anything is touched', () => {
+    const entry = { name: 'dave', region: 'us-east', rtsp: 'rtsp://127.0.0.5:8554', publicKey: KEY_B };
+    for (const endpoint of ['nope', '1.2.3.4', '1.2.3.4:99999', 'a b:51820', '999.1.1.1:51820', '[zz::1]:51820']) {
+      expect(() => validateConfig({ role: 'origin', nodes: [{ ...entry, endpoint }] }), endpoint).toThrow(/endpoint.*expected host:port where WireGuard reaches the node/s);
+    }
+    for (const endpoint of ['198.51.100.7:51820', '[2001:db8::7]:51820', 'node.example.net:51820']) {
+      expect(() => validateConfig({ role: 'origin', nodes: [{ ...entry, endpoint }] }), endpoint).not.toThrow();
+    }
   });
 });

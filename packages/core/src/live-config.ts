@@ -23,6 +23,46 @@ function peerOf(entry: NodeEntry): Parameters<Vpn['addPeer']>[0] | undefined {
   };
 }
 
+/**
+ * Bring the VPN's peers from `before` to `after` as one step: every change is planned first, then
+ * made; when one fails (the VPN refuses an endpoint, say) the ones already made are undone in reverse,
+ * so the peers are exactly as they were, and the error says which node failed.
+ */
+async function changePeers(vpn: Vpn, before: Map<string, NodeEntry>, after: Map<string, NodeEntry>, logger: Logger): Promise<void> {
+  const steps: Array<{ node: string; run: () => Promise<unknown>; undo: () => Promise<unknown> }> = [];
+  for (const [name, old] of before) {
+    const now = after.get(name);
+    const oldPeer = peerOf(old);
+    if (oldPeer && (!now || now.publicKey !== old.publicKey)) {
+      steps.push({ node: name, run: () => vpn.removePeer(oldPeer.publicKey), undo: () => vpn.addPeer(oldPeer) });
+    }
+  }
+  for (const [name, now] of after) {
+    const old = before.get(name);
+    const peer = peerOf(now);
+    const oldPeer = old ? peerOf(old) : undefined;
+    if (!peer || JSON.stringify(oldPeer ?? null) === JSON.stringify(peer)) continue;
+    const undo = oldPeer && oldPeer.publicKey === peer.publicKey ? () => vpn.addPeer(oldPeer) : () => vpn.removePeer(peer.publicKey);
+    steps.push({ node: name, run: () => vpn.addPeer(peer), undo });
+  }
+  const done: typeof steps = [];
+  for (const step of steps) {
+    try {
+      await step.run();
+      done.push(step);
+    } catch (err) {
+      for (const d of done.reverse()) {
+        await d.undo().catch((e: unknown) => logger.error({ err: e, node: d.node }, 'undoing a VPN peer change failed'));
+      }
+      throw new HavenError(`the VPN refused the change for node "${step.node}" (${(err as Error).message}); nothing was changed`, {
+        code: 'CONFIG_INVALID',
+        cause: err,
+        details: { node: step.node },
+      });
+    }
+  }
+}
+
 export interface LiveApplyResult extends RegistryChange {
   /** Top-level keys that changed but only take effect after a restart. */
   needsRestart: string[];
@@ -55,17 +95,7 @@ export async function applyNodeChanges(input: {
   const after = new Map((cfg as OriginConfig).nodes.map((n) => [n.name, n]));
   // Build the new node list first: a bad entry throws here, before anything changes.
   const nodes: HavenNode[] = nodesFromConfig(cfg);
-  if (vpn) {
-    for (const [name, old] of before) {
-      const now = after.get(name);
-      if (old.publicKey && (!now || now.publicKey !== old.publicKey)) await vpn.removePeer(old.publicKey);
-    }
-    for (const [name, now] of after) {
-      const old = before.get(name);
-      const peer = peerOf(now);
-      if (peer && JSON.stringify(peerOf(old ?? ({} as NodeEntry))) !== JSON.stringify(peer)) await vpn.addPeer(peer);
-    }
-  }
+  if (vpn) await changePeers(vpn, before, after, logger);
   const change = registry ? registry.replace(nodes) : { added: [], removed: [], changed: [] };
   const needsRestart = restartKeys(current, cfg);
   if (needsRestart.length > 0) logger.warn({ keys: needsRestart }, 'these config changes take effect after a restart');

@@ -71,6 +71,19 @@ describe('SecretStore', () => {
     expect(seen).toEqual(['viewerPassword']);
   });
 
+  it('concurrent rotations of different secrets all land, in memory and on disk', async () => {
+    const dir = path.join(root, 'state');
+    const store = await SecretStore.open(dir);
+    const before = store.get();
+    await Promise.all([store.rotate('viewerPassword'), store.rotate('streamKey'), store.rotate('relayPassword'), store.adopt({ viewerPassword: 'Adopted0123456789' })]);
+    const mem = store.get();
+    const disk = (await SecretStore.open(dir)).get();
+    expect(disk).toEqual(mem);
+    expect(mem.streamKey).not.toBe(before.streamKey);
+    expect(mem.relayPassword).not.toBe(before.relayPassword);
+    expect(mem.viewerPassword).toBe('Adopted0123456789');
+  });
+
   it('refuses a secrets file readable by others and says how to fix it', async () => {
     const dir = path.join(root, 'state');
     const store = await SecretStore.open(dir);

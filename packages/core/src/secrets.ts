@@ -53,8 +53,21 @@ export class SecretStore extends EventEmitter<{ rotated: [SecretName, HavenSecre
     return { ...this.#secrets };
   }
 
-  /** Replace one secret with a new random value; persisted before it is returned. */
-  async rotate(name: SecretName): Promise<HavenSecrets> {
+  #chain: Promise<unknown> = Promise.resolve();
+
+  /** One change at a time: two rotations (or a rotation and an adoption) never overwrite each other. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#chain.then(fn, fn);
+    this.#chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Replace one secret with a new random value; persisted before it is returned. Rotations run one at a time. */
+  rotate(name: SecretName): Promise<HavenSecrets> {
+    return this.#serial(() => this.#rotate(name));
+  }
+
+  async #rotate(name: SecretName): Promise<HavenSecrets> {
     if (!NAMES.includes(name)) {
       throw new HavenError(`unknown secret "${name}": expected one of ${NAMES.join(', ')}`, { code: 'CONFIG_INVALID' });
     }
@@ -70,7 +83,11 @@ export class SecretStore extends EventEmitter<{ rotated: [SecretName, HavenSecre
    * Take secrets made elsewhere (a node adopts the origin's viewer and relay passwords from its join
    * bundle or from the origin). Persisted before it resolves; emits `rotated` for each changed one.
    */
-  async adopt(values: Partial<HavenSecrets>): Promise<HavenSecrets> {
+  adopt(values: Partial<HavenSecrets>): Promise<HavenSecrets> {
+    return this.#serial(() => this.#adopt(values));
+  }
+
+  async #adopt(values: Partial<HavenSecrets>): Promise<HavenSecrets> {
     const next = this.get();
     const changed: SecretName[] = [];
     for (const [name, value] of Object.entries(values) as Array<[SecretName, string | undefined]>) {

@@ -28,6 +28,8 @@ export interface ApiClientOptions {
   /** Values to mask in error messages (secrets). */
   secrets?: () => ReadonlyArray<string | undefined>;
   fetch?: typeof fetch;
+  /** Basic credentials sent on every call (MediaMTX checks them through the auth hook as action `api`). */
+  credentials?: () => { user: string; password: string } | undefined;
 }
 
 /** HTTP status of a Control API error (0 when MediaMTX could not be reached); undefined for other errors. */
@@ -43,12 +45,14 @@ export class MediaMtxApi {
   readonly #timeoutMs: number;
   readonly #secrets: () => ReadonlyArray<string | undefined>;
   readonly #fetch: typeof fetch;
+  readonly #credentials: ApiClientOptions['credentials'];
 
   constructor(baseUrl: string, options: ApiClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.#timeoutMs = options.timeoutMs ?? 5_000;
     this.#secrets = options.secrets ?? (() => []);
     this.#fetch = options.fetch ?? fetch;
+    this.#credentials = options.credentials;
   }
 
   info(signal?: AbortSignal): Promise<MtxInfo> {
@@ -131,10 +135,15 @@ export class MediaMtxApi {
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     let res: Response;
     try {
+      const headers: Record<string, string> = {};
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      const c = this.#credentials?.();
+      if (c) headers.authorization = `Basic ${Buffer.from(`${c.user}:${c.password}`, 'utf8').toString('base64')}`;
       res = await this.#fetch(this.baseUrl + path, {
         method,
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-        ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;

@@ -57,7 +57,8 @@ describe('AuthHookServer', () => {
     expect((await post(url, JSON.stringify({ user: 1 }))).status).toBe(400);
     expect((await post(url, '[]')).status).toBe(400);
     expect((await post(url, body({ password: 'x'.repeat(20_000) })).catch(() => ({ status: 413 }))).status).toBe(413);
-    expect((await post(url, body({ action: 'api' }))).status).toBe(403);
+    expect((await post(url, body({ action: 'api' }))).status).toBe(401);
+    expect((await post(url, body({ action: 'pprof' }))).status).toBe(403);
     // unknown extra fields from a newer MediaMTX are fine
     expect((await post(url, body({ user: 'viewer', password: secrets.viewerPassword, futureField: 1 }))).status).toBe(200);
   });
@@ -92,5 +93,22 @@ describe('AuthHookServer', () => {
     await h.close();
     await h.close();
     await expect(post(url, body({}))).rejects.toThrow();
+  });
+});
+
+describe('AuthHookServer failed-login limit', () => {
+  it('blocks an address after maxFailures wrong passwords, even with the right one; other addresses and the relay are untouched', async () => {
+    const h = new AuthHookServer({ policy: () => policy, secrets: () => secrets, maxFailures: () => 3 });
+    hooks.push(h);
+    const url = await h.listen();
+    const ip = '198.51.100.9';
+    for (let i = 0; i < 3; i++) expect((await post(url, body({ ip, user: 'viewer', password: `wrong${i}` }))).status).toBe(401);
+    expect((await post(url, body({ ip, user: 'viewer', password: secrets.viewerPassword }))).status).toBe(401);
+    // A request without credentials (a player's first try) is neither counted nor the reason of the block.
+    expect(h.failureCount(ip)).toBe(3);
+    expect((await post(url, body({ ip: '198.51.100.10', user: 'viewer', password: secrets.viewerPassword }))).status).toBe(200);
+    // A player retrying with the right password many times never trips the limit.
+    for (let i = 0; i < 20; i++) expect((await post(url, body({ ip: '198.51.100.11', user: 'viewer', password: secrets.viewerPassword }))).status).toBe(200);
+    expect(h.failureCount('198.51.100.11')).toBe(0);
   });
 });

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { HavenSecrets } from '@haven/core';
 import { authRequestSchema, decide, FailureCounter, type AuthDecision, type AuthPolicy, type DenyReason, type FailureEntry } from './auth-policy.js';
 import { mtxError } from './errors.js';
+import { applyLoginLimit } from './login-limit.js';
 import { normalizeIp } from './net.js';
 
 /** A denied request that carried credentials. No user name or password, ever. */
@@ -27,6 +28,8 @@ export interface AuthHookOptions {
   /** Called for every decision (debug logging). */
   onDecision?: (decision: AuthDecision, meta: { ip: string; action: string; protocol: string; path: string }) => void;
   failures?: FailureCounter;
+  /** Failed logins per address in the counter's window before publish/read are refused outright. Default 10. */
+  maxFailures?: () => number;
   /** Address to listen on. Default 127.0.0.1. */
   host?: string;
 }
@@ -121,11 +124,14 @@ export class AuthHookServer {
         const parsed = authRequestSchema.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
         if (!parsed.success) return reply(400, 'bad request');
         const r = parsed.data;
-        const decision = decide(r, this.#opts.policy(), this.#opts.secrets());
         const meta = { ip: normalizeIp(r.ip), action: r.action, protocol: r.protocol, path: r.path };
+        const base = decide(r, this.#opts.policy(), this.#opts.secrets());
+        const decision = applyLoginLimit(r, base, meta.ip, this.failures, this.#opts.maxFailures?.() ?? 10);
         this.#opts.onDecision?.(decision, meta);
         if (decision.allow) return reply(200, 'ok');
-        if (decision.credentials) {
+        // The plugin's own API calls carry a 192-bit secret: their failures do not lock viewers out.
+        const counted = r.action === 'read' || r.action === 'publish';
+        if (decision.credentials && counted && !(base.allow || base.reason === 'no-credentials')) {
           const count = this.failures.record(meta.ip);
           this.#opts.onFailure?.({ ...meta, reason: decision.reason, count });
         }

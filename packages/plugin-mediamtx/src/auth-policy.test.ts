@@ -71,8 +71,22 @@ describe('decide', () => {
     expect(r({}, policy({ role: 'node' }))).toMatchObject({ reason: 'role' });
   });
 
-  it('denies actions it does not handle (api, metrics, playback, pprof, anything else)', () => {
-    for (const action of ['api', 'metrics', 'playback', 'pprof', 'PUBLISH', '']) {
+  it('api and metrics: only the internal credential, never a viewer, publisher or relay one', () => {
+    const internal = { user: 'haven-internal', password: 'InternalPassword0123456789' };
+    for (const action of ['api', 'metrics']) {
+      const r = (user: string, password: string) => decide(req({ action, user, password, path: '', protocol: '' }), { ...policy(), internal }, secrets);
+      expect(r(internal.user, internal.password)).toEqual({ allow: true, as: 'internal' });
+      expect(r('', '')).toMatchObject({ allow: false, reason: 'no-credentials' });
+      expect(r('viewer', secrets.viewerPassword)).toMatchObject({ allow: false, reason: 'bad-credentials' });
+      expect(r('relay', secrets.relayPassword)).toMatchObject({ allow: false, reason: 'bad-credentials' });
+      expect(r(internal.user, secrets.streamKey)).toMatchObject({ allow: false, reason: 'bad-credentials' });
+      // Without an internal credential in the policy nobody gets in.
+      expect(decide(req({ action, user: internal.user, password: internal.password }), policy(), secrets)).toMatchObject({ allow: false });
+    }
+  });
+
+  it('denies actions it does not handle (playback, pprof, anything else)', () => {
+    for (const action of ['playback', 'pprof', 'PUBLISH', '']) {
       expect(decide(req({ action, user: 'viewer', password: secrets.viewerPassword }), policy(), secrets)).toMatchObject({ allow: false, reason: 'unknown-action' });
     }
   });

@@ -20,7 +20,7 @@ export const authRequestSchema = z.looseObject({
 
 export type AuthRequest = z.infer<typeof authRequestSchema>;
 
-export type AuthIdentity = 'publisher' | 'viewer' | 'relay';
+export type AuthIdentity = 'publisher' | 'viewer' | 'relay' | 'internal';
 
 export type DenyReason =
   | 'no-credentials'
@@ -29,7 +29,8 @@ export type DenyReason =
   | 'unknown-path'
   | 'protocol'
   | 'subnet'
-  | 'role';
+  | 'role'
+  | 'rate-limited';
 
 export type AuthDecision =
   | { allow: true; as: AuthIdentity }
@@ -44,6 +45,8 @@ export interface AuthPolicy {
   publishProtocols: ReadonlySet<string>;
   readProtocols: ReadonlySet<string>;
   relaySubnets: SubnetMatcher;
+  /** The plugin's own Control API/metrics credential (random per process); undefined: api/metrics denied. */
+  internal?: { user: string; password: string };
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
@@ -62,8 +65,15 @@ export function decide(req: AuthRequest, policy: AuthPolicy, secrets: HavenSecre
   const credentials = req.user !== '' || req.password !== '';
   const deny = (reason: DenyReason): AuthDecision => ({ allow: false, reason, credentials });
 
+  if (req.action === 'api' || req.action === 'metrics') {
+    // Only the plugin's own client: the per-process internal credential (Basic), never a viewer's.
+    const internal = policy.internal;
+    if (!credentials) return deny('no-credentials');
+    const ok = internal !== undefined && req.user === internal.user && secretEquals(req.password, internal.password);
+    return ok ? { allow: true, as: 'internal' } : deny('bad-credentials');
+  }
   if (req.action !== 'publish' && req.action !== 'read') {
-    // api/metrics are excluded from the hook in the rendered config; playback/pprof are off.
+    // playback/pprof are off.
     return deny('unknown-action');
   }
   if (!credentials) return deny('no-credentials');

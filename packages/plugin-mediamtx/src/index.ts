@@ -1,4 +1,4 @@
-export { mediamtx, resolveBinary, ORIGIN_HLS_ADDRESS, ORIGIN_RTSP_ADDRESS, type MediamtxInstance } from './plugin.js';
+export { mediamtx, resolveBinary, resolveListeners, ORIGIN_HLS_ADDRESS, ORIGIN_RTSP_ADDRESS, ORIGIN_RTSP_PORT, type MediamtxInstance } from './plugin.js';
 export { mediamtxOptionsSchema, parseOptions, type MediamtxOptions, type MediamtxOptionsInput } from './options.js';
 export { MediamtxErrorCodes, type MediamtxErrorCode } from './errors.js';
 export { MediaMtxServer, type MediaMtxServerInit } from './server.js';

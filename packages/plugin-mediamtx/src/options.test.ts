@@ -22,11 +22,9 @@ describe('options', () => {
   it('has documented defaults', () => {
     const o = mediamtxOptionsSchema.parse({});
     expect(o).toMatchObject({
-      rtmpAddress: ':1935',
-      srtAddress: ':8890',
+      ingest: 'loopback',
       apiAddress: '127.0.0.1:9997',
       rtspTransports: ['tcp'],
-      trustedProxies: ['127.0.0.1/32'],
       relaySubnets: ['10.77.0.0/24'],
       publishAnyUser: true,
       publishProtocols: ['rtmp', 'srt'],
@@ -36,6 +34,9 @@ describe('options', () => {
       overrides: { global: {}, path: {} },
     });
     expect(o.rtspAddress).toBeUndefined();
+    // Resolved per role and VPN by resolveListeners (loopback ingest, loopback/VPN RTSP).
+    expect(o.rtmpAddress).toBeUndefined();
+    expect(o.trustedProxies).toBeUndefined();
   });
 
   it('the factory checks code options once, naming the plugin and the option', () => {

@@ -51,20 +51,29 @@ export const mediamtxOptionsSchema = z.strictObject({
   /** MediaMTX executable. Default: `$MEDIAMTX_BIN`, then `mediamtx` on PATH. */
   binary: z.string().min(1).optional(),
   /**
-   * RTSP listener. Default on an origin `:8654` (the gateway owns the public port and splices here; nodes
-   * pull here over the VPN; bind it to the VPN address to keep it off other interfaces). Default on a node:
-   * `<public.bind>:<public.rtspPort>` from the Haven config.
+   * RTSP listener. Default on an origin: `<VPN address>:8654` when the origin runs a VPN (nodes pull there;
+   * the gateway splices there from this machine), `127.0.0.1:8654` otherwise. Default on a node:
+   * `<public.bind>:<public.rtspPort>` (the node's MediaMTX is its public door).
    */
   rtspAddress: listen.optional(),
-  /** RTMP ingest (origin only). Default `:1935`. */
-  rtmpAddress: listen.default(':1935'),
-  /** SRT ingest, UDP (origin only). Default `:8890`. */
-  srtAddress: listen.default(':8890'),
+  /**
+   * Where OBS may publish from (origin only): `loopback` (default) binds RTMP and SRT to 127.0.0.1, so
+   * only this machine can publish; `lan` binds every interface (OBS on another machine of the LAN, or
+   * Docker's port mapping). `rtmpAddress`/`srtAddress` win when given.
+   */
+  ingest: z.enum(['loopback', 'lan']).default('loopback'),
+  /** RTMP ingest (origin only). Default `127.0.0.1:1935` (`:1935` with `ingest: lan`). */
+  rtmpAddress: listen.optional(),
+  /** SRT ingest, UDP (origin only). Default `127.0.0.1:8890` (`:8890` with `ingest: lan`). */
+  srtAddress: listen.optional(),
   /** Serve HLS (viewer password required). Default true. */
   hls: z.boolean().default(true),
-  /** HLS listener. Default on an origin `:8655`; on a node `<public.bind>:<public.hlsPort>`. */
+  /** HLS listener. Default on an origin `127.0.0.1:8655` (the HLS gateway proxies here); on a node `<public.bind>:<public.hlsPort>`. */
   hlsAddress: listen.optional(),
-  /** Control API listener; loopback only (excluded from the auth hook). Default `127.0.0.1:9997`. */
+  /**
+   * Control API listener; loopback only. Every call goes through the auth hook and needs the plugin's
+   * per-process internal credential; no browser origin is allowed. Default `127.0.0.1:9997`.
+   */
   apiAddress: loopbackListen.default('127.0.0.1:9997'),
   /** Serve Prometheus metrics. Default false. */
   metrics: z.boolean().default(false),
@@ -72,8 +81,11 @@ export const mediamtxOptionsSchema = z.strictObject({
   metricsAddress: loopbackListen.default('127.0.0.1:9998'),
   /** RTSP transports offered to readers. Default `['tcp']` (UDP cannot cross the TCP gateway). */
   rtspTransports: z.array(z.enum(['tcp', 'udp', 'multicast'])).min(1).default(['tcp']),
-  /** Peers allowed to send a PROXY protocol header on the RTSP port (the gateway). Default `['127.0.0.1/32']`. */
-  trustedProxies: z.array(cidr).default(['127.0.0.1/32']),
+  /**
+   * Peers allowed to send a PROXY protocol header on the RTSP port (the gateway). Default `['127.0.0.1/32']`,
+   * plus the VPN address when the RTSP listener is bound there (the gateway then dials it from that address).
+   */
+  trustedProxies: z.array(cidr).optional(),
   /**
    * Peers whose `X-Forwarded-For` MediaMTX's HLS server trusts (the gateway's HLS proxy: on an origin
    * the loopback gateway, on a node the origin's addresses). Default: `trustedProxies`.
@@ -95,6 +107,12 @@ export const mediamtxOptionsSchema = z.strictObject({
    * name). When false, the user must be `publisher`. Default true.
    */
   publishAnyUser: z.boolean().default(true),
+  /**
+   * Failed logins per address within a minute before the hook refuses that address's publish and read
+   * outright (also after the gateway spliced it, and on nodes). Default: the origin's
+   * `gateway.maxAuthFailuresPerMinute`, 10 on a node.
+   */
+  maxAuthFailuresPerMinute: z.number().int().min(1).optional(),
   /** Protocols a publisher may use. Default `['rtmp', 'srt']`. */
   publishProtocols: z.array(z.enum(['rtmp', 'srt', 'rtsp'])).default(['rtmp', 'srt']),
   /** Protocols a viewer may read with. Default `['rtsp', 'hls']`. */

@@ -2,14 +2,40 @@ import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { definePlugin, type HavenSecrets, type PluginInstance } from '@haven/core';
 import { mtxError, PLUGIN_NAME } from './errors.js';
-import { hostPort } from './net.js';
+import { hostPort, parseListen } from './net.js';
 import { mediamtxOptionsSchema, parseOptions, type MediamtxOptions, type MediamtxOptionsInput } from './options.js';
 import { MediaMtxServer } from './server.js';
 
-/** Default RTSP listener of an origin's MediaMTX (the gateway owns the public port). */
-export const ORIGIN_RTSP_ADDRESS = ':8654';
-/** Default HLS listener of an origin's MediaMTX. */
-export const ORIGIN_HLS_ADDRESS = ':8655';
+/** Default RTSP port of an origin's MediaMTX (the gateway owns the public port). */
+export const ORIGIN_RTSP_PORT = 8654;
+/** Default RTSP listener of an origin's MediaMTX without a VPN: loopback (the gateway splices here). */
+export const ORIGIN_RTSP_ADDRESS = `127.0.0.1:${ORIGIN_RTSP_PORT}`;
+/** Default HLS listener of an origin's MediaMTX: loopback (the HLS gateway proxies here). */
+export const ORIGIN_HLS_ADDRESS = '127.0.0.1:8655';
+
+/**
+ * Where an origin's MediaMTX listens, from its options and the VPN address (undefined: no VPN). RTSP goes
+ * on the VPN address when there is one (nodes pull over the VPN; the gateway reaches it locally), on
+ * loopback otherwise; HLS on loopback; ingest on loopback unless `ingest: lan`. Nothing on a public
+ * address: the gateway is the one public door. A node keeps its public listeners (viewers come there).
+ */
+export function resolveListeners(
+  role: 'origin' | 'node',
+  o: MediamtxOptions,
+  pub: { bind: string; rtspPort: number; hlsPort: number },
+  vpnAddress: string | undefined,
+): { rtspAddress: string; hlsAddress: string | undefined; rtmpAddress: string; srtAddress: string; trustedProxies: string[] } {
+  const origin = role === 'origin';
+  const rtspAddress = o.rtspAddress ?? (origin ? (vpnAddress ? hostPort(vpnAddress, ORIGIN_RTSP_PORT) : ORIGIN_RTSP_ADDRESS) : hostPort(pub.bind, pub.rtspPort));
+  const hlsAddress = o.hls ? (o.hlsAddress ?? (origin ? ORIGIN_HLS_ADDRESS : hostPort(pub.bind, pub.hlsPort))) : undefined;
+  const lan = o.ingest === 'lan';
+  const rtmpAddress = o.rtmpAddress ?? (lan ? ':1935' : '127.0.0.1:1935');
+  const srtAddress = o.srtAddress ?? (lan ? ':8890' : '127.0.0.1:8890');
+  const rtspHost = parseListen(rtspAddress)?.host;
+  const trusted = ['127.0.0.1/32'];
+  if (origin && rtspHost && vpnAddress && rtspHost === vpnAddress) trusted.push(`${vpnAddress}/${vpnAddress.includes(':') ? 128 : 32}`);
+  return { rtspAddress, hlsAddress, rtmpAddress, srtAddress, trustedProxies: o.trustedProxies ?? trusted };
+}
 
 /** The MediaMTX executable: the option, then `$MEDIAMTX_BIN`, then `mediamtx` on PATH. */
 export function resolveBinary(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
@@ -51,16 +77,15 @@ export function mediamtx(options: MediamtxOptionsInput = {}) {
           'originRelay: a node needs the origin relay address (its VPN address and RTSP port, from the join bundle), e.g. { host: "10.77.0.1", port: 8654 }',
         );
       }
-      const pub = ctx.config.public;
-      const rtspAddress = o.rtspAddress ?? (ctx.role === 'origin' ? ORIGIN_RTSP_ADDRESS : hostPort(pub.bind, pub.rtspPort));
-      const hlsAddress = o.hls ? (o.hlsAddress ?? (ctx.role === 'origin' ? ORIGIN_HLS_ADDRESS : hostPort(pub.bind, pub.hlsPort))) : undefined;
+      const listeners = resolveListeners(ctx.role, o, ctx.config.public, ctx.provided.vpn?.address());
+      const gateway = (ctx.config as { gateway?: { maxAuthFailuresPerMinute?: number } }).gateway;
       const server = new MediaMtxServer({
         role: ctx.role,
         options: o,
         binary: resolveBinary(o.binary),
         viewerUser: ctx.config.viewer.user,
-        rtspAddress,
-        hlsAddress,
+        ...listeners,
+        maxAuthFailures: o.maxAuthFailuresPerMinute ?? gateway?.maxAuthFailuresPerMinute ?? 10,
         workDir: path.join(ctx.stateDir, PLUGIN_NAME),
         streams: ctx.config.streams,
         secrets: ctx.secrets.get(),

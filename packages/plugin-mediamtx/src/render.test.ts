@@ -1,14 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { mediamtxOptionsSchema } from './options.js';
+import { resolveListeners } from './plugin.js';
 import { relaySourceUrl, renderConfig, toYaml, type RenderInput } from './render.js';
 
 const base = (over: Partial<RenderInput> = {}): RenderInput => ({
   role: 'origin',
   streams: [{ name: 'live' }, { name: 'second' }],
   options: mediamtxOptionsSchema.parse({}),
-  rtspAddress: ':8654',
-  hlsAddress: ':8655',
+  rtspAddress: '127.0.0.1:8654',
+  hlsAddress: '127.0.0.1:8655',
+  rtmpAddress: '127.0.0.1:1935',
+  srtAddress: '127.0.0.1:8890',
+  trustedProxies: ['127.0.0.1/32'],
   authUrl: 'http://127.0.0.1:40000/auth/token',
   ...over,
 });
@@ -19,22 +23,24 @@ describe('renderConfig', () => {
     expect(c).toMatchObject({
       authMethod: 'http',
       authHTTPAddress: 'http://127.0.0.1:40000/auth/token',
-      authHTTPExclude: [{ action: 'api' }, { action: 'metrics' }],
+      authHTTPExclude: [],
       api: true,
+      apiAllowOrigins: [],
+      metricsAllowOrigins: [],
       apiAddress: '127.0.0.1:9997',
       metrics: false,
       metricsAddress: '127.0.0.1:9998',
       rtsp: true,
-      rtspAddress: ':8654',
+      rtspAddress: '127.0.0.1:8654',
       rtspTransports: ['tcp'],
       rtspTrustedProxies: ['127.0.0.1/32'],
       rtspAuthMethods: ['basic'],
       rtmp: true,
-      rtmpAddress: ':1935',
+      rtmpAddress: '127.0.0.1:1935',
       srt: true,
-      srtAddress: ':8890',
+      srtAddress: '127.0.0.1:8890',
       hls: true,
-      hlsAddress: ':8655',
+      hlsAddress: '127.0.0.1:8655',
       hlsTrustedProxies: ['127.0.0.1/32'],
       hlsAlwaysRemux: true,
       webrtc: false,
@@ -82,5 +88,29 @@ describe('renderConfig', () => {
 
   it('relay URLs bracket IPv6 hosts', () => {
     expect(relaySourceUrl('fd00::1', 8654, 'live', 'p')).toBe('rtsp://relay:p@[fd00::1]:8654/live');
+  });
+});
+
+describe('resolveListeners', () => {
+  const pub = { bind: '0.0.0.0', rtspPort: 8554, hlsPort: 8888 };
+  it('origin without a VPN: RTSP, HLS and ingest on loopback only', () => {
+    const r = resolveListeners('origin', mediamtxOptionsSchema.parse({}), pub, undefined);
+    expect(r).toEqual({ rtspAddress: '127.0.0.1:8654', hlsAddress: '127.0.0.1:8655', rtmpAddress: '127.0.0.1:1935', srtAddress: '127.0.0.1:8890', trustedProxies: ['127.0.0.1/32'] });
+  });
+  it('origin with a VPN: RTSP on the VPN address (nodes pull there), trusted as a PROXY sender; HLS on loopback', () => {
+    const r = resolveListeners('origin', mediamtxOptionsSchema.parse({}), pub, '10.77.0.1');
+    expect(r.rtspAddress).toBe('10.77.0.1:8654');
+    expect(r.hlsAddress).toBe('127.0.0.1:8655');
+    expect(r.trustedProxies).toEqual(['127.0.0.1/32', '10.77.0.1/32']);
+  });
+  it('ingest on the LAN only when asked; explicit addresses win', () => {
+    const r = resolveListeners('origin', mediamtxOptionsSchema.parse({ ingest: 'lan', srtAddress: '127.0.0.1:9000' }), pub, undefined);
+    expect(r.rtmpAddress).toBe(':1935');
+    expect(r.srtAddress).toBe('127.0.0.1:9000');
+  });
+  it('node: the public listeners viewers are sent to', () => {
+    const r = resolveListeners('node', mediamtxOptionsSchema.parse({ originRelay: { host: '10.77.0.1' } }), pub, '10.77.0.2');
+    expect(r.rtspAddress).toBe('0.0.0.0:8554');
+    expect(r.hlsAddress).toBe('0.0.0.0:8888');
   });
 });

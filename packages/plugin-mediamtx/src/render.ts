@@ -8,6 +8,8 @@ export type Role = 'origin' | 'node';
 /** The user names the auth hook knows. */
 export const PUBLISHER_USER = 'publisher';
 export const RELAY_USER = 'relay';
+/** The user name of the plugin's own Control API/metrics credential (its password is random per process). */
+export const INTERNAL_USER = 'haven-internal';
 
 /** Everything the renderer needs, with role defaults already resolved. */
 export interface RenderInput {
@@ -17,6 +19,11 @@ export interface RenderInput {
   rtspAddress: string;
   /** Undefined when HLS is off. */
   hlsAddress: string | undefined;
+  /** Origin ingest listeners (resolved from `ingest` and the explicit addresses). */
+  rtmpAddress: string;
+  srtAddress: string;
+  /** PROXY-protocol senders allowed on the RTSP listener (resolved default). */
+  trustedProxies: readonly string[];
   /** The auth hook's URL (loopback, with its path token). */
   authUrl: string;
   /** Node role: the relay password embedded in the source URL. */
@@ -56,11 +63,18 @@ export function renderConfig(input: RenderInput): Record<string, unknown> {
     // Every publish/read goes to the Haven's hook, which decides from the current secrets.
     authMethod: 'http',
     authHTTPAddress: input.authUrl,
-    authHTTPExclude: [{ action: 'api' }, { action: 'metrics' }],
+    // Nothing skips the hook: the Control API and metrics need the plugin's internal credential.
+    authHTTPExclude: [],
     api: true,
     apiAddress: o.apiAddress,
+    // No browser origin may call the API or read metrics (an empty list matches no Origin, so no
+    // Access-Control-Allow-Origin header is ever sent).
+    apiAllowOrigins: [],
+    apiTrustedProxies: [],
     metrics: o.metrics,
     metricsAddress: o.metricsAddress,
+    metricsAllowOrigins: [],
+    metricsTrustedProxies: [],
     pprof: false,
     playback: false,
     rtsp: true,
@@ -68,16 +82,16 @@ export function renderConfig(input: RenderInput): Record<string, unknown> {
     rtspEncryption: 'no',
     rtspAddress: input.rtspAddress,
     rtspAuthMethods: ['basic'],
-    rtspTrustedProxies: o.trustedProxies,
+    rtspTrustedProxies: [...input.trustedProxies],
     rtmp: origin,
-    ...(origin ? { rtmpAddress: o.rtmpAddress, rtmpEncryption: 'no' } : {}),
+    ...(origin ? { rtmpAddress: input.rtmpAddress, rtmpEncryption: 'no' } : {}),
     srt: origin,
-    ...(origin ? { srtAddress: o.srtAddress } : {}),
+    ...(origin ? { srtAddress: input.srtAddress } : {}),
     hls: input.hlsAddress !== undefined,
     ...(input.hlsAddress !== undefined
       ? {
           hlsAddress: input.hlsAddress,
-          hlsTrustedProxies: o.hlsTrustedProxies ?? o.trustedProxies,
+          hlsTrustedProxies: [...(o.hlsTrustedProxies ?? input.trustedProxies)],
           // Remux from the start so the first HLS viewer (often sent by the origin) does not wait.
           hlsAlwaysRemux: true,
         }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import {
   ensureStateDir,
@@ -19,7 +20,7 @@ import type { AuthPolicy, FailureEntry } from './auth-policy.js';
 import { mtxError, PLUGIN_NAME } from './errors.js';
 import { dialAddress, sanitize, SubnetMatcher } from './net.js';
 import type { MediamtxOptions } from './options.js';
-import { renderConfig, renderPath, toYaml, type Role, RELAY_USER } from './render.js';
+import { INTERNAL_USER, renderConfig, renderPath, toYaml, type Role, RELAY_USER } from './render.js';
 import { StreamWatch } from './stream-watch.js';
 import { Supervisor } from './supervisor.js';
 
@@ -32,6 +33,12 @@ export interface MediaMtxServerInit {
   rtspAddress: string;
   /** Undefined when HLS is off. */
   hlsAddress: string | undefined;
+  rtmpAddress: string;
+  srtAddress: string;
+  /** PROXY-protocol senders trusted on the RTSP listener. */
+  trustedProxies: readonly string[];
+  /** Failed logins per address per minute before the hook refuses it outright. Default 10. */
+  maxAuthFailures?: number;
   /** The plugin's own folder, e.g. `<stateDir>/mediamtx` (created 0700). */
   workDir: string;
   streams: readonly StreamSpec[];
@@ -51,6 +58,8 @@ export class MediaMtxServer implements MediaServer {
   readonly #supervisor: Supervisor;
   readonly #watch: StreamWatch;
   readonly #relaySubnets: SubnetMatcher;
+  /** The Control API/metrics credential: random at each start of this process, never logged or stored but in the 0600 config's absence. */
+  readonly #internal = { user: INTERNAL_USER, password: randomBytes(24).toString('base64url') };
   #streams: StreamSpec[];
   #policy: AuthPolicy;
   #secrets: HavenSecrets;
@@ -65,7 +74,7 @@ export class MediaMtxServer implements MediaServer {
     const origin = init.role === 'origin';
     this.capabilities = {
       protocols: { rtsp: true, rtmp: origin, srt: origin, hls: init.hlsAddress !== undefined, webrtc: false },
-      proxyProtocol: init.options.trustedProxies.length > 0,
+      proxyProtocol: init.trustedProxies.length > 0,
       liveSecrets: true,
     };
     this.configFile = path.join(init.workDir, 'mediamtx.yml');
@@ -74,11 +83,15 @@ export class MediaMtxServer implements MediaServer {
     this.#relaySubnets = new SubnetMatcher(init.options.relaySubnets);
     this.#policy = this.#makePolicy();
     const log = init.logger;
-    this.api = new MediaMtxApi(`http://${dialAddress(init.options.apiAddress)}`, { secrets: () => this.#secretValues() });
+    this.api = new MediaMtxApi(`http://${dialAddress(init.options.apiAddress)}`, {
+      secrets: () => this.#secretValues(),
+      credentials: () => this.#internal,
+    });
     this.#hook = new AuthHookServer({
       policy: () => this.#policy,
       secrets: () => this.#secrets,
       onFailure: (f) => this.#onAuthFailure(f),
+      maxFailures: () => init.maxAuthFailures ?? 10,
       onDecision: (d, m) => log.debug({ ...m, allow: d.allow, as: d.allow ? d.as : undefined, reason: d.allow ? undefined : d.reason }, 'auth decision'),
     });
     this.#supervisor = new Supervisor({
@@ -192,7 +205,7 @@ export class MediaMtxServer implements MediaServer {
     return {
       rtsp: dialAddress(this.#i.rtspAddress),
       ...(this.#i.hlsAddress !== undefined ? { hls: `http://${dialAddress(this.#i.hlsAddress)}` } : {}),
-      ...(origin ? { rtmp: dialAddress(o.rtmpAddress), srt: dialAddress(o.srtAddress) } : {}),
+      ...(origin ? { rtmp: dialAddress(this.#i.rtmpAddress), srt: dialAddress(this.#i.srtAddress) } : {}),
     };
   }
 
@@ -242,7 +255,7 @@ export class MediaMtxServer implements MediaServer {
     } catch {
       hook = undefined;
     }
-    return [s.streamKey, s.viewerPassword, s.relayPassword, ...(hook ? [hook] : [])];
+    return [s.streamKey, s.viewerPassword, s.relayPassword, this.#internal.password, ...(hook ? [hook] : [])];
   }
 
   #makePolicy(): AuthPolicy {
@@ -255,6 +268,7 @@ export class MediaMtxServer implements MediaServer {
       publishProtocols: new Set(o.publishProtocols),
       readProtocols: new Set(o.readProtocols),
       relaySubnets: this.#relaySubnets,
+      internal: this.#internal,
     };
   }
 
@@ -269,6 +283,9 @@ export class MediaMtxServer implements MediaServer {
       options: this.#i.options,
       rtspAddress: this.#i.rtspAddress,
       hlsAddress: this.#i.hlsAddress,
+      rtmpAddress: this.#i.rtmpAddress,
+      srtAddress: this.#i.srtAddress,
+      trustedProxies: this.#i.trustedProxies,
       relayPassword: this.#secrets.relayPassword,
     };
   }

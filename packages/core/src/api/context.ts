@@ -36,6 +36,8 @@ export interface HandlerInput {
   params: Record<string, string>;
   body: unknown;
   query: unknown;
+  /** The node that made this call, when it was recognised by its own credential (its VPN address). */
+  node?: string;
 }
 
 export interface RouteDef {

@@ -26,17 +26,31 @@ describe('DecisionLog', () => {
   it('places viewers by the locator, rounded, falling back to the country, within the window', () => {
     let now = 1_000_000;
     const log = new DecisionLog(100, () => now);
-    log.add(ev(), { lat: 40.71277, lon: -74.00597, country: 'US', city: 'New York' });
-    log.add(ev({ node: 'n2' }), { lat: 40.71277, lon: -74.00597, country: 'US', city: 'New York' });
-    log.add(ev({ country: 'ZZ' }));
+    log.add(ev({ ip: '198.51.100.1' }), { lat: 40.71277, lon: -74.00597, country: 'US', city: 'New York' });
+    log.add(ev({ ip: '198.51.100.2', node: 'n2' }), { lat: 40.71277, lon: -74.00597, country: 'US', city: 'New York' });
+    log.add(ev({ ip: '198.51.100.3', country: 'ZZ' }));
     now += 120_000;
-    log.add(ev({ country: 'JP', city: 'Tokyo' }), { lat: 35.6895, lon: 139.6917 });
+    log.add(ev({ ip: '198.51.100.4', country: 'JP', city: 'Tokyo' }), { lat: 35.6895, lon: 139.6917 });
     const all = log.viewers(3600);
     expect(all.total).toBe(4);
     expect(all.places[0]).toEqual({ country: 'US', city: 'New York', lat: 40.7, lon: -74, viewers: 2, nodes: { n1: 1, n2: 1 } });
     expect(all.places).toContainEqual({ country: 'ZZ', viewers: 1, nodes: { n1: 1 } });
     const recent = log.viewers(60);
     expect(recent.places).toEqual([{ country: 'JP', city: 'Tokyo', lat: 35.7, lon: 139.7, viewers: 1, nodes: { n1: 1 } }]);
+  });
+
+  it("a player's retries (a new connection every 5-15 s from one address) count as one viewer", () => {
+    let now = 1_000_000;
+    const log = new DecisionLog(500, () => now);
+    for (let i = 0; i < 100; i++) {
+      now += 5_000 + (i % 3) * 5_000;
+      log.add(ev({ ip: '203.0.113.50', node: i % 2 ? 'n1' : 'n2' }), { lat: 1, lon: 2, country: 'US' });
+    }
+    log.add(ev({ ip: '203.0.113.51' }), { lat: 1, lon: 2, country: 'US' });
+    const v = log.viewers(3600);
+    expect(v.total).toBe(2);
+    expect(v.places).toEqual([{ country: 'US', lat: 1, lon: 2, viewers: 2, nodes: { n1: 2 } }]);
+    expect(log.summary().total).toBe(101);
   });
 
   it('bounds the number of distinct keys in the totals', () => {

@@ -1,3 +1,4 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import type { ViewerLocation } from '../contracts.js';
 import type { ViewerRoutedEvent } from '../events.js';
 import { isValidPoint } from '../geo.js';
@@ -8,6 +9,8 @@ interface Entry {
   at: number;
   view: DecisionView;
   place: string;
+  /** Keyed hash of the viewer's address and stream (the address itself is never kept). */
+  viewer: string;
   lat?: number;
   lon?: number;
 }
@@ -44,6 +47,7 @@ export class DecisionLog {
   readonly #byMode = new Map<string, number>();
   readonly #byCountry = new Map<string, number>();
   readonly #now: () => number;
+  readonly #viewerKey = randomBytes(16);
 
   /**
    * @param keep decisions kept for the recent list, latency figures and the viewer map (the map
@@ -73,7 +77,8 @@ export class DecisionLog {
     const player = playerOf(event.userAgent);
     if (player) view.player = player;
 
-    const entry: Entry = { at, view, place: `${country ?? ''}|${city ?? ''}` };
+    const viewer = createHmac('sha256', this.#viewerKey).update(`${event.ip}|${event.stream}`).digest('base64url').slice(0, 16);
+    const entry: Entry = { at, view, place: `${country ?? ''}|${city ?? ''}`, viewer };
     const point = isValidPoint(where) ? where : country ? resolveRegion(country) : undefined;
     if (point) {
       entry.lat = round1(point.lat);
@@ -111,14 +116,20 @@ export class DecisionLog {
     };
   }
 
-  /** Viewers routed within the window, grouped by city (or country). */
+  /**
+   * Viewers routed within the window, grouped by city (or country). Each viewer (address and stream)
+   * counts once, where it was routed last: a player reconnecting every few seconds is one viewer.
+   */
   viewers(windowSec: number): ViewersView {
     const from = this.#now() - windowSec * 1000;
     const places = new Map<string, ViewersView['places'][number]>();
+    const seen = new Set<string>();
     let total = 0;
     for (let i = this.#ring.length - 1; i >= 0; i--) {
       const e = this.#ring[i]!;
       if (e.at < from) break;
+      if (seen.has(e.viewer)) continue;
+      seen.add(e.viewer);
       total++;
       let p = places.get(e.place);
       if (!p) {

@@ -118,15 +118,17 @@ export function apiRoutes(api: ApiContext): RouteDef[] {
     {
       method: 'POST',
       path: '/api/route',
-      auth: 'public',
+      auth: 'token',
       tag: 'routing',
-      summary: 'Dry run: where would this viewer go, and why? Nothing is counted.',
+      summary: 'Dry run: where would this viewer go, and why? Nothing is counted or stored; unknown streams answer 404.',
       body: routeRequestSchema,
       response: routeExplainSchema,
       handler: async ({ body }) => {
         const input = body as { ip: string; userAgent?: string; stream?: string };
-        const stream = input.stream ?? (await deps.status()).streams[0]?.name;
+        const served = (await deps.status()).streams.map((s) => s.name);
+        const stream = input.stream ?? served[0];
         if (!stream) throw new ApiError(409, 'NO_STREAM', 'the Haven serves no stream');
+        if (!served.includes(stream)) throw new ApiError(404, 'STREAM_UNKNOWN', `no stream named "${stream.slice(0, 64)}"; served: ${served.join(', ')}`);
         const req: { ip: string; userAgent?: string; stream: string } = { ip: input.ip, stream };
         if (input.userAgent !== undefined) req.userAgent = input.userAgent;
         return deps.route(req);
@@ -166,8 +168,9 @@ export function apiRoutes(api: ApiContext): RouteDef[] {
       summary: "A node reports its readers and bytes (over the VPN), so the origin's view is complete.",
       body: nodeReportSchema,
       response: reportAcceptedSchema,
-      handler: async ({ body }) => {
+      handler: async ({ body, node }) => {
         const report = body as NodeReport;
+        if (node !== undefined && report.node !== node) throw new ApiError(403, 'NODE_MISMATCH', `this call comes from node "${node}", not "${report.node.slice(0, 64)}"`);
         const known = (await deps.status()).nodes.some((n) => n.node.name === report.node && !n.node.origin);
         if (!known) throw new ApiError(404, 'NODE_UNKNOWN', `no relay node named "${report.node}"`);
         api.reports.set(report.node, { report, at: Date.now() });
@@ -182,11 +185,13 @@ export function apiRoutes(api: ApiContext): RouteDef[] {
       path: '/api/node-secrets',
       auth: 'report',
       tag: 'nodes',
-      summary: "Nodes fetch the current viewer credentials over the VPN, so a password rotation reaches them.",
+      summary:
+        "Nodes fetch the current viewer credentials over the VPN, so a password rotation reaches them; a node recognised by its own credential (its VPN address) gets the relay password too.",
       response: nodeSecretsSchema,
-      handler: async () => {
+      handler: async ({ node }) => {
         if (!deps.secrets) throw new ApiError(501, 'NOT_AVAILABLE', 'this Haven does not share secrets with nodes');
-        return { viewerUser: api.users.viewer, viewerPassword: deps.secrets().viewerPassword };
+        const s = deps.secrets();
+        return { viewerUser: api.users.viewer, viewerPassword: s.viewerPassword, ...(node ? { relayPassword: s.relayPassword } : {}) };
       },
     },
     {

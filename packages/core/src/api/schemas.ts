@@ -258,7 +258,7 @@ export const nodeRemovedSchema = z.object({ removed: z.string() }).register(resp
 export const rotatedSchema = z.object({ rotated: secretNameSchema }).register(responseSchemas, { id: 'Rotated' });
 /** What a node needs to keep serving after a rotation on the origin (relay-credential protected). */
 export const nodeSecretsSchema = z
-  .object({ viewerUser: z.string(), viewerPassword: z.string() })
+  .object({ viewerUser: z.string(), viewerPassword: z.string(), relayPassword: z.string().optional() })
   .register(responseSchemas, { id: 'NodeSecrets', description: "The origin's current viewer credentials, for its nodes over the VPN." });
 export const reportAcceptedSchema = z.object({ accepted: z.literal(true) }).register(responseSchemas, { id: 'ReportAccepted' });
 export const nodesViewSchema = z.object({ nodes: z.array(nodeViewSchema) }).register(responseSchemas, { id: 'Nodes' });

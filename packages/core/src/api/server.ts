@@ -5,6 +5,7 @@ import type { HavenEvents } from '../events.js';
 import type { ApiContext, RouteDef } from './context.js';
 import { DecisionLog } from './decisions.js';
 import { ApiError, badRequest, bearerMatches, readJson, sendError, sendJson, unauthorized } from './http.js';
+import { HostGuard } from './host-guard.js';
 import { createMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { apiRoutes } from './routes.js';
@@ -72,6 +73,7 @@ const HAVEN_STATUS: Record<string, number> = {
   NODE_UNKNOWN: 404,
   REGION_UNKNOWN: 400,
   CONFIG_INVALID: 400,
+  CONFIG_BUSY: 409,
   NOT_STARTED: 503,
 };
 
@@ -85,6 +87,7 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
   if (typeof options.token === 'string' && options.token.length < 16) throw configError('token: expected at least 16 characters');
   if (typeof options.token !== 'string' && typeof options.token !== 'function') throw configError('token: expected a string or a function');
   const logger = options.logger.child({ area: 'api' });
+  const hosts = new HostGuard([listen.host, ...(report ? [report.host] : [])], options.allowedHosts ?? []);
   const reports = new Map<string, ReportEntry>();
   const reportTtlMs = options.reportTtlMs ?? 30_000;
   const viewCtx = () => ({ reports, now: Date.now(), reportTtlMs });
@@ -123,7 +126,8 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
   const compiled = routes.map(compile);
   const reportRoutes = compiled.filter((c) => c.route.auth === 'report');
 
-  async function dispatch(table: Compiled[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function dispatch(table: Compiled[], req: IncomingMessage, res: ServerResponse, onReportListener: boolean): Promise<void> {
+    hosts.check(req);
     const url = new URL(req.url ?? '/', 'http://haven.invalid');
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     let found: { c: Compiled; params: Record<string, string> } | undefined;
@@ -140,7 +144,12 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
     }
     const { route } = found.c;
     if (route.auth === 'token' && !bearerMatches(req, [api.tokens.control])) throw unauthorized();
-    if (route.auth === 'report' && !bearerMatches(req, [api.tokens.control, api.tokens.report])) throw unauthorized();
+    let node: string | undefined;
+    if (route.auth === 'report') {
+      const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+      node = onReportListener ? options.nodeByAddress?.(ip) : undefined;
+      if (!node && !bearerMatches(req, [api.tokens.control, api.tokens.report])) throw unauthorized();
+    }
     let query: unknown;
     if (route.query) {
       const q = route.query.safeParse(Object.fromEntries(url.searchParams));
@@ -153,7 +162,7 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
       if (!b.success) throw badRequest(b.error, 'body');
       body = b.data;
     }
-    const result = await route.handler({ req, res, params: found.params, body, query });
+    const result = await route.handler({ req, res, params: found.params, body, query, ...(node ? { node } : {}) });
     if (res.headersSent || res.writableEnded) return;
     if (!route.response) return sendJson(res, route.status ?? 200, result);
     const out = route.response.safeParse(result);
@@ -164,9 +173,9 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
     sendJson(res, route.status ?? 200, out.data);
   }
 
-  function handler(table: Compiled[]) {
+  function handler(table: Compiled[], onReportListener: boolean) {
     return (req: IncomingMessage, res: ServerResponse) => {
-      dispatch(table, req, res).catch((err: unknown) => {
+      dispatch(table, req, res, onReportListener).catch((err: unknown) => {
         if (res.headersSent) {
           res.destroy();
           return;
@@ -183,8 +192,8 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
     };
   }
 
-  function makeServer(table: Compiled[]): Server {
-    const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, handler(table));
+  function makeServer(table: Compiled[], onReportListener = false): Server {
+    const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, handler(table, onReportListener));
     server.maxConnections = 512;
     return server;
   }
@@ -226,7 +235,7 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
 
   async function startReports(at: { host: string; port: number }): Promise<number> {
     if (side?.listening) return (side.address() as AddressInfo).port;
-    side = makeServer(reportRoutes);
+    side = makeServer(reportRoutes, true);
     return listenOn(side, at);
   }
 

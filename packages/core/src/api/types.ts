@@ -94,6 +94,11 @@ export type TokenSource = string | (() => string | undefined);
 export interface ControlApiOptions {
   /** `host:port` to listen on; port 0 picks a free port. Default `127.0.0.1:8880`. */
   listen?: string;
+  /**
+   * Extra `Host` names the API answers to (e.g. a name in /etc/hosts). Loopback names and addresses and
+   * the listen addresses are always allowed; any other `Host` gets 421 (DNS rebinding).
+   */
+  allowedHosts?: string[];
   /** Bearer token for every call that changes state or reveals secrets. Required. */
   token: TokenSource;
   /**
@@ -106,6 +111,13 @@ export interface ControlApiOptions {
    * nodes can report while the control API stays on loopback. Default: none.
    */
   reportListen?: string;
+  /**
+   * Each node's own credential for reports and secret fetches: on the `reportListen` listener (the VPN),
+   * a call from a node's VPN address is that node (WireGuard only lets a peer send from its own
+   * addresses, so the address is as good as the peer's key), whatever token it sends. Rotating the relay
+   * password therefore never locks a node out: it fetches the new one here. Returns the node's name.
+   */
+  nodeByAddress?: (ip: string) => string | undefined;
   logger: Logger;
   /** Viewer user name in viewer URLs. Default `viewer`. */
   viewerUser?: string;

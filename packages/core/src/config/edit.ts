@@ -5,11 +5,13 @@ import { HavenError } from '../errors.js';
 import type { HavenPlugin } from '../plugin.js';
 import { writeFileAtomic } from '../state.js';
 import { parseConfigText, type LoadedConfig } from './load.js';
+import { withFileLock } from './lock.js';
 import type { NodeEntry } from './schema.js';
 
 /**
  * Change haven.yaml in place, keeping its comments and layout. The new text is validated as a whole
- * before it is written (atomically); an invalid result throws and leaves the file as it was.
+ * before it is written (atomically); an invalid result throws and leaves the file as it was. Holds the
+ * file's lock from read to write, so concurrent changes (other processes too) never lose each other.
  */
 export async function updateConfigFile(
   file: string,
@@ -17,6 +19,19 @@ export async function updateConfigFile(
   plugins: ReadonlyArray<HavenPlugin> = [],
 ): Promise<LoadedConfig> {
   const abs = path.resolve(file);
+  return withFileLock(abs, () => updateLocked(abs, mutate, plugins));
+}
+
+/** Write `text` back as the file's content (undoing an edit whose apply failed), under the lock. */
+export async function restoreConfigFile(file: string, text: string): Promise<void> {
+  const abs = path.resolve(file);
+  await withFileLock(abs, async () => {
+    const st = await fs.stat(abs);
+    await writeFileAtomic(abs, text, st.mode & 0o777);
+  });
+}
+
+async function updateLocked(abs: string, mutate: (doc: Document) => void, plugins: ReadonlyArray<HavenPlugin>): Promise<LoadedConfig> {
   const before = await fs.readFile(abs, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new HavenError(`cannot read config file ${abs} (${err.code ?? String(err)})`, { code: 'CONFIG_READ', cause: err });
   });
@@ -35,7 +50,11 @@ export async function updateConfigFile(
 
 function nodesSeq(doc: Document): YAMLSeq {
   const existing = doc.get('nodes', true);
-  if (isSeq(existing)) return existing;
+  if (isSeq(existing)) {
+    // `nodes: []` from the template is a flow list: entries added to it go one per block, readable.
+    existing.flow = false;
+    return existing;
+  }
   if (existing !== undefined && existing !== null && !(isMap(existing) && existing.items.length === 0)) {
     throw new HavenError('`nodes` in the config file is not a list', { code: 'CONFIG_INVALID' });
   }

@@ -21,6 +21,18 @@ export const wgKeySchema = z
 
 export const ipv4Schema = z.string().refine((v) => isIP(v) === 4, 'expected an IPv4 address');
 
+/** `host:port` a WireGuard peer is reached at: an IPv4 address, `[IPv6]` or a DNS name, and a port 1-65535. */
+export const endpointSchema = z.string().refine((v) => {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(v);
+  if (!m) return false;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) return false;
+  if (m[1] !== undefined) return isIP(m[1]) === 6;
+  const host = m[2] as string;
+  if (/^[\d.]+$/.test(host)) return isIP(host) === 4;
+  return host.length <= 253 && host.split('.').every((l) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l));
+}, 'expected host:port where WireGuard reaches the node, e.g. 198.51.100.7:51820, [2001:db8::7]:51820 or node.example.net:51820');
+
 const port = z.number().int().min(1).max(65535);
 
 /** `host:port`, `:port` or `[v6]:port`. */
@@ -70,7 +82,7 @@ export const nodeEntrySchema = z
     /** The node's address inside the VPN; allocated by the origin when absent. */
     vpnAddress: ipv4Schema.optional(),
     /** Where the node's WireGuard listens, if reachable (host:port). */
-    endpoint: z.string().optional(),
+    endpoint: endpointSchema.optional(),
   })
   .superRefine((v, ctx) => checkPlace(v, ctx, true));
 
@@ -137,6 +149,15 @@ const gatewaySchema = z
     maxAuthFailuresPerMinute: z.number().int().min(1).default(10),
     /** Max concurrent gateway connections. Default 2000. */
     maxConnections: z.number().int().min(1).default(2000),
+    /**
+     * Connections one address (an IPv6 /64) may hold at once, spliced viewers included; viewers behind
+     * one NAT share it. Default 64.
+     */
+    maxConnectionsPerAddress: z.number().int().min(1).default(64),
+    /** New connections per second one address may open on average (a reconnecting player needs far less). Default 10. */
+    newConnectionsPerSecond: z.number().min(0.1).default(10),
+    /** New connections one address may open at once before that rate applies. Default 40. */
+    newConnectionBurst: z.number().int().min(1).default(40),
   })
   .prefault({});
 

@@ -116,12 +116,16 @@ export class HealthMonitor implements CoreService {
   /** Health of a node for one stream, or of the node as a whole (up when any stream is up). */
   state(node: HavenNode, stream?: string): NodeHealthState {
     if (node.origin) return 'up';
-    return stream === undefined ? this.#nodeState(node) : this.#record(node, stream).state;
+    if (stream === undefined) return this.#nodeState(node);
+    // Read-only: a question about a stream nobody probes must not grow the records.
+    const rec = this.#records.get(`${node.name}\u0000${stream}`);
+    return rec?.node === node ? rec.state : 'unknown';
   }
 
   /** Last probe result for a node and stream, with its age in ms. */
   last(node: HavenNode, stream: string): { result: ProbeResult; ageMs: number } | undefined {
-    const rec = this.#record(node, stream);
+    const rec = this.#records.get(`${node.name}\u0000${stream}`);
+    if (rec?.node !== node) return undefined;
     return rec.last && rec.lastAt !== undefined ? { result: rec.last, ageMs: this.#now() - rec.lastAt } : undefined;
   }
 

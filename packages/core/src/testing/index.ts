@@ -9,6 +9,6 @@
  */
 export { locatorContract, type LocatorFixture } from './locator.js';
 export { vpnContract, type VpnFixture } from './vpn.js';
-export { mediaServerContract, type MediaServerFixture } from './media-server.js';
+export { mediaServerContract, type AccessResult, type MediaServerAccess, type MediaServerFixture } from './media-server.js';
 export { probeContract, type ProbeFixture } from './probe.js';
 export { pluginContract, type PluginFixture } from './plugin.js';

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { HavenNode } from '../../contracts.js';
 import type { GatewayConfig } from '../../config/schema.js';
+import { gatewayBudget } from '../budget.js';
 import { listenOrThrow } from '../listen.js';
 import type { Logger } from '../../logger.js';
 import type { CoreService } from '../../services.js';
@@ -12,6 +13,7 @@ import { safeEqualExpected, type ViewerCredentials } from '../rtsp/auth.js';
 import { FailureLimiter } from '../rtsp/rate-limit.js';
 import { fetchNodePlaylist } from './playlist.js';
 import { proxyHls } from './proxy.js';
+import { originFormTarget } from './target.js';
 
 export interface HlsGatewayOptions {
   router: Router;
@@ -23,7 +25,8 @@ export interface HlsGatewayOptions {
   mode: () => GatewayConfig['hlsMode'];
   /** Local MediaMTX HLS base URL, proxied when the origin serves the viewer; read per request. */
   localHls: () => string | undefined;
-  limits: Pick<GatewayConfig, 'maxAuthFailuresPerMinute' | 'maxConnections' | 'firstRequestTimeoutMs' | 'maxHeaderBytes'>;
+  limits: Pick<GatewayConfig, 'maxAuthFailuresPerMinute' | 'maxConnections' | 'firstRequestTimeoutMs' | 'maxHeaderBytes'> &
+    Partial<Pick<GatewayConfig, 'maxConnectionsPerAddress' | 'newConnectionsPerSecond' | 'newConnectionBurst'>>;
   /** Deadline for reading a node's playlist (a node's first HLS viewer waits for its first segment), ms. Default 10000. */
   playlistTimeoutMs?: number;
   /** Share the RTSP gateway's failure counter so both doors count together. */
@@ -63,6 +66,8 @@ export function createHlsGateway(o: HlsGatewayOptions): HlsGateway {
   const limiter = o.limiter ?? new FailureLimiter({ maxFailures: o.limits.maxAuthFailuresPerMinute });
   const realm = o.realm ?? 'Stream Haven';
   const sockets = new Set<Socket>();
+  // The same per-address budget as the RTSP gateway (its own count: HLS players keep a few connections).
+  const budget = gatewayBudget(o.limits);
   let server: Server | undefined;
   let bound: { host: string; port: number } | undefined;
 
@@ -75,8 +80,14 @@ export function createHlsGateway(o: HlsGatewayOptions): HlsGateway {
     const ip = normalizeIp(req.socket.remoteAddress);
     const t0 = performance.now();
     if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'method not allowed', { allow: 'GET, HEAD' });
-    const url = new URL(req.url ?? '/', 'http://gateway');
-    const m = /^\/([^/]+)(\/.*)?$/.exec(url.pathname);
+    // Origin form only: an absolute-form or `//host` target never decides where the gateway fetches.
+    const target = originFormTarget(req.url);
+    if (!target) {
+      o.router.refused(ip, 'bad-request');
+      return text(res, 400, 'bad request: expected a path such as /<stream>/index.m3u8');
+    }
+    const url = new URL(`http://gateway${target.path}${target.search}`);
+    const m = /^\/([^/]+)(\/.*)?$/.exec(target.path);
     const stream = m?.[1] ?? '';
     const rest = m?.[2] ?? '';
     if (!o.router.hasStream(stream)) {
@@ -87,7 +98,7 @@ export function createHlsGateway(o: HlsGatewayOptions): HlsGateway {
     const local = o.localHls();
     if (!entry) {
       if (!local) return text(res, 404, 'not found');
-      return proxyHls(req, res, local, ip);
+      return proxyHls(req, res, local, ip, target.path, target.search);
     }
     if (limiter.blocked(ip)) {
       o.router.refused(ip, 'rate-limited');
@@ -136,7 +147,7 @@ export function createHlsGateway(o: HlsGatewayOptions): HlsGateway {
       const q = new URLSearchParams(url.searchParams);
       q.set('cookieCheck', '1');
       o.router.routed({ ...ev, mode: 'hls-playlist' });
-      return proxyHls(req, res, local, ip, `/${stream}/index.m3u8?${q.toString()}`);
+      return proxyHls(req, res, local, ip, `/${stream}/index.m3u8`, `?${q.toString()}`);
     }
     if (mode === 'redirect') {
       // The player must log in at the node itself; HTTP clients do not carry credentials to another host.
@@ -167,8 +178,16 @@ export function createHlsGateway(o: HlsGatewayOptions): HlsGateway {
       );
       srv.maxConnections = o.limits.maxConnections;
       srv.on('connection', (s: Socket) => {
+        const admitted = budget.admit(s.remoteAddress);
+        if (!admitted.ok) {
+          s.destroy();
+          return;
+        }
         sockets.add(s);
-        s.once('close', () => sockets.delete(s));
+        s.once('close', () => {
+          sockets.delete(s);
+          admitted.release();
+        });
       });
       bound = await listenOrThrow(srv, { host: o.host, port: o.port }, 'HLS gateway', 'public.hlsPort / public.bind');
       server = srv;

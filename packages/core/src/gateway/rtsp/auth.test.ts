@@ -90,3 +90,31 @@ describe('proxyV1Header', () => {
     expect(proxyV1Header('', 0, '', 0)).toBe('PROXY UNKNOWN\r\n');
   });
 });
+
+describe('Digest uri and nonce age', () => {
+  it('refuses a response computed for another URI (replay), accepts the same URI with case/trailing-slash differences', () => {
+    const a = new RtspAuthenticator();
+    const h = digestHeader(a, '1.2.3.4', { uri: 'rtsp://gw:8554/live' });
+    expect(a.verify('DESCRIBE', h, creds, '1.2.3.4', 'rtsp://gw:8554/live')).toBe('ok');
+    expect(a.verify('DESCRIBE', h, creds, '1.2.3.4', 'RTSP://GW:8554/live/')).toBe('ok');
+    expect(a.verify('DESCRIBE', h, creds, '1.2.3.4', 'rtsp://gw:8554/other')).toBe('bad');
+    expect(a.verify('DESCRIBE', h, creds, '1.2.3.4', 'rtsp://evil:8554/live')).toBe('bad');
+    const pathOnly = digestHeader(a, '1.2.3.4', { uri: '/live' });
+    expect(a.verify('DESCRIBE', pathOnly, creds, '1.2.3.4', 'rtsp://gw:8554/live')).toBe('ok');
+    expect(a.verify('DESCRIBE', pathOnly, creds, '1.2.3.4', 'rtsp://gw:8554/other')).toBe('bad');
+  });
+
+  it('a nonce older than its TTL (or from the future) is stale: challenged again, not counted as a failure', () => {
+    let now = 1_000_000;
+    const a = new RtspAuthenticator({ nonceTtlMs: 60_000, now: () => now });
+    const h = digestHeader(a, '1.2.3.4');
+    expect(a.verify('DESCRIBE', h, creds, '1.2.3.4', 'rtsp://gw:8554/live')).toBe('ok');
+    now += 60_001;
+    expect(a.verify('DESCRIBE', h, creds, '1.2.3.4', 'rtsp://gw:8554/live')).toBe('stale');
+    now -= 120_000;
+    expect(a.verify('DESCRIBE', h, creds, '1.2.3.4', 'rtsp://gw:8554/live')).toBe('stale');
+    // A nonce signed for another address is not ours for this one.
+    now += 60_000;
+    expect(a.verify('DESCRIBE', h, creds, '5.6.7.8', 'rtsp://gw:8554/live')).toBe('stale');
+  });
+});

@@ -103,7 +103,12 @@ export class RtspAuthenticator {
     return this.#basic ? [digest, basic] : [digest];
   }
 
-  verify(method: string, authorization: string | undefined, creds: ViewerCredentials, ip: string): AuthResult {
+  /**
+   * Check a request's `Authorization`. Digest answers must name this request's URI in `uri`
+   * (`requestUri`; a response computed for another URI is a replay) and carry a nonce we signed for this
+   * IP within `nonceTtlMs` (older: `stale`, the player is challenged again without a failure counted).
+   */
+  verify(method: string, authorization: string | undefined, creds: ViewerCredentials, ip: string, requestUri?: string): AuthResult {
     if (!authorization) return 'missing';
     const sp = authorization.indexOf(' ');
     const scheme = (sp < 0 ? authorization : authorization.slice(0, sp)).toLowerCase();
@@ -136,10 +141,30 @@ export class RtspAuthenticator {
       qop === undefined || qop === ''
         ? md5(`${ha1}:${nonce}:${ha2}`)
         : md5(`${ha1}:${nonce}:${p.get('nc') ?? ''}:${p.get('cnonce') ?? ''}:${qop}:${ha2}`);
-    const ok = userOk && realmOk && safeEqual(response.toLowerCase(), expected);
+    const uriOk = requestUri === undefined || sameRequestUri(uri, requestUri);
+    const ok = userOk && realmOk && uriOk && safeEqual(response.toLowerCase(), expected);
     if (!ok) return 'bad';
     return nonceState === 'stale' ? 'stale' : 'ok';
   }
+}
+
+/**
+ * Digest `uri` against the request line's URI (RFC 7616 §3.4.6: they must be the same). Scheme and host
+ * compare without case and a trailing `/` is ignored, as players differ there; path and query must match.
+ */
+export function sameRequestUri(digestUri: string, requestUri: string): boolean {
+  const norm = (u: string) => {
+    const m = /^([a-z][a-z0-9+.-]*:\/\/[^/?#]*)(.*)$/i.exec(u.trim());
+    const head = m ? (m[1] as string).toLowerCase() : '';
+    const rest = (m ? (m[2] as string) : u.trim()).replace(/\/+(\?|$)/, '$1');
+    return head + rest;
+  };
+  const a = norm(digestUri);
+  const b = norm(requestUri);
+  if (a === b) return true;
+  // Some players put only the path in `uri` (as HTTP clients do).
+  const path = (u: string) => u.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '') || '/';
+  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(digestUri.trim()) && path(a) === path(b);
 }
 
 /** Digest `response` a client computes (used by the probe and by tests). */

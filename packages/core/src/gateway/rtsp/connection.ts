@@ -188,7 +188,7 @@ export class GatewayConnection {
   async #describe(req: RtspRequest, raw: Buffer, stream: string, t0: number): Promise<void> {
     const { router, auth, limiter } = this.deps;
     const authorization = getHeader(req, 'authorization');
-    const verdict = auth.verify(req.method, authorization, this.deps.viewer(), this.ip);
+    const verdict = auth.verify(req.method, authorization, this.deps.viewer(), this.ip, req.uri);
     if (verdict === 'bad') {
       router.refused(this.ip, limiter.fail(this.ip) ? 'rate-limited' : 'auth');
       if (limiter.blocked(this.ip)) return this.#finish(rtspResponse(403, getHeader(req, 'cseq')));

@@ -8,6 +8,7 @@ import type { Router } from '../../routing/router.js';
 import { RtspAuthenticator, type ViewerCredentials } from './auth.js';
 import { GatewayConnection } from './connection.js';
 import { listenOrThrow } from '../listen.js';
+import { gatewayBudget } from '../budget.js';
 import { DEFAULT_RTSP_LIMITS } from './parser.js';
 import { FailureLimiter } from './rate-limit.js';
 import { rtspResponse } from './response.js';
@@ -15,7 +16,8 @@ import { rtspResponse } from './response.js';
 export type RtspGatewayLimits = Pick<
   GatewayConfig,
   'maxHeaderBytes' | 'maxHeaders' | 'firstRequestTimeoutMs' | 'maxAuthFailuresPerMinute' | 'maxConnections'
->;
+> &
+  Partial<Pick<GatewayConfig, 'maxConnectionsPerAddress' | 'newConnectionsPerSecond' | 'newConnectionBurst'>>;
 
 export interface RtspGatewayOptions {
   router: Router;
@@ -59,6 +61,10 @@ export interface RtspGatewayStats {
   spliced: number;
   rejectedConnections: number;
   rateLimitedIps: number;
+  /** Addresses holding connections now, and connections refused by the per-address budget or rate. */
+  addresses: number;
+  refusedBudget: number;
+  refusedRate: number;
 }
 
 export interface RtspGateway extends CoreService {
@@ -79,6 +85,7 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
   const sockets = new Set<Socket>();
   const pendingByIp = new Map<string, number>();
   const maxPending = o.maxPendingPerIp ?? Math.max(16, Math.floor(o.limits.maxConnections / 8));
+  const budget = gatewayBudget(o.limits);
   let spliced = 0;
   let undecided = 0;
   let rejected = 0;
@@ -94,13 +101,16 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
   const onConnection = (socket: Socket) => {
     const ip = normalizeIp(socket.remoteAddress);
     const pending = pendingByIp.get(ip) ?? 0;
-    if (sockets.size >= o.limits.maxConnections || pending >= maxPending) {
+    // Every connection counts against its address until its socket closes, spliced ones included.
+    const admitted = sockets.size < o.limits.maxConnections && pending < maxPending ? budget.admit(ip) : undefined;
+    if (!admitted?.ok) {
       rejected++;
       socket.on('error', () => {});
       socket.end(rtspResponse(503, undefined));
       setTimeout(() => socket.destroy(), 1000).unref();
       return;
     }
+    socket.once('close', admitted.release);
     sockets.add(socket);
     pendingByIp.set(ip, pending + 1);
     undecided++;
@@ -139,7 +149,10 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
       srv.on('error', (err) => o.logger?.error({ err }, 'rtsp gateway server error'));
       bound = await listenOrThrow(srv, { host: o.host, port: o.port, backlog: 1024 }, 'RTSP gateway', 'public.rtspPort / public.bind');
       server = srv;
-      sweep = setInterval(() => limiter.sweep(), 60_000);
+      sweep = setInterval(() => {
+        limiter.sweep();
+        budget.sweep();
+      }, 60_000);
       sweep.unref();
       o.logger?.info({ address: bound }, 'rtsp gateway listening');
     },
@@ -153,6 +166,9 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
       await closed;
     },
     address: () => bound,
-    stats: () => ({ open: sockets.size, undecided, spliced, rejectedConnections: rejected, rateLimitedIps: limiter.size }),
+    stats: () => {
+      const b = budget.stats();
+      return { open: sockets.size, undecided, spliced, rejectedConnections: rejected, rateLimitedIps: limiter.size, addresses: b.addresses, refusedBudget: b.refusedBudget, refusedRate: b.refusedRate };
+    },
   };
 }

@@ -14,26 +14,44 @@ export interface SpliceOptions {
   onOpen?(): void;
   /** The server could not be reached: the viewer socket is still ours (answer, then close it). */
   onFail(err: Error): void;
-  /** Both sides are closed; byte counts as seen by the gateway. */
+  /**
+   * The splice is over (either side closed or failed). Called exactly once, and only after `onOpen`,
+   * so a count raised in `onOpen` and lowered here never drifts. Byte counts as seen by the gateway.
+   */
   onClose?(stats: { toServer: number; toViewer: number }): void;
 }
 
 /**
  * Hand a viewer connection to a local RTSP server: dial it, send the PROXY line and the replayed
  * first bytes, then pipe both ways (backpressure through `pipe`). When either side ends or fails,
- * the other is closed too: a spliced connection never outlives its peer.
+ * the other is closed too: a spliced connection never outlives its peer. A viewer that leaves while
+ * the server is being dialed (a reset, say) never opens the splice at all.
  */
 export function spliceTo(viewer: Socket, o: SpliceOptions): void {
   viewer.pause();
   const upstream: Socket = connect({ host: o.host, port: o.port });
-  let state: 'dialing' | 'open' | 'failed' = 'dialing';
-  let closed = 0;
+  let state: 'dialing' | 'open' | 'failed' | 'closed' = 'dialing';
   const timer = setTimeout(() => upstream.destroy(new Error('connect timeout')), o.connectTimeoutMs ?? 3000);
-  const done = () => {
-    if (++closed === 2) o.onClose?.({ toServer: Math.max(0, upstream.bytesWritten - o.replay.length), toViewer: upstream.bytesRead });
+  const finish = () => {
+    if (state !== 'open') return;
+    state = 'closed';
+    o.onClose?.({ toServer: Math.max(0, upstream.bytesWritten - o.replay.length), toViewer: upstream.bytesRead });
   };
+  const viewerGone = () => {
+    clearTimeout(timer);
+    upstream.destroy();
+    if (state === 'dialing') state = 'failed';
+    else finish();
+  };
+  if (viewer.destroyed) return viewerGone();
+  viewer.once('close', viewerGone);
+  viewer.on('error', () => viewer.destroy());
   upstream.once('connect', () => {
     clearTimeout(timer);
+    if (state !== 'dialing' || viewer.destroyed) {
+      upstream.destroy();
+      return;
+    }
     state = 'open';
     upstream.setNoDelay(true);
     upstream.setKeepAlive(true, 30_000);
@@ -44,11 +62,6 @@ export function spliceTo(viewer: Socket, o: SpliceOptions): void {
     upstream.write(header.length > 0 ? Buffer.concat([Buffer.from(header, 'latin1'), o.replay]) : o.replay);
     viewer.pipe(upstream);
     upstream.pipe(viewer);
-    viewer.on('error', () => upstream.destroy());
-    viewer.once('close', () => {
-      upstream.destroy();
-      done();
-    });
     viewer.resume();
     o.onOpen?.();
   });
@@ -56,6 +69,7 @@ export function spliceTo(viewer: Socket, o: SpliceOptions): void {
     clearTimeout(timer);
     if (state === 'dialing') {
       state = 'failed';
+      viewer.off('close', viewerGone);
       o.onFail(err);
     } else if (state === 'open') viewer.destroy();
   });
@@ -65,6 +79,6 @@ export function spliceTo(viewer: Socket, o: SpliceOptions): void {
     // `pipe` ends the viewer side after the last bytes; a viewer that never closes its half is cut.
     viewer.end();
     setTimeout(() => viewer.destroy(), 5000).unref();
-    done();
+    finish();
   });
 }
