@@ -18,6 +18,8 @@ export interface PluginChoice {
   join?: JoinState | undefined;
   /** Origin: the settings derived from the raw config (default: from the plugins' defaults). */
   settings?: CrossPluginSettings;
+  /** Ingest listeners rebound for a container (`HAVEN_INGEST_BIND`, see container-binds.ts). */
+  ingest?: { rtmpAddress: string; srtAddress: string } | undefined;
 }
 
 /**
@@ -41,7 +43,7 @@ export function selectPlugins(choice: PluginChoice): HavenPlugin[] {
   } else {
     list.push(originWireguard());
   }
-  const mtx: MediamtxOptionsInput = {};
+  const mtx: MediamtxOptionsInput = { ...choice.ingest };
   if (choice.role !== 'node') {
     // The relay credential is accepted from the VPN subnet, whatever plugins.wireguard.subnet says.
     mtx.relaySubnets = (choice.settings ?? crossPluginSettings({ publicHost: '127.0.0.1' })).relaySubnets;

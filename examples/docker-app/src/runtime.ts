@@ -22,6 +22,7 @@ import {
   type OriginConfig,
   type Vpn,
 } from '@haven/core';
+import { containerBinds, withHost } from './container-binds.js';
 import { type Home, peekConfig, requireConfig } from './home.js';
 import { settingsOf } from './derived.js';
 import { readJoinState, type JoinState } from './join.js';
@@ -48,7 +49,10 @@ export async function loadHome(home: Home): Promise<Loaded> {
   const choice = { role: peek.role, sections: peek.plugins, hasNodes: peek.hasNodes, settings: peek.settings };
   const first = await loadConfig(home.configFile, selectPlugins(choice));
   const join = first.config.role === 'node' ? await readJoinState(first.stateDir) : undefined;
-  const plugins = selectPlugins({ ...choice, join });
+  const ingestBind = containerBinds().ingest;
+  const mtx = first.pluginOptions.mediamtx as { rtmpAddress: string; srtAddress: string } | undefined;
+  const ingest = ingestBind && mtx ? { rtmpAddress: withHost(mtx.rtmpAddress, ingestBind), srtAddress: withHost(mtx.srtAddress, ingestBind) } : undefined;
+  const plugins = selectPlugins({ ...choice, join, ingest });
   const loaded = await loadConfig(home.configFile, plugins);
   return { home, loaded, plugins, join };
 }
@@ -162,8 +166,9 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: Co
     return `${r.host}:${r.port}`;
   };
   const vpnUp = !!vpn && (!isOriginVpn(vpn) || vpn.isUp);
+  const apiBind = containerBinds().api;
   const api = createControlApi(deps, {
-    listen: cfg.api.listen,
+    listen: apiBind ? withHost(cfg.api.listen, apiBind) : cfg.api.listen,
     token,
     nodeReportToken: () => haven.secrets().relayPassword,
     ...(vpnUp ? { reportListen: reportListen() } : {}),
