@@ -3,6 +3,7 @@ import { HavenError } from '../errors.js';
 import type { Haven } from '../haven.js';
 import type { ControlApiDeps, NodeInfo, RouteExplain, StatusInfo } from './types.js';
 import type { NodeReport } from './schemas.js';
+import type { RelayPlanner } from '../relay/planner.js';
 
 export interface HavenApiDepsOptions {
   /** How nodes are added and removed (the app writes haven.yaml and applies it live). */
@@ -13,6 +14,8 @@ export interface HavenApiDepsOptions {
   shareSecretsWithNodes?: boolean;
   /** Called with each node report (e.g. to feed the health view). */
   onNodeReport?: (report: NodeReport) => void;
+  /** The origin's relay tree: shown in status, and each node asks for its parent. */
+  relay?: Pick<RelayPlanner, 'view' | 'assignmentOf'>;
 }
 
 function emptyStats(name: string): StreamStats {
@@ -62,6 +65,7 @@ export function havenApiDeps(haven: Haven, options: HavenApiDepsOptions): Contro
         gateway: { rtspUrl: origin?.rtspUrl ?? '', ...(origin?.hlsUrl ? { hlsUrl: origin.hlsUrl } : {}) },
       };
       if (options.ingest) status.ingest = options.ingest;
+      if (options.relay) status.relay = options.relay.view();
       return status;
     },
     nodes: options.nodes,
@@ -89,6 +93,7 @@ export function havenApiDeps(haven: Haven, options: HavenApiDepsOptions): Contro
     secrets: options.shareSecretsWithNodes === false ? undefined : () => haven.secrets(),
     locate: (ip) => haven.provided.locator?.locate(ip),
     nodeReport: (report) => options.onNodeReport?.(report),
+    ...(options.relay ? { relayAssignment: (node: string) => options.relay!.assignmentOf(node) } : {}),
   } satisfies ControlApiDeps as ControlApiDeps;
 }
 

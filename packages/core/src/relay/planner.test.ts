@@ -62,3 +62,21 @@ describe('createRelayPlanner', () => {
     expect(planner.parentOf('b')).toBeUndefined();
   });
 });
+
+describe('assignmentOf', () => {
+  it('names the parent and the direct WireGuard peers: parent node and children, never the origin', () => {
+    const { planner, nodes } = setup(1);
+    nodes.forEach((n, i) => Object.assign(n, { publicKey: `key-${n.name}`, endpoint: `172.31.${11 + i}.2:51820` }));
+    expect(planner.assignmentOf('a')).toEqual({
+      parent: { parent: 'origin', origin: true, host: '10.77.0.1', port: 8654, depth: 1 },
+      peers: [
+        { name: 'b', publicKey: 'key-b', allowedIps: ['10.77.0.3/32'], endpoint: '172.31.12.2:51820' },
+        { name: 'c', publicKey: 'key-c', allowedIps: ['10.77.0.4/32'], endpoint: '172.31.13.2:51820' },
+      ],
+    });
+    expect(planner.assignmentOf('b')).toEqual({
+      parent: { parent: 'a', origin: false, host: '10.77.0.2', port: 8554, depth: 2 },
+      peers: [{ name: 'a', publicKey: 'key-a', allowedIps: ['10.77.0.2/32'], endpoint: '172.31.11.2:51820' }],
+    });
+  });
+});

@@ -10,6 +10,25 @@ export interface PlannerNode {
   relayChildren: number;
   /** Its address inside the VPN: where its children pull from. */
   vpnAddress?: string | undefined;
+  /** Its WireGuard key: parent and children peer with each other directly. */
+  publicKey?: string | undefined;
+  /** Where its WireGuard listens (children dial their parent). */
+  endpoint?: string | undefined;
+}
+
+/** A direct WireGuard peer a node adds for its parent or a child (the origin stays its own peer). */
+export interface RelayPeer {
+  name: string;
+  publicKey: string;
+  allowedIps: string[];
+  endpoint?: string;
+}
+
+/** What a node is told over the VPN: where to pull from, and the relay peers to have. */
+export interface RelayAssignment {
+  /** null: no parent has room now; the node keeps its last source. */
+  parent: RelayParent | null;
+  peers: RelayPeer[];
 }
 
 export interface RelayPlannerDeps {
@@ -60,6 +79,8 @@ export interface RelayPlanner {
   plan(): RelayTree;
   /** A node's parent now; undefined when it is unplaced or unknown. */
   parentOf(node: string): RelayParent | undefined;
+  /** Parent and the direct peers (parent node, child nodes) of a node. */
+  assignmentOf(node: string): RelayAssignment;
   /** Relay children a node feeds now (routing counts them against its capacity). */
   childrenOf(node: string): number;
   /** A node's report for a stream (cumulative counters) and the origin's ingest counter. */
@@ -90,7 +111,7 @@ export function createRelayPlanner(deps: RelayPlannerDeps): RelayPlanner {
     return last;
   };
 
-  return {
+  const planner: RelayPlanner = {
     plan,
     parentOf(node) {
       const tree = plan();
@@ -101,6 +122,20 @@ export function createRelayPlanner(deps: RelayPlannerDeps): RelayPlanner {
       const entry = deps.nodes().find((n) => n.name === parent);
       if (!entry?.vpnAddress) return { parent: tree.origin, origin: true, ...deps.originRelay(), depth: 1 };
       return { parent, origin: false, host: entry.vpnAddress, port: deps.nodeRelayPort(parent), depth };
+    },
+    assignmentOf(node) {
+      const parent = planner.parentOf(node);
+      const tree = last as RelayTree;
+      const byName = new Map(deps.nodes().map((n) => [n.name, n]));
+      const peers: RelayPeer[] = [];
+      const peerOf = (name: string): void => {
+        const n = byName.get(name);
+        if (!n?.publicKey || !n.vpnAddress) return;
+        peers.push({ name, publicKey: n.publicKey, allowedIps: [`${n.vpnAddress}/32`], ...(n.endpoint ? { endpoint: n.endpoint } : {}) });
+      };
+      if (parent && !parent.origin) peerOf(parent.parent);
+      for (const c of tree.children.get(node) ?? []) peerOf(c);
+      return { parent: parent ?? null, peers };
     },
     childrenOf(node) {
       return (last ?? plan()).children.get(node)?.length ?? 0;
@@ -143,4 +178,5 @@ export function createRelayPlanner(deps: RelayPlannerDeps): RelayPlanner {
       return v;
     },
   };
+  return planner;
 }
