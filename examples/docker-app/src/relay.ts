@@ -32,10 +32,14 @@ export function createOriginRelay(haven: Haven, l: Loaded): { planner: RelayPlan
         const endpoint = n.endpoint ?? `${host.includes(':') ? `[${host}]` : host}:${settingsOf(l.loaded).vpn.listenPort}`;
         return { name: n.name, location: haven.services.registry?.get(n.name)?.location, relayChildren: n.relayChildren, vpnAddress: n.vpnAddress, publicKey: n.publicKey, endpoint };
       }),
+    // In the tree a node counts while it answers: a child whose parent died has no stream for a
+    // moment (health says down) but must get a new parent; a node that does not answer is out.
     up: (name) => {
       const { registry, health } = haven.services;
       const node = registry?.get(name);
-      return !!node && !!health && health.state(node) === 'up';
+      if (!node || !health) return false;
+      if (health.state(node) === 'up') return true;
+      return cfg().streams.some((s) => health.last(node, s.name)?.result.up === true);
     },
     originRelay: () => settingsOf(l.loaded).relay,
     nodeRelayPort: (name) => rtspHostPort(cfg().nodes.find((n) => n.name === name)?.rtsp ?? 'rtsp://x:8554').port,
