@@ -49,6 +49,15 @@ describe('createRelayHealth', () => {
     expect(h.demotions().map((x) => x.node).sort()).toEqual(['a', 'b']);
   });
 
+  it('does not demote a parent that lost the stream itself (its own parent died): its readers going is not its fault', () => {
+    t = 0;
+    const h = createRelayHealth({ clock });
+    const a = sample(0, 4, MB, MB);
+    h.observe('b', a, MB, true);
+    expect(h.observe('b', { ...sample(10_000, 0, 0, 0, a), ready: false }, MB, true)).toBeUndefined();
+    expect(h.budget('b', 2)).toBe(2);
+  });
+
   it('judges only parents, and gives no verdict on restarted counters', () => {
     t = 0;
     const h = createRelayHealth({ clock });

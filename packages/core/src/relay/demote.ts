@@ -48,8 +48,10 @@ export function createRelayHealth(options: RelayHealthOptions = {}): RelayHealth
   const verdict = (a: RelaySample, b: RelaySample, bitrate: number | undefined): string | undefined => {
     const dt = (b.at - a.at) / 1000;
     if (dt <= 0.5 || b.bytesIn < a.bytesIn || b.bytesOut < a.bytesOut) return undefined; // restarted counters: no verdict
+    // Without the stream (its own parent died, the publisher left) its readers go: not its fault.
+    if (!a.ready || !b.ready) return undefined;
     if (a.readers >= 2 && b.readers <= a.readers / 2) return `readers dropped from ${a.readers} to ${b.readers}`;
-    if (bitrate === undefined || bitrate <= 0 || !a.ready || !b.ready) return undefined;
+    if (bitrate === undefined || bitrate <= 0) return undefined;
     const inBps = ((b.bytesIn - a.bytesIn) * 8) / dt;
     if (inBps < minRatio * bitrate) return `receives ${Math.round(inBps / 1000)} kbit/s of a ${Math.round(bitrate / 1000)} kbit/s stream`;
     const readers = Math.min(a.readers, b.readers);
