@@ -2,7 +2,8 @@
 // health probes, each on its own 127.0.1.x address, with relay budgets) behind a real gateway; viewer
 // arrivals through the gateway as real RTSP connections (authenticated DESCRIBE -> 302) in bounded
 // batches from 250 loopback "places", while 10% of the nodes flap (close and reopen their port).
-// Printed, each against its goal: viewers sent to a node that was dead at decision time (goal 0),
+// Printed, each against its goal: viewers sent to a node that was dead at decision time (goal 0; every
+// decision probes the node it picks, freshMs 0, and a failed probe takes the node down at once),
 // decision p50/p99, gateway RSS, the relay tree's depth and origin children, time to re-parent, and
 // the selector at 1,000 nodes against a fair peer (distances computed once, then a partial selection).
 //   node bench/run.mjs relay-scale            full run (20,000 arrivals, ~1-2 min)
@@ -206,7 +207,7 @@ async function main(): Promise<void> {
     lon: 8.7,
     public: { host: '127.0.0.1', bind: '127.0.0.1' },
     relay: { maxChildren: 8 },
-    health: { intervalMs: 1000, timeoutMs: 500, failuresToDown: 1, successesToUp: 2, freshMs: 600, redirectProbeTimeoutMs: 300 },
+    health: { intervalMs: 1000, timeoutMs: 500, failuresToDown: 2, successesToUp: 2, freshMs: 0, redirectProbeTimeoutMs: 300 },
     gateway: { redirect: 'always', maxConnections: 5000, maxConnectionsPerAddress: 100_000, newConnectionsPerSecond: 1_000_000, newConnectionBurst: 100_000, stickySec: 0 },
     nodes: standIns.map((s) => ({ name: s.name, lat: r() * 120 - 55, lon: r() * 360 - 180, rtsp: `rtsp://${s.host}:${port}`, capacity: 500, relayChildren: 5 })),
   });
@@ -232,13 +233,18 @@ async function main(): Promise<void> {
   });
 
   let toDead = 0;
+  let diedDuring = 0;
   let routed = 0;
   const reparentMs: number[] = [];
   // Each decision, as the gateway makes it: was the chosen node dead at that moment?
   events.on('viewer:routed', (ev) => {
     routed++;
     const s = byName.get(ev.node);
-    if (s && !s.alive) toDead++;
+    if (!s || s.alive) return;
+    // Dead before the decision began (the router should have known), or died while it was being made,
+    // after answering the decision's own probe (no router can know that).
+    if (s.downAt <= performance.now() - ev.decisionMs) toDead++;
+    else diedDuring++;
   });
   try {
     for (const s of standIns) await s.up();
@@ -285,7 +291,7 @@ async function main(): Promise<void> {
     const stats = stack.router.stats();
     tree = planner.plan();
     console.log(`${NODES} stand-in nodes (${FLAPPING} flapping), ${res.redirected + res.other + res.errors} viewer arrivals in batches of ${BATCH} over ${(res.ms / 1000).toFixed(1)} s (${res.redirected} redirected, ${res.other} other answers, ${res.errors} errors)`);
-    console.log(`viewers sent to a node dead at decision time: ${toDead} of ${routed} (goal 0) = ${((toDead / Math.max(1, routed)) * 100).toFixed(3)}%`);
+    console.log(`viewers sent to a node dead at decision time: ${toDead} of ${routed} (goal 0) = ${((toDead / Math.max(1, routed)) * 100).toFixed(3)}%; to a node that died during the decision, after answering its probe: ${diedDuring}`);
     console.log(`decision p50 ${stats.decisionMs.p50.toFixed(3)} ms, p99 ${stats.decisionMs.p99.toFixed(3)} ms (last ${stats.decisionMs.count}); fresh probes before redirect: ${stats.probesBeforeRedirect}`);
     console.log(`gateway process RSS ${(rss / 1048576).toFixed(0)} MiB (with the 200 stand-ins in the same process)`);
     console.log(`relay tree, all up: depth ${before.depth} (goal <= ${config.relay.maxDepth}), origin children ${before.originChildren} of ${config.relay.maxChildren} (goal = budget), unplaced ${before.unplaced} (goal 0); at the end: depth ${treeDepth(tree)}, origin children ${tree.children.get(config.name)?.length ?? 0}`);

@@ -55,13 +55,36 @@ export function createOriginRelay(haven: Haven, l: Loaded): { planner: RelayPlan
       .catch(() => undefined);
   }, SAMPLE_MS);
   timer.unref();
+  // A relay parent whose background probe failed is probed again at once (and taken down if that fails
+  // too), so its children move now rather than after `failuresToDown` probe intervals.
+  const rechecking = new Set<string>();
+  const onProbed = ({ node: name, result }: { node: string; result: { up: boolean; ready: boolean } }) => {
+    const { registry, health } = haven.services;
+    const node = registry?.get(name);
+    const s = stream();
+    if ((result.up && result.ready) || !node || !health || !s || rechecking.has(name)) return;
+    if (health.state(node) !== 'up' || planner.childrenOf(name) === 0) return;
+    rechecking.add(name);
+    // After the probe that reported this has settled (probes are single-flight per node and stream).
+    setImmediate(() => {
+      void health
+        .recheck(node, s)
+        .then((ok) => (ok ? undefined : planner.plan()))
+        .catch(() => undefined)
+        .finally(() => rechecking.delete(name));
+    });
+  };
+  haven.events.on('health:probed', onProbed);
   return {
     planner,
     onReport(report) {
       const s = report.streams.find((x) => x.name === stream()) ?? report.streams[0];
       if (s) planner.observe(report.node, { at: Date.now(), ready: s.ready, readers: s.readers, bytesIn: s.bytesIn, bytesOut: s.bytesOut });
     },
-    stop: () => clearInterval(timer),
+    stop: () => {
+      clearInterval(timer);
+      haven.events.off('health:probed', onProbed);
+    },
   };
 }
 

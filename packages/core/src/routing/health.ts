@@ -185,6 +185,17 @@ export class HealthMonitor implements CoreService {
     return { ok: probeOk(result), probed: true, started, result };
   }
 
+  /**
+   * Probe again now (redirect deadline) and take the node down at once if it fails: for a node others
+   * wait on (a relay parent) after a failed background probe, instead of waiting `failuresToDown` rounds.
+   */
+  async recheck(node: HavenNode, stream: string): Promise<boolean> {
+    if (node.origin) return true;
+    const result = await this.probeNow(node, stream, this.#o.config.redirectProbeTimeoutMs);
+    if (!probeOk(result)) this.#markDown(node, stream, result);
+    return probeOk(result);
+  }
+
   /** One background round over every relay node and stream. */
   async probeAll(): Promise<void> {
     const nodes = this.#o.registry.list().filter((n) => !n.origin);
