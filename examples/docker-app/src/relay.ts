@@ -57,12 +57,13 @@ export function createOriginRelay(haven: Haven, l: Loaded): { planner: RelayPlan
   timer.unref();
   // A relay parent whose background probe failed is probed again at once (and taken down if that fails
   // too), so its children move now rather than after `failuresToDown` probe intervals.
+  // A child reporting no stream while its parent node looks up makes the same check of that parent.
   const rechecking = new Set<string>();
-  const onProbed = ({ node: name, result }: { node: string; result: { up: boolean; ready: boolean } }) => {
+  const recheckParent = (name: string) => {
     const { registry, health } = haven.services;
     const node = registry?.get(name);
     const s = stream();
-    if ((result.up && result.ready) || !node || !health || !s || rechecking.has(name)) return;
+    if (!node || !health || !s || rechecking.has(name)) return;
     if (health.state(node) !== 'up' || planner.childrenOf(name) === 0) return;
     rechecking.add(name);
     // After the probe that reported this has settled (probes are single-flight per node and stream).
@@ -74,12 +75,18 @@ export function createOriginRelay(haven: Haven, l: Loaded): { planner: RelayPlan
         .finally(() => rechecking.delete(name));
     });
   };
+  const onProbed = ({ node: name, result }: { node: string; result: { up: boolean; ready: boolean } }) => {
+    if (!(result.up && result.ready)) recheckParent(name);
+  };
   haven.events.on('health:probed', onProbed);
   return {
     planner,
     onReport(report) {
       const s = report.streams.find((x) => x.name === stream()) ?? report.streams[0];
-      if (s) planner.observe(report.node, { at: Date.now(), ready: s.ready, readers: s.readers, bytesIn: s.bytesIn, bytesOut: s.bytesOut });
+      if (!s) return;
+      planner.observe(report.node, { at: Date.now(), ready: s.ready, readers: s.readers, bytesIn: s.bytesIn, bytesOut: s.bytesOut });
+      const parent = planner.parentOf(report.node);
+      if (!s.ready && parent && !parent.origin) recheckParent(parent.parent);
     },
     stop: () => {
       clearInterval(timer);
