@@ -10,6 +10,7 @@ import {
   writeFileAtomic,
   type Locator,
   type OriginConfig,
+  type RelayTreeView,
   type SecretName,
 } from '@haven/core';
 import { DBIP_ATTRIBUTION } from '@haven/plugin-geo';
@@ -20,6 +21,7 @@ import { assertNewNode } from './node-add.js';
 import { warnPublicHost } from './public-host.js';
 import { addNodeOffline, entryFromShareCode, joinWithBundle, makeJoinBundle, removeNodeOffline } from './join.js';
 import { print, printJson, progress, table } from './output.js';
+import { formatRelayTree } from './relay.js';
 import { apiToken, loadHome, type Loaded } from './runtime.js';
 import { nodeTemplate, originTemplate } from './template.js';
 import { urlsFor } from './urls.js';
@@ -135,6 +137,7 @@ export async function status(l: Loaded, o: { json: boolean; quiet: boolean }): P
     players?: PlayerRow[];
     auth?: { basic: number; digest: number };
     attribution?: string;
+    relay?: RelayTreeView;
   }>('GET', '/api/status');
   if (o.quiet) return s.state === 'running' ? 0 : 1;
   if (o.json) {
@@ -148,6 +151,10 @@ export async function status(l: Loaded, o: { json: boolean; quiet: boolean }): P
   }
   print();
   print(table([['node', 'health', 'viewers', 'region', 'rtt', 'note'], ...s.nodes.map((n) => [`${n.name}${n.origin ? ' (origin)' : ''}`, n.health, String(n.viewers), n.region ?? '', n.rttMs !== undefined ? `${Math.round(n.rttMs)} ms` : '', n.reason ?? ''])]));
+  if (s.relay && s.relay.edges.length > 0) {
+    print();
+    for (const line of formatRelayTree(s.relay)) print(line);
+  }
   print();
   printPlayers(s.players, s.auth);
   print(`Viewer locations: ${DBIP_ATTRIBUTION}`);

@@ -50,6 +50,8 @@ export function selectPlugins(choice: PluginChoice): HavenPlugin[] {
   }
   if (choice.role === 'node' && choice.join) {
     mtx.originRelay = { host: choice.join.relay.host, port: choice.join.relay.port };
+    // Relay children (other nodes, over the VPN) pull from this node with the relay credential.
+    mtx.relaySubnets = [choice.join.subnet];
     // The origin's HLS gateway fetches playlists here for its viewers and names them in X-Forwarded-For.
     const endpointHost = choice.join.origin.endpoint.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
     mtx.hlsTrustedProxies = [...new Set([`${choice.join.origin.address}/32`, ...(isIPv4(endpointHost) ? [`${endpointHost}/32`] : [])])];

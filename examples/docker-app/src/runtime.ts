@@ -35,6 +35,7 @@ import { selectPlugins } from './plugins.js';
 import { terminalLog } from './terminal-log.js';
 import { publishHost } from './urls.js';
 import { ingestPathPrefix, startIngestCheck } from './ingest-view.js';
+import { createOriginRelay, createRelayFollower } from './relay.js';
 
 export const API_TOKEN_FILE = 'api-token';
 
@@ -154,8 +155,11 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: Co
   const ingest = haven.provided.mediaServer?.endpoints();
   const publicHost = publishHost(cfg, (l.loaded.pluginOptions.mediamtx ?? {}) as { ingest?: string; rtmpAddress?: string });
   const portOf = (hostPort?: string) => hostPort?.split(':').pop();
+  const relay = createOriginRelay(haven, l);
   const deps = havenApiDeps(haven, {
     ...(ingestCheck ? { vrchat: (s: string) => ingestCheck.verdict(s) } : {}),
+    relay: relay.planner,
+    onNodeReport: (report) => relay.onReport(report),
     ingest: {
       ...(ingest?.rtmp ? { rtmp: `${publicHost}:${portOf(ingest.rtmp)}` } : {}),
       ...(ingest?.srt ? { srt: `${publicHost}:${portOf(ingest.srt)}` } : {}),
@@ -189,6 +193,11 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: Co
     viewerUser: cfg.viewer.user,
   });
   await api.start();
+  const stopApi = api.stop.bind(api);
+  api.stop = async () => {
+    relay.stop();
+    await stopApi();
+  };
   // A tunnel that comes up later (the first node, added live) opens the report listener then.
   if (isOriginVpn(vpn)) vpn.onUp(async () => void (await api.listenReports(reportListen())));
   return api;
@@ -223,6 +232,7 @@ function openRelayDoor(haven: Haven, l: Loaded): RelayDoor | undefined {
 /** A node reports its readers to the origin and follows the origin's viewer password. */
 function startNodeReporter(haven: Haven, join: JoinState): NodeReporter & { stop(): Promise<void> } {
   const media = haven.provided.mediaServer;
+  const relay = createRelayFollower(haven, join);
   const reporter = createNodeReporter({
     url: join.reportUrl,
     token: () => haven.secrets().relayPassword,
@@ -269,12 +279,16 @@ function startNodeReporter(haven: Haven, join: JoinState): NodeReporter & { stop
   const timer = setInterval(() => void follow(), 10_000);
   timer.unref();
   void follow();
+  // The relay tree changes within seconds of a node going down: ask for this node's parent often.
+  const relayTimer = setInterval(() => void relay.follow().catch((err: Error) => haven.logger.warn({ err: err.message }, 'following the relay tree failed; retrying')), 2000);
+  relayTimer.unref();
   return {
     ...reporter,
     async stop() {
       if (closed) return;
       closed = true;
       clearInterval(timer);
+      clearInterval(relayTimer);
       await reporter.stop();
     },
   };

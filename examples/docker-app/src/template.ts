@@ -45,6 +45,14 @@ api:
 # Friends' relay nodes: added with \`haven node add <share-code>\`, live, no restart needed.
 nodes: []
 
+# Relay tree: when your uplink cannot feed every node, nodes feed nodes (over direct WireGuard links the
+# origin sets up). Unset = this machine feeds every node itself. A node's entry may add
+# \`relayChildren: 2\` (nodes it feeds; 0 = never a parent, e.g. behind a NAT without port forwarding).
+# relay:
+#   maxChildren: 3   # nodes this machine feeds directly
+#   uplinkMbps: 30   # or: your upload speed; copies = 80% of it / the stream's measured bitrate
+#   maxDepth: 3      # longest chain origin > node > node > node
+
 plugins:
   # MediaMTX moves the video. Ingest: RTMP 127.0.0.1:1935 and SRT 127.0.0.1:8890, this machine only (the
   # stream key is required); for OBS on another machine: mediamtx: { ingest: lan }.

@@ -11,6 +11,7 @@ export * from './config/schema.js';
 export * from './config/load.js';
 export * from './services.js';
 export * from './routing/index.js';
+export * from './relay/index.js';
 export * from './gateway/index.js';
 export * from './haven.js';
 export * from './config/edit.js';

@@ -60,7 +60,7 @@ describe('decide', () => {
     expect(decide(req({}), policy(), secrets)).toEqual({ allow: false, reason: 'no-credentials', credentials: false });
   });
 
-  it('relay: only on the origin, only RTSP, only from the relay subnets', () => {
+  it('relay: only RTSP, only from the relay subnets (the origin, and a node feeding its relay children)', () => {
     const r = (o: Partial<AuthRequest>, pol = policy()) => decide(req({ user: 'relay', password: secrets.relayPassword, ip: '10.77.0.9', ...o }), pol, secrets);
     expect(r({})).toEqual({ allow: true, as: 'relay' });
     expect(r({ ip: '::ffff:10.77.0.9' }).allow).toBe(true);
@@ -68,7 +68,9 @@ describe('decide', () => {
     expect(r({ ip: '127.0.0.1' })).toMatchObject({ reason: 'subnet' });
     expect(r({ protocol: 'hls' })).toMatchObject({ reason: 'protocol' });
     expect(r({ password: 'wrong' })).toMatchObject({ reason: 'bad-credentials' });
-    expect(r({}, policy({ role: 'node' }))).toMatchObject({ reason: 'role' });
+    expect(r({}, policy({ role: 'node' }))).toEqual({ allow: true, as: 'relay' });
+    expect(r({ ip: '198.51.100.7' }, policy({ role: 'node' }))).toMatchObject({ reason: 'subnet' });
+    expect(r({ protocol: 'hls' }, policy({ role: 'node' }))).toMatchObject({ reason: 'protocol' });
   });
 
   it('api and metrics: only the internal credential, never a viewer, publisher or relay one', () => {

@@ -106,7 +106,7 @@ export function decide(req: AuthRequest, policy: AuthPolicy, secrets: HavenSecre
   }
 
   if (req.user === RELAY_USER) {
-    if (policy.role !== 'origin') return deny('role');
+    // The origin feeds its nodes; a node feeds the nodes the relay tree gives it (same VPN subnet rule).
     const passOk = secretEquals(req.password, secrets.relayPassword);
     if (!passOk) return deny('bad-credentials');
     if (req.protocol !== 'rtsp') return deny('protocol');

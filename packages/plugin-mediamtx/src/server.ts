@@ -71,6 +71,8 @@ export class MediaMtxServer implements MediaServer {
   readonly #internalPassword = internalPassword();
   readonly #audioFix: AudioFix | undefined;
   readonly #recent = new RecentReaders();
+  /** The relay tree's parent (node role); undefined = the origin. */
+  #upstream: { host: string; port: number } | undefined;
   #streams: StreamSpec[];
   #policy: AuthPolicy;
   #secrets: HavenSecrets;
@@ -246,6 +248,20 @@ export class MediaMtxServer implements MediaServer {
     if (this.#i.role === 'node') await this.#sync();
   }
 
+  /**
+   * Node role: pull from another relay listener over the VPN (the relay tree's parent), e.g. a parent
+   * node's `10.77.0.3:8554`; undefined goes back to the origin of the join bundle. MediaMTX recreates
+   * the path on a source change, so its readers reconnect.
+   */
+  async setUpstream(upstream: { host: string; port: number } | undefined): Promise<void> {
+    if (this.#i.role !== 'node') throw mtxError('OPTIONS_INVALID', 'setUpstream is for the node role: an origin has no upstream');
+    const cur = this.#upstream ?? this.#i.options.originRelay;
+    const next = upstream ?? this.#i.options.originRelay;
+    this.#upstream = upstream;
+    if (cur?.host === next?.host && cur?.port === next?.port) return;
+    await this.#sync();
+  }
+
   /** Failed auth attempts (that carried credentials) from this IP in the last minute. */
   authFailures(ip: string): number {
     return this.#hook.failureCount(ip);
@@ -370,7 +386,7 @@ export class MediaMtxServer implements MediaServer {
   #renderInput() {
     return {
       role: this.#i.role,
-      options: this.#i.options,
+      options: this.#upstream ? { ...this.#i.options, originRelay: this.#upstream } : this.#i.options,
       rtspAddress: this.#i.rtspAddress,
       hlsAddress: this.#i.hlsAddress,
       rtmpAddress: this.#i.rtmpAddress,

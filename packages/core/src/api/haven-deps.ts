@@ -4,6 +4,7 @@ import type { Haven } from '../haven.js';
 import type { ControlApiDeps, NodeInfo, RouteExplain, StatusInfo } from './types.js';
 import type { NodeReport } from './schemas.js';
 import type { IngestVerdict } from '../ingest/types.js';
+import type { RelayPlanner } from '../relay/planner.js';
 
 export interface HavenApiDepsOptions {
   /** How nodes are added and removed (the app writes haven.yaml and applies it live). */
@@ -16,6 +17,8 @@ export interface HavenApiDepsOptions {
   vrchat?: (stream: string) => IngestVerdict | undefined;
   /** Called with each node report (e.g. to feed the health view). */
   onNodeReport?: (report: NodeReport) => void;
+  /** The origin's relay tree: shown in status, and each node asks for its parent. */
+  relay?: Pick<RelayPlanner, 'view' | 'assignmentOf'>;
 }
 
 function emptyStats(name: string): StreamStats {
@@ -71,6 +74,7 @@ export function havenApiDeps(haven: Haven, options: HavenApiDepsOptions): Contro
       if (options.ingest) status.ingest = options.ingest;
       const players = haven.services.rtspGateway?.learner.snapshot();
       if (players) status.players = players;
+      if (options.relay) status.relay = options.relay.view();
       return status;
     },
     nodes: options.nodes,
@@ -105,6 +109,7 @@ export function havenApiDeps(haven: Haven, options: HavenApiDepsOptions): Contro
       if (arrivals.length > 0) rtspGateway?.learner.arrived(report.node, arrivals);
       options.onNodeReport?.(report);
     },
+    ...(options.relay ? { relayAssignment: (node: string) => options.relay!.assignmentOf(node) } : {}),
   } satisfies ControlApiDeps as ControlApiDeps;
 }
 

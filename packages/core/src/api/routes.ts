@@ -14,6 +14,7 @@ import {
   nodesViewSchema,
   reportAcceptedSchema,
   nodeSecretsSchema,
+  relayAssignmentSchema,
   rotatedSchema,
   rotateRequestSchema,
   routeExplainSchema,
@@ -194,6 +195,19 @@ export function apiRoutes(api: ApiContext): RouteDef[] {
         if (!deps.secrets) throw new ApiError(501, 'NOT_AVAILABLE', 'this Haven does not share secrets with nodes');
         const s = deps.secrets();
         return { viewerUser: api.users.viewer, viewerPassword: s.viewerPassword, ...(node ? { relayPassword: s.relayPassword } : {}) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/relay',
+      auth: 'report',
+      tag: 'nodes',
+      summary: "A node's relay parent (where its media server pulls the stream over the VPN) and the nodes it peers with directly; the node is recognised by its own credential (its VPN address).",
+      response: relayAssignmentSchema,
+      handler: async ({ node }) => {
+        if (!deps.relayAssignment) throw new ApiError(501, 'NOT_AVAILABLE', 'this Haven plans no relay tree');
+        if (node === undefined) throw new ApiError(403, 'NODE_UNKNOWN', 'call this from a node over the VPN: its VPN address names it');
+        return deps.relayAssignment(node);
       },
     },
     {

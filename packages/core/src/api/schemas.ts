@@ -173,6 +173,29 @@ export const playerViewSchema = z
   })
   .register(responseSchemas, { id: 'Player' });
 
+export const relayTreeViewSchema = z
+  .object({
+    origin: z.string(),
+    /** Nodes the origin feeds directly; null = unlimited. */
+    originBudget: count.nullable(),
+    /** The stream's bitrate at the origin, bit/s (absent until measured). */
+    bitrateBps: count.optional(),
+    depth: count,
+    originChildren: count,
+    edges: z.array(z.object({ node: z.string(), parent: z.string(), depth: count, bitrateBps: count.optional() })),
+    /** Up nodes no parent has room for. */
+    unplaced: z.array(z.string()),
+    demoted: z.array(z.object({ node: z.string(), reason: z.string(), until: z.number() })),
+  })
+  .register(responseSchemas, { id: 'RelayTree', description: 'Who feeds whom: each node pulls the stream from its parent (the origin at depth 1).' });
+
+export const relayAssignmentSchema = z
+  .object({
+    parent: z.object({ parent: z.string(), origin: z.boolean(), host: z.string(), port: z.number().int(), depth: count }).nullable(),
+    peers: z.array(z.object({ name: z.string(), publicKey: z.string(), allowedIps: z.array(z.string()), endpoint: z.string().optional() })),
+  })
+  .register(responseSchemas, { id: 'RelayAssignment', description: "A node's relay parent (where it pulls over the VPN) and the nodes it peers with directly." });
+
 export const statusViewSchema = z
   .object({
     name: z.string(),
@@ -189,6 +212,7 @@ export const statusViewSchema = z
     players: z.array(playerViewSchema).optional(),
     /** Viewers that proved the password with Basic (sent in clear) and with Digest, since start. */
     auth: z.object({ basic: count, digest: count }).optional(),
+    relay: relayTreeViewSchema.optional(),
   })
   .register(responseSchemas, { id: 'Status' });
 

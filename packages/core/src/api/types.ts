@@ -1,4 +1,5 @@
 import type { PlayerView } from '../gateway/follow-learning.js';
+import type { RelayAssignment, RelayTreeView } from '../relay/planner.js';
 import type {
   HavenNode,
   HavenSecrets,
@@ -29,6 +30,8 @@ export interface NodeInfo {
 
 /** What `ControlApiDeps.status()` answers: the raw picture the API turns into its views. */
 export interface StatusInfo {
+  /** The relay tree (who feeds whom), when the origin plans one. */
+  relay?: RelayTreeView;
   /** The Haven's name. */
   name: string;
   /** `running`, `starting`... (the Haven's state). */
@@ -91,6 +94,8 @@ export interface ControlApiDeps {
   locate?(ip: string): ViewerLocation | undefined;
   /** A node reported its readers and bytes (already authenticated and validated). */
   nodeReport?(report: NodeReport): void;
+  /** A node's relay parent and direct peers (`GET /api/relay`, the node's own credential). Absent: 501. */
+  relayAssignment?(node: string): RelayAssignment;
 }
 
 /** A token, or a function reading the current one (e.g. the relay password, which rotates). */

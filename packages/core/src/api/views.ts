@@ -102,6 +102,7 @@ export function statusView(info: StatusInfo, ctx: ViewContext): StatusView {
       viewers: nodes.reduce((sum, n) => sum + n.viewers, 0),
     },
   };
+  if (info.relay) view.relay = info.relay;
   if (info.startedAt !== undefined) view.uptimeSec = Math.max(0, Math.round((ctx.now - info.startedAt) / 1000));
   if (info.players) {
     view.players = info.players.slice(0, 100).map((p) => ({

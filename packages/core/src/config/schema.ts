@@ -47,6 +47,27 @@ export const listenSchema = z
   .string()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'expected host:port, e.g. 0.0.0.0:8554');
 
+/** Relay children a node feeds unless its entry says otherwise. */
+export const DEFAULT_NODE_RELAY_CHILDREN = 2;
+
+/**
+ * The origin's uplink budget: how many nodes pull from it directly. Unset = every node pulls from the
+ * origin (unbounded). Nodes beyond the budget pull from another node (packages/core/src/relay).
+ */
+export const relaySchema = z
+  .strictObject({
+    /** Nodes the origin feeds directly. Unset = unlimited. */
+    maxChildren: z.number().int().min(1).optional(),
+    /**
+     * The origin's uplink in Mbit/s: with the stream's measured bitrate it gives the number of copies
+     * the origin can send (floor(uplink x 0.8 / bitrate), at least 1). With `maxChildren` too, the smaller wins.
+     */
+    uplinkMbps: z.number().positive().optional(),
+    /** Longest chain of nodes from the origin (depth 1 = pulls from the origin). Default 3. */
+    maxDepth: z.number().int().min(1).max(16).default(3),
+  })
+  .prefault({});
+
 const placeFields = {
   /** A named region (`eu-central`, `us-east`, an ISO country code...). */
   region: z.string().optional(),
@@ -84,6 +105,11 @@ export const nodeEntrySchema = z
     hls: z.string().regex(/^https?:\/\/[^/\s@]+(:\d+)?\/?$/, 'expected http://host:port').optional(),
     /** Max concurrent viewers; 0 = unlimited. Default 0. */
     capacity: z.number().int().min(0).default(0),
+    /**
+     * Nodes this node feeds (relay children) when the origin's uplink is full; each child counts as one
+     * viewer against `capacity`. 0 = never a relay parent. Default 2.
+     */
+    relayChildren: z.number().int().min(0).default(DEFAULT_NODE_RELAY_CHILDREN),
     /** The node's WireGuard public key (from its share code). */
     publicKey: wgKeySchema.optional(),
     /** The node's address inside the VPN; allocated by the origin when absent. */
@@ -238,6 +264,7 @@ export const originConfigSchema = z
     capacity: z.number().int().min(0).default(0),
     gateway: gatewaySchema,
     health: healthSchema,
+    relay: relaySchema,
     nodes: z.array(nodeEntrySchema).default([]),
   })
   .superRefine((v, ctx) => {
@@ -276,4 +303,5 @@ export type NodeConfig = z.output<typeof nodeConfigSchema>;
 export type HavenConfig = z.output<typeof havenConfigSchema>;
 export type HavenConfigInput = z.input<typeof havenConfigSchema>;
 export type GatewayConfig = OriginConfig['gateway'];
+export type RelayConfig = OriginConfig['relay'];
 export type HealthConfig = OriginConfig['health'];

@@ -28,6 +28,13 @@ export class HealthRecord {
       if (this.state === 'unknown' || (this.state === 'up' && this.failures >= config.failuresToDown)) this.state = 'down';
     }
   }
+
+  /** A probe made for a redirect failed: down at once (hysteresis holds only for coming back up). */
+  markDown(): void {
+    this.failures = Math.max(this.failures, 1);
+    this.successes = 0;
+    this.state = 'down';
+  }
 }
 
 /** Viewers routed to each node, as timestamps in a bounded window (load estimate between probes). */

@@ -76,6 +76,49 @@ describe('HealthMonitor', () => {
     expect(await t.health.ensureFresh(a, 'live')).toMatchObject({ ok: false, probed: false });
   });
 
+  it('a failed redirect probe takes the node down at once; coming back up keeps its hysteresis', async () => {
+    const t = setup({ a: OK, b: OK });
+    const a = t.registry.get('a') as HavenNode;
+    await t.health.probeAll();
+    expect(t.health.state(a)).toBe('up');
+    t.results.a = DOWN;
+    t.tick(1100);
+    expect(await t.health.ensureFresh(a, 'live')).toMatchObject({ ok: false, probed: true });
+    expect(t.health.state(a)).toBe('down'); // failuresToDown is 2: a background failure alone would not do this
+    expect(t.log.slice(-2)).toEqual(['a:up->down', 'down:a']);
+    // Within freshMs the next decisions see it down without probing again.
+    expect(await t.health.ensureFresh(a, 'live')).toMatchObject({ ok: false, probed: false });
+    t.results.a = OK;
+    await t.health.probeAll();
+    expect(t.health.state(a)).toBe('down');
+    await t.health.probeAll();
+    expect(t.health.state(a)).toBe('up');
+  });
+
+  it('a background failure still needs failuresToDown in a row', async () => {
+    const t = setup({ a: OK, b: OK });
+    const a = t.registry.get('a') as HavenNode;
+    await t.health.probeAll();
+    t.results.a = DOWN;
+    await t.health.probeAll();
+    expect(t.health.state(a)).toBe('up');
+  });
+
+  it('recheck probes at once and takes a failing node down without waiting for failuresToDown rounds', async () => {
+    const t = setup({ a: OK, b: OK }, { failuresToDown: 3 });
+    const a = t.registry.get('a') as HavenNode;
+    await t.health.probeAll();
+    expect(await t.health.recheck(a, 'live')).toBe(true);
+    expect(t.health.state(a)).toBe('up');
+    t.results.a = DOWN;
+    const before = t.calls();
+    expect(await t.health.recheck(a, 'live')).toBe(false);
+    expect(t.calls()).toBe(before + 1);
+    expect(t.health.state(a)).toBe('down');
+    expect(t.log.slice(-2)).toEqual(['a:up->down', 'down:a']);
+    expect(await t.health.recheck(t.registry.origin() as HavenNode, 'live')).toBe(true);
+  });
+
   it('ensureFresh gives up at the redirect deadline', async () => {
     const registry = new NodeRegistry([node('slow')]);
     const hang: HealthProbe = { name: 'hang', probe: (_t, signal) => new Promise((_r, rej) => signal.addEventListener('abort', () => rej(new Error('aborted')))) };

@@ -46,7 +46,8 @@ export interface NodeHealthSnapshot {
  * Probes every relay node on an interval with hysteresis (`failuresToDown` failures in a row to go
  * down, `successesToUp` successes to come back; the first result decides a new node), per stream.
  * `ensureFresh` is the probe-before-redirect: it reuses a result younger than `freshMs` and otherwise
- * probes with the short `redirectProbeTimeoutMs` deadline. The origin is never probed: it is this
+ * probes with the short `redirectProbeTimeoutMs` deadline; a failed redirect probe takes the node down at
+ * once (hysteresis only for coming back up). The origin is never probed: it is this
  * process, always `up`.
  */
 export class HealthMonitor implements CoreService {
@@ -196,7 +197,21 @@ export class HealthMonitor implements CoreService {
     });
     const started = !this.#inflight.has(`${node.name}\u0000${stream}`);
     const result = await Promise.race([this.probeNow(node, stream, redirectProbeTimeoutMs), deadline]).finally(() => clearTimeout(timer));
+    // A fresh probe that failed takes the node down now, not after `failuresToDown` rounds: the next
+    // decisions must not pick it from an older good result. A deadline miss alone (a slow answer) does not.
+    if (!probeOk(result) && result.reason !== 'timeout') this.#markDown(node, stream, result);
     return { ok: probeOk(result), probed: true, started, result };
+  }
+
+  /**
+   * Probe again now (redirect deadline) and take the node down at once if it fails: for a node others
+   * wait on (a relay parent) after a failed background probe, instead of waiting `failuresToDown` rounds.
+   */
+  async recheck(node: HavenNode, stream: string): Promise<boolean> {
+    if (node.origin) return true;
+    const result = await this.probeNow(node, stream, this.#o.config.redirectProbeTimeoutMs);
+    if (!probeOk(result)) this.#markDown(node, stream, result);
+    return probeOk(result);
   }
 
   /** One background round over every relay node and stream. */
@@ -221,6 +236,19 @@ export class HealthMonitor implements CoreService {
     const rec = this.#record(node, stream);
     rec.apply(result, this.#now(), this.#o.config);
     this.#o.events?.emit('health:probed', { node: node.name, result });
+    this.#changed(node, before, result);
+  }
+
+  #markDown(node: HavenNode, stream: string, result: ProbeResult): void {
+    if (this.#stop.signal.aborted) return;
+    const before = this.#nodeState(node);
+    const rec = this.#record(node, stream);
+    if (rec.state === 'down') return;
+    rec.markDown();
+    this.#changed(node, before, result);
+  }
+
+  #changed(node: HavenNode, before: NodeHealthState, result: ProbeResult): void {
     const after = this.#nodeState(node);
     if (before === after) return;
     this.#o.logger?.info({ node: node.name, from: before, to: after, reason: result.reason }, 'node health changed');

@@ -239,11 +239,41 @@
         : auth.digest + ' viewer(s) used Digest; none sent the password in clear.';
   }
 
+  /** Who feeds whom: each node with the parent it pulls from and the bitrate it receives. */
+  function renderRelay(status) {
+    var tree = status.relay;
+    $('relay-card').hidden = !tree || tree.edges.length === 0;
+    if (!tree) return;
+    var mbps = function (bps) {
+      return typeof bps === 'number' ? (bps / 1e6).toFixed(1) + ' Mbit/s' : '';
+    };
+    var budget = tree.originBudget === null ? 'no limit' : tree.originChildren + ' of ' + tree.originBudget;
+    $('relay-summary').textContent =
+      'The origin feeds ' + budget + ' node(s) directly; the others pull from a node. Depth ' + tree.depth + (typeof tree.bitrateBps === 'number' ? ' · stream ' + mbps(tree.bitrateBps) : '') + '.';
+    var rows = tree.edges.map(function (e) {
+      return el('tr', { 'data-relay-node': e.node, 'data-relay-parent': e.parent }, [
+        el('td', null, [e.node]),
+        el('td', null, [e.parent === tree.origin ? e.parent + ' (origin)' : e.parent]),
+        el('td', { class: 'num' }, [String(e.depth)]),
+        el('td', { class: 'num' }, [mbps(e.bitrateBps)]),
+      ]);
+    });
+    replaceChildren($('relay-table').tBodies[0], rows);
+    var notes = [];
+    if (tree.unplaced.length > 0) notes.push('Waiting for a parent with room: ' + tree.unplaced.join(', ') + '.');
+    tree.demoted.forEach(function (d) {
+      notes.push('Demoted, feeds nobody for now: ' + d.node + ' (' + d.reason + ').');
+    });
+    $('relay-waiting').textContent = notes.join(' ');
+    $('relay-waiting').hidden = notes.length === 0;
+  }
+
   function render(snapshot) {
     renderHeader(snapshot.status);
     renderMap(snapshot.status, snapshot.viewers);
     renderNodes(snapshot.status);
     renderPlayers(snapshot.status);
+    renderRelay(snapshot.status);
     renderDecisions(snapshot.decisions);
     renderPlaces(snapshot.viewers);
     renderLinks(snapshot.status);

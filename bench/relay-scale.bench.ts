@@ -1,0 +1,312 @@
+// The Haven at 200 nodes: 200 lightweight stand-in nodes (RTSP responders answering the gateway's
+// health probes, each on its own 127.0.1.x address, with relay budgets) behind a real gateway; viewer
+// arrivals through the gateway as real RTSP connections (authenticated DESCRIBE -> 302) in bounded
+// batches from 250 loopback "places", while 10% of the nodes flap (close and reopen their port).
+// Printed, each against its goal: viewers sent to a node that was dead at decision time (goal 0; every
+// decision probes the node it picks, freshMs 0, and a failed probe takes the node down at once),
+// decision p50/p99, gateway RSS, the relay tree's depth and origin children, time to re-parent, and
+// the selector at 1,000 nodes against a fair peer (distances computed once, then a partial selection).
+//   node bench/run.mjs relay-scale            full run (20,000 arrivals, ~1-2 min)
+//   node bench/run.mjs --smoke relay-scale    1,000 arrivals, a few seconds
+import { once } from 'node:events';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createOriginRouting, createRelayPlanner, createSelector, haversineKm, HavenEmitter, originConfigSchema, treeDepth, type NodeCandidate, type ViewerLocation } from '@haven/core';
+import { freePort, mainOrWorker, median, rng, smoke } from './lib.js';
+
+const NODES = 200;
+const FLAPPING = NODES / 10;
+const ARRIVALS = smoke ? 1_000 : 20_000;
+const BATCH = smoke ? 100 : 200;
+const MAX_MS = smoke ? 30_000 : 240_000;
+/** Arrivals are spread over this long so flapping happens during them. */
+const SPREAD_MS = smoke ? 12_000 : 60_000;
+const PLACES = 250;
+
+interface LoadParams {
+  port: number;
+  total: number;
+  batch: number;
+  maxMs: number;
+  /** Pause between batch starts, ms. */
+  pauseMs: number;
+  auth: string;
+  sources: string[];
+}
+interface LoadResult {
+  redirected: number;
+  other: number;
+  errors: number;
+  ms: number;
+}
+
+/** Viewer arrivals: `batch` connections at once, each one DESCRIBE, until `total` or `maxMs`. */
+async function load(p: LoadParams): Promise<LoadResult> {
+  let redirected = 0;
+  let other = 0;
+  let errors = 0;
+  const t0 = performance.now();
+  const one = (i: number) =>
+    new Promise<void>((resolve) => {
+      const s: Socket = connect({ host: '127.0.0.1', port: p.port, localAddress: p.sources[i % p.sources.length] });
+      let buf = '';
+      const done = () => {
+        s.destroy();
+        resolve();
+      };
+      s.setTimeout(10_000, () => {
+        errors++;
+        done();
+      });
+      s.on('connect', () => s.write(`DESCRIBE rtsp://127.0.0.1:${p.port}/live RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: Lavf60.3.100\r\nAccept: application/sdp\r\nAuthorization: ${p.auth}\r\n\r\n`));
+      s.on('data', (d: Buffer) => {
+        buf += d.toString('latin1');
+        if (!buf.includes('\r\n\r\n')) return;
+        if (buf.startsWith('RTSP/1.0 302')) redirected++;
+        else other++;
+        done();
+      });
+      s.on('error', () => {
+        errors++;
+        done();
+      });
+    });
+  let sent = 0;
+  while (sent < p.total && performance.now() - t0 < p.maxMs) {
+    const n = Math.min(p.batch, p.total - sent);
+    const started = performance.now();
+    await Promise.all(Array.from({ length: n }, (_, k) => one(sent + k)));
+    sent += n;
+    const wait = p.pauseMs - (performance.now() - started);
+    if (wait > 0 && sent < p.total) await new Promise((res) => setTimeout(res, wait));
+  }
+  return { redirected, other, errors, ms: performance.now() - t0 };
+}
+
+async function runLoad(p: LoadParams): Promise<LoadResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--load', JSON.stringify(p)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`load client exited with ${code}`);
+  return JSON.parse(out) as LoadResult;
+}
+
+const SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\n';
+
+/** A stand-in node: answers OPTIONS/DESCRIBE like a node with the stream; can die and come back. */
+class StandIn {
+  alive = false;
+  downAt = 0;
+  #server: Server | undefined;
+  readonly #sockets = new Set<Socket>();
+  constructor(
+    readonly name: string,
+    readonly host: string,
+    readonly port: number,
+  ) {}
+  async up(): Promise<void> {
+    const server = createServer((s) => {
+      this.#sockets.add(s);
+      s.on('close', () => this.#sockets.delete(s));
+      s.on('error', () => {});
+      s.on('data', (d: Buffer) => {
+        const cseq = /CSeq: (\d+)/i.exec(d.toString('latin1'))?.[1] ?? '1';
+        s.write(`RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\nContent-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`);
+      });
+    });
+    server.listen(this.port, this.host);
+    await once(server, 'listening');
+    this.#server = server;
+    this.alive = true;
+  }
+  async down(): Promise<void> {
+    this.alive = false;
+    this.downAt = performance.now();
+    const s = this.#server;
+    this.#server = undefined;
+    for (const sock of this.#sockets) sock.destroy();
+    if (s) await new Promise((r) => s.close(r));
+  }
+}
+
+const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? 0;
+
+/** The fair peer for the selector: distances computed once per viewer, then a partial (top-k) selection. */
+function fairPeerTop(v: ViewerLocation, cs: NodeCandidate[], k: number, dist: Float64Array): number[] {
+  const best: number[] = [];
+  for (let i = 0; i < cs.length; i++) {
+    const c = cs[i] as NodeCandidate;
+    if (c.health === 'down' || (c.node.capacity > 0 && c.load >= c.node.capacity)) {
+      dist[i] = Infinity;
+      continue;
+    }
+    dist[i] = haversineKm(v, c.node.location);
+  }
+  for (let i = 0; i < cs.length; i++) {
+    const d = dist[i] as number;
+    if (d === Infinity) continue;
+    if (best.length < k) {
+      best.push(i);
+      best.sort((a, b) => (dist[a] as number) - (dist[b] as number));
+    } else if (d < (dist[best[k - 1] as number] as number)) {
+      best[k - 1] = i;
+      best.sort((a, b) => (dist[a] as number) - (dist[b] as number));
+    }
+  }
+  return best;
+}
+
+function selectorRatio(): { ours: number; peer: number } {
+  const r = rng(1000);
+  const cs: NodeCandidate[] = Array.from({ length: 1000 }, (_, i) => ({
+    node: { name: `n${i}`, location: { lat: r() * 140 - 70, lon: r() * 360 - 180 }, rtspUrl: `rtsp://n${i}`, capacity: r() < 0.5 ? 0 : 50 },
+    health: r() < 0.9 ? 'up' : 'down',
+    load: Math.floor(r() * 60),
+  }));
+  const vs: ViewerLocation[] = Array.from({ length: 64 }, () => ({ lat: r() * 140 - 70, lon: r() * 360 - 180 }));
+  const ours = createSelector({ limit: 5 });
+  const dist = new Float64Array(cs.length);
+  for (const v of vs) {
+    const a = ours({ viewer: v, candidates: cs }).ordered[0]?.node.name;
+    const b = cs[fairPeerTop(v, cs, 5, dist)[0] as number]?.node.name;
+    if (a !== b) throw new Error(`selector and peer disagree: ${a} vs ${b}`);
+  }
+  const budget = smoke ? 100 : 500;
+  const rate = (f: (v: ViewerLocation) => number) => {
+    let n = 0;
+    let sink = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < budget) {
+      for (const v of vs) sink += f(v);
+      n += vs.length;
+    }
+    if (sink < 0) console.log(sink);
+    return n / ((performance.now() - t0) / 1000);
+  };
+  const o: number[] = [];
+  const p: number[] = [];
+  for (let i = 0; i < (smoke ? 3 : 7); i++) {
+    p.push(rate((v) => fairPeerTop(v, cs, 5, dist).length));
+    o.push(rate((v) => ours({ viewer: v, candidates: cs }).ordered.length));
+  }
+  return { ours: median(o), peer: median(p) };
+}
+
+async function main(): Promise<void> {
+  const port = await freePort();
+  const r = rng(200);
+  const standIns = Array.from({ length: NODES }, (_, i) => new StandIn(`n${i + 1}`, `127.0.1.${i + 1}`, port));
+  const places = Array.from({ length: PLACES }, (_, i) => ({ ip: `127.0.2.${i + 1}`, lat: r() * 120 - 55, lon: r() * 360 - 180 }));
+  const placeOf = new Map(places.map((p) => [p.ip, { lat: p.lat, lon: p.lon, country: 'ZZ' }]));
+  const password = 'BenchViewer12345';
+  const config = originConfigSchema.parse({
+    role: 'origin',
+    lat: 50.1,
+    lon: 8.7,
+    public: { host: '127.0.0.1', bind: '127.0.0.1' },
+    relay: { maxChildren: 8 },
+    health: { intervalMs: 1000, timeoutMs: 500, failuresToDown: 2, successesToUp: 2, freshMs: 0, redirectProbeTimeoutMs: 300 },
+    gateway: { redirect: 'always', maxConnections: 5000, maxConnectionsPerAddress: 100_000, newConnectionsPerSecond: 1_000_000, newConnectionBurst: 100_000, stickySec: 0 },
+    nodes: standIns.map((s) => ({ name: s.name, lat: r() * 120 - 55, lon: r() * 360 - 180, rtsp: `rtsp://${s.host}:${port}`, capacity: 500, relayChildren: 5 })),
+  });
+  const events = new HavenEmitter();
+  const stack = createOriginRouting({
+    config,
+    events,
+    secrets: () => ({ viewerPassword: password }),
+    locator: () => ({ name: 'bench', capabilities: { ipv6: false, updates: false }, locate: (ip) => placeOf.get(ip) }),
+    rtspListen: { host: '127.0.0.1', port: 0 },
+    hlsListen: false,
+  });
+  const byName = new Map(standIns.map((s) => [s.name, s]));
+  const planner = createRelayPlanner({
+    origin: () => ({ name: config.name, location: { lat: 50.1, lon: 8.7 }, relay: config.relay }),
+    nodes: () => config.nodes.map((n) => ({ name: n.name, location: { lat: n.lat as number, lon: n.lon as number }, relayChildren: n.relayChildren })),
+    up: (name) => {
+      const node = stack.registry.get(name);
+      return !!node && stack.health.state(node) === 'up';
+    },
+    originRelay: () => ({ host: '10.77.0.1', port: 8654 }),
+    nodeRelayPort: () => 8554,
+  });
+
+  let toDead = 0;
+  let diedDuring = 0;
+  let routed = 0;
+  const reparentMs: number[] = [];
+  // Each decision, as the gateway makes it: was the chosen node dead at that moment?
+  events.on('viewer:routed', (ev) => {
+    routed++;
+    const s = byName.get(ev.node);
+    if (!s || s.alive) return;
+    // Dead before the decision began (the router should have known), or died while it was being made,
+    // after answering the decision's own probe (no router can know that).
+    if (s.downAt <= performance.now() - ev.decisionMs) toDead++;
+    else diedDuring++;
+  });
+  try {
+    for (const s of standIns) await s.up();
+    for (const svc of stack.list) await svc.start();
+    // Every node probed up before the arrivals begin.
+    const t0 = performance.now();
+    while (stack.registry.list().filter((n) => !n.origin && stack.health.state(n) === 'up').length < NODES) {
+      if (performance.now() - t0 > 30_000) throw new Error('stand-ins were not all probed up within 30 s');
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    let tree = planner.plan();
+    const before = { depth: treeDepth(tree), originChildren: tree.children.get(config.name)?.length ?? 0, unplaced: tree.unplaced.length };
+
+    // 10% of the nodes flap: down 1.5-4 s, up 1.5-4 s, until the arrivals end.
+    const flapping = standIns.slice(0, FLAPPING);
+    let flapOn = true;
+    const flaps = flapping.map(async (s) => {
+      const fr = rng(Number(s.name.slice(1)));
+      while (flapOn) {
+        await new Promise((res) => setTimeout(res, 1500 + fr() * 2500));
+        if (!flapOn) break;
+        await s.down();
+        await new Promise((res) => setTimeout(res, 1500 + fr() * 2500));
+        await s.up();
+      }
+    });
+    // Re-parenting: when health marks a node down, the tree moves its children at the next plan
+    // (nodes ask every 2 s); measured from the moment the node died to a plan without it as parent.
+    const replanTimer = setInterval(() => {
+      const prev = tree;
+      tree = planner.plan();
+      for (const s of flapping) {
+        if (s.alive || !(prev.children.get(s.name)?.length ?? 0)) continue;
+        if (!(tree.children.get(s.name)?.length ?? 0) && !tree.parents.has(s.name)) reparentMs.push(performance.now() - s.downAt);
+      }
+    }, 100);
+    const gwPort = stack.rtspGateway.address()?.port ?? 0;
+    const auth = `Basic ${Buffer.from(`viewer:${password}`).toString('base64')}`;
+    const res = await runLoad({ port: gwPort, total: ARRIVALS, batch: BATCH, maxMs: MAX_MS, pauseMs: SPREAD_MS / (ARRIVALS / BATCH), auth, sources: places.map((p) => p.ip) });
+    flapOn = false;
+    await Promise.all(flaps);
+    clearInterval(replanTimer);
+    const rss = process.memoryUsage().rss;
+    const stats = stack.router.stats();
+    tree = planner.plan();
+    console.log(`${NODES} stand-in nodes (${FLAPPING} flapping), ${res.redirected + res.other + res.errors} viewer arrivals in batches of ${BATCH} over ${(res.ms / 1000).toFixed(1)} s (${res.redirected} redirected, ${res.other} other answers, ${res.errors} errors)`);
+    console.log(`viewers sent to a node dead at decision time: ${toDead} of ${routed} (goal 0) = ${((toDead / Math.max(1, routed)) * 100).toFixed(3)}%; to a node that died during the decision, after answering its probe: ${diedDuring}`);
+    console.log(`decision p50 ${stats.decisionMs.p50.toFixed(3)} ms, p99 ${stats.decisionMs.p99.toFixed(3)} ms (last ${stats.decisionMs.count}); fresh probes before redirect: ${stats.probesBeforeRedirect}`);
+    console.log(`gateway process RSS ${(rss / 1048576).toFixed(0)} MiB (with the 200 stand-ins in the same process)`);
+    console.log(`relay tree, all up: depth ${before.depth} (goal <= ${config.relay.maxDepth}), origin children ${before.originChildren} of ${config.relay.maxChildren} (goal = budget), unplaced ${before.unplaced} (goal 0); at the end: depth ${treeDepth(tree)}, origin children ${tree.children.get(config.name)?.length ?? 0}`);
+    console.log(
+      reparentMs.length > 0
+        ? `time to re-parent (parent died -> tree without it; + up to 2 s until its children ask): p50 ${median(reparentMs).toFixed(0)} ms, max ${Math.max(...reparentMs).toFixed(0)} ms over ${reparentMs.length} parent deaths (goal: within seconds)`
+        : 'time to re-parent: no flapping node was a parent during the run',
+    );
+    const sel = selectorRatio();
+    console.log(`selector at 1,000 nodes: ours ${(sel.ours / 1000).toFixed(1)} k/s, fair peer (distances once, partial top-5) ${(sel.peer / 1000).toFixed(1)} k/s, ratio ${(sel.ours / sel.peer).toFixed(2)}x`);
+    if (res.redirected === 0) throw new Error('no viewer was redirected');
+  } finally {
+    for (const svc of [...stack.list].reverse()) await svc.stop();
+    for (const s of standIns) if (s.alive) await s.down();
+  }
+}
+
+await mainOrWorker<LoadParams, unknown>('load', load, main);
