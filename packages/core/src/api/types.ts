@@ -14,6 +14,7 @@ import type { HavenEmitter, RouteMode } from '../events.js';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import type { NodeReport } from './schemas.js';
+import type { RoutingStatePublisher } from '../routing/routing-state.js';
 
 /** One node (the origin's own node included) as the Haven's services see it right now. */
 export interface NodeInfo {
@@ -91,6 +92,8 @@ export interface ControlApiDeps {
   locate?(ip: string): ViewerLocation | undefined;
   /** A node reported its readers and bytes (already authenticated and validated). */
   nodeReport?(report: NodeReport): void;
+  /** The routing state entry nodes poll (`GET /api/routing-state`). Absent: 501. */
+  routingState?: RoutingStatePublisher;
 }
 
 /** A token, or a function reading the current one (e.g. the relay password, which rotates). */
