@@ -25,6 +25,7 @@ import { formatRelayTree } from './relay.js';
 import { apiToken, loadHome, type Loaded } from './runtime.js';
 import { nodeTemplate, originTemplate } from './template.js';
 import { urlsFor } from './urls.js';
+import { readRoutingFollowStatus, routingStatusLine } from './routing-follow.js';
 import { printVrchat, printVrchatHelp } from './ingest-view.js';
 import type { IngestVerdict } from '@haven/core';
 
@@ -125,9 +126,16 @@ function printPlayers(players: PlayerRow[] | undefined, auth: { basic: number; d
 export async function status(l: Loaded, o: { json: boolean; quiet: boolean }): Promise<number> {
   if (l.loaded.config.role !== 'origin') {
     // A node has no control API of its own: show what it is and where it reports.
-    const out = { role: 'node', name: l.loaded.config.name, joined: !!l.join, origin: l.join?.origin.endpoint };
-    if (!o.quiet) (o.json ? printJson(out) : print(`node "${out.name}": ${out.joined ? `joined, origin ${out.origin}` : 'not joined yet'}`));
-    return 0;
+    const routing = l.join ? await readRoutingFollowStatus(l.loaded.stateDir) : undefined;
+    const out = { role: 'node', name: l.loaded.config.name, joined: !!l.join, origin: l.join?.origin.endpoint, ...(routing ? { routing } : {}) };
+    if (!o.quiet) {
+      if (o.json) printJson(out);
+      else {
+        print(`node "${out.name}": ${out.joined ? `joined, origin ${out.origin}` : 'not joined yet'}`);
+        if (out.joined) print(routingStatusLine(routing));
+      }
+    }
+    return routing?.running && !routing.health.ok ? 1 : 0;
   }
   const api = await ApiClient.for(l);
   const s = await api.call<{

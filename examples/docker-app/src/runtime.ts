@@ -8,6 +8,8 @@ import {
   createHaven,
   createNodeReporter,
   havenApiDeps,
+  havenIdOf,
+  havenRoutingState,
   HavenError,
   loadConfig,
   randomToken,
@@ -34,6 +36,7 @@ import { isOriginVpn } from './origin-vpn.js';
 import { selectPlugins } from './plugins.js';
 import { terminalLog } from './terminal-log.js';
 import { publishHost } from './urls.js';
+import { startRoutingFollow } from './routing-follow.js';
 import { ingestPathPrefix, startIngestCheck } from './ingest-view.js';
 import { createOriginRelay, createRelayFollower } from './relay.js';
 
@@ -142,6 +145,8 @@ export async function startHaven(l: Loaded, progress: Progress, o: { jsonLogs?: 
     }
     const reporter = startNodeReporter(haven, l.join!);
     parts.push(() => reporter.stop());
+    const routing = startRoutingFollow(haven, l.join!);
+    parts.push(() => routing.stop());
     return { haven, stop };
   } catch (err) {
     await stop();
@@ -180,6 +185,8 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: Co
     const r = settingsOf(l.loaded).report;
     return `${r.host}:${r.port}`;
   };
+  // Entry nodes poll the routing state (nodes, health, load, viewer HA1, players) on the report listener.
+  if (vpn) deps.routingState = havenRoutingState(haven, { havenId: havenIdOf(await vpn.identity()) });
   const vpnUp = !!vpn && (!isOriginVpn(vpn) || vpn.isUp);
   const apiBind = containerBinds().api;
   const api = createControlApi(deps, {

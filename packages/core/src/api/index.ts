@@ -25,3 +25,4 @@ export type {
   ViewersView as ApiViewersView,
 } from './schemas.js';
 export { havenApiDeps, type HavenApiDepsOptions } from './haven-deps.js';
+export { havenRoutingState } from './haven-routing-state.js';

@@ -4,6 +4,7 @@ import type { SecretName } from '../contracts.js';
 import type { ApiContext, RouteDef } from './context.js';
 import { ApiError, BASE_HEADERS, badRequest } from './http.js';
 import { pageRoutes } from './page-routes.js';
+import { routingStateRoute } from './routing-state-route.js';
 import {
   decisionsQuerySchema,
   decisionsViewSchema,
@@ -197,6 +198,7 @@ export function apiRoutes(api: ApiContext): RouteDef[] {
         return { viewerUser: api.users.viewer, viewerPassword: s.viewerPassword, ...(node ? { relayPassword: s.relayPassword } : {}) };
       },
     },
+    routingStateRoute(api),
     {
       method: 'GET',
       path: '/api/relay',

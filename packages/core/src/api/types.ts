@@ -15,6 +15,7 @@ import type { HavenEmitter, RouteMode } from '../events.js';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import type { NodeReport } from './schemas.js';
+import type { RoutingStatePublisher } from '../routing/routing-state.js';
 
 /** One node (the origin's own node included) as the Haven's services see it right now. */
 export interface NodeInfo {
@@ -96,6 +97,8 @@ export interface ControlApiDeps {
   nodeReport?(report: NodeReport): void;
   /** A node's relay parent and direct peers (`GET /api/relay`, the node's own credential). Absent: 501. */
   relayAssignment?(node: string): RelayAssignment;
+  /** The routing state entry nodes poll (`GET /api/routing-state`). Absent: 501. */
+  routingState?: RoutingStatePublisher;
 }
 
 /** A token, or a function reading the current one (e.g. the relay password, which rotates). */

@@ -10,3 +10,4 @@ export * from './stats.js';
 export * from './router.js';
 export * from './explain.js';
 export * from './stack.js';
+export * from './routing-state.js';

@@ -1,0 +1,40 @@
+import type { Haven } from '../haven.js';
+import { HavenError } from '../errors.js';
+import { createRoutingStatePublisher, digestHa1, type RoutingStatePublisher } from '../routing/routing-state.js';
+
+/** The RTSP gateway's Digest realm (its default; the entries answer with the same one). */
+const REALM = 'Stream Haven';
+
+/**
+ * The origin's routing state for its entry nodes, built from its running services: every node but the
+ * origin itself (viewers are only ever sent to nodes), health as the origin probes it, load, the viewer
+ * password's Digest HA1 and what the gateway learned about players.
+ */
+export function havenRoutingState(haven: Haven, o: { havenId: string }): RoutingStatePublisher {
+  return createRoutingStatePublisher({
+    haven: o.havenId,
+    build: () => {
+      const { registry, health, rtspGateway } = haven.services;
+      if (!registry || !health) throw new HavenError('the routing state needs a running origin', { code: 'NOT_STARTED' });
+      const user = (haven.config as { viewer?: { user?: string } }).viewer?.user ?? 'viewer';
+      return {
+        nodes: registry
+          .list()
+          .filter((n) => !n.origin)
+          .map((n) => ({
+            name: n.name,
+            ...(n.region ? { region: n.region } : {}),
+            location: { lat: n.location.lat, lon: n.location.lon },
+            rtspUrl: n.rtspUrl,
+            ...(n.hlsUrl ? { hlsUrl: n.hlsUrl } : {}),
+            healthy: health.state(n) === 'up',
+            capacity: n.capacity,
+            load: health.load(n),
+            entry: true,
+          })),
+        viewer: { user, realm: REALM, ha1: digestHa1(user, REALM, haven.secrets().viewerPassword) },
+        players: (rtspGateway?.learner.snapshot() ?? []).slice(0, 1024).map((p) => ({ userAgent: p.userAgent.slice(0, 512), served: p.served })),
+      };
+    },
+  });
+}

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createRoutingStateFollower,
+  createRoutingStatePublisher,
+  digestHa1,
+  entryCandidates,
+  havenIdOf,
+  type RoutingStateBody,
+} from './routing-state.js';
+import { selectNearest } from './selector.js';
+import { digestResponse } from '../gateway/rtsp/auth.js';
+import { createHash } from 'node:crypto';
+
+const HAVEN = havenIdOf('b3JpZ2luLXB1YmxpYy1rZXktZm9yLXRlc3RzLTAwMDA=');
+const FRANKFURT = { lat: 50.11, lon: 8.68 };
+const VIRGINIA = { lat: 38.9, lon: -77.04 };
+
+function body(over: Partial<RoutingStateBody> = {}): RoutingStateBody {
+  return {
+    nodes: [
+      { name: 'fra', region: 'eu-central', location: FRANKFURT, rtspUrl: 'rtsp://198.51.100.7:8554', healthy: true, capacity: 0, load: 1, entry: true },
+      { name: 'iad', region: 'us-east', location: VIRGINIA, rtspUrl: 'rtsp://203.0.113.9:8554', healthy: true, capacity: 0, load: 0, entry: true },
+    ],
+    viewer: { user: 'viewer', realm: 'Stream Haven', ha1: digestHa1('viewer', 'Stream Haven', 'correct horse') },
+    players: [{ userAgent: 'LibVLC/3.0.20', served: 'redirect' }],
+    ...over,
+  };
+}
+
+describe('routing state', () => {
+  it('a Haven id is 16 hex of the origin key, different per origin', () => {
+    expect(HAVEN).toMatch(/^[0-9a-f]{16}$/);
+    expect(havenIdOf('another-key')).not.toBe(HAVEN);
+  });
+
+  it('HA1 lets a node check a Digest answer without the clear password', () => {
+    const ha1 = digestHa1('viewer', 'Stream Haven', 'correct horse');
+    const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+    const answer = digestResponse({ user: 'viewer', password: 'correct horse', realm: 'Stream Haven', nonce: 'n1', method: 'DESCRIBE', uri: 'rtsp://x/live' });
+    expect(md5(`${ha1}:n1:${md5('DESCRIBE:rtsp://x/live')}`)).toBe(answer);
+    expect(ha1).not.toContain('correct');
+  });
+
+  it('the publisher bumps the version only when the content changes', () => {
+    let t = 1_000;
+    let b = body();
+    const pub = createRoutingStatePublisher({ haven: HAVEN, build: () => b, now: () => t });
+    const v1 = pub.current().version;
+    t += 5;
+    expect(pub.current().version).toBe(v1);
+    expect(pub.etag()).toBe(`"${HAVEN}-${v1}"`);
+    b = body({ players: [] });
+    const v2 = pub.current().version;
+    expect(v2).toBeGreaterThan(v1);
+  });
+
+  it('the follower takes newer states and refuses another Haven, an older version and garbage', () => {
+    let t = 10_000;
+    const f = createRoutingStateFollower({ haven: HAVEN, maxAgeMs: 6_000, now: () => t });
+    expect(f.health()).toMatchObject({ ok: false, reason: 'never-received' });
+    const pub = createRoutingStatePublisher({ haven: HAVEN, build: () => body(), now: () => t });
+    const s = pub.current();
+    expect(f.accept(s)).toEqual({ ok: true, changed: true });
+    expect(f.accept(s)).toEqual({ ok: true, changed: false });
+    expect(f.health()).toMatchObject({ ok: true, version: s.version });
+
+    const other = { ...s, haven: havenIdOf('someone-else'), version: s.version + 10 };
+    const r1 = f.accept(other);
+    expect(r1).toMatchObject({ ok: false, reason: 'wrong-haven' });
+    expect(f.state()?.haven).toBe(HAVEN);
+    expect(f.health()).toMatchObject({ ok: false, reason: 'wrong-haven' });
+
+    const r2 = f.accept({ ...s, version: s.version - 1 });
+    expect(r2).toMatchObject({ ok: false, reason: 'stale-version' });
+    expect((r2 as { message: string }).message).toContain(String(s.version));
+    expect(f.state()?.version).toBe(s.version);
+
+    const r3 = f.accept({ ...s, viewer: { ...s.viewer, ha1: 'clear password' } });
+    expect(r3).toMatchObject({ ok: false, reason: 'invalid' });
+    expect((r3 as { message: string }).message).toContain('viewer.ha1');
+    expect((r3 as { message: string }).message).not.toContain('clear password');
+
+    expect(f.accept({ ...s, version: s.version + 1 })).toEqual({ ok: true, changed: true });
+    expect(f.health()).toMatchObject({ ok: true });
+  });
+
+  it('an entry that lost the origin stops sending viewers to itself', () => {
+    let t = 50_000;
+    const f = createRoutingStateFollower({ haven: HAVEN, maxAgeMs: 6_000, now: () => t });
+    f.accept(createRoutingStatePublisher({ haven: HAVEN, build: () => body(), now: () => t }).current());
+    const nearFra = { lat: 48.86, lon: 2.35 };
+    const fresh = entryCandidates(f.state(), 'fra', f.health().ok);
+    expect(selectNearest({ viewer: nearFra, candidates: fresh }).ordered[0]?.node.name).toBe('fra');
+    t += 3_000;
+    f.touch();
+    t += 5_000;
+    expect(f.health()).toMatchObject({ ok: true });
+    t += 2_000;
+    const h = f.health();
+    expect(h).toMatchObject({ ok: false, reason: 'origin-lost' });
+    expect(h.ok ? '' : h.message).toContain('sends no viewer to itself');
+    const lost = entryCandidates(f.state(), 'fra', f.health().ok);
+    expect(lost.map((c) => c.node.name)).toEqual(['iad']);
+    expect(selectNearest({ viewer: nearFra, candidates: lost }).ordered[0]?.node.name).toBe('iad');
+  });
+
+  it('unhealthy nodes are no candidates', () => {
+    const b = body();
+    b.nodes[1]!.healthy = false;
+    const pub = createRoutingStatePublisher({ haven: HAVEN, build: () => b });
+    expect(entryCandidates(pub.current(), 'fra', true).map((c) => c.node.name)).toEqual(['fra']);
+  });
+});
