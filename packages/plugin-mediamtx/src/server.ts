@@ -237,6 +237,17 @@ export class MediaMtxServer implements MediaServer {
   }
 
   /**
+   * Node role, the auth gate for new reads of the viewer path. Before `up/<stream>` was ever online MediaMTX
+   * answers 404 itself (no gate). From then on, refused until the viewer path with the learned tracks is
+   * applied (it is recreated once) and, when it is alwaysAvailable, while it plays the offline segment.
+   */
+  #readable(stream: string): boolean {
+    if (!this.#tracks.has(stream)) return true;
+    if (!this.#applied.has(stream) || this.#applied.get(stream) !== this.#tracks.get(stream)) return false;
+    return this.#applied.get(stream) === null || this.#watch.isUp(stream);
+  }
+
+  /**
    * Node role: the viewer path has the stream, and its final shape is applied (the learned tracks), so
    * the one recreation after the first pull is behind it before the node calls itself ready.
    */
@@ -358,8 +369,7 @@ export class MediaMtxServer implements MediaServer {
       relaySubnets: this.#relaySubnets,
       ...this.#internalPolicy(),
       ...(this.#i.nodeName !== undefined ? { nodeName: this.#i.nodeName } : {}),
-      // Only an alwaysAvailable viewer path needs the gate: otherwise MediaMTX answers 404 itself.
-      ...(this.#i.role === 'node' ? { online: (stream: string) => !this.#applied.get(stream) || this.#watch.isUp(stream) } : {}),
+      ...(this.#i.role === 'node' ? { online: (stream: string) => this.#readable(stream) } : {}),
     };
   }
 
