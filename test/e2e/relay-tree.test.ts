@@ -254,8 +254,12 @@ describe('a relay tree in network namespaces', () => {
       );
       // Viewers keep their connection: the reader process ran throughout, one RTSP session each.
       expect(restarts).toEqual({ b: 0, c: 0 });
-      const s = await status();
-      expect(s.relay).toMatchObject({ originChildren: 1, depth: 2 });
+      // The tree settles at origin > one child > the other (a report taken during the offline segment may lag).
+      const settled = await waitFor('the tree origin > child > child', async () => {
+        const r = (await status()).relay as { originChildren?: number; depth?: number } | undefined;
+        return r?.originChildren === 1 && r.depth === 2 ? r : undefined;
+      }, 30_000, 250);
+      expect(settled).toMatchObject({ originChildren: 1, depth: 2 });
     });
   });
 
