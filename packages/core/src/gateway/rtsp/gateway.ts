@@ -56,6 +56,8 @@ export interface RtspGatewayOptions {
   allowBasic?: () => boolean;
   /** Key of the signed viewer tokens, read per viewer; undefined: no tokens. */
   tokenKey?: () => Buffer | undefined;
+  /** An entry node's name: admit `?token=` signed for it and splice it locally (see `ConnectionDeps.self`). */
+  self?: () => string | undefined;
   /** Token lifetime, seconds. Default 60. */
   tokenTtlSec?: () => number;
   /** How long a redirected connection stays open for a same-connection DESCRIBE, ms. Default 10000. */
@@ -148,6 +150,7 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
       allowBasic: o.allowBasic ?? (() => true),
       tokenKey: o.tokenKey ?? (() => undefined),
       tokenTtlSec: o.tokenTtlSec ?? (() => 60),
+      ...(o.self ? { self: o.self } : {}),
       sameConnectionMs: o.sameConnectionMs ?? (() => 10_000),
       learner,
       ...(o.logger ? { logger: o.logger } : {}),
