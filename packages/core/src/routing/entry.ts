@@ -26,6 +26,14 @@ export interface EntryRoutingDeps {
   relayPassword: () => string | undefined;
   /** The local media server's RTSP `host:port` (loopback), spliced to with a PROXY header; read per viewer. */
   mediaRtsp: () => string | undefined;
+  /** Addresses spliced to the local MediaMTX untouched (relay children over the VPN): see `RtspGatewayOptions.passthrough`. */
+  passthrough?: (ip: string) => boolean;
+  /**
+   * The local media server has the stream now (checked by the caller). While the state is current, a
+   * ready node serves its viewers itself even before the origin's probes have seen it up (its view
+   * lags by a probe interval and a poll). Default: only the origin's view counts.
+   */
+  selfReady?: () => boolean;
   /** Where the gateway listens: the node's public RTSP address. */
   rtspListen: { host: string; port: number };
   locator?: () => Locator | undefined;
@@ -131,6 +139,7 @@ export function createEntryRouting(d: EntryRoutingDeps): EntryRouting {
     spliceTarget: d.mediaRtsp,
     limits: gw,
     proxyProtocol: true,
+    ...(d.passthrough ? { passthrough: d.passthrough } : {}),
     limiter: new FailureLimiter({ maxFailures: gw.maxAuthFailuresPerMinute, ...(d.authFailures ? { external: d.authFailures } : {}) }),
     ...(logger ? { logger } : {}),
   });
@@ -139,10 +148,17 @@ export function createEntryRouting(d: EntryRoutingDeps): EntryRouting {
   const sync = () => {
     const state = d.follower.state();
     const fresh = d.follower.health().ok;
-    const key = `${state?.version ?? 0}|${fresh}`;
+    const ready = fresh && !!d.selfReady?.();
+    const key = `${state?.version ?? 0}|${fresh}|${ready}`;
     if (key === synced) return;
     synced = key;
     const nodes: HavenNode[] = entryCandidates(state, d.self, fresh).map((c) => (c.node.name === d.self ? { ...c.node, origin: true } : c.node));
+    const me = state?.nodes.find((n) => n.name === d.self);
+    if (ready && me && !nodes.some((n) => n.name === d.self)) {
+      // Ready here though the origin has not probed it up yet: entryCandidates' node, as the local one.
+      const [c] = entryCandidates({ ...state!, nodes: [{ ...me, healthy: true }] }, d.self, true);
+      if (c) nodes.unshift({ ...c.node, origin: true });
+    }
     registry.replace(nodes);
     for (const n of state?.nodes ?? []) if (n.name !== d.self) health.reportReaders(n.name, n.load);
     if (!fresh && state) logger?.warn({ version: state.version }, 'routing state not current: this entry sends no viewer to itself');
