@@ -225,6 +225,18 @@ describe('haven CLI as a user runs it', () => {
       }
     }
   });
+
+  it('a Ctrl-C during start stops the Haven cleanly once it has started: exit 0, no process left', async () => {
+    const early = spawnTracked(process.execPath, [CLI, '--dir', dir, 'start'], { env });
+    // The first plugin is up, the Haven is not ready yet: the signal lands in the middle of the start.
+    await waitFor('the first plugin to be up', () => early.output().includes('› MediaMTX answering'), 60_000);
+    early.child.kill('SIGINT');
+    expect(await early.exited, early.output()).toBe(0);
+    // Mostly the signal lands before "ready"; on a slow machine the start may finish first.
+    expect(early.output()).toMatch(early.output().includes('› ready.') ? /› SIGINT: stopping\n/ : /› SIGINT: stopping as soon as the start has finished/);
+    const ps = await run('ps', ['-eo', 'args']);
+    expect(ps.stdout).not.toContain(path.join(dir, 'state'));
+  });
 });
 
 describe('nodes while the origin is stopped', () => {

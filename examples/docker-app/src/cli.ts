@@ -50,10 +50,17 @@ program
     const l = o.init ? await init(h, { role: o.init }) : await loadHome(h);
     // `init` warned already when it wrote the file.
     if (!fresh) warnPublicHost(l.loaded.config.public.host, 'the URLs and join bundles this Haven gives out');
-    const running = await startHaven(l, progress, { jsonLogs: !!program.opts<{ jsonLogs?: boolean }>().jsonLogs });
-    progress('ready. `haven urls` prints the OBS and viewer URLs (they contain secrets, so they are not logged here)');
+    // Signals are taken before anything starts, and before "ready" is printed: a Ctrl-C that comes
+    // right after that line (or during start) must stop the Haven cleanly, not kill the process.
+    let running: Awaited<ReturnType<typeof startHaven>> | undefined;
+    let stopRequested: string | undefined;
     let stopping = false;
     const shutdown = (signal: string) => {
+      if (!running) {
+        if (!stopRequested) progress(`${signal}: stopping as soon as the start has finished`);
+        stopRequested ??= signal;
+        return;
+      }
       if (stopping) return;
       stopping = true;
       progress(`${signal}: stopping`);
@@ -64,6 +71,9 @@ program
     };
     process.on('SIGINT', () => shutdown('SIGINT'));
     process.on('SIGTERM', () => shutdown('SIGTERM'));
+    running = await startHaven(l, progress, { jsonLogs: !!program.opts<{ jsonLogs?: boolean }>().jsonLogs });
+    if (stopRequested) return shutdown(stopRequested);
+    progress('ready. `haven urls` prints the OBS and viewer URLs (they contain secrets, so they are not logged here)');
   });
 
 program
