@@ -1,8 +1,9 @@
-import { authorizationFor, header, headers, RtspWire, sdpTracks, splitUrl, type WireResponse } from './rtsp-wire.js';
+import { authorizationFor, header, headers, RtspWire, sdpMedia, sdpTracks, splitUrl, type SdpMedia, type WireResponse } from './rtsp-wire.js';
 
 /**
  * Client emulators of the players we cannot run here, each doing only what its source or spec says.
- * Each one SETUPs every track over TCP interleaved, PLAYs, and counts RTP packets.
+ * Each one SETUPs its tracks over TCP interleaved (media3 all of them, the PC player only those it can
+ * play), PLAYs, and counts RTP packets.
  */
 
 export interface PlayResult {
@@ -19,6 +20,10 @@ export interface PlayResult {
   statuses: number[];
   /** Authorization schemes the player sent, in order. */
   schemes: string[];
+  /** The media sections of the SDP the player played (after any redirect). */
+  tracks: SdpMedia[];
+  /** The tracks the player SETUP, in order. */
+  setupTracks: SdpMedia[];
   /** From the player's first connect to its first RTP packet, ms. */
   firstPacketMs?: number;
   /** From the player's first connect to the answer to its PLAY (the handshake alone), ms. */
@@ -90,8 +95,11 @@ async function setupAndPlay(
   out.playedFrom = { host: wire.host, port: wire.port };
 }
 
+/** What Media Foundation's RTSP source SETUPs (the rtpmap encodings it decodes). */
+const MS_RTSP_PLAYABLE = /^(H264|MPEG4-GENERIC|L16)\//i;
+
 function newResult(): PlayResult & { startedAt: number } {
-  return { played: false, packets: 0, challenges: 0, hops: [], statuses: [], schemes: [], startedAt: performance.now() };
+  return { played: false, packets: 0, challenges: 0, hops: [], statuses: [], schemes: [], tracks: [], setupTracks: [], startedAt: performance.now() };
 }
 
 /**
@@ -152,6 +160,8 @@ export async function playMedia3(o: PlayOptions): Promise<PlayResult> {
       d = await send('DESCRIBE', uri, [['Accept', 'application/sdp']]);
     }
     if (d.status !== 200) throw new Error(`DESCRIBE ${d.status}`);
+    out.tracks = sdpMedia(d.body);
+    out.setupTracks = out.tracks;
     const tracks = sdpTracks(d.body).map((c) => appendEncodedPath(uri, c));
     await setupAndPlay(wire, tracks, uri, auth, o.userAgent, o, out);
   } catch (err) {
@@ -168,7 +178,9 @@ export async function playMedia3(o: PlayOptions): Promise<PlayResult> {
  * a 300-305 answer to DESCRIBE means the client MUST close the TCP connection and open a new one to
  * the URL in `Location`. Requests follow RFC 2326: OPTIONS then DESCRIBE on each connection, a 401
  * answered once per connection with the credentials the user gave (Digest when offered), track
- * URIs resolved against Content-Base (RFC 2326 C.1.1), SETUP over TCP interleaved (`rtspt`), PLAY.
+ * URIs resolved against Content-Base (RFC 2326 C.1.1), SETUP over TCP interleaved (`rtspt`) of the
+ * tracks Media Foundation can decode and only those (H.264 video, AAC `MPEG4-GENERIC` or LPCM `L16`
+ * audio: DESIGN.md "What VRChat's players accept": with H.264 + Opus it SETUPs the video alone), PLAY.
  * `give-up` stops after the 3xx instead (a player that cannot follow a redirect at all).
  */
 export async function playMsRtsp(o: PlayOptions & { onRedirect?: 'follow' | 'give-up'; basicOnly?: boolean }): Promise<PlayResult> {
@@ -216,8 +228,9 @@ export async function playMsRtsp(o: PlayOptions & { onRedirect?: 'follow' | 'giv
       }
       if (d.status !== 200) throw new Error(`DESCRIBE ${d.status}`);
       const base = header(d, 'content-base') ?? header(d, 'content-location') ?? target.uri;
-      const tracks = sdpTracks(d.body).map((c) => resolveControl(base, c));
-      await setupAndPlay(wire, tracks, base, auth, o.userAgent, o, out);
+      out.tracks = sdpMedia(d.body);
+      out.setupTracks = out.tracks.filter((t) => MS_RTSP_PLAYABLE.test(t.rtpmap));
+      await setupAndPlay(wire, out.setupTracks.map((t) => resolveControl(base, t.control)), base, auth, o.userAgent, o, out);
       return out;
     } catch (err) {
       out.error = (err as Error).message;

@@ -160,16 +160,30 @@ export function authorizationFor(challenge: string, method: string, uri: string,
 }
 
 /** Media sections of an SDP with their control attribute. */
-export function sdpTracks(sdp: string): string[] {
-  const out: string[] = [];
-  let inMedia = false;
+export interface SdpMedia {
+  /** `video`, `audio`... (the m= line's first word). */
+  media: string;
+  /** The first `a=rtpmap` encoding: `H264/90000`, `MPEG4-GENERIC/48000/2`, `opus/48000/2`... ('' when none). */
+  rtpmap: string;
+  /** `a=control` ('' when none). */
+  control: string;
+}
+
+/** Each media section of an SDP, in order. */
+export function sdpMedia(sdp: string): SdpMedia[] {
+  const out: SdpMedia[] = [];
   for (const line of sdp.split(/\r?\n/)) {
-    if (line.startsWith('m=')) {
-      inMedia = true;
-      out.push('');
-    } else if (inMedia && line.startsWith('a=control:')) out[out.length - 1] = line.slice('a=control:'.length).trim();
+    const cur = out.at(-1);
+    if (line.startsWith('m=')) out.push({ media: line.slice(2).split(' ')[0]!, rtpmap: '', control: '' });
+    else if (cur && line.startsWith('a=control:')) cur.control = line.slice('a=control:'.length).trim();
+    else if (cur && !cur.rtpmap && line.startsWith('a=rtpmap:')) cur.rtpmap = line.replace(/^a=rtpmap:\d+\s+/, '').trim();
   }
   return out;
+}
+
+/** The `a=control` of each media section, in order. */
+export function sdpTracks(sdp: string): string[] {
+  return sdpMedia(sdp).map((m) => m.control);
 }
 
 /** `rtsp://user:pass@host:port/path?q` split into its parts (user-info removed from `uri`). */

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, spawnTracked, stopAll, waitFor, type Spawned } from '../helpers/process.js';
 import { rtspUrl, startMediamtx, testSecrets, type Started } from '../mediamtx/harness.js';
-import { msRtspSetup } from './ms-rtsp-setup.js';
+import { playMsRtsp } from '../helpers/rtsp-players.js';
 import { ffmpegBin, ffprobeBin } from './publish.js';
 
 const S = testSecrets();
@@ -113,13 +113,16 @@ describe('audio fix: Opus in, AAC 48 kHz out of every node', () => {
   });
 
   it('an MS-RTSP-like player SETUPs both tracks on the fixed stream, only the video on the unfixed one', async () => {
-    const fixed = await msRtspSetup(rtspUrl(node.ports.rtsp, 'fixed', 'viewer', S.viewerPassword));
+    const player = { userAgent: 'NSPlayer/12.00.19041.5072 WMFSDK/12.00.19041.5072' };
+    const fixed = await playMsRtsp({ ...player, url: rtspUrl(node.ports.rtsp, 'fixed', 'viewer', S.viewerPassword) });
     console.log(`[audio-fix] SDP tracks (fixed): ${fixed.tracks.map((t) => `${t.media} ${t.rtpmap}`).join(', ')}`);
-    expect(fixed.setups.map((x) => [x.track.media, x.status])).toEqual([['video', 200], ['audio', 200]]);
-    expect(fixed.setups[1]!.track.rtpmap).toMatch(/^MPEG4-GENERIC\/48000\/2$/i);
-    const direct = await msRtspSetup(rtspUrl(node.ports.rtsp, 'direct', 'viewer', S.viewerPassword));
+    expect(fixed.error).toBeUndefined();
+    expect(fixed.played).toBe(true);
+    expect(fixed.setupTracks.map((t) => t.media)).toEqual(['video', 'audio']);
+    expect(fixed.setupTracks[1]!.rtpmap).toMatch(/^MPEG4-GENERIC\/48000\/2$/i);
+    const direct = await playMsRtsp({ ...player, url: rtspUrl(node.ports.rtsp, 'direct', 'viewer', S.viewerPassword) });
     expect(direct.tracks.map((t) => t.media)).toEqual(['video', 'audio']);
-    expect(direct.setups.map((x) => x.track.media)).toEqual(['video']);
+    expect(direct.setupTracks.map((t) => t.media)).toEqual(['video']);
   });
 
   it('prints the latency it adds (publish → node reader) and the CPU its ffmpeg costs', async () => {
