@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createControlApi, createNodeReporter, type ControlApi, type NodeReporter } from '@haven/core';
+import { createNodeReporter, type ControlApi, type NodeReporter } from '@haven/core';
+import { startNodeFacingApi } from '../helpers/node-api.js';
 import { waitFor } from '../helpers/process.js';
-import { fakeHaven, quietLogger, REPORT_TOKEN, TOKEN } from './fake-deps.js';
+import { fakeHaven, quietLogger, REPORT_TOKEN } from './fake-deps.js';
 
 let api: ControlApi | undefined;
 let reporter: NodeReporter | undefined;
@@ -16,15 +17,8 @@ describe('node reporter (node side of POST /api/node-report)', () => {
   it('reports readers and bytes to the origin at an interval; wrong token is refused', async () => {
     const haven = fakeHaven();
     let relayPassword = REPORT_TOKEN;
-    api = createControlApi(haven.deps, {
-      listen: '127.0.0.1:0',
-      reportListen: '127.0.0.1:0',
-      token: TOKEN,
-      nodeReportToken: () => relayPassword,
-      logger: quietLogger(),
-      processMetrics: false,
-    });
-    const { reportPort } = await api.start();
+    let reportPort: number;
+    ({ api, reportPort } = await startNodeFacingApi(haven.deps, { nodeReportToken: () => relayPassword }));
     let readers = 2;
     reporter = createNodeReporter({
       url: `http://127.0.0.1:${reportPort}`,

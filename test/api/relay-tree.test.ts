@@ -2,10 +2,10 @@
  * The relay tree over the control API: each node asks for its parent on the report listener with its
  * own credential (its VPN address; loopback addresses stand in), and the status carries the tree.
  */
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createControlApi, createRelayPlanner, type ControlApi, type PlannerNode } from '@haven/core';
-import { fakeHaven, quietLogger, TOKEN } from './fake-deps.js';
+import { createRelayPlanner, type ControlApi, type PlannerNode } from '@haven/core';
+import { callFrom as call, startNodeFacingApi } from '../helpers/node-api.js';
+import { fakeHaven, TOKEN } from './fake-deps.js';
 
 let api: ControlApi;
 let mainPort = 0;
@@ -21,18 +21,6 @@ const nodes: PlannerNode[] = ['a', 'b', 'c'].map((name, i) => ({
 }));
 const addresses: Record<string, string> = { '127.0.0.62': 'a', '127.0.0.63': 'b', '127.0.0.64': 'c' };
 
-function call(port: number, path: string, o: { from: string; token?: string }): Promise<{ status: number; json: any }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, localAddress: o.from, headers: o.token ? { authorization: `Bearer ${o.token}` } : {} }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 beforeAll(async () => {
   const haven = fakeHaven();
   const planner = createRelayPlanner({
@@ -43,21 +31,10 @@ beforeAll(async () => {
     nodeRelayPort: () => 8554,
   });
   const status = haven.deps.status.bind(haven.deps);
-  api = createControlApi(
+  ({ api, mainPort, reportPort } = await startNodeFacingApi(
     { ...haven.deps, status: async () => ({ ...(await status()), relay: planner.view() }), relayAssignment: (n) => planner.assignmentOf(n) },
-    {
-      listen: '127.0.0.1:0',
-      reportListen: '127.0.0.1:0',
-      token: TOKEN,
-      nodeReportToken: () => 'RelayShared0123456789abcdefgh',
-      nodeByAddress: (ip) => addresses[ip],
-      logger: quietLogger(),
-      processMetrics: false,
-    },
-  );
-  const started = await api.start();
-  mainPort = started.port;
-  reportPort = started.reportPort!;
+    { nodeReportToken: () => 'RelayShared0123456789abcdefgh', nodeByAddress: (ip) => addresses[ip] },
+  ));
 });
 afterAll(async () => {
   await api?.stop();

@@ -3,39 +3,16 @@
  * source address gets the state; `If-None-Match` answers 304; a node's follower takes it, and refuses
  * a state of another Haven. Loopback addresses stand in for VPN addresses.
  */
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createControlApi, createRoutingStateFollower, createRoutingStatePublisher, digestHa1, havenIdOf, type ControlApi } from '@haven/core';
-import { fakeHaven, quietLogger, SECRETS, TOKEN } from './fake-deps.js';
+import { createRoutingStateFollower, createRoutingStatePublisher, digestHa1, havenIdOf, type ControlApi } from '@haven/core';
+import { callFrom as get, startNodeFacingApi } from '../helpers/node-api.js';
+import { fakeHaven, SECRETS, TOKEN } from './fake-deps.js';
 
 const HAVEN = havenIdOf('origin-public-key-for-this-test');
 let api: ControlApi;
 let mainPort = 0;
 let reportPort = 0;
 let load = 0;
-
-function get(port: number, path: string, o: { from: string; token?: string; etag?: string }): Promise<{ status: number; etag?: string; json: any }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        localAddress: o.from,
-        headers: { ...(o.token ? { authorization: `Bearer ${o.token}` } : {}), ...(o.etag ? { 'if-none-match': o.etag } : {}) },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (d) => (text += d));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, ...(res.headers.etag ? { etag: String(res.headers.etag) } : {}), json: text ? JSON.parse(text) : undefined }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 beforeAll(async () => {
   const haven = fakeHaven();
@@ -47,21 +24,10 @@ beforeAll(async () => {
       players: [],
     }),
   });
-  api = createControlApi(
+  ({ api, mainPort, reportPort } = await startNodeFacingApi(
     { ...haven.deps, routingState },
-    {
-      listen: '127.0.0.1:0',
-      reportListen: '127.0.0.1:0',
-      token: TOKEN,
-      nodeReportToken: () => SECRETS.relayPassword,
-      nodeByAddress: (ip) => (ip === '127.0.0.52' ? 'us-east-1' : undefined),
-      logger: quietLogger(),
-      processMetrics: false,
-    },
-  );
-  const started = await api.start();
-  mainPort = started.port;
-  reportPort = started.reportPort!;
+    { nodeReportToken: () => SECRETS.relayPassword, nodeByAddress: (ip) => (ip === '127.0.0.52' ? 'us-east-1' : undefined) },
+  ));
 });
 afterAll(async () => {
   await api?.stop();

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createControlApi, createNodeReporter, type ControlApi, type NodeReporter } from '@haven/core';
+import { createNodeReporter, type ControlApi, type NodeReporter } from '@haven/core';
+import { startNodeFacingApi } from '../helpers/node-api.js';
 import { waitFor } from '../helpers/process.js';
 import { fakeHaven, quietLogger, REPORT_TOKEN, TOKEN } from '../api/fake-deps.js';
 
@@ -15,15 +16,8 @@ afterEach(async () => {
 describe('node reports carry new readers\' addresses (arrivals) to the origin', () => {
   it('each address once, when it first appears; the list itself never leaves the node', async () => {
     const haven = fakeHaven();
-    api = createControlApi(haven.deps, {
-      listen: '127.0.0.1:0',
-      reportListen: '127.0.0.1:0',
-      token: TOKEN,
-      nodeReportToken: () => REPORT_TOKEN,
-      logger: quietLogger(),
-      processMetrics: false,
-    });
-    const { reportPort } = await api.start();
+    let reportPort: number;
+    ({ api, reportPort } = await startNodeFacingApi(haven.deps, { nodeReportToken: () => REPORT_TOKEN }));
     let addrs = ['192.0.2.1'];
     reporter = createNodeReporter({
       url: `http://127.0.0.1:${reportPort}`,
@@ -47,8 +41,8 @@ describe('node reports carry new readers\' addresses (arrivals) to the origin', 
 
   it('a report with a bad address in arrivals is refused with 400', async () => {
     const haven = fakeHaven();
-    api = createControlApi(haven.deps, { listen: '127.0.0.1:0', reportListen: '127.0.0.1:0', token: TOKEN, nodeReportToken: () => REPORT_TOKEN, logger: quietLogger(), processMetrics: false });
-    const { reportPort } = await api.start();
+    let reportPort: number;
+    ({ api, reportPort } = await startNodeFacingApi(haven.deps, { nodeReportToken: () => REPORT_TOKEN }));
     const res = await fetch(`http://127.0.0.1:${reportPort}/api/node-report`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${REPORT_TOKEN}` },
