@@ -1,10 +1,11 @@
 // The reference app's `haven` CLI, run as a user would: built dist, real MediaMTX, ffmpeg, ffprobe.
-import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { freePort, run, spawnTracked, stopAll, waitFor, type Spawned } from '../helpers/process.js';
+import { run, spawnTracked, stopAll, waitFor, type Spawned } from '../helpers/process.js';
+import { moveListenersToFreeLoopbackPorts } from '../helpers/loopback-ports.js';
 import { mediamtxBin, repoRoot, requireTool } from '../helpers/tools.js';
 
 const CLI = path.join(repoRoot, 'examples/docker-app/dist/cli.js');
@@ -88,21 +89,7 @@ describe('haven CLI as a user runs it', () => {
     const text = await readFile(path.join(dir, 'haven.yaml'), 'utf8');
     expect(text).toMatch(/^# Stream Haven origin/);
     // Move every listener to free loopback ports so the test runs beside anything else.
-    const doc = parseDocument(text);
-    const p = async () => freePort();
-    apiPort = await p();
-    doc.setIn(['public', 'rtspPort'], await p());
-    doc.setIn(['public', 'hlsPort'], await p());
-    doc.setIn(['public', 'bind'], '127.0.0.1');
-    doc.setIn(['api', 'listen'], `127.0.0.1:${apiPort}`);
-    doc.setIn(['plugins', 'mediamtx'], doc.createNode({
-      rtspAddress: `127.0.0.1:${await p()}`,
-      hlsAddress: `127.0.0.1:${await p()}`,
-      rtmpAddress: `127.0.0.1:${await p()}`,
-      srtAddress: `127.0.0.1:${await p()}`,
-      apiAddress: `127.0.0.1:${await p()}`,
-    }));
-    await writeFile(path.join(dir, 'haven.yaml'), doc.toString());
+    ({ api: apiPort } = await moveListenersToFreeLoopbackPorts(path.join(dir, 'haven.yaml')));
     const again = await haven(['init']);
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/already exists; keeping it/);

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJoinBundle, defaultInterfaceName } from '@haven/plugin-wireguard';
 import { waitFor, type Spawned } from '../helpers/process.js';
-import { Topology, type HavenProcess, type Host } from './topology.js';
+import { Topology, type HavenProcess, type Host, publisherTail, Steps } from './topology.js';
 import { makeSecretsRedactor, watch, type Status } from './viewers.js';
 
 interface Scenario {
@@ -49,18 +49,9 @@ describe.each(SCENARIOS)('$title', ({ prefix: PREFIX, edit, subnet, relayPort })
   let bundle = '';
   let publisher: Spawned | undefined;
   let redact: (s: string) => string = (s) => s;
-  let failed = false;
 
-  async function step(fn: () => Promise<void>): Promise<void> {
-    if (failed) throw new Error('not run: an earlier step failed');
-    try {
-      await fn();
-    } catch (err) {
-      failed = true;
-      console.log(`\n===== haven logs at the failure =====\n${redact(t?.logs() ?? '')}\n${publisher ? `----- publisher -----\n${redact(publisher.output().slice(-3000))}` : ''}`);
-      throw err;
-    }
-  }
+  const steps = new Steps(() => redact(`${t?.logs() ?? ''}\n${publisherTail(publisher)}`));
+  const step = steps.run;
 
   const status = () => t.fetchJson<Status>(origin, 'http://127.0.0.1:8880/api/status');
 
@@ -72,7 +63,7 @@ describe.each(SCENARIOS)('$title', ({ prefix: PREFIX, edit, subnet, relayPort })
   }, 300_000);
 
   afterAll(async () => {
-    if (process.env.HAVEN_E2E_LOGS && !failed && t) console.log(redact(t.logs()));
+    if (process.env.HAVEN_E2E_LOGS && !steps.failed && t) console.log(redact(t.logs()));
     await t?.cleanup();
   }, 60_000);
 

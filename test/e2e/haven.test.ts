@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJoinBundle, decodeShareCode, defaultInterfaceName } from '@haven/plugin-wireguard';
 import { waitFor, type Spawned } from '../helpers/process.js';
 import { publicMediaListeners } from '../security/listeners.js';
-import { Topology, type HavenProcess, type Host } from './topology.js';
+import { Topology, type HavenProcess, type Host, publisherTail, Steps } from './topology.js';
 import { makeSecretsRedactor, place, probe, watch, type Decision, type Places, type Status } from './viewers.js';
 
 const PREFIX = 'hve2e';
@@ -31,20 +31,10 @@ describe('a Haven in network namespaces', () => {
   let rtspUrl = '';
   let redact: (s: string) => string = (s) => s;
   let publisher: Spawned | undefined;
-  let failed = false;
   const timings: string[] = [];
 
-  /** Run a step; on failure print every haven's log (secrets masked) once, and fail later steps fast. */
-  async function step(fn: () => Promise<void>): Promise<void> {
-    if (failed) throw new Error('not run: an earlier step failed');
-    try {
-      await fn();
-    } catch (err) {
-      failed = true;
-      console.log(`\n===== haven logs at the failure =====\n${redact(t?.logs() ?? '')}\n${publisher ? `----- publisher -----\n${redact(publisher.output().slice(-3000))}` : ''}`);
-      throw err;
-    }
-  }
+  const steps = new Steps(() => redact(`${t?.logs() ?? ''}\n${publisherTail(publisher)}`));
+  const step = steps.run;
 
   const status = () => t.fetchJson<Status>(origin, 'http://127.0.0.1:8880/api/status');
   const decisions = async () => (await t.fetchJson<{ decisions: Decision[] }>(origin, 'http://127.0.0.1:8880/api/decisions?limit=50')).decisions;
@@ -103,7 +93,7 @@ describe('a Haven in network namespaces', () => {
   afterAll(async () => {
     for (const line of timings) console.log(line);
     // HAVEN_E2E_LOGS=1 prints every haven's log (secrets masked) after a passing run too.
-    if (process.env.HAVEN_E2E_LOGS && !failed && t) console.log(redact(t.logs()));
+    if (process.env.HAVEN_E2E_LOGS && !steps.failed && t) console.log(redact(t.logs()));
     await t?.cleanup();
   }, 60_000);
 

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJoinBundle, decodeShareCode, defaultInterfaceName } from '@haven/plugin-wireguard';
 import { waitFor, type Spawned } from '../helpers/process.js';
-import { Topology, type HavenProcess, type Host } from './topology.js';
+import { Topology, type HavenProcess, type Host, publisherTail, Steps } from './topology.js';
 import { makeSecretsRedactor } from './viewers.js';
 
 const PREFIX = 'hvrly';
@@ -36,19 +36,10 @@ describe('a relay tree in network namespaces', () => {
   let viewerUrl = '';
   let redact: (s: string) => string = (s) => s;
   let publisher: Spawned | undefined;
-  let failed = false;
   const timings: string[] = [];
 
-  async function step(fn: () => Promise<void>): Promise<void> {
-    if (failed) throw new Error('not run: an earlier step failed');
-    try {
-      await fn();
-    } catch (err) {
-      failed = true;
-      console.log(`\n===== haven logs at the failure =====\n${redact(t?.logs() ?? '')}\n${publisher ? `----- publisher -----\n${redact(publisher.output().slice(-3000))}` : ''}`);
-      throw err;
-    }
-  }
+  const steps = new Steps(() => redact(`${t?.logs() ?? ''}\n${publisherTail(publisher)}`));
+  const step = steps.run;
 
   const status = () => t.fetchJson<{ streams: Array<{ ready: boolean }>; nodes: Array<{ name: string; health: string }>; relay?: RelayView }>(origin, 'http://127.0.0.1:8880/api/status');
   const health = async (node: string) => (await status()).nodes.find((n) => n.name === node)?.health;
@@ -139,7 +130,7 @@ describe('a relay tree in network namespaces', () => {
 
   afterAll(async () => {
     for (const line of timings) console.log(line);
-    if (process.env.HAVEN_E2E_LOGS && !failed && t) console.log(redact(t.logs()));
+    if (process.env.HAVEN_E2E_LOGS && !steps.failed && t) console.log(redact(t.logs()));
     await publisher?.stop('SIGTERM', 3000);
     await t?.cleanup();
   }, 60_000);

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor, type Spawned } from '../helpers/process.js';
-import { Topology, type Host } from './topology.js';
+import { Topology, type Host, Steps } from './topology.js';
 import { makeSecretsRedactor } from './viewers.js';
 
 const PREFIX = 'hvrs';
@@ -28,18 +28,9 @@ describe('entry nodes follow the origin\'s routing state over the VPN', () => {
   let nodeDir = '';
   let publisher: Spawned | undefined;
   let redact: (s: string) => string = (s) => s;
-  let failed = false;
 
-  async function step(fn: () => Promise<void>): Promise<void> {
-    if (failed) throw new Error('not run: an earlier step failed');
-    try {
-      await fn();
-    } catch (err) {
-      failed = true;
-      console.log(`\n===== haven logs at the failure =====\n${redact(t?.logs() ?? '')}`);
-      throw err;
-    }
-  }
+  const steps = new Steps(() => redact(t?.logs() ?? ''));
+  const step = steps.run;
 
   const nodeStatus = async () => {
     const r = await t.cli(node, nodeDir, ['status', '--json']);

@@ -247,3 +247,28 @@ async function lock(prefix: string, waitMs: number): Promise<() => Promise<void>
     await sleep(owner > 0 ? 1000 : 100);
   }
 }
+
+/**
+ * The steps of one scenario, run in order: the first failure prints the logs `dump()` gives (mask
+ * secrets in it) once, and every later step fails fast instead of timing out on a broken Haven.
+ */
+export class Steps {
+  failed = false;
+  constructor(private readonly dump: () => string) {}
+
+  readonly run = async (fn: () => Promise<void>): Promise<void> => {
+    if (this.failed) throw new Error('not run: an earlier step failed');
+    try {
+      await fn();
+    } catch (err) {
+      this.failed = true;
+      console.log(`\n===== haven logs at the failure =====\n${this.dump()}`);
+      throw err;
+    }
+  };
+}
+
+/** The end of a publisher's output, for a failure's log dump. */
+export function publisherTail(p: Spawned | undefined): string {
+  return p ? `----- publisher -----\n${p.output().slice(-3000)}` : '';
+}

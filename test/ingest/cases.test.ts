@@ -4,14 +4,14 @@
  * `haven status`, and (for a broken stream) on the status page in Chromium.
  */
 import { mkdirSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDocument } from 'yaml';
 import type { IngestVerdict } from '@haven/core';
-import { freePort, run, spawnTracked, stopAll, waitFor, type Spawned } from '../helpers/process.js';
+import { run, spawnTracked, stopAll, waitFor, type Spawned } from '../helpers/process.js';
+import { moveListenersToFreeLoopbackPorts } from '../helpers/loopback-ports.js';
 import { mediamtxBin, repoRoot, requireTool } from '../helpers/tools.js';
 import { CASES, publishCase, type PublishCase } from './publish.js';
 
@@ -44,22 +44,7 @@ beforeAll(async () => {
   const r = await haven(['init', '--region', 'us-east']);
   expect(r.code, r.stderr).toBe(0);
   // Only the listeners move (to free loopback ports), so the test runs beside other tests.
-  const file = path.join(dir, 'haven.yaml');
-  const doc = parseDocument(await readFile(file, 'utf8'));
-  const p = () => freePort();
-  apiPort = await p();
-  doc.setIn(['public', 'rtspPort'], await p());
-  doc.setIn(['public', 'hlsPort'], await p());
-  doc.setIn(['public', 'bind'], '127.0.0.1');
-  doc.setIn(['api', 'listen'], `127.0.0.1:${apiPort}`);
-  doc.setIn(['plugins', 'mediamtx'], doc.createNode({
-    rtspAddress: `127.0.0.1:${await p()}`,
-    hlsAddress: `127.0.0.1:${await p()}`,
-    rtmpAddress: `127.0.0.1:${await p()}`,
-    srtAddress: `127.0.0.1:${await p()}`,
-    apiAddress: `127.0.0.1:${(mtxApi = await p())}`,
-  }));
-  await writeFile(file, doc.toString());
+  ({ api: apiPort, mediamtxApi: mtxApi } = await moveListenersToFreeLoopbackPorts(path.join(dir, 'haven.yaml')));
   start = spawnTracked(process.execPath, [CLI, '--dir', dir, 'start'], { env });
   await waitFor('the origin to be ready', () => start!.output().includes('› ready.'), 60_000);
   const urls = await haven(['urls', '--json']);
