@@ -156,6 +156,17 @@ describe('audio fix: Opus in, AAC 48 kHz out of every node', () => {
     expect(Number.isFinite(mf) && Number.isFinite(md)).toBe(true);
   }, 90_000);
 
+  it("the password in the fix's ffmpeg argv (readable by local users) opens no Control API; the plugin's own API client still works", async () => {
+    const pid = ((await origin.server.status()).audioFix as Record<string, { pid?: number }>).fixed?.pid;
+    expect(pid).toBeGreaterThan(0);
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const input = new URL(argv.find((a) => a.startsWith('rtsp://haven-internal:'))!);
+    const basic = (password: string) => `Basic ${Buffer.from(`haven-internal:${password}`).toString('base64')}`;
+    const api = `http://127.0.0.1:${origin.ports.api}/v3/paths/list`;
+    expect((await fetch(api, { headers: { authorization: basic(decodeURIComponent(input.password)) } })).status).toBe(401);
+    expect((await origin.server.api.listPaths()).items.length).toBeGreaterThan(0);
+  });
+
   it('never logs the internal credential', async () => {
     const status = (await origin.server.status()) as Record<string, unknown>;
     expect(JSON.stringify(status)).not.toMatch(/haven-internal:/);

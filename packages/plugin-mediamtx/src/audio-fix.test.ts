@@ -15,7 +15,7 @@ const policy = (over: Partial<AuthPolicy> = {}): AuthPolicy => ({
   publishProtocols: new Set(['rtmp', 'srt']),
   readProtocols: new Set(['rtsp', 'hls']),
   relaySubnets: new SubnetMatcher(['10.77.0.0/24']),
-  internal: { password: PW, read: new Set(['live', 'ingest/live']), publish: new Set(['live']) },
+  internal: { password: PW, apiPassword: 'InternalApi0123456789', read: new Set(['live', 'ingest/live']), publish: new Set(['live']) },
   ingestPaths: new Set(['ingest/live']),
   ...over,
 });

@@ -74,16 +74,18 @@ describe('decide', () => {
   });
 
   it('api and metrics: only the internal credential, never a viewer, publisher or relay one', () => {
-    const internal = { user: 'haven-internal', password: 'InternalPassword0123456789', read: new Set<string>(), publish: new Set<string>() };
+    const internal = { user: 'haven-internal', password: 'InternalMedia0123456789', apiPassword: 'InternalApi0123456789', read: new Set<string>(), publish: new Set<string>() };
     for (const action of ['api', 'metrics']) {
       const r = (user: string, password: string) => decide(req({ action, user, password, path: '', protocol: '' }), { ...policy(), internal }, secrets);
-      expect(r(internal.user, internal.password)).toEqual({ allow: true, as: 'internal' });
+      expect(r(internal.user, internal.apiPassword)).toEqual({ allow: true, as: 'internal' });
+      // The media password (in ffmpeg's argv, readable by local users) opens no API.
+      expect(r(internal.user, internal.password)).toMatchObject({ allow: false, reason: 'bad-credentials' });
       expect(r('', '')).toMatchObject({ allow: false, reason: 'no-credentials' });
       expect(r('viewer', secrets.viewerPassword)).toMatchObject({ allow: false, reason: 'bad-credentials' });
       expect(r('relay', secrets.relayPassword)).toMatchObject({ allow: false, reason: 'bad-credentials' });
       expect(r(internal.user, secrets.streamKey)).toMatchObject({ allow: false, reason: 'bad-credentials' });
       // Without an internal credential in the policy nobody gets in.
-      expect(decide(req({ action, user: internal.user, password: internal.password }), policy(), secrets)).toMatchObject({ allow: false });
+      expect(decide(req({ action, user: internal.user, password: internal.apiPassword }), policy(), secrets)).toMatchObject({ allow: false });
     }
   });
 

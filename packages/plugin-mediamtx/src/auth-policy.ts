@@ -77,10 +77,11 @@ export function decide(req: AuthRequest, policy: AuthPolicy, secrets: HavenSecre
   const deny = (reason: DenyReason): AuthDecision => ({ allow: false, reason, credentials });
 
   if (req.action === 'api' || req.action === 'metrics') {
-    // Only the plugin's own client: the per-process internal credential (Basic), never a viewer's.
+    // Only the plugin's own client: the per-process internal API credential (Basic), never a viewer's,
+    // nor the internal media password (which child processes carry in their argv).
     const internal = policy.internal;
     if (!credentials) return deny('no-credentials');
-    const ok = internal !== undefined && req.user === INTERNAL_USER && secretEquals(req.password, internal.password);
+    const ok = internal !== undefined && req.user === INTERNAL_USER && secretEquals(req.password, internal.apiPassword);
     return ok ? { allow: true, as: 'internal' } : deny('bad-credentials');
   }
   if (req.action !== 'publish' && req.action !== 'read') {

@@ -1,10 +1,13 @@
 /**
- * The origin's own loopback clients (the ingest sampler, the audio fix's ffmpeg) read and publish
- * with an internal credential: a random password made when the server is created, held in memory
- * only, accepted from loopback addresses over RTSP only. Why not the relay credential: it is
- * long-lived and valid from the VPN; a child process's argv (where ffmpeg needs the URL) is readable
- * by local users, so what goes there must be worth little: this password dies with the process and
- * never works from another machine.
+ * The plugin's own clients use two internal credentials, random passwords made when the server is
+ * created and held in memory only:
+ * - the media password: the origin's loopback media clients (the ingest sampler, the audio fix's
+ *   ffmpeg) read and publish with it, from loopback addresses over RTSP only, on the paths listed.
+ *   A child process's argv (where ffmpeg and ffprobe need the URL) is readable by local users, so
+ *   this one must be worth little: it dies with the process, never works from another machine,
+ *   and opens no door that a viewer on this machine does not have.
+ * - the API password: the Control API and metrics client. It never goes into a child's argv.
+ * Why not the relay credential: it is long-lived and valid from the VPN.
  */
 import { randomBytes } from 'node:crypto';
 import { normalizeIp } from './net.js';
@@ -14,7 +17,10 @@ import { secretEquals } from './auth-policy.js';
 export const INTERNAL_USER = 'haven-internal';
 
 export interface InternalAccess {
+  /** Media (RTSP) password: may appear in a child process's argv. */
   password: string;
+  /** Control API and metrics password: never leaves this process. */
+  apiPassword: string;
   /** Paths it may read (streams and their ingest paths). */
   read: ReadonlySet<string>;
   /** Paths it may publish to (viewer-facing streams fed by the audio fix). */

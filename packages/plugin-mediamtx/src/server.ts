@@ -69,6 +69,8 @@ export class MediaMtxServer implements MediaServer {
   readonly #relaySubnets: SubnetMatcher;
   /** The internal credential (Control API/metrics client; loopback media clients on an origin): random at each start of this process, never logged or stored but in the 0600 config. */
   readonly #internalPassword = internalPassword();
+  /** The Control API/metrics client's password: unlike the media one, never in a child's argv. */
+  readonly #apiPassword = internalPassword();
   readonly #audioFix: AudioFix | undefined;
   readonly #recent = new RecentReaders();
   /** The relay tree's parent (node role); undefined = the origin. */
@@ -98,7 +100,7 @@ export class MediaMtxServer implements MediaServer {
     const log = init.logger;
     this.api = new MediaMtxApi(`http://${dialAddress(init.options.apiAddress)}`, {
       secrets: () => this.#secretValues(),
-      credentials: () => ({ user: INTERNAL_USER, password: this.#internalPassword }),
+      credentials: () => ({ user: INTERNAL_USER, password: this.#apiPassword }),
     });
     this.#hook = new AuthHookServer({
       policy: () => this.#policy,
@@ -304,7 +306,7 @@ export class MediaMtxServer implements MediaServer {
     } catch {
       hook = undefined;
     }
-    return [s.streamKey, s.viewerPassword, s.relayPassword, this.#internalPassword, encodeURIComponent(this.#internalPassword), ...(hook ? [hook] : [])];
+    return [s.streamKey, s.viewerPassword, s.relayPassword, this.#internalPassword, encodeURIComponent(this.#internalPassword), this.#apiPassword, ...(hook ? [hook] : [])];
   }
 
   #makePolicy(): AuthPolicy {
@@ -325,13 +327,14 @@ export class MediaMtxServer implements MediaServer {
   /** The internal credential's rights, and the audio fix's ingest paths (see internal-access.ts). */
   #internalPolicy(): Pick<AuthPolicy, 'internal' | 'ingestPaths'> {
     // A node's internal credential serves the Control API and metrics client only.
-    if (this.#i.role !== 'origin') return { internal: { password: this.#internalPassword, read: new Set(), publish: new Set() } };
+    if (this.#i.role !== 'origin') return { internal: { password: this.#internalPassword, apiPassword: this.#apiPassword, read: new Set(), publish: new Set() } };
     const names = this.#streams.map((s) => s.name);
     const ingest = this.#audioFix ? names.map(ingestPath) : [];
     const local = parseLocalIp(dialAddress(this.#i.rtspAddress));
     return {
       internal: {
         password: this.#internalPassword,
+        apiPassword: this.#apiPassword,
         read: new Set([...names, ...ingest]),
         publish: new Set(this.#audioFix ? names : []),
         ...(local ? { localIps: new Set([local]) } : {}),
