@@ -93,6 +93,13 @@ if ! { [[ -n "${MEDIAMTX_BIN:-}" && -x "${MEDIAMTX_BIN}" ]] || command -v mediam
   did+=("MediaMTX")
 fi
 
+# Pebble (Let's Encrypt's ACME test server) for test/tls: built from its Go module, cached like MediaMTX.
+if [[ ! -x "${HAVEN_CACHE_DIR:-.cache}/pebble/current/pebble" ]]; then
+  log "obtaining Pebble (ACME test server, built from its Go module)"
+  bash scripts/get-pebble.sh >/dev/null
+  did+=("Pebble")
+fi
+
 if ((${#did[@]})); then
   log "done (${did[*]}): \`pnpm start\` runs an origin, \`pnpm test\` runs every test"
 else

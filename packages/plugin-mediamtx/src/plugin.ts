@@ -5,6 +5,8 @@ import { mtxError, PLUGIN_NAME } from './errors.js';
 import { hostPort, parseListen } from './net.js';
 import { mediamtxOptionsSchema, parseOptions, type MediamtxOptions, type MediamtxOptionsInput } from './options.js';
 import { MediaMtxServer } from './server.js';
+import { nodeTls } from './tls/node-tls.js';
+import type { TlsManager } from './tls/manager.js';
 
 /** Default RTSP port of an origin's MediaMTX (the gateway owns the public port). */
 export const ORIGIN_RTSP_PORT = 8654;
@@ -58,6 +60,8 @@ export function resolveBinary(option: string | undefined, env: NodeJS.ProcessEnv
 /** What `setup` hands back: the PluginInstance plus the concrete server (tests, the app). */
 export interface MediamtxInstance extends PluginInstance {
   mediaServer: MediaMtxServer;
+  /** Node with `tls`: the certificate manager (status, renewNow). */
+  tls?: TlsManager;
 }
 
 /**
@@ -79,6 +83,7 @@ export function mediamtx(options: MediamtxOptionsInput = {}) {
         );
       }
       const listeners = resolveListeners(ctx.role, o, ctx.config.public, ctx.provided.vpn?.address());
+      const tls = nodeTls(ctx.role, o, ctx.config.public.host, ctx.stateDir, ctx.logger);
       const gateway = (ctx.config as { gateway?: { maxAuthFailuresPerMinute?: number } }).gateway;
       const server = new MediaMtxServer({
         role: ctx.role,
@@ -90,6 +95,7 @@ export function mediamtx(options: MediamtxOptionsInput = {}) {
         ...listeners,
         maxAuthFailures: o.maxAuthFailuresPerMinute ?? gateway?.maxAuthFailuresPerMinute ?? 10,
         workDir: path.join(ctx.stateDir, PLUGIN_NAME),
+        ...(tls ? { tlsFile: tls.liveFile } : {}),
         streams: ctx.config.streams,
         secrets: ctx.secrets.get(),
         logger: ctx.logger,
@@ -99,16 +105,20 @@ export function mediamtx(options: MediamtxOptionsInput = {}) {
       const onRotated = (_name: unknown, secrets: HavenSecrets) => void server.updateSecrets(secrets).catch((err: unknown) => ctx.logger.error({ err }, 'applying rotated secrets failed'));
       return {
         mediaServer: server,
+        ...(tls ? { tls } : {}),
         async start() {
           ctx.secrets.on('rotated', onRotated);
+          await tls?.prepare();
           await server.start();
+          await tls?.start();
         },
         async stop() {
           ctx.secrets.off('rotated', onRotated);
+          await tls?.stop();
           await server.close();
         },
         onSecrets: (secrets) => server.updateSecrets(secrets),
-        status: () => server.status(),
+        status: async () => ({ ...(await server.status()), ...(tls ? { tls: tls.status() } : {}) }),
       };
     },
   });

@@ -1,0 +1,103 @@
+import { Agent } from 'node:https';
+import { readFile } from 'node:fs/promises';
+import * as acme from 'acme-client';
+import type { ChallengeResponder } from './challenge.js';
+import type { AcmeTlsOptions } from './options.js';
+import { readIfExists, writePrivateFile, type TlsStore } from './store.js';
+
+/**
+ * One issuance for an IP address with acme-client (RFC 8555): account (key kept 0600), order with an
+ * `ip` identifier and the `profile` field (acme-client passes the order payload through as given; its
+ * types predate profiles), http-01 through our responder, CSR with the IP in subjectAltName and no CN,
+ * finalize, download. Every step is bounded by `issueTimeoutMs`; a failure says which step and what
+ * the CA answered.
+ */
+export interface IssuedCert {
+  keyPem: string;
+  chainPem: string;
+}
+
+export class AcmeStepError extends Error {
+  constructor(
+    readonly step: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The https agent acme-client's axios uses for the directory (a private CA's root when given). */
+async function configureTransport(o: AcmeTlsOptions): Promise<void> {
+  if (!o.directoryCaFile) return;
+  const ca = await readFile(o.directoryCaFile, 'utf8');
+  acme.axios.defaults.httpsAgent = new Agent({ ca });
+}
+
+function caMessage(err: unknown): string {
+  const e = err as { message?: string; response?: { status?: number; data?: { detail?: string; type?: string } } };
+  const d = e.response?.data;
+  if (d?.detail) return `${d.type ?? 'error'}: ${d.detail}`;
+  return e.message ?? String(err);
+}
+
+async function step<T>(name: string, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof AcmeStepError) throw err;
+    throw new AcmeStepError(name, `${name}: ${caMessage(err)}`, { cause: err });
+  }
+}
+
+async function accountKey(store: TlsStore): Promise<Buffer> {
+  const have = await readIfExists(store.accountKeyFile);
+  if (have) return Buffer.from(have);
+  const key = await acme.crypto.createPrivateEcdsaKey('P-256');
+  await writePrivateFile(store.accountKeyFile, key.toString());
+  return key;
+}
+
+export async function issueForIp(ip: string, o: AcmeTlsOptions, store: TlsStore, responder: ChallengeResponder): Promise<IssuedCert> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new AcmeStepError('timeout', `the ACME server did not complete the order within ${Math.round(o.issueTimeoutMs / 1000)} s (${o.directoryUrl})`)),
+      o.issueTimeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([run(ip, o, store, responder), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function run(ip: string, o: AcmeTlsOptions, store: TlsStore, responder: ChallengeResponder): Promise<IssuedCert> {
+  await configureTransport(o);
+  const client = new acme.Client({ directoryUrl: o.directoryUrl, accountKey: await accountKey(store), backoffAttempts: 10, backoffMin: 500, backoffMax: 5_000 });
+  await step(
+    'account',
+    client.createAccount({ termsOfServiceAgreed: true, ...(o.email ? { contact: [`mailto:${o.email}`] } : {}) }),
+  );
+  const orderReq = { identifiers: [{ type: 'ip', value: ip }], profile: o.profile } as unknown as Parameters<typeof client.createOrder>[0];
+  const order = await step('order', client.createOrder(orderReq));
+  const authzs = await step('authorizations', client.getAuthorizations(order));
+  for (const authz of authzs) {
+    if (authz.status === 'valid') continue;
+    const ch = authz.challenges.find((c) => c.type === 'http-01');
+    if (!ch) throw new AcmeStepError('challenge', `the CA offers no http-01 challenge for ${ip} (offered: ${authz.challenges.map((c) => c.type).join(', ')})`);
+    const keyAuth = await client.getChallengeKeyAuthorization(ch);
+    responder.set(ch.token, keyAuth);
+    try {
+      await step('challenge', client.completeChallenge(ch));
+      await step('validation', client.waitForValidStatus(ch));
+    } finally {
+      responder.delete(ch.token);
+    }
+  }
+  const [key, csr] = await acme.crypto.createCsr({ altNames: [ip] }, await acme.crypto.createPrivateEcdsaKey('P-256'));
+  const finalized = await step('finalize', client.finalizeOrder(order, csr));
+  const chain = await step('download', client.getCertificate(finalized));
+  return { keyPem: key.toString(), chainPem: chain };
+}
