@@ -76,10 +76,11 @@ export async function issueForIp(ip: string, o: AcmeTlsOptions, store: TlsStore,
 async function run(ip: string, o: AcmeTlsOptions, store: TlsStore, responder: ChallengeResponder): Promise<IssuedCert> {
   await configureTransport(o);
   const client = new acme.Client({ directoryUrl: o.directoryUrl, accountKey: await accountKey(store), backoffAttempts: 10, backoffMin: 500, backoffMax: 5_000 });
-  await step(
-    'account',
-    client.createAccount({ termsOfServiceAgreed: true, ...(o.email ? { contact: [`mailto:${o.email}`] } : {}) }),
-  );
+  // newAccount with the kept key: 201 the first time, 200 + Location afterwards (RFC 8555 §7.3.1).
+  // Client.createAccount turns the 200 into an account update with the same payload, which a CA may
+  // refuse (Pebble: "Use POST-as-GET ..."); the API layer's newAccount alone is what a renewal needs.
+  const api = (client as unknown as { api: { createAccount(data: object): Promise<unknown> } }).api;
+  await step('account', api.createAccount({ termsOfServiceAgreed: true, ...(o.email ? { contact: [`mailto:${o.email}`] } : {}) }));
   const orderReq = { identifiers: [{ type: 'ip', value: ip }], profile: o.profile } as unknown as Parameters<typeof client.createOrder>[0];
   const order = await step('order', client.createOrder(orderReq));
   const authzs = await step('authorizations', client.getAuthorizations(order));
