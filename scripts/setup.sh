@@ -14,7 +14,7 @@ did=()
 # Tools the runtime and the tests use (Debian package names):
 #   ffmpeg (publisher/viewer in tests), wireguard-tools + wireguard-go + iproute2 (VPN),
 #   haproxy (splice benchmark peer), bsdutils (`script`: the CLI test gives the CLI a terminal),
-#   GStreamer RTSP server (stand-in node), chromium (status page test),
+#   GStreamer RTSP server (stand-in node), chromium (status page test; libnss3-tools gives it a test CA),
 #   podman + runc + podman-compose + debootstrap (test/docker builds and runs the Docker image).
 APT_PACKAGES=(
   ca-certificates curl git bsdutils
@@ -24,7 +24,7 @@ APT_PACKAGES=(
   tcpdump
   python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
-  chromium
+  chromium libnss3-tools
   podman runc podman-compose debootstrap
 )
 

@@ -17,6 +17,7 @@ import { testSecrets } from '../mediamtx/harness.js';
 import { certified, ready, startMachine, type Machine } from './machines.js';
 import { startPebble, type Pebble } from './pebble.js';
 import { buildTopology, NET, type Topology } from './topology.js';
+import { launchChromiumIn } from './chromium.js';
 
 const PREFIX = 'htls';
 const S = testSecrets();
@@ -107,6 +108,42 @@ describe('HTTPS LL-HLS on nodes with IP-address certificates from an ACME CA (Pe
     const wrongCa = await readHls(`https://${viewerAuth}@${NET.node}:${NODE_HLS}/live/index.m3u8`, 2, pebble.directoryCaFile);
     expect(wrongCa.code).not.toBe(0);
     expect(wrongCa.frames).toBe(0);
+  }, 180_000);
+
+  it('Chromium trusting only Pebble\'s root plays the stream over HTTPS with hls.js (MediaMTX\'s page)', async () => {
+    await streamReady();
+    const browser = await launchChromiumIn(t.ns.viewer, dir, pebble.rootFile);
+    try {
+      const ctx = await browser.newContext({ httpCredentials: { username: 'viewer', password: S.viewerPassword } });
+      const page = await ctx.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      const resp = await page.goto(`https://${NET.node}:${NODE_HLS}/live/`, { timeout: 60_000 });
+      expect(resp?.status()).toBe(200);
+      expect(await page.evaluate(() => typeof (window as unknown as { Hls?: unknown }).Hls)).toBe('function');
+      // Playing: the video's clock advances past 2 s, then keeps advancing; frames decoded, no media error.
+      await waitFor('video playing', async () => (await page.evaluate(() => document.querySelector('video')?.currentTime ?? 0)) > 2 || undefined, 60_000, 250);
+      const t0 = await page.evaluate(() => document.querySelector('video')?.currentTime ?? 0);
+      await waitFor('video keeps playing', async () => (await page.evaluate(() => document.querySelector('video')?.currentTime ?? 0)) > t0 + 2 || undefined, 30_000, 250);
+      const q = await page.evaluate(() => {
+        const v = document.querySelector('video');
+        return { frames: v?.getVideoPlaybackQuality().totalVideoFrames ?? 0, error: v?.error?.code ?? null, w: v?.videoWidth ?? 0 };
+      });
+      expect(q).toMatchObject({ error: null, w: 320 });
+      expect(q.frames).toBeGreaterThan(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+    // The same Chromium without Pebble's root in its store refuses the node's certificate.
+    const bare = await launchChromiumIn(t.ns.viewer, dir, undefined);
+    try {
+      const page = await (await bare.newContext({ httpCredentials: { username: 'viewer', password: S.viewerPassword } })).newPage();
+      const refused = await page.goto(`https://${NET.node}:${NODE_HLS}/live/`, { timeout: 30_000 }).then(() => 'loaded', (e: unknown) => String(e));
+      expect(refused).toMatch(/ERR_CERT/);
+    } finally {
+      await bare.close();
+    }
   }, 180_000);
 
   it('the entry answers 302 to the node with a token; the reader plays there; the token is refused from another address and after expiry', async () => {
