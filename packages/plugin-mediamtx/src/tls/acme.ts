@@ -29,6 +29,8 @@ export class AcmeStepError extends Error {
 
 /** The https agent acme-client's axios uses for the directory (a private CA's root when given). */
 async function configureTransport(o: AcmeTlsOptions): Promise<void> {
+  // One request never outlives the issuance; acme-client retries 5xx/429 itself (Retry-After honoured).
+  acme.axios.defaults.timeout = Math.min(30_000, o.issueTimeoutMs);
   if (!o.directoryCaFile) return;
   const ca = await readFile(o.directoryCaFile, 'utf8');
   acme.axios.defaults.httpsAgent = new Agent({ ca });
