@@ -172,6 +172,24 @@ describe('HTTPS LL-HLS on nodes with IP-address certificates from an ACME CA (Pe
     expect(late.stdout).toBe('401');
   }, 180_000);
 
+  it('challenge requests for another token or another address get 404 and show in the node status; rtspt keeps serving', async () => {
+    await streamReady();
+    const base = `http://${NET.node}/.well-known/acme-challenge/`;
+    const unknown = await inViewer('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', `${base}not-a-pending-token`]);
+    expect(unknown.stdout).toBe('404');
+    const otherHost = await inViewer('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Host: 192.0.2.55', `${base}x`]);
+    expect(otherHost.stdout).toBe('404');
+    const st = (await node.ask('status', 'status')).status as { challengeRefusals: { total: number; recent: Array<{ reason: string; from: string }> } };
+    expect(st.challengeRefusals.total).toBeGreaterThanOrEqual(2);
+    expect(st.challengeRefusals.recent.slice(-2).map((r) => [r.reason, r.from])).toEqual([
+      ['unknown-token', NET.viewer],
+      ['wrong-host', NET.viewer],
+    ]);
+    // The node's rtspt door (RTSP over TCP, the PC URL) is untouched by all of it.
+    const probe = await inViewer(requireTool('ffprobe', 'apt-get install -y ffmpeg'), ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', `rtsp://${viewerAuth}@${NET.node}:8554/live`]);
+    expect(probe.stdout, probe.stderr).toMatch(/h264/);
+  }, 120_000);
+
   it('a forced renewal while a reader plays: the reader keeps playing, the next connection gets the new certificate', async () => {
     await Promise.all([certified(node), certified(entry), streamReady()]);
     const before = await serialAt(`${NET.node}:${NODE_HLS}`);
