@@ -1,0 +1,126 @@
+// Glass-to-glass latency, publish → node reader, of HTTPS LL-HLS against rtspt on the same stream.
+// A real origin-role MediaMTX takes the publish (RTMP, as OBS sends), a real node-role MediaMTX pulls
+// it (the relay, as over the VPN) and serves HLS over HTTPS with `tls: files` (a certificate for
+// 127.0.0.1 made here; the node's TLS manager installs it as with `tls: acme`) and RTSP.
+// The publisher is ffmpeg fed raw frames by this process: black, and now and then a white frame whose
+// send time is noted. Two ffmpeg readers on the node decode to raw grey frames on their stdout: one
+// reads rtspt (RTSP interleaved over TCP), one reads https://.../index.m3u8 trusting only that
+// certificate. Latency = when a reader hands over the first white frame − when it was sent.
+// The HLS reader is ffmpeg's HLS demuxer (`-live_start_index -1`): it reads whole segments, not LL-HLS
+// parts, so its figure is an upper bound for an LL-HLS player.
+//   node bench/run.mjs hls-latency            full run (12 flashes, ~1 min)
+//   node bench/run.mjs --smoke hls-latency    3 flashes
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { placeholderCertificate } from '@haven/plugin-mediamtx';
+import { startMediamtx, testSecrets } from '../test/mediamtx/harness.js';
+import { freePort, stopAll, waitFor } from '../test/helpers/process.js';
+import { requireTool } from '../test/helpers/tools.js';
+import { median, smoke } from './lib.js';
+
+const FLASHES = smoke ? 3 : 12;
+const W = 160;
+const H = 96;
+const FPS = 15;
+const FRAME = W * H * 1.5; // yuv420p
+const S = testSecrets();
+
+function frame(white: boolean): Buffer {
+  const b = Buffer.alloc(FRAME, 128);
+  b.fill(white ? 235 : 16, 0, W * H);
+  return b;
+}
+
+/** A reader decoding to grey frames; records the wall time each bright frame is handed over. */
+function reader(ffmpeg: string, args: string[]): { proc: ChildProcess; brightAt: number[]; frames: () => number } {
+  const proc = spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', ...args, '-map', '0:v', '-vf', `scale=${W}:${H}`, '-pix_fmt', 'gray', '-f', 'rawvideo', 'pipe:1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const brightAt: number[] = [];
+  let buf = Buffer.alloc(0);
+  let n = 0;
+  let wasBright = false;
+  proc.stdout?.on('data', (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    while (buf.length >= W * H) {
+      const f = buf.subarray(0, W * H);
+      buf = buf.subarray(W * H);
+      n++;
+      let sum = 0;
+      for (let i = 0; i < f.length; i += 97) sum += f[i] as number;
+      const bright = sum / Math.ceil(f.length / 97) > 128;
+      if (bright && !wasBright) brightAt.push(Date.now());
+      wasBright = bright;
+    }
+  });
+  return { proc, brightAt, frames: () => n };
+}
+
+async function main(): Promise<void> {
+  const ffmpeg = requireTool('ffmpeg', 'apt-get install -y ffmpeg');
+  const dir = await mkdtemp(path.join(tmpdir(), 'haven-hls-latency-'));
+  const cert = await placeholderCertificate('127.0.0.1');
+  const certFile = path.join(dir, 'cert.pem');
+  const keyFile = path.join(dir, 'key.pem');
+  await writeFile(certFile, cert.certPem);
+  await writeFile(keyFile, cert.keyPem, { mode: 0o600 });
+  const origin = await startMediamtx({ role: 'origin', options: { relaySubnets: ['127.0.0.1/32'], audioFix: 'off' } });
+  const rtspPort = await freePort();
+  const hlsPort = await freePort();
+  const node = await startMediamtx({
+    role: 'node',
+    config: { name: 'bench-node', public: { host: '127.0.0.1', rtspPort, hlsPort } },
+    options: { originRelay: { host: '127.0.0.1', port: origin.ports.rtsp }, rtspAddress: `127.0.0.1:${rtspPort}`, hlsAddress: `127.0.0.1:${hlsPort}`, tls: { mode: 'files', certFile, keyFile } },
+  });
+  const pub = spawn(ffmpeg, [
+    '-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${W}x${H}`, '-r', String(FPS), '-i', 'pipe:0',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(FPS), '-pix_fmt', 'yuv420p',
+    '-f', 'flv', `rtmp://127.0.0.1:${origin.ports.rtmp}/live?user=publisher&pass=${S.streamKey}`,
+  ], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const sent: number[] = [];
+  let frameNo = 0;
+  let flashAt = Number.POSITIVE_INFINITY;
+  const pace = setInterval(() => {
+    const white = frameNo >= flashAt && frameNo < flashAt + 2;
+    if (frameNo === flashAt) sent.push(Date.now());
+    pub.stdin?.write(frame(white));
+    frameNo++;
+  }, 1000 / FPS);
+  const readers: Array<ReturnType<typeof reader>> = [];
+  try {
+    await waitFor('node has the stream', async () => (await node.server.stats('live')).ready || undefined, 60_000, 250);
+    const auth = `viewer:${encodeURIComponent(S.viewerPassword)}`;
+    const rtspt = reader(ffmpeg, ['-fflags', 'nobuffer', '-flags', 'low_delay', '-rtsp_transport', 'tcp', '-i', `rtsp://${auth}@127.0.0.1:${rtspPort}/live`]);
+    const https = reader(ffmpeg, ['-fflags', 'nobuffer', '-flags', 'low_delay', '-ca_file', certFile, '-tls_verify', '1', '-live_start_index', '-1', '-i', `https://${auth}@127.0.0.1:${hlsPort}/live/index.m3u8`]);
+    readers.push(rtspt, https);
+    await waitFor('both readers decoding', () => (rtspt.frames() > FPS && https.frames() > FPS) || undefined, 60_000, 100);
+    // Flashes 4 s apart (longer than the HLS delay), each waited for by both readers.
+    for (let i = 0; i < FLASHES; i++) {
+      flashAt = frameNo + 2;
+      await waitFor(`flash ${i + 1} at both readers`, () => (rtspt.brightAt.length > i && https.brightAt.length > i && sent.length > i) || undefined, 30_000, 20);
+      await new Promise((r) => setTimeout(r, 4_000));
+    }
+    const lat = (r: ReturnType<typeof reader>) => r.brightAt.slice(0, FLASHES).map((t, i) => (t - (sent[i] as number)) / 1000);
+    const a = lat(rtspt);
+    const b = lat(https);
+    const fmt = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
+    console.log(`flashes: ${FLASHES}, ${FPS} fps, GOP 1 s, MediaMTX LL-HLS defaults (segment 1 s, part 200 ms)`);
+    console.log(`rtspt       publish → node reader: median ${median(a).toFixed(2)} s  [${fmt(a)}]`);
+    console.log(`https LL-HLS publish → node reader: median ${median(b).toFixed(2)} s  [${fmt(b)}]`);
+    console.log(`ratio https/rtspt: ${(median(b) / median(a)).toFixed(1)}x`);
+  } finally {
+    clearInterval(pace);
+    for (const r of readers) r.proc.kill('SIGTERM');
+    pub.stdin?.end();
+    pub.kill('SIGTERM');
+    await node.stop();
+    await origin.stop();
+    await stopAll();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
