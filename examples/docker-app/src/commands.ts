@@ -79,9 +79,14 @@ export async function printUrls(l: Loaded, json: boolean): Promise<void> {
   }
   for (const v of u.viewer) {
     print(`Viewers (stream "${v.stream}"):`);
-    print(`  VRChat (PC, Quest): ${v.rtspt}`);
+    print(`  VRChat (PC):        ${v.rtspt}`);
+    print(`  VRChat (Quest):     ${v.quest}`);
     print(`  RTSP players:       ${v.rtsp}`);
     print(`  HLS:                ${v.hls}`);
+    print(`  PC: rtspt is the lowest latency and plays on Quest too, but Quest cannot follow an RTSP redirect to another node.`);
+    print(`  Quest: the https:// URL (LL-HLS) follows the entry's redirect to the nearest node and is encrypted; it needs an`);
+    print(`  entry node with \`tls: acme\` (its certificate, and so its address, is listed in public Certificate Transparency logs).`);
+    print(`  World players with a separate Quest URL field take the https:// one.`);
     print();
   }
   printVrchatHelp();

@@ -3,7 +3,7 @@ import { AcmeStepError, issueForIp } from './acme.js';
 import { certInfo, checkCertificate, describeProblem, pemCertificates, pemPrivateKey, type CertInfo } from './cert-info.js';
 import { ChallengeResponder, type ChallengeRefusal } from './challenge.js';
 import type { AcmeTlsOptions, FilesTlsOptions, TlsOptions } from './options.js';
-import { installLive, placeholderPem, readIfExists, tlsStore, type TlsStore } from './store.js';
+import { installLive, placeholderPem, readIfExists, tlsStore, writePrivateFile, type TlsStore } from './store.js';
 
 export type TlsState =
   /** Serving a self-signed stand-in: no usable CA certificate yet. */
@@ -90,6 +90,7 @@ export class TlsManager {
     if (have && pemPrivateKey(have) && pemCertificates(have).length > 0) {
       try {
         this.noteServed(certInfo(have));
+        await this.persist();
         return;
       } catch {
         /* unreadable: replace below */
@@ -98,6 +99,7 @@ export class TlsManager {
     const p = await placeholderPem(this.o.ip);
     await installLive(this.store, p.keyPem, p.certPem);
     this.noteServed(certInfo(p.certPem));
+    await this.persist();
   }
 
   /** Start the responder and the schedule (after prepare). Never throws for CA trouble: that is status. */
@@ -143,8 +145,14 @@ export class TlsManager {
     this.timer.unref?.();
   }
 
+  /** The status as a file next to the certificate, for `haven doctor`/`status` on the node (no secret in it). */
+  private async persist(): Promise<void> {
+    await writePrivateFile(this.store.statusFile, `${JSON.stringify({ ...this.status(), at: new Date(this.now()).toISOString() }, null, 2)}\n`).catch(() => undefined);
+  }
+
   private tick(force: boolean): Promise<void> {
-    const p = (this.o.options.mode === 'acme' ? this.acmeTick(this.o.options, force) : this.filesTick(this.o.options)).finally(() => {
+    const p = (this.o.options.mode === 'acme' ? this.acmeTick(this.o.options, force) : this.filesTick(this.o.options)).finally(async () => {
+      await this.persist();
       if (this.inflight === p) this.inflight = undefined;
     });
     this.inflight = p;
@@ -185,6 +193,7 @@ export class TlsManager {
     }
     const previous = this.st.state;
     this.st.state = 'issuing';
+    await this.persist();
     try {
       if (!this.responder) throw new Error('no challenge responder');
       const issued = await issueForIp(this.o.ip, o, this.store, this.responder);

@@ -16,10 +16,12 @@ export interface TlsStore {
   liveFile: string;
   /** The ACME account key, 0600. */
   accountKeyFile: string;
+  /** The manager's last status (JSON, no secret), read by `haven doctor` on the node. */
+  statusFile: string;
 }
 
 export function tlsStore(dir: string): TlsStore {
-  return { dir, liveFile: path.join(dir, 'live.pem'), accountKeyFile: path.join(dir, 'acme-account.key') };
+  return { dir, liveFile: path.join(dir, 'live.pem'), accountKeyFile: path.join(dir, 'acme-account.key'), statusFile: path.join(dir, 'status.json') };
 }
 
 /** Write `text` to `file` atomically with mode 0600 (temp file in the same directory, fsync, rename). */
