@@ -89,6 +89,8 @@ describe('HTTPS LL-HLS on nodes with IP-address certificates from an ACME CA (Pe
   it('the node and the entry get certificates for their IP addresses from Pebble, through the project ACME code', async () => {
     const [n, e] = await Promise.all([certified(node), certified(entry)]);
     for (const st of [n, e]) {
+      // Pebble's VA fetched the key authorization from the machine's port 80 (real http-01).
+      expect(st.challengesServed).toBeGreaterThanOrEqual(1);
       expect(st.certificate.selfSigned).toBe(false);
       expect(st.certificate.issuer).toMatch(/Pebble/i);
       // The shortlived profile of Pebble's config: 518400 s (Let's Encrypt's is 160 h).

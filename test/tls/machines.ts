@@ -63,13 +63,13 @@ export async function ready(m: Machine, timeoutMs = 60_000): Promise<void> {
 }
 
 /** Wait until the machine's TLS status is `valid` (a CA certificate installed); returns the status. */
-export async function certified(m: Machine, timeoutMs = 90_000): Promise<{ state: string; certificate: { serial: string; notAfter: string; notBefore: string; selfSigned: boolean; issuer: string }; error?: string }> {
+export async function certified(m: Machine, timeoutMs = 90_000): Promise<{ state: string; challengesServed?: number; certificate: { serial: string; notAfter: string; notBefore: string; selfSigned: boolean; issuer: string }; error?: string }> {
   let last: unknown;
   return waitFor(
     'certificate issued',
     async () => {
       const r = await m.ask('status', 'status', 20_000);
-      const st = r.status as { state: string; certificate: { serial: string; notAfter: string; notBefore: string; selfSigned: boolean; issuer: string } };
+      const st = r.status as { state: string; challengesServed?: number; certificate: { serial: string; notAfter: string; notBefore: string; selfSigned: boolean; issuer: string } };
       last = st;
       return st?.state === 'valid' ? st : undefined;
     },

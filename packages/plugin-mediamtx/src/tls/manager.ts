@@ -28,6 +28,8 @@ export interface TlsStatus {
   lastIssuedAt?: string;
   /** http-01 requests refused (another token or another address), newest last. */
   challengeRefusals?: { total: number; recent: ChallengeRefusal[] };
+  /** http-01 answers given to the CA (validations it made against this node). */
+  challengesServed?: number;
 }
 
 export interface TlsLogger {
@@ -126,7 +128,10 @@ export class TlsManager {
 
   status(): TlsStatus {
     const s: TlsStatus = { ...this.st };
-    if (this.responder) s.challengeRefusals = { total: this.responder.refusedTotal, recent: [...this.responder.refusals] };
+    if (this.responder) {
+      s.challengeRefusals = { total: this.responder.refusedTotal, recent: [...this.responder.refusals] };
+      s.challengesServed = this.responder.served;
+    }
     return s;
   }
 
