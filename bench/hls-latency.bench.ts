@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   const node = await startMediamtx({
     role: 'node',
     config: { name: 'bench-node', public: { host: '127.0.0.1', rtspPort, hlsPort } },
-    options: { originRelay: { host: '127.0.0.1', port: origin.ports.rtsp }, rtspAddress: `127.0.0.1:${rtspPort}`, hlsAddress: `127.0.0.1:${hlsPort}`, tls: { mode: 'files', certFile, keyFile } },
+    options: { originRelay: { host: '127.0.0.1', port: origin.ports.rtsp }, rtspAddress: `127.0.0.1:${rtspPort}`, hlsAddress: `127.0.0.1:${hlsPort}`, tls: { mode: 'files', certFile, keyFile }, httpsEntryAddress: false },
   });
   const pub = spawn(ffmpeg, [
     '-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${W}x${H}`, '-r', String(FPS), '-i', 'pipe:0',

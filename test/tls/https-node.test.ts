@@ -167,6 +167,13 @@ describe('HTTPS LL-HLS on nodes with IP-address certificates from an ACME CA (Pe
     const viaEntry = await readHls(`https://${viewerAuth}@${NET.entry}/live/index.m3u8`, 3);
     expect(viaEntry.code, viaEntry.stderr).toBe(0);
     expect(viaEntry.frames).toBeGreaterThan(20);
+    // A node's own HTTPS entry (the plugin's, on :443) sends a viewer to its own HTTPS playlist the same way.
+    const self = await inViewer('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', '--cacert', pebble.rootFile, '-u', viewerAuth, `https://${NET.node}/live/index.m3u8`]);
+    const [selfCode, selfLocation] = self.stdout.trim().split(' ');
+    expect(selfCode, self.stderr).toBe('302');
+    expect(selfLocation).toMatch(new RegExp(`^https://${NET.node.replace(/\./g, '\\.')}:${NODE_HLS}/live/index\\.m3u8\\?token=v1\\.`));
+    const selfPlay = await inViewer('curl', ['-sS', '-L', '-c', '/dev/null', '--cacert', pebble.rootFile, selfLocation as string]);
+    expect(selfPlay.stdout, selfPlay.stderr).toMatch(/#EXTM3U/);
     // After its 5 s lifetime the token opens no new session.
     const exp = Number.parseInt((location as string).split('token=v1.')[1]!.split('.')[0]!, 36) * 1000;
     await waitFor('token expiry', () => Date.now() > exp + 1_000 || undefined, 20_000, 200);

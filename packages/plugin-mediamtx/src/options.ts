@@ -152,6 +152,12 @@ export const mediamtxOptionsSchema = z.strictObject({
    * the node's address is listed in CT logs. Default: off (HLS over plain HTTP).
    */
   tls: tlsOptionSchema.optional(),
+  /**
+   * Node with `tls`: the HTTPS entry (the Quest URL `https://<ip>/<stream>/index.m3u8`), which answers
+   * 302 to this node's own HTTPS playlist with a signed token instead of the password. Default
+   * `<public.bind>:443`; `false` turns it off.
+   */
+  httpsEntryAddress: z.union([listen, z.literal(false)]).optional(),
   /** Node with `tls`: also serve RTSPS (RTSP over TLS) on this address, e.g. `:8322`. Default off. */
   rtspsAddress: listen.optional(),
   /** Safe MediaMTX tuning. Default none. */
