@@ -38,3 +38,23 @@ describe('haven doctor: HTTPS on a node', () => {
     expect(f?.what).toMatch(/self-signed placeholder.*198\.51\.100\.1, not this node's address 203\.0\.113\.7/);
   });
 });
+
+describe('haven status on a node: TLS lines', () => {
+  it('shows the state, the expiry and the last problem and challenge refusal', async () => {
+    const { tlsStatusLines } = await import('./tls-status.js');
+    const lines = tlsStatusLines({
+      mode: 'acme',
+      state: 'error',
+      ip: '203.0.113.7',
+      certificate: { serial: 'AB', notAfter: '2026-12-06T12:00:00.000Z', issuer: 'CN=R1', selfSigned: false },
+      renewAt: '2026-12-04T12:00:00.000Z',
+      error: 'ACME order failed for 203.0.113.7 at https://acme.example/dir: timeout',
+      challengeRefusals: { total: 2, recent: [{ at: '2026-11-30T12:00:00.000Z', from: '198.51.100.9', reason: 'wrong-host', host: '192.0.2.1' }] },
+    });
+    expect(lines).toEqual([
+      'HTTPS (tls: acme) for 203.0.113.7: error, certificate expires 2026-12-06T12:00:00.000Z, renewal due 2026-12-04T12:00:00.000Z',
+      '  last problem: ACME order failed for 203.0.113.7 at https://acme.example/dir: timeout',
+      '  2 ACME challenge request(s) refused (another token or address); last from 198.51.100.9 (wrong-host) at 2026-11-30T12:00:00.000Z',
+    ]);
+  });
+});
