@@ -16,7 +16,7 @@ import { isRoot, requireTool } from '../helpers/tools.js';
 import { testSecrets } from '../mediamtx/harness.js';
 import { certified, ready, startMachine, type Machine } from './machines.js';
 import { startPebble, type Pebble } from './pebble.js';
-import { buildTopology, NET, type Topology } from './topology.js';
+import { addMachine, buildTopology, NET, type Topology } from './topology.js';
 import { launchChromiumIn } from './chromium.js';
 
 const PREFIX = 'htls';
@@ -198,6 +198,35 @@ describe('HTTPS LL-HLS on nodes with IP-address certificates from an ACME CA (Pe
     const probe = await inViewer(requireTool('ffprobe', 'apt-get install -y ffmpeg'), ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', `rtsp://${viewerAuth}@${NET.node}:8554/live`]);
     expect(probe.stdout, probe.stderr).toMatch(/h264/);
   }, 120_000);
+
+  it('a node whose ACME server does not answer: a clear status, a placeholder on HTTPS, rtspt serving all along', async () => {
+    const ns = await addMachine(t, 'broken', `${NET.broken}/24`);
+    const broken = startMachine(t.h, ns, {
+      ip: NET.broken,
+      name: 'node-c',
+      // Nothing listens there: every request is refused, acme-client retries, the issuance times out.
+      tls: { mode: 'acme', directoryUrl: `https://${NET.ca}:14999/dir`, directoryCaFile: pebble.directoryCaFile, challengeAddress: `${NET.broken}:80`, issueTimeoutMs: 4_000, retryDelayMs: 60_000 },
+      serve: { hlsPort: NODE_HLS, rtspPort: 8554, publishSeconds: 120 },
+    });
+    try {
+      await ready(broken, 90_000);
+      const st = await waitFor('ACME error in the status', async () => {
+        const s = (await broken.ask('status', 'status')).status as { state: string; error?: string; certificate?: { selfSigned: boolean } };
+        return s.state === 'error' ? s : undefined;
+      }, 60_000, 500);
+      expect(st.error).toMatch(new RegExp(`ACME issuance failed for ${NET.broken.replace(/\./g, '\\.')} at https://${NET.ca.replace(/\./g, '\\.')}:14999/dir: the ACME server did not complete the order within 4 s.*retrying in 60 s \\(HTTPS serves a self-signed placeholder`));
+      expect(st.certificate?.selfSigned).toBe(true);
+      // HTTPS answers with the placeholder, which a reader trusting Pebble's root refuses.
+      const https = await inViewer('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', pebble.rootFile, `https://${NET.broken}:${NODE_HLS}/live/index.m3u8`]);
+      expect(https.code).not.toBe(0);
+      // rtspt plays.
+      await waitFor('node-c has the stream', async () => ((await broken.ask('status', 'status')).node as { ready?: boolean } | undefined)?.ready || undefined, 60_000, 500);
+      const probe = await inViewer(requireTool('ffprobe', 'apt-get install -y ffmpeg'), ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', `rtsp://${viewerAuth}@${NET.broken}:8554/live`]);
+      expect(probe.stdout, probe.stderr).toMatch(/h264/);
+    } finally {
+      await broken.stop();
+    }
+  }, 180_000);
 
   it('a forced renewal while a reader plays: the reader keeps playing, the next connection gets the new certificate', async () => {
     await Promise.all([certified(node), certified(entry), streamReady()]);

@@ -12,11 +12,22 @@ export const NET = {
   viewer: '10.99.0.4',
   /** The viewer namespace's second address (a token replayed from elsewhere). */
   other: '10.99.0.5',
+  /** A node whose CA is broken (bad-input test). */
+  broken: '10.99.0.6',
 } as const;
 
 export interface Topology {
   h: NetnsHarness;
   ns: { ca: string; entry: string; node: string; viewer: string };
+  lan: string;
+}
+
+/** One more machine on the segment. */
+export async function addMachine(t: Topology, name: string, cidr: string): Promise<string> {
+  const ns = await t.h.namespace(name);
+  const l = await t.h.link(t.lan, `169.254.99.${20 + name.length}/32`, ns, cidr);
+  await t.h.execOk(t.lan, 'ip', ['link', 'set', l.a, 'master', 'br0']);
+  return ns;
 }
 
 export async function buildTopology(prefix: string): Promise<Topology> {
@@ -33,7 +44,7 @@ export async function buildTopology(prefix: string): Promise<Topology> {
       await h.execOk(lan, 'ip', ['link', 'set', l.a, 'master', 'br0']);
     }
     await h.execOk(ns.viewer, 'ip', ['address', 'add', `${NET.other}/24`, 'dev', `${prefix}v4b`]);
-    return { h, ns };
+    return { h, ns, lan };
   } catch (err) {
     await h.cleanup();
     throw err;

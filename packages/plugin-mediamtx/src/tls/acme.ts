@@ -43,9 +43,15 @@ function caMessage(err: unknown): string {
   return e.message ?? String(err);
 }
 
-async function step<T>(name: string, p: Promise<T>): Promise<T> {
+/** Set when an issuance ran out of time: its remaining steps are not sent (no late order, no late finalize). */
+interface Run {
+  cancelled: boolean;
+}
+
+async function step<T>(r: Run, name: string, p: () => Promise<T>): Promise<T> {
+  if (r.cancelled) throw new AcmeStepError('issuance', `${name}: not sent, the issuance ran out of time`);
   try {
-    return await p;
+    return await p();
   } catch (err) {
     if (err instanceof AcmeStepError) throw err;
     throw new AcmeStepError(name, `${name}: ${caMessage(err)}`, { cause: err });
@@ -62,30 +68,34 @@ async function accountKey(store: TlsStore): Promise<Buffer> {
 
 export async function issueForIp(ip: string, o: AcmeTlsOptions, store: TlsStore, responder: ChallengeResponder): Promise<IssuedCert> {
   let timer: NodeJS.Timeout | undefined;
+  const r: Run = { cancelled: false };
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new AcmeStepError('timeout', `the ACME server did not complete the order within ${Math.round(o.issueTimeoutMs / 1000)} s (${o.directoryUrl})`)),
+      () => {
+        r.cancelled = true;
+        reject(new AcmeStepError('issuance', `the ACME server did not complete the order within ${Math.round(o.issueTimeoutMs / 1000)} s (${o.directoryUrl})`));
+      },
       o.issueTimeoutMs,
     );
   });
   try {
-    return await Promise.race([run(ip, o, store, responder), deadline]);
+    return await Promise.race([run(r, ip, o, store, responder), deadline]);
   } finally {
     clearTimeout(timer);
   }
 }
 
-async function run(ip: string, o: AcmeTlsOptions, store: TlsStore, responder: ChallengeResponder): Promise<IssuedCert> {
+async function run(r: Run, ip: string, o: AcmeTlsOptions, store: TlsStore, responder: ChallengeResponder): Promise<IssuedCert> {
   await configureTransport(o);
   const client = new acme.Client({ directoryUrl: o.directoryUrl, accountKey: await accountKey(store), backoffAttempts: 10, backoffMin: 500, backoffMax: 5_000 });
   // newAccount with the kept key: 201 the first time, 200 + Location afterwards (RFC 8555 §7.3.1).
   // Client.createAccount turns the 200 into an account update with the same payload, which a CA may
   // refuse (Pebble: "Use POST-as-GET ..."); the API layer's newAccount alone is what a renewal needs.
   const api = (client as unknown as { api: { createAccount(data: object): Promise<unknown> } }).api;
-  await step('account', api.createAccount({ termsOfServiceAgreed: true, ...(o.email ? { contact: [`mailto:${o.email}`] } : {}) }));
+  await step(r, 'account', () => api.createAccount({ termsOfServiceAgreed: true, ...(o.email ? { contact: [`mailto:${o.email}`] } : {}) }));
   const orderReq = { identifiers: [{ type: 'ip', value: ip }], profile: o.profile } as unknown as Parameters<typeof client.createOrder>[0];
-  const order = await step('order', client.createOrder(orderReq));
-  const authzs = await step('authorizations', client.getAuthorizations(order));
+  const order = await step(r, 'order', () => client.createOrder(orderReq));
+  const authzs = await step(r, 'authorizations', () => client.getAuthorizations(order));
   for (const authz of authzs) {
     if (authz.status === 'valid') continue;
     const ch = authz.challenges.find((c) => c.type === 'http-01');
@@ -93,14 +103,14 @@ async function run(ip: string, o: AcmeTlsOptions, store: TlsStore, responder: Ch
     const keyAuth = await client.getChallengeKeyAuthorization(ch);
     responder.set(ch.token, keyAuth);
     try {
-      await step('challenge', client.completeChallenge(ch));
-      await step('validation', client.waitForValidStatus(ch));
+      await step(r, 'challenge', () => client.completeChallenge(ch));
+      await step(r, 'validation', () => client.waitForValidStatus(ch));
     } finally {
       responder.delete(ch.token);
     }
   }
   const [key, csr] = await acme.crypto.createCsr({ altNames: [ip] }, await acme.crypto.createPrivateEcdsaKey('P-256'));
-  const finalized = await step('finalize', client.finalizeOrder(order, csr));
-  const chain = await step('download', client.getCertificate(finalized));
+  const finalized = await step(r, 'finalize', () => client.finalizeOrder(order, csr));
+  const chain = await step(r, 'download', () => client.getCertificate(finalized));
   return { keyPem: key.toString(), chainPem: chain };
 }
