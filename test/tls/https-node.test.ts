@@ -228,6 +228,31 @@ describe('HTTPS LL-HLS on nodes with IP-address certificates from an ACME CA (Pe
     }
   }, 180_000);
 
+  it('tls: files with a certificate for another address: refused with a clear status, never installed; rtspt serving', async () => {
+    const ns = await addMachine(t, 'wrongcert', `${NET.wrongCert}/24`);
+    const keyFile = path.join(dir, 'other.key');
+    const certFile = path.join(dir, 'other.pem');
+    const made = await t.h.exec(ns, 'openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=other', '-addext', 'subjectAltName=IP:192.0.2.77']);
+    expect(made.code, made.stderr).toBe(0);
+    const m = startMachine(t.h, ns, { ip: NET.wrongCert, name: 'node-d', tls: { mode: 'files', certFile, keyFile }, serve: { hlsPort: NODE_HLS, rtspPort: 8554, publishSeconds: 120 } });
+    try {
+      await ready(m, 90_000);
+      const st = await waitFor('files error in the status', async () => {
+        const s = (await m.ask('status', 'status')).status as { state: string; error?: string; certificate?: { selfSigned: boolean; serial: string } };
+        return s.state === 'error' ? s : undefined;
+      }, 30_000, 300);
+      expect(st.error).toBe(
+        `tls.certFile ${certFile} / tls.keyFile ${keyFile}: the certificate is for 192.0.2.77, not this node's address ${NET.wrongCert}; get one whose subjectAltName is IP:${NET.wrongCert} (not installed; HTTPS serves a self-signed placeholder)`,
+      );
+      expect(st.certificate?.selfSigned).toBe(true);
+      await waitFor('node-d has the stream', async () => ((await m.ask('status', 'status')).node as { ready?: boolean } | undefined)?.ready || undefined, 60_000, 500);
+      const probe = await inViewer(requireTool('ffprobe', 'apt-get install -y ffmpeg'), ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', `rtsp://${viewerAuth}@${NET.wrongCert}:8554/live`]);
+      expect(probe.stdout, probe.stderr).toMatch(/h264/);
+    } finally {
+      await m.stop();
+    }
+  }, 180_000);
+
   it('a forced renewal while a reader plays: the reader keeps playing, the next connection gets the new certificate', async () => {
     await Promise.all([certified(node), certified(entry), streamReady()]);
     const before = await serialAt(`${NET.node}:${NODE_HLS}`);

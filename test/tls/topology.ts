@@ -14,6 +14,8 @@ export const NET = {
   other: '10.99.0.5',
   /** A node whose CA is broken (bad-input test). */
   broken: '10.99.0.6',
+  /** A node given a certificate for another address (bad-input test). */
+  wrongCert: '10.99.0.7',
 } as const;
 
 export interface Topology {
