@@ -96,6 +96,8 @@ describe('HTTPS LL-HLS on nodes with IP-address certificates from an ACME CA (Pe
       // The shortlived profile of Pebble's config: 518400 s (Let's Encrypt's is 160 h).
       const life = Date.parse(st.certificate.notAfter) - Date.parse(st.certificate.notBefore);
       expect(life).toBeLessThanOrEqual(518_400_000 + 1_000);
+      // Renewal is due with a third of the lifetime left.
+      expect(Math.abs(Date.parse(st.renewAt!) - (Date.parse(st.certificate.notAfter) - life / 3))).toBeLessThan(1_000);
     }
     expect(await serialAt(`${NET.node}:${NODE_HLS}`)).toBe(n.certificate.serial.replace(/^0+/, ''));
     expect(await serialAt(`${NET.entry}:443`)).toBe(e.certificate.serial.replace(/^0+/, ''));

@@ -63,7 +63,7 @@ export async function ready(m: Machine, timeoutMs = 60_000): Promise<void> {
 }
 
 /** Wait until the machine's TLS status is `valid` (a CA certificate installed); returns the status. */
-export async function certified(m: Machine, timeoutMs = 90_000): Promise<{ state: string; challengesServed?: number; certificate: { serial: string; notAfter: string; notBefore: string; selfSigned: boolean; issuer: string }; error?: string }> {
+export async function certified(m: Machine, timeoutMs = 90_000): Promise<{ state: string; renewAt?: string; challengesServed?: number; certificate: { serial: string; notAfter: string; notBefore: string; selfSigned: boolean; issuer: string }; error?: string }> {
   let last: unknown;
   return waitFor(
     'certificate issued',
