@@ -6,8 +6,9 @@
 // send time is noted. Two ffmpeg readers on the node decode to raw grey frames on their stdout: one
 // reads rtspt (RTSP interleaved over TCP), one reads https://.../index.m3u8 trusting only that
 // certificate. Latency = when a reader hands over the first white frame − when it was sent.
-// The HLS reader is ffmpeg's HLS demuxer (`-live_start_index -1`): it reads whole segments, not LL-HLS
-// parts, so its figure is an upper bound for an LL-HLS player.
+// Two HLS readers: ffmpeg's HLS demuxer (`-live_start_index -1`), which reads whole segments, not
+// LL-HLS parts; and Chromium playing MediaMTX's page with hls.js (low-latency mode), the way a
+// browser or an LL-HLS player reads it (test/tls/hlsjs-reader.ts).
 //   node bench/run.mjs hls-latency            full run (12 flashes, ~1 min)
 //   node bench/run.mjs --smoke hls-latency    3 flashes
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,6 +19,7 @@ import { placeholderCertificate } from '@haven/plugin-mediamtx';
 import { startMediamtx, testSecrets } from '../test/mediamtx/harness.js';
 import { freePort, stopAll, waitFor } from '../test/helpers/process.js';
 import { requireTool } from '../test/helpers/tools.js';
+import { hlsJsReader, type BrowserReader } from '../test/tls/hlsjs-reader.js';
 import { median, smoke } from './lib.js';
 
 const FLASHES = smoke ? 3 : 12;
@@ -87,29 +89,44 @@ async function main(): Promise<void> {
     frameNo++;
   }, 1000 / FPS);
   const readers: Array<ReturnType<typeof reader>> = [];
+  let browser: BrowserReader | undefined;
   try {
     await waitFor('node has the stream', async () => (await node.server.stats('live')).ready || undefined, 60_000, 250);
     const auth = `viewer:${encodeURIComponent(S.viewerPassword)}`;
     const rtspt = reader(ffmpeg, ['-fflags', 'nobuffer', '-flags', 'low_delay', '-rtsp_transport', 'tcp', '-i', `rtsp://${auth}@127.0.0.1:${rtspPort}/live`]);
     const https = reader(ffmpeg, ['-fflags', 'nobuffer', '-flags', 'low_delay', '-ca_file', certFile, '-tls_verify', '1', '-live_start_index', '-1', '-i', `https://${auth}@127.0.0.1:${hlsPort}/live/index.m3u8`]);
     readers.push(rtspt, https);
-    await waitFor('both readers decoding', () => (rtspt.frames() > FPS && https.frames() > FPS) || undefined, 60_000, 100);
+    browser = await hlsJsReader(`https://127.0.0.1:${hlsPort}/live/`, cert.certPem, { username: 'viewer', password: S.viewerPassword });
+    const b = browser;
+    let hlsjs: number[] = [];
+    await waitFor('all readers decoding', async () => (rtspt.frames() > FPS && https.frames() > FPS && (await b.frames()) > FPS) || undefined, 60_000, 100);
     // Flashes 4 s apart (longer than the HLS delay), each waited for by both readers.
     for (let i = 0; i < FLASHES; i++) {
       flashAt = frameNo + 2;
-      await waitFor(`flash ${i + 1} at both readers`, () => (rtspt.brightAt.length > i && https.brightAt.length > i && sent.length > i) || undefined, 30_000, 20);
+      await waitFor(
+        `flash ${i + 1} at every reader`,
+        async () => {
+          hlsjs = await b.brightAt();
+          return (rtspt.brightAt.length > i && https.brightAt.length > i && hlsjs.length > i && sent.length > i) || undefined;
+        },
+        30_000,
+        20,
+      );
       await new Promise((r) => setTimeout(r, 4_000));
     }
-    const lat = (r: ReturnType<typeof reader>) => r.brightAt.slice(0, FLASHES).map((t, i) => (t - (sent[i] as number)) / 1000);
-    const a = lat(rtspt);
-    const b = lat(https);
+    const lat = (at: number[]) => at.slice(0, FLASHES).map((t, i) => (t - (sent[i] as number)) / 1000);
+    const a = lat(rtspt.brightAt);
+    const h = lat(https.brightAt);
+    const j = lat(hlsjs);
     const fmt = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
     console.log(`flashes: ${FLASHES}, ${FPS} fps, GOP 1 s, MediaMTX LL-HLS defaults (segment 1 s, part 200 ms)`);
-    console.log(`rtspt       publish → node reader: median ${median(a).toFixed(2)} s  [${fmt(a)}]`);
-    console.log(`https LL-HLS publish → node reader: median ${median(b).toFixed(2)} s  [${fmt(b)}]`);
-    console.log(`ratio https/rtspt: ${(median(b) / median(a)).toFixed(1)}x`);
+    console.log(`rtspt (ffmpeg) publish → node reader: median ${median(a).toFixed(2)} s  [${fmt(a)}]`);
+    console.log(`https LL-HLS, hls.js (Chromium) publish → node reader: median ${median(j).toFixed(2)} s  [${fmt(j)}]`);
+    console.log(`https HLS, ffmpeg (whole segments) publish → node reader: median ${median(h).toFixed(2)} s  [${fmt(h)}]`);
+    console.log(`ratio https LL-HLS (hls.js)/rtspt: ${(median(j) / median(a)).toFixed(1)}x; ffmpeg HLS/rtspt: ${(median(h) / median(a)).toFixed(1)}x`);
   } finally {
     clearInterval(pace);
+    await browser?.close();
     for (const r of readers) r.proc.kill('SIGTERM');
     pub.stdin?.end();
     pub.kill('SIGTERM');
