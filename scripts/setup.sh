@@ -14,7 +14,7 @@ did=()
 # Tools the runtime and the tests use (Debian package names):
 #   ffmpeg (publisher/viewer in tests), wireguard-tools + wireguard-go + iproute2 (VPN),
 #   haproxy (splice benchmark peer), bsdutils (`script`: the CLI test gives the CLI a terminal),
-#   GStreamer RTSP server (stand-in node), chromium (status page test),
+#   GStreamer RTSP server (stand-in node), chromium (status page test; libnss3-tools gives it a test CA),
 #   podman + runc + podman-compose + debootstrap (test/docker builds and runs the Docker image).
 APT_PACKAGES=(
   ca-certificates curl git bsdutils
@@ -24,7 +24,7 @@ APT_PACKAGES=(
   tcpdump
   python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
-  chromium
+  chromium libnss3-tools
   podman runc podman-compose debootstrap
 )
 
@@ -91,6 +91,13 @@ if ! { [[ -n "${MEDIAMTX_BIN:-}" && -x "${MEDIAMTX_BIN}" ]] || command -v mediam
   log "obtaining MediaMTX (built from its Go module when there is no cached binary)"
   bash scripts/get-mediamtx.sh >/dev/null
   did+=("MediaMTX")
+fi
+
+# Pebble (Let's Encrypt's ACME test server) for test/tls: built from its Go module, cached like MediaMTX.
+if [[ ! -x "${HAVEN_CACHE_DIR:-.cache}/pebble/current/pebble" ]]; then
+  log "obtaining Pebble (ACME test server, built from its Go module)"
+  bash scripts/get-pebble.sh >/dev/null
+  did+=("Pebble")
 fi
 
 if ((${#did[@]})); then

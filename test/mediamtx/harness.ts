@@ -69,6 +69,8 @@ export interface StartOptions {
   store?: SecretStore;
   secrets?: HavenSecrets;
   streams?: string[];
+  /** Extra top-level config (e.g. `name`, `public` of a node). */
+  config?: Record<string, unknown>;
 }
 
 export async function startMediamtx(opts: StartOptions = {}): Promise<Started> {
@@ -92,7 +94,7 @@ export async function startMediamtx(opts: StartOptions = {}): Promise<Started> {
     role === 'origin'
       ? { role: 'origin', streams: (opts.streams ?? ['live']).map((name) => ({ name })) }
       : { role: 'node', region: 'eu-central', streams: (opts.streams ?? ['live']).map((name) => ({ name })) };
-  const config = havenConfigSchema.parse(base);
+  const config = havenConfigSchema.parse({ ...base, ...opts.config });
   const plugin = mediamtx({
     binary: mediamtxBin(),
     rtspAddress: `127.0.0.1:${ports.rtsp}`,

@@ -25,6 +25,7 @@ import { formatRelayTree } from './relay.js';
 import { apiToken, loadHome, type Loaded } from './runtime.js';
 import { nodeTemplate, originTemplate } from './template.js';
 import { urlsFor } from './urls.js';
+import { readNodeTlsStatus, tlsStatusLines } from './tls-status.js';
 import { readRoutingFollowStatus, routingStatusLine } from './routing-follow.js';
 import { printVrchat, printVrchatHelp } from './ingest-view.js';
 import type { IngestVerdict } from '@haven/core';
@@ -79,9 +80,14 @@ export async function printUrls(l: Loaded, json: boolean): Promise<void> {
   }
   for (const v of u.viewer) {
     print(`Viewers (stream "${v.stream}"):`);
-    print(`  VRChat (PC, Quest): ${v.rtspt}`);
+    print(`  VRChat (PC):        ${v.rtspt}`);
+    print(`  VRChat (Quest):     ${v.quest}`);
     print(`  RTSP players:       ${v.rtsp}`);
     print(`  HLS:                ${v.hls}`);
+    print(`  PC: rtspt is the lowest latency and plays on Quest too, but Quest cannot follow an RTSP redirect to another node.`);
+    print(`  Quest: the https:// URL (LL-HLS) follows the entry's redirect to the nearest node and is encrypted; it needs an`);
+    print(`  entry node with \`tls: acme\` (its certificate, and so its address, is listed in public Certificate Transparency logs).`);
+    print(`  World players with a separate Quest URL field take the https:// one.`);
     print();
   }
   printVrchatHelp();
@@ -127,12 +133,14 @@ export async function status(l: Loaded, o: { json: boolean; quiet: boolean }): P
   if (l.loaded.config.role !== 'origin') {
     // A node has no control API of its own: show what it is and where it reports.
     const routing = l.join ? await readRoutingFollowStatus(l.loaded.stateDir) : undefined;
-    const out = { role: 'node', name: l.loaded.config.name, joined: !!l.join, origin: l.join?.origin.endpoint, ...(routing ? { routing } : {}) };
+    const tls = await readNodeTlsStatus(l.loaded.stateDir);
+    const out = { role: 'node', name: l.loaded.config.name, joined: !!l.join, origin: l.join?.origin.endpoint, ...(routing ? { routing } : {}), ...(tls ? { tls } : {}) };
     if (!o.quiet) {
       if (o.json) printJson(out);
       else {
         print(`node "${out.name}": ${out.joined ? `joined, origin ${out.origin}` : 'not joined yet'}`);
         if (out.joined) print(routingStatusLine(routing));
+        if (tls) for (const line of tlsStatusLines(tls)) print(line);
       }
     }
     return routing?.running && !routing.health.ok ? 1 : 0;

@@ -11,6 +11,7 @@ import { settingsOf } from './derived.js';
 import { print } from './output.js';
 import { hostReach, publicHostWarning } from './public-host.js';
 import type { Loaded } from './runtime.js';
+import { nodeTls } from './doctor-tls.js';
 
 /** One line of `haven doctor`: what was found and, unless all is well, what to do. */
 export interface Finding {
@@ -217,6 +218,7 @@ export const DOCTOR_CHECKS: Array<{ title: string; check: Check }> = [
   { title: 'ports', check: ports },
   { title: 'nodes', check: nodesOverVpn },
   { title: 'VRChat', check: vrchatStreams },
+  { title: 'HTTPS', check: nodeTls },
 ];
 
 const MARK = { ok: '✓', warn: '!', fail: '✗' } as const;

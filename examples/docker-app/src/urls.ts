@@ -4,7 +4,7 @@ import { ingestPathPrefix } from './ingest-view.js';
 
 export interface HavenUrls {
   publish: Array<{ stream: string; rtmp: string; obsServer: string; obsStreamKey: string; srt: string }>;
-  viewer: Array<{ stream: string; rtsp: string; rtspt: string; hls: string }>;
+  viewer: Array<{ stream: string; rtsp: string; rtspt: string; hls: string; /** HTTPS LL-HLS on the entry's port 443 (an entry node with `tls`): Quest follows its 302 to the nearest node. */ quest: string }>;
   note: string;
 }
 
@@ -54,6 +54,7 @@ export function buildUrls(
       rtsp: `rtsp://${user}:${pw}@${host}:${config.public.rtspPort}/${s.name}`,
       rtspt: `rtspt://${user}:${pw}@${host}:${config.public.rtspPort}/${s.name}`,
       hls: `http://${user}:${pw}@${host}:${config.public.hlsPort}/${s.name}/index.m3u8`,
+      quest: `https://${user}:${pw}@${host}/${s.name}/index.m3u8`,
     })),
     note: 'These URLs contain your stream key and viewer password. Share viewer URLs with viewers only; never show the publish URL on stream.',
   };

@@ -23,3 +23,7 @@ export { convergePaths, diffPaths, CONVERGE_WAIT_MS, type PathDiff } from './con
 export { ingestPath, INGEST_PREFIX } from './audio-fix.js';
 export { INTERNAL_USER } from './internal-access.js';
 export { checkViewerToken } from './token-check.js';
+export { TlsManager, type TlsState, type TlsStatus } from './tls/manager.js';
+export { tlsOptionsSchema, LETS_ENCRYPT_DIRECTORY, type TlsOptions, type TlsOptionsInput } from './tls/options.js';
+export { certInfo, checkCertificate, type CertInfo, type CertProblem } from './tls/cert-info.js';
+export { placeholderPem as placeholderCertificate } from './tls/store.js';

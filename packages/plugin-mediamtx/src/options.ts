@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { mtxError } from './errors.js';
 import { isLoopbackHost, parseCidr, parseListen } from './net.js';
+import { tlsOptionSchema } from './tls/options.js';
 
 const port = z.number().int().min(1).max(65535);
 
@@ -143,6 +144,22 @@ export const mediamtxOptionsSchema = z.strictObject({
   audioFix: z.enum(['auto', 'off']).default('auto'),
   /** ffmpeg executable for the audio fix. Default: `$FFMPEG_BIN`, then `ffmpeg` on PATH. */
   ffmpegBinary: z.string().min(1).optional(),
+  /**
+   * Node only: HLS over HTTPS with a certificate for the node's public IP (`public.host`). `acme` (or
+   * `{ mode: 'acme', directoryUrl, ... }`): issued by an ACME CA, Let's Encrypt by default, over http-01
+   * on port 80, renewed with a third of its life left. `{ mode: 'files', certFile, keyFile }`: the
+   * operator's certificate. Certificate Transparency: a public CA logs every certificate it issues, so
+   * the node's address is listed in CT logs. Default: off (HLS over plain HTTP).
+   */
+  tls: tlsOptionSchema.optional(),
+  /**
+   * Node with `tls`: the HTTPS entry (the Quest URL `https://<ip>/<stream>/index.m3u8`), which answers
+   * 302 to this node's own HTTPS playlist with a signed token instead of the password. Default
+   * `<public.bind>:443`; `false` turns it off.
+   */
+  httpsEntryAddress: z.union([listen, z.literal(false)]).optional(),
+  /** Node with `tls`: also serve RTSPS (RTSP over TLS) on this address, e.g. `:8322`. Default off. */
+  rtspsAddress: listen.optional(),
   /** Safe MediaMTX tuning. Default none. */
   overrides: z
     .strictObject({

@@ -1,10 +1,13 @@
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
-import { definePlugin, type HavenSecrets, type PluginInstance } from '@haven/core';
+import { definePlugin, type HavenSecrets, type HttpsGateway, type PluginInstance } from '@haven/core';
 import { mtxError, PLUGIN_NAME } from './errors.js';
 import { hostPort, parseListen } from './net.js';
 import { mediamtxOptionsSchema, parseOptions, type MediamtxOptions, type MediamtxOptionsInput } from './options.js';
 import { MediaMtxServer } from './server.js';
+import { nodeTls } from './tls/node-tls.js';
+import type { TlsManager } from './tls/manager.js';
+import { nodeHttpsEntry } from './tls/https-entry.js';
 
 /** Default RTSP port of an origin's MediaMTX (the gateway owns the public port). */
 export const ORIGIN_RTSP_PORT = 8654;
@@ -58,6 +61,10 @@ export function resolveBinary(option: string | undefined, env: NodeJS.ProcessEnv
 /** What `setup` hands back: the PluginInstance plus the concrete server (tests, the app). */
 export interface MediamtxInstance extends PluginInstance {
   mediaServer: MediaMtxServer;
+  /** Node with `tls`: the certificate manager (status, renewNow). */
+  tls?: TlsManager;
+  /** Node with `tls`: its HTTPS entry (port 443 unless `httpsEntryAddress`). */
+  httpsEntry?: HttpsGateway;
 }
 
 /**
@@ -79,6 +86,8 @@ export function mediamtx(options: MediamtxOptionsInput = {}) {
         );
       }
       const listeners = resolveListeners(ctx.role, o, ctx.config.public, ctx.provided.vpn?.address());
+      const tls = nodeTls(ctx.role, o, ctx.config.public.host, ctx.stateDir, ctx.logger);
+      const httpsEntry = tls ? nodeHttpsEntry(o, ctx.config, tls, ctx.secrets, ctx.logger) : undefined;
       const gateway = (ctx.config as { gateway?: { maxAuthFailuresPerMinute?: number } }).gateway;
       const server = new MediaMtxServer({
         role: ctx.role,
@@ -90,6 +99,7 @@ export function mediamtx(options: MediamtxOptionsInput = {}) {
         ...listeners,
         maxAuthFailures: o.maxAuthFailuresPerMinute ?? gateway?.maxAuthFailuresPerMinute ?? 10,
         workDir: path.join(ctx.stateDir, PLUGIN_NAME),
+        ...(tls ? { tlsFile: tls.liveFile } : {}),
         streams: ctx.config.streams,
         secrets: ctx.secrets.get(),
         logger: ctx.logger,
@@ -99,16 +109,23 @@ export function mediamtx(options: MediamtxOptionsInput = {}) {
       const onRotated = (_name: unknown, secrets: HavenSecrets) => void server.updateSecrets(secrets).catch((err: unknown) => ctx.logger.error({ err }, 'applying rotated secrets failed'));
       return {
         mediaServer: server,
+        ...(tls ? { tls } : {}),
+        ...(httpsEntry ? { httpsEntry } : {}),
         async start() {
           ctx.secrets.on('rotated', onRotated);
+          await tls?.prepare();
           await server.start();
+          await tls?.start();
+          await httpsEntry?.start();
         },
         async stop() {
           ctx.secrets.off('rotated', onRotated);
+          await httpsEntry?.stop();
+          await tls?.stop();
           await server.close();
         },
         onSecrets: (secrets) => server.updateSecrets(secrets),
-        status: () => server.status(),
+        status: async () => ({ ...(await server.status()), ...(tls ? { tls: tls.status() } : {}) }),
       };
     },
   });

@@ -27,6 +27,8 @@ export interface RenderInput {
   authUrl: string;
   /** Node role: the relay password embedded in the source URL. */
   relayPassword?: string;
+  /** Node with TLS: one PEM file with the key and chain (HLS over HTTPS; RTSPS when `rtspsAddress`). */
+  tlsFile?: string;
 }
 
 /** `rtsp://relay:<pass>@<origin>/<stream>`: the node's pull source. Never log it. */
@@ -93,7 +95,12 @@ export function renderConfig(input: RenderInput): Record<string, unknown> {
           hlsTrustedProxies: [...(o.hlsTrustedProxies ?? input.trustedProxies)],
           // Remux from the start so the first HLS viewer (often sent by the origin) does not wait.
           hlsAlwaysRemux: true,
+          // One file holds key and chain: a renewal is one rename, which MediaMTX's certloader picks up.
+          ...(input.tlsFile !== undefined ? { hlsEncryption: true, hlsServerKey: input.tlsFile, hlsServerCert: input.tlsFile } : {}),
         }
+      : {}),
+    ...(input.tlsFile !== undefined && o.rtspsAddress !== undefined
+      ? { rtspEncryption: 'optional', rtspsAddress: o.rtspsAddress, serverKey: input.tlsFile, serverCert: input.tlsFile }
       : {}),
     webrtc: false,
     moq: false,

@@ -46,6 +46,8 @@ export interface MediaMtxServerInit {
   srtAddress: string;
   /** PROXY-protocol senders trusted on the RTSP listener. */
   trustedProxies: readonly string[];
+  /** Node with TLS: the key+chain PEM file MediaMTX serves HTTPS with (see tls/store.ts). */
+  tlsFile?: string;
   /** Failed logins per address per minute before the hook refuses it outright. Default 10. */
   maxAuthFailures?: number;
   /** The plugin's own folder, e.g. `<stateDir>/mediamtx` (created 0700). */
@@ -239,7 +241,7 @@ export class MediaMtxServer implements MediaServer {
     const origin = this.#i.role === 'origin';
     return {
       rtsp: dialAddress(this.#i.rtspAddress),
-      ...(this.#i.hlsAddress !== undefined ? { hls: `http://${dialAddress(this.#i.hlsAddress)}` } : {}),
+      ...(this.#i.hlsAddress !== undefined ? { hls: `${this.#i.tlsFile !== undefined ? 'https' : 'http'}://${dialAddress(this.#i.hlsAddress)}` } : {}),
       ...(origin ? { rtmp: dialAddress(this.#i.rtmpAddress), srt: dialAddress(this.#i.srtAddress) } : {}),
     };
   }
@@ -396,6 +398,7 @@ export class MediaMtxServer implements MediaServer {
       srtAddress: this.#i.srtAddress,
       trustedProxies: this.#i.trustedProxies,
       relayPassword: this.#secrets.relayPassword,
+      ...(this.#i.tlsFile !== undefined ? { tlsFile: this.#i.tlsFile } : {}),
     };
   }
 

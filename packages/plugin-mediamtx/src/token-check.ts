@@ -16,7 +16,7 @@ function keyOf(relayPassword: string): Buffer {
  * `undefined`: the request carries no token.
  */
 export function checkViewerToken(req: AuthRequest, node: string, relayPassword: string, now = Date.now()): TokenVerdict | undefined {
-  if (req.action !== 'read' || req.protocol !== 'rtsp' || relayPassword === '') return undefined;
+  if (req.action !== 'read' || (req.protocol !== 'rtsp' && req.protocol !== 'hls') || relayPassword === '') return undefined;
   const token = req.user === TOKEN_USER ? req.password : tokenOfQuery(req.query);
   if (token === undefined) return undefined;
   return verifyViewerToken(keyOf(relayPassword), token, { ip: normalizeIp(req.ip), stream: req.path, node }, now);

@@ -14,6 +14,7 @@ export { FailureLimiter, type FailureLimiterOptions } from './rtsp/rate-limit.js
 export { proxyV1Header } from './rtsp/proxy-protocol.js';
 export { parseResponse, RtspClientConnection, type RtspResponse, type ResponseOutcome } from './rtsp/client.js';
 export { createRtspGateway, type RtspGateway, type RtspGatewayLimits, type RtspGatewayOptions, type RtspGatewayStats } from './rtsp/gateway.js';
+export { createHttpsGateway, type HttpsGateway, type HttpsGatewayOptions, type HttpsTarget } from './https/gateway.js';
 export { createHlsGateway, type HlsGateway, type HlsGatewayOptions } from './hls/gateway.js';
 export { absolutizePlaylist } from './hls/playlist.js';
 export { createRelayDoor, type RelayDoor, type RelayDoorOptions } from './relay-door.js';

@@ -1,0 +1,157 @@
+// Glass-to-glass latency, publish → node reader, of HTTPS LL-HLS against rtspt on the same stream.
+// A real origin-role MediaMTX takes the publish (RTMP, as OBS sends), a real node-role MediaMTX pulls
+// it (the relay, as over the VPN) and serves HLS over HTTPS with `tls: files` (a certificate for
+// 127.0.0.1 made here; the node's TLS manager installs it as with `tls: acme`) and RTSP.
+// The publisher is ffmpeg fed raw frames by this process: black, and now and then a white frame whose
+// send time is noted. Two ffmpeg readers on the node decode to raw grey frames on their stdout: one
+// reads rtspt (RTSP interleaved over TCP), one reads https://.../index.m3u8 trusting only that
+// certificate. Latency = when a reader hands over the first white frame − when it was sent.
+// Two HLS readers: ffmpeg's HLS demuxer (`-live_start_index -1`), which reads whole segments, not
+// LL-HLS parts; and Chromium playing MediaMTX's page with hls.js (low-latency mode), the way a
+// browser or an LL-HLS player reads it (test/tls/hlsjs-reader.ts).
+//   node bench/run.mjs hls-latency            full run (12 flashes, ~1.5 min)
+//   node bench/run.mjs --smoke hls-latency    3 flashes
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { placeholderCertificate } from '@haven/plugin-mediamtx';
+import { startMediamtx, testSecrets } from '../test/mediamtx/harness.js';
+import { freePort, stopAll, waitFor } from '../test/helpers/process.js';
+import { requireTool } from '../test/helpers/tools.js';
+import { hlsJsReader, type BrowserReader } from '../test/tls/hlsjs-reader.js';
+import { median, smoke } from './lib.js';
+
+const FLASHES = smoke ? 3 : 12;
+const W = 160;
+const H = 96;
+const FPS = 15;
+const FRAME = W * H * 1.5; // yuv420p
+const S = testSecrets();
+
+function frame(white: boolean): Buffer {
+  const b = Buffer.alloc(FRAME, 128);
+  b.fill(white ? 235 : 16, 0, W * H);
+  return b;
+}
+
+/** A reader decoding to grey frames; records the wall time each bright frame is handed over. */
+function reader(ffmpeg: string, args: string[]): { proc: ChildProcess; brightAt: number[]; frames: () => number } {
+  const proc = spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', ...args, '-map', '0:v', '-vf', `scale=${W}:${H}`, '-pix_fmt', 'gray', '-f', 'rawvideo', 'pipe:1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const brightAt: number[] = [];
+  let buf = Buffer.alloc(0);
+  let n = 0;
+  let wasBright = false;
+  proc.stdout?.on('data', (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    while (buf.length >= W * H) {
+      const f = buf.subarray(0, W * H);
+      buf = buf.subarray(W * H);
+      n++;
+      let sum = 0;
+      for (let i = 0; i < f.length; i += 97) sum += f[i] as number;
+      const bright = sum / Math.ceil(f.length / 97) > 128;
+      if (bright && !wasBright) brightAt.push(Date.now());
+      wasBright = bright;
+    }
+  });
+  return { proc, brightAt, frames: () => n };
+}
+
+async function main(): Promise<void> {
+  const ffmpeg = requireTool('ffmpeg', 'apt-get install -y ffmpeg');
+  const dir = await mkdtemp(path.join(tmpdir(), 'haven-hls-latency-'));
+  const cert = await placeholderCertificate('127.0.0.1');
+  const certFile = path.join(dir, 'cert.pem');
+  const keyFile = path.join(dir, 'key.pem');
+  await writeFile(certFile, cert.certPem);
+  await writeFile(keyFile, cert.keyPem, { mode: 0o600 });
+  const origin = await startMediamtx({ role: 'origin', options: { relaySubnets: ['127.0.0.1/32'], audioFix: 'off' } });
+  const rtspPort = await freePort();
+  const hlsPort = await freePort();
+  const node = await startMediamtx({
+    role: 'node',
+    config: { name: 'bench-node', public: { host: '127.0.0.1', rtspPort, hlsPort } },
+    options: { originRelay: { host: '127.0.0.1', port: origin.ports.rtsp }, rtspAddress: `127.0.0.1:${rtspPort}`, hlsAddress: `127.0.0.1:${hlsPort}`, tls: { mode: 'files', certFile, keyFile }, httpsEntryAddress: false },
+  });
+  const pub = spawn(ffmpeg, [
+    '-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${W}x${H}`, '-r', String(FPS), '-i', 'pipe:0',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(FPS), '-pix_fmt', 'yuv420p',
+    '-f', 'flv', `rtmp://127.0.0.1:${origin.ports.rtmp}/live?user=publisher&pass=${S.streamKey}`,
+  ], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const sent: number[] = [];
+  let frameNo = 0;
+  let flashAt = Number.POSITIVE_INFINITY;
+  const pace = setInterval(() => {
+    const white = frameNo >= flashAt && frameNo < flashAt + 4;
+    if (frameNo === flashAt) sent.push(Date.now());
+    pub.stdin?.write(frame(white));
+    frameNo++;
+  }, 1000 / FPS);
+  const readers: Array<ReturnType<typeof reader>> = [];
+  let browser: BrowserReader | undefined;
+  try {
+    await waitFor('node has the stream', async () => (await node.server.stats('live')).ready || undefined, 60_000, 250);
+    const auth = `viewer:${encodeURIComponent(S.viewerPassword)}`;
+    const rtspt = reader(ffmpeg, ['-fflags', 'nobuffer', '-flags', 'low_delay', '-rtsp_transport', 'tcp', '-i', `rtsp://${auth}@127.0.0.1:${rtspPort}/live`]);
+    const https = reader(ffmpeg, ['-fflags', 'nobuffer', '-flags', 'low_delay', '-ca_file', certFile, '-tls_verify', '1', '-live_start_index', '-1', '-i', `https://${auth}@127.0.0.1:${hlsPort}/live/index.m3u8`]);
+    readers.push(rtspt, https);
+    browser = await hlsJsReader(`https://127.0.0.1:${hlsPort}/live/`, cert.certPem, { username: 'viewer', password: S.viewerPassword });
+    const b = browser;
+    let hlsjs: number[] = [];
+    await waitFor('all readers decoding', async () => (rtspt.frames() > FPS && https.frames() > FPS && (await b.frames()) > FPS) || undefined, 60_000, 100);
+    // Flashes 5 s apart (longer than any reader's delay), 4 frames of white each (a reader that drops a
+    // frame still sees it). Each reader's latency for a flash is its first black→white change within
+    // 4.5 s after the flash was sent; a reader that shows none there counts a miss.
+    const WINDOW = 4_500;
+    const firstAfter = (at: number[], t: number) => at.find((x) => x > t && x < t + WINDOW);
+    for (let i = 0; i < FLASHES; i++) {
+      flashAt = frameNo + 2;
+      await waitFor(`flash ${i + 1} sent`, () => sent.length > i || undefined, 10_000, 10);
+      const t = sent[i] as number;
+      await waitFor(
+        `flash ${i + 1} window`,
+        async () => {
+          hlsjs = await b.brightAt();
+          const all = [rtspt.brightAt, https.brightAt, hlsjs].every((at) => firstAfter(at, t) !== undefined);
+          return all || Date.now() > t + WINDOW || undefined;
+        },
+        WINDOW + 5_000,
+        20,
+      );
+      await new Promise((r) => setTimeout(r, Math.max(0, t + 5_000 - Date.now())));
+    }
+    hlsjs = await b.brightAt();
+    const lat = (at: number[]) => sent.slice(0, FLASHES).flatMap((t) => {
+      const x = firstAfter(at, t);
+      return x === undefined ? [] : [(x - t) / 1000];
+    });
+    const a = lat(rtspt.brightAt);
+    const h = lat(https.brightAt);
+    const j = lat(hlsjs);
+    for (const [name, xs] of [['rtspt', a], ['ffmpeg HLS', h], ['hls.js', j]] as const) {
+      if (xs.length < Math.ceil(FLASHES / 2)) throw new Error(`${name}: saw ${xs.length} of ${FLASHES} flashes`);
+    }
+    const fmt = (xs: number[]) => `${xs.map((x) => x.toFixed(2)).join(' ')}${xs.length < FLASHES ? ` (${FLASHES - xs.length} missed)` : ''}`;
+    console.log(`flashes: ${FLASHES}, ${FPS} fps, GOP 1 s, MediaMTX LL-HLS defaults (segment 1 s, part 200 ms)`);
+    console.log(`rtspt (ffmpeg) publish → node reader: median ${median(a).toFixed(2)} s  [${fmt(a)}]`);
+    console.log(`https LL-HLS, hls.js (Chromium) publish → node reader: median ${median(j).toFixed(2)} s  [${fmt(j)}]`);
+    console.log(`https HLS, ffmpeg (whole segments) publish → node reader: median ${median(h).toFixed(2)} s  [${fmt(h)}]`);
+    console.log(`ratio https LL-HLS (hls.js)/rtspt: ${(median(j) / median(a)).toFixed(1)}x; ffmpeg HLS/rtspt: ${(median(h) / median(a)).toFixed(1)}x`);
+  } finally {
+    clearInterval(pace);
+    await browser?.close();
+    for (const r of readers) r.proc.kill('SIGTERM');
+    pub.stdin?.end();
+    pub.kill('SIGTERM');
+    await node.stop();
+    await origin.stop();
+    await stopAll();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,145 @@
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { CoreService } from '../../services.js';
+import type { Logger } from '../../logger.js';
+import { normalizeIp, trimBase } from '../../routing/ip.js';
+import { listenOrThrow } from '../listen.js';
+import { safeEqualExpected, type ViewerCredentials } from '../rtsp/auth.js';
+import { FailureLimiter } from '../rtsp/rate-limit.js';
+import { signViewerToken, TOKEN_PARAM } from '../token.js';
+
+/** Where a viewer is sent: the node's name (tokens are bound to it) and its own HTTPS HLS base URL. */
+export interface HttpsTarget {
+  node: string;
+  /** e.g. `https://203.0.113.7:8888` */
+  hlsBase: string;
+}
+
+export interface HttpsGatewayOptions {
+  host: string;
+  /** 443 for the Quest URL; 0 picks a free port. */
+  port: number;
+  /** One PEM file with the private key and the chain (the node's TLS manager keeps it); re-read when it changes. */
+  certFile: string;
+  viewer: () => ViewerCredentials;
+  /** Stream names served; read per request. */
+  streams: () => readonly string[];
+  /** The node a viewer at `ip` should read `stream` from; undefined: none is up (503). */
+  choose: (ip: string, stream: string) => HttpsTarget | undefined;
+  /** Key of the signed viewer tokens; read per viewer. */
+  tokenKey: () => Buffer | undefined;
+  /** Token lifetime, s. Default 60. */
+  tokenTtlSec?: () => number;
+  maxAuthFailuresPerMinute?: number;
+  /** How often the certificate file is checked for a renewal, ms. Default 2000. */
+  certPollMs?: number;
+  realm?: string;
+  logger?: Logger;
+}
+
+export interface HttpsGateway extends CoreService {
+  address(): { host: string; port: number } | undefined;
+  /** Re-read the certificate file now (also done on change). */
+  reloadCertificate(): void;
+}
+
+const PLAYLIST = /^\/([^/?#]+)\/(?:index\.m3u8)?$/;
+
+function basicOf(header: string | undefined): { user: string; pass: string } | undefined {
+  const m = header ? /^Basic\s+(\S+)$/i.exec(header) : null;
+  if (!m) return undefined;
+  const raw = Buffer.from(m[1] as string, 'base64').toString('utf8');
+  const c = raw.indexOf(':');
+  return c < 0 ? undefined : { user: raw.slice(0, c), pass: raw.slice(c + 1) };
+}
+
+/**
+ * The HTTPS door of an entry node for players that follow an HTTP redirect across hosts (VRChat on
+ * Quest: its HTTP stack is media3's DefaultHttpDataSource, which follows cross-host 3xx; its RTSP stack
+ * cannot). `GET /<stream>/index.m3u8` with the viewer password (Basic) answers 302 to the chosen node's
+ * own HTTPS playlist with a short-lived signed token in place of the password (bound to the viewer's
+ * address, the stream, the node). Nothing else is served: HLS media requests go to the node that
+ * serves them and never pass here.
+ */
+export function createHttpsGateway(o: HttpsGatewayOptions): HttpsGateway {
+  const limiter = new FailureLimiter({ maxFailures: o.maxAuthFailuresPerMinute ?? 10 });
+  const realm = o.realm ?? 'Stream Haven';
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let bound: { host: string; port: number } | undefined;
+  let loadedText = '';
+
+  const text = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers });
+    res.end(`${body}\n`);
+  };
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const ip = normalizeIp(req.socket.remoteAddress);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'method not allowed', { allow: 'GET, HEAD' });
+    const url = new URL(req.url ?? '/', 'https://entry.invalid');
+    const m = PLAYLIST.exec(url.pathname);
+    const stream = m ? decodeURIComponent(m[1] as string) : undefined;
+    if (stream === undefined || !o.streams().includes(stream)) return text(res, 404, 'not found: the entry serves /<stream>/index.m3u8 only');
+    if (limiter.blocked(ip)) return text(res, 429, 'too many failed logins from this address; wait a minute');
+    const cred = basicOf(req.headers.authorization);
+    const v = o.viewer();
+    if (!cred || cred.user !== v.user || !safeEqualExpected(cred.pass, v.password)) {
+      if (cred) limiter.fail(ip);
+      return text(res, 401, 'viewer password required', { 'www-authenticate': `Basic realm="${realm}"` });
+    }
+    const key = o.tokenKey();
+    const target = o.choose(ip, stream);
+    if (!key || !target) return text(res, 503, 'no node is serving this stream right now; try again shortly', { 'retry-after': '5' });
+    const token = signViewerToken(key, { ip, stream, node: target.node }, o.tokenTtlSec?.() ?? 60);
+    const location = `${trimBase(target.hlsBase)}/${encodeURIComponent(stream)}/index.m3u8?${TOKEN_PARAM}=${encodeURIComponent(token)}`;
+    o.logger?.debug({ ip, stream, node: target.node }, 'https entry: redirect');
+    res.writeHead(302, { location, 'cache-control': 'no-store', 'content-length': '0' });
+    res.end();
+  }
+
+  function loadCert(): void {
+    const pem = readFileSync(o.certFile, 'utf8');
+    if (pem === loadedText) return;
+    server?.setSecureContext({ key: pem, cert: pem });
+    loadedText = pem;
+    o.logger?.info({ file: o.certFile }, 'https entry: certificate loaded');
+  }
+
+  return {
+    name: 'https-gateway',
+    address: () => bound,
+    reloadCertificate: () => {
+      try {
+        loadCert();
+      } catch (err) {
+        o.logger?.warn({ err, file: o.certFile }, 'https entry: certificate reload failed; keeping the previous one');
+      }
+    },
+    async start() {
+      if (server) return;
+      const pem = readFileSync(o.certFile, 'utf8');
+      const srv = createServer({ key: pem, cert: pem, minVersion: 'TLSv1.2' }, handle);
+      loadedText = pem;
+      srv.headersTimeout = 10_000;
+      srv.requestTimeout = 15_000;
+      srv.on('connection', (s: Socket) => {
+        sockets.add(s);
+        s.once('close', () => sockets.delete(s));
+      });
+      bound = await listenOrThrow(srv, { host: o.host, port: o.port }, 'HTTPS entry', 'the https gateway port');
+      server = srv;
+      watchFile(o.certFile, { interval: o.certPollMs ?? 2_000 }, () => this.reloadCertificate());
+    },
+    async stop() {
+      const srv = server;
+      server = undefined;
+      unwatchFile(o.certFile);
+      if (!srv) return;
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => srv.close(() => resolve()));
+    },
+  };
+}
