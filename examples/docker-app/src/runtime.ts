@@ -37,6 +37,7 @@ import { selectPlugins } from './plugins.js';
 import { terminalLog } from './terminal-log.js';
 import { publishHost } from './urls.js';
 import { startRoutingFollow } from './routing-follow.js';
+import { startEntryGateway } from './entry-gateway.js';
 import { ingestPathPrefix, startIngestCheck } from './ingest-view.js';
 import { createOriginRelay, createRelayFollower } from './relay.js';
 
@@ -147,6 +148,8 @@ export async function startHaven(l: Loaded, progress: Progress, o: { jsonLogs?: 
     parts.push(() => reporter.stop());
     const routing = startRoutingFollow(haven, l.join!);
     parts.push(() => routing.stop());
+    const entry = await startEntryGateway(haven, l.join!, routing.follower);
+    parts.push(() => entry.stop());
     return { haven, stop };
   } catch (err) {
     await stop();

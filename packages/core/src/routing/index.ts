@@ -11,3 +11,4 @@ export * from './router.js';
 export * from './explain.js';
 export * from './stack.js';
 export * from './routing-state.js';
+export * from './entry.js';
