@@ -6,6 +6,7 @@ import {
   type RelayDoor,
   createControlApi,
   createHaven,
+  originExposure,
   createNodeReporter,
   havenApiDeps,
   havenIdOf,
@@ -113,6 +114,9 @@ export async function startHaven(l: Loaded, progress: Progress, o: { jsonLogs?: 
   try {
     const token = await apiToken(haven.stateDir);
     if (cfg.role === 'origin') {
+      // Nodes added live are dialled from the running config (a private origin dials out).
+      const originVpn = haven.provided.vpn;
+      if (isOriginVpn(originVpn)) originVpn.configFrom(() => haven.config as OriginConfig);
       // Every config change (API, CLI through the API, the file watcher) goes through this one queue.
       const writer = new ConfigWriter({ file: loaded.file, plugins, apply: (next) => haven.applyConfig(next) });
       const ingestCheck = startIngestCheck(haven);
@@ -136,7 +140,11 @@ export async function startHaven(l: Loaded, progress: Progress, o: { jsonLogs?: 
       });
       parts.push(async () => watcher.close());
       const origin = haven.services.registry?.origin();
-      progress(`players: ${origin?.rtspUrl ?? '?'}/<stream> (RTSP; rtspt:// in VRChat), ${origin?.hlsUrl ?? '?'}/<stream>/index.m3u8 (HLS over http:// sends the password with Basic: prefer RTSP)`);
+      if (originExposure(cfg as OriginConfig) === 'private') {
+        progress(`private origin: nothing listens on a public address; viewers come in through the entry nodes (\`haven urls\`); this machine dials each node's WireGuard`);
+      } else {
+        progress(`players: ${origin?.rtspUrl ?? '?'}/<stream> (RTSP; rtspt:// in VRChat), ${origin?.hlsUrl ?? '?'}/<stream>/index.m3u8 (HLS over http:// sends the password with Basic: prefer RTSP)`);
+      }
       const media = haven.provided.mediaServer?.endpoints();
       const port = (a?: string) => a?.slice(a.lastIndexOf(':') + 1);
       const ingestHost = publishHost(cfg, (loaded.pluginOptions.mediamtx ?? {}) as { ingest?: string; rtmpAddress?: string });

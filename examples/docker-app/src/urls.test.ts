@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { havenConfigSchema } from '@haven/core';
-import { publishHost } from './urls.js';
+import { buildUrls, publishHost } from './urls.js';
 
 describe('publishHost', () => {
   const config = havenConfigSchema.parse({ role: 'origin', public: { host: '203.0.113.7' } });
@@ -13,5 +13,25 @@ describe('publishHost', () => {
     expect(publishHost(config, { rtmpAddress: ':1935' })).toBe('203.0.113.7');
     expect(publishHost(config, { rtmpAddress: '192.168.1.20:1935' })).toBe('192.168.1.20');
     expect(publishHost(config, { rtmpAddress: '127.0.0.1:2000', ingest: 'lan' })).toBe('127.0.0.1');
+  });
+});
+
+describe('buildUrls on a private origin', () => {
+  const secrets = { streamKey: 'k', viewerPassword: 'pw', relayPassword: 'r' };
+  it('viewer URLs name the entry nodes only, by region, and say which to paste into a VRChat world', () => {
+    const config = havenConfigSchema.parse({
+      role: 'origin',
+      exposure: 'private',
+      public: { host: '203.0.113.7' },
+      nodes: [
+        { name: 'nyc', region: 'us-east', rtsp: 'rtsp://198.51.100.9:8554' },
+        { name: 'fra', region: 'eu-central', rtsp: 'rtsp://198.51.100.7:8554', hls: 'http://198.51.100.7:8888' },
+      ],
+    });
+    const u = buildUrls(config, secrets, { rtmpPort: 1935, srtPort: 8890, host: '127.0.0.1' });
+    expect(u.viewer.map((v) => v.entry)).toEqual(['fra', 'nyc']);
+    expect(u.viewer[0]!.rtspt).toBe('rtspt://viewer:pw@198.51.100.7:8554/live');
+    expect(JSON.stringify(u)).not.toContain('203.0.113.7');
+    expect(u.vrchat).toMatch(/entry in the world's region/);
   });
 });

@@ -45,6 +45,11 @@ export interface StatusInfo {
   nodes: NodeInfo[];
   /** Public entry points of the gateway: `rtsp://host:port` and `http://host:port`. */
   gateway: { rtspUrl: string; hlsUrl?: string };
+  /**
+   * The origin's exposure (`originExposure`). `private`: viewer links name entry nodes only, one per
+   * entry ordered by region, never the origin.
+   */
+  exposure?: 'private' | 'public';
   /** Public ingest addresses for publish URLs (`host:port`). */
   ingest?: { rtmp?: string; srt?: string; /** Path prefix publishers use (`ingest/` while the audio fix is on). */ pathPrefix?: string };
   /** What the RTSP gateway learned per player: follow-through of its redirects and auth schemes. */

@@ -12,3 +12,4 @@ export * from './explain.js';
 export * from './stack.js';
 export * from './routing-state.js';
 export * from './entry.js';
+export * from './exposure.js';
