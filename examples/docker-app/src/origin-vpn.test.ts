@@ -16,7 +16,7 @@ describe('dialOutPeer', () => {
       persistentKeepaliveSec: DIAL_OUT_KEEPALIVE_SEC,
     });
     const withEndpoint = originConfigSchema.parse({ role: 'origin', exposure: 'private', nodes: [{ ...nodes[0], endpoint: '198.51.100.8:4000' }] });
-    expect(dialOutPeer({ publicKey: KEY }, withEndpoint, 51820).endpoint).toBe('198.51.100.8:4000');
+    expect(dialOutPeer({ publicKey: KEY } as { publicKey: string; endpoint?: string }, withEndpoint, 51820).endpoint).toBe('198.51.100.8:4000');
   });
 
   it('public: peers untouched (nodes dial the origin)', () => {
