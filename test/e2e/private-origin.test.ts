@@ -123,18 +123,18 @@ table inet ${PREFIX} {
   counter viewer_to_origin {}
   counter node_to_origin {}
   counter dropped_in {}
-  chain pre {
+  chain count_in {
     type filter hook prerouting priority -300; policy accept;
     ip saddr ${viewerSet} ip daddr { ${nat.ip}, ${LAN.origin} } counter name viewer_to_origin
     ip saddr ${nodeSet} ip daddr ${nat.ip} counter name node_to_origin
   }
-  chain fwd {
+  chain forward_in {
     type filter hook forward priority 0; policy drop;
     ct state established,related accept
     iifname "${lan.a}" ip saddr ${LAN.cidr} accept
     counter name dropped_in drop
   }
-  chain post {
+  chain masq_out {
     type nat hook postrouting priority 100; policy accept;
     ip saddr ${LAN.cidr} oifname != "${lan.a}" masquerade
   }
@@ -144,7 +144,7 @@ table inet ${PREFIX} {
     const originRules = `
 table inet ${PREFIX} {
   counter viewer_in {}
-  chain in {
+  chain count_input {
     type filter hook input priority -300; policy accept;
     ip saddr ${viewerSet} counter name viewer_in
   }
@@ -204,6 +204,12 @@ table inet ${PREFIX} {
         .map((l) => l.trim().split(/\s+/)[3] ?? '')
         .filter((a) => a && !/^(127\.|\[::1\]|10\.)/.test(a) && !/^\[?::1?\]?:/.test(a));
       expect(exposed, `TCP listeners of the origin on a non-loopback, non-VPN address: ${exposed.join(', ')}`).toEqual([]);
+      // UDP: only WireGuard's own socket (the tunnels the origin dials go out from it).
+      const udp = (await t.h.execOk(origin.ns, 'ss', ['-Huln']))
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/)[3] ?? '')
+        .filter((a) => a && !/^(127\.|\[::1\]|10\.)/.test(a));
+      expect(udp.every((a) => a.endsWith(':51820')), `UDP sockets of the origin on a non-loopback address: ${udp.join(', ')}`).toBe(true);
     });
   });
 
