@@ -134,6 +134,9 @@ table inet ${PREFIX} {
     iifname "${lan.a}" ip saddr ${LAN.cidr} accept
     counter name dropped_in drop
   }
+  chain cut {
+    type filter hook forward priority -10; policy accept;
+  }
   chain masq_out {
     type nat hook postrouting priority 100; policy accept;
     ip saddr ${LAN.cidr} oifname != "${lan.a}" masquerade
@@ -340,6 +343,41 @@ table inet ${PREFIX} {
       expect(originHaven.proc.child.exitCode).toBeNull();
       expect(originHaven.proc.child.pid).toBe(pid);
       expect((await status()).streams[0]?.ready).toBe(true);
+    });
+  });
+
+  it('an entry that loses the origin says so in `haven status` and serves no viewer itself; it recovers when the tunnel is back', async () => {
+    await step(async () => {
+      const b = nodes['node-b'];
+      const dir = nodeDirs['node-b']!;
+      // The NAT drops everything between the origin and node-b (its WireGuard and all).
+      await t.h.execOk(nat.ns, 'nft', ['add', 'rule', 'inet', PREFIX, 'cut', 'ip', 'daddr', b.ip, 'drop']);
+      await t.h.execOk(nat.ns, 'nft', ['add', 'rule', 'inet', PREFIX, 'cut', 'ip', 'saddr', b.ip, 'drop']);
+      const lost = await waitFor(
+        'node-b to report the origin lost',
+        async () => {
+          const r = await t.cli(b, dir, ['status']);
+          return r.code === 1 && /routing state: origin-lost/.test(r.stdout) ? r.stdout : undefined;
+        },
+        60_000,
+        500,
+      );
+      figures.push(`[private origin] node-b cut from the origin: \`haven status\` -> ${lost.trim().split('\n').pop()}`);
+      const p = await probe(t, viewers[0]!, entryUrls['node-b']!);
+      expect(p.servedBy === `${b.ip}:8554` && p.code === 0, 'node-b served a viewer with no origin').toBe(false);
+
+      await t.h.execOk(nat.ns, 'nft', ['flush', 'chain', 'inet', PREFIX, 'cut']);
+      await waitFor('node-b current again', async () => (await t.cli(b, dir, ['status'])).code === 0, 90_000, 1000);
+      const again = await waitFor(
+        'a viewer playing through node-b again',
+        async () => {
+          const r = await probe(t, viewers[0]!, entryUrls['node-b']!);
+          return r.code === 0 ? r : undefined;
+        },
+        90_000,
+        1000,
+      );
+      expect(again.codecs).toContain('h264');
     });
   });
 
