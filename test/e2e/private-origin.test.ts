@@ -178,6 +178,8 @@ table inet ${PREFIX} {
         nodeKeys[name] = decodeShareCode(share).publicKey;
         const added = await t.cliOk(origin, originDir, ['node', 'add', share, '--json']);
         bundles[name] = (JSON.parse(added.stdout) as { bundle: string }).bundle;
+        // The viewer password never reaches a node in clear: the bundle carries none.
+        expect(decodeJoinBundle(bundles[name]).viewer).toEqual({ user: 'viewer' });
         originWg = defaultInterfaceName(decodeJoinBundle(bundles[name]).origin.publicKey);
       }
       originHaven = await t.start(origin, originDir);
@@ -258,6 +260,12 @@ table inet ${PREFIX} {
       expect(trace.code).toBe(0);
       expect(trace.stderr).toMatch(/RTSP\/1\.0 200/);
       for (const a of originAddresses()) expect(trace.stderr.includes(a), `${a} in a viewer-visible answer`).toBe(false);
+      // No file a node keeps holds the viewer password (its secrets hold a random value of its own).
+      const viewerPassword = (JSON.parse(await readFile(path.join(originDir, 'state', 'secrets.json'), 'utf8')) as { viewerPassword: string }).viewerPassword;
+      for (const name of ['node-a', 'node-b']) {
+        const grep = await t.exec(nodes[name as 'node-a'], 'grep', ['-rlF', viewerPassword, nodeDirs[name]!]);
+        expect(grep.stdout.trim(), `files of ${name} holding the viewer password`).toBe('');
+      }
       figures.push(`[private origin] plays from entries: ffprobe on node-a and node-b, MS-RTSP ${ms.packets} packets (hops ${ms.hops.map((h) => h.host).join(' > ')}), media3 ${m3.packets} packets`);
     });
   });

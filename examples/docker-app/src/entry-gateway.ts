@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createEntryRouting, type EntryRouting, type Haven, type NodeConfig, type RoutingStateFollower } from '@haven/core';
 import { SubnetMatcher } from '@haven/plugin-mediamtx';
 import type { JoinState } from './join.js';
@@ -24,6 +25,15 @@ export async function startEntryGateway(haven: Haven, join: JoinState, follower:
     const m = media();
     ready = !!m && (await Promise.all(cfg.streams.map((s) => m.stats(s.name).then((x) => x.ready, () => false)))).every(Boolean);
   };
+  // The node's own MediaMTX (its public HLS, the origin's playlist fetches) checks viewers against the
+  // routing state's HA1 too: a node of a private origin holds no viewer password.
+  const viewerCheck = (user: string, password: string): boolean | undefined => {
+    const v = follower.state()?.viewer;
+    if (!v) return undefined;
+    const ha1 = createHash('md5').update(`${user}:${v.realm}:${password}`).digest();
+    return user === v.user && timingSafeEqual(ha1, Buffer.from(v.ha1, 'hex'));
+  };
+  (media() as { setViewerCheck?: (c: typeof viewerCheck | undefined) => void } | undefined)?.setViewerCheck?.(viewerCheck);
   const readyTimer = setInterval(() => void check(), 1000);
   readyTimer.unref();
   await check();
@@ -57,6 +67,7 @@ export async function startEntryGateway(haven: Haven, join: JoinState, follower:
     entry,
     async stop() {
       clearInterval(readyTimer);
+      (media() as { setViewerCheck?: (c: undefined) => void } | undefined)?.setViewerCheck?.(undefined);
       for (const s of [...entry.list].reverse()) await s.stop().catch(() => {});
     },
   };

@@ -196,6 +196,8 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: Co
     const r = settingsOf(l.loaded).report;
     return `${r.host}:${r.port}`;
   };
+  // A private origin's nodes never get the viewer password in clear (they check the HA1 below).
+  deps.withholdViewerPassword = () => originExposure(haven.config as OriginConfig) === 'private';
   // Entry nodes poll the routing state (nodes, health, load, viewer HA1, players) on the report listener.
   if (vpn) deps.routingState = havenRoutingState(haven, { havenId: havenIdOf(await vpn.identity()) });
   const vpnUp = !!vpn && (!isOriginVpn(vpn) || vpn.isUp);

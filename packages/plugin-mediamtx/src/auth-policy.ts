@@ -65,6 +65,12 @@ export interface AuthPolicy {
    * children) are refused until it is back; readers already playing stay.
    */
   online?: (stream: string) => boolean;
+  /**
+   * Node role: checks a viewer's user and password in place of the stored viewer password (an entry
+   * node of a private origin holds only the Digest HA1 of the routing state). `undefined`: no verdict
+   * (no state yet), the stored password decides.
+   */
+  viewerCheck?: (user: string, password: string) => boolean | undefined;
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
@@ -129,7 +135,7 @@ function decideAccess(req: AuthRequest, policy: AuthPolicy, secrets: HavenSecret
     if (!policy.relaySubnets.contains(normalizeIp(req.ip))) return deny('subnet');
     return { allow: true, as: 'relay' };
   }
-  const passOk = secretEquals(req.password, secrets.viewerPassword);
+  const passOk = policy.viewerCheck?.(req.user, req.password) ?? secretEquals(req.password, secrets.viewerPassword);
   if (req.user !== policy.viewerUser || !passOk) return deny('bad-credentials');
   if (!policy.readProtocols.has(req.protocol)) return deny('protocol');
   return { allow: true, as: 'viewer' };

@@ -75,6 +75,7 @@ export class MediaMtxServer implements MediaServer {
   readonly #recent = new RecentReaders();
   /** The relay tree's parent (node role); undefined = the origin. */
   #upstream: { host: string; port: number } | undefined;
+  #viewerCheck: ((user: string, password: string) => boolean | undefined) | undefined;
   /** Node role: each stream's tracks as learned from `up/<stream>` (node-paths.ts). */
   #tracks = new Map<string, OfflineTrack[] | null>();
   /** Tracks whose viewer path is rendered and applied (null: no offline equivalent, a plain pull). */
@@ -312,6 +313,15 @@ export class MediaMtxServer implements MediaServer {
     await this.#sync();
   }
 
+  /**
+   * Node role: check viewers' passwords with `check` instead of the stored viewer password (see
+   * `AuthPolicy.viewerCheck`); undefined goes back to the stored one. Applies to the next request.
+   */
+  setViewerCheck(check: ((user: string, password: string) => boolean | undefined) | undefined): void {
+    this.#viewerCheck = check;
+    this.#policy = this.#makePolicy();
+  }
+
   /** Failed auth attempts (that carried credentials) from this IP in the last minute. */
   authFailures(ip: string): number {
     return this.#hook.failureCount(ip);
@@ -370,6 +380,7 @@ export class MediaMtxServer implements MediaServer {
       ...this.#internalPolicy(),
       ...(this.#i.nodeName !== undefined ? { nodeName: this.#i.nodeName } : {}),
       ...(this.#i.role === 'node' ? { online: (stream: string) => this.#readable(stream) } : {}),
+      ...(this.#viewerCheck ? { viewerCheck: this.#viewerCheck } : {}),
     };
   }
 

@@ -96,6 +96,11 @@ export interface ControlApiDeps {
   rotateSecret(name: SecretName): Promise<void>;
   /** Current secrets, for the token-protected `GET /api/urls`. Absent: that endpoint answers 501. */
   secrets?(): HavenSecrets;
+  /**
+   * `GET /api/node-secrets` answers an empty viewer password (a private origin: entries hold only the
+   * routing state's HA1). Default false.
+   */
+  withholdViewerPassword?(): boolean;
   /** Where an IP is (the Haven's Locator), to place viewers on the map. Never exposed raw. */
   locate?(ip: string): ViewerLocation | undefined;
   /** A node reported its readers and bytes (already authenticated and validated). */
