@@ -260,6 +260,20 @@ table inet ${PREFIX} {
       expect(trace.code).toBe(0);
       expect(trace.stderr).toMatch(/RTSP\/1\.0 200/);
       for (const a of originAddresses()) expect(trace.stderr.includes(a), `${a} in a viewer-visible answer`).toBe(false);
+      // HLS from an entry's own MediaMTX: the password checked against the routing state's HA1 (MediaMTX
+      // answers the first request with a 302 that sets its session cookie: curl follows it with cookies on).
+      const hls = (JSON.parse((await t.cliOk(origin, originDir, ['urls', '--json'])).stdout) as { viewer: Array<{ entry?: string; hls: string }> }).viewer.find((v) => v.entry === 'node-a')!.hls;
+      let last = '';
+      const playlist = await waitFor('the HLS playlist of node-a', async () => {
+        const r = await t.exec(viewers[1]!, 'curl', ['-sS', '-L', '-b', '', '--max-time', '10', hls]);
+        last = redact(`${r.code} ${r.stdout.slice(0, 200)} ${r.stderr.slice(-300)}`);
+        return r.stdout.includes('#EXTM3U') ? r.stdout : undefined;
+      }, 30_000, 1000).catch((err: Error) => {
+        throw new Error(`${err.message}; last answer: ${last}`);
+      });
+      expect(playlist).toContain('#EXTM3U');
+      const wrong = await t.exec(viewers[1]!, 'curl', ['-sS', '-L', '-b', '', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '10', hls.replace(/viewer:[^@]+@/, 'viewer:NotThePassword1@')]);
+      expect(wrong.stdout).toBe('401');
       // No file a node keeps holds the viewer password (its secrets hold a random value of its own).
       const viewerPassword = (JSON.parse(await readFile(path.join(originDir, 'state', 'secrets.json'), 'utf8')) as { viewerPassword: string }).viewerPassword;
       for (const name of ['node-a', 'node-b']) {
