@@ -21,7 +21,7 @@ APT_PACKAGES=(
   ffmpeg
   wireguard-tools wireguard-go iproute2 iputils-ping
   haproxy
-  tcpdump
+  tcpdump nftables
   python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
   chromium libnss3-tools

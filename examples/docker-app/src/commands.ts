@@ -5,6 +5,7 @@ import {
   HavenEmitter,
   HavenError,
   loadConfig,
+  originExposure,
   resolveRegion,
   SecretStore,
   writeFileAtomic,
@@ -35,6 +36,8 @@ export interface InitOptions {
   name?: string;
   publicHost?: string;
   region?: string;
+  /** Origin: `private` (entry nodes are the front door) or `public`. */
+  exposure?: 'private' | 'public';
 }
 
 /** Write a commented haven.yaml and create the secrets. Never overwrites an existing config. */
@@ -51,7 +54,7 @@ export async function init(home: Home, o: InitOptions): Promise<Loaded> {
     if (o.role === 'node' && !o.region) throw new HavenError('a node needs --region (e.g. eu-central, us-east, JP)', { code: 'CONFIG_INVALID' });
     const text =
       o.role === 'origin'
-        ? originTemplate({ name: o.name ?? 'origin', publicHost, ...(o.region ? { region: o.region } : {}) })
+        ? originTemplate({ name: o.name ?? 'origin', publicHost, ...(o.region ? { region: o.region } : {}), ...(o.exposure ? { exposure: o.exposure } : {}) })
         : nodeTemplate({ name: o.name ?? 'node', region: o.region!, publicHost });
     const { mkdir } = await import('node:fs/promises');
     await mkdir(home.dir, { recursive: true });
@@ -68,7 +71,9 @@ export async function init(home: Home, o: InitOptions): Promise<Loaded> {
 
 export async function printUrls(l: Loaded, json: boolean): Promise<void> {
   const u = await urlsFor(l);
-  warnPublicHost(l.loaded.config.public.host, 'these URLs');
+  const cfg = l.loaded.config;
+  const isPrivate = cfg.role === 'origin' && originExposure(cfg) === 'private';
+  if (!isPrivate) warnPublicHost(cfg.public.host, 'these URLs');
   if (json) return printJson(u);
   for (const p of u.publish) {
     print(`OBS (stream "${p.stream}"):`);
@@ -78,18 +83,25 @@ export async function printUrls(l: Loaded, json: boolean): Promise<void> {
     print(`  or SRT:     ${p.srt}`);
     print();
   }
+  if (isPrivate) print(`This origin is private: viewers come in through the entry nodes below (nearest first for each region); no URL names this machine.`);
   for (const v of u.viewer) {
-    print(`Viewers (stream "${v.stream}"):`);
-    print(`  VRChat (PC):        ${v.rtspt}`);
-    print(`  VRChat (Quest):     ${v.quest}`);
+    print(v.entry ? `Viewers (stream "${v.stream}", entry ${v.entry}${v.region ? `, ${v.region}` : ''}):` : `Viewers (stream "${v.stream}"):`);
+    print(v.quest ? `  VRChat (PC):        ${v.rtspt}` : `  VRChat (PC, Quest): ${v.rtspt}`);
+    if (v.quest) print(`  VRChat (Quest):     ${v.quest}`);
     print(`  RTSP players:       ${v.rtsp}`);
     print(`  HLS:                ${v.hls}`);
     print(`  PC: rtspt is the lowest latency and plays on Quest too, but Quest cannot follow an RTSP redirect to another node.`);
-    print(`  Quest: the https:// URL (LL-HLS) follows the entry's redirect to the nearest node and is encrypted; it needs an`);
-    print(`  entry node with \`tls: acme\` (its certificate, and so its address, is listed in public Certificate Transparency logs).`);
-    print(`  World players with a separate Quest URL field take the https:// one.`);
+    if (v.quest) {
+      print(`  Quest: the https:// URL (LL-HLS) follows the entry's redirect to the nearest node and is encrypted; it needs an`);
+      print(`  entry node with \`tls: acme\` (its certificate, and so its address, is listed in public Certificate Transparency logs).`);
+      print(`  World players with a separate Quest URL field take the https:// one.`);
+    } else {
+      print(`  Quest: an https:// URL that follows redirects comes with entry nodes that have \`tls: acme\` (a private origin lists them).`);
+    }
     print();
   }
+  print(`VRChat world: ${u.vrchat}`);
+  print();
   printVrchatHelp();
   print(`RTSP viewers prove the password with Digest (never sent in clear); HLS over http:// cannot avoid Basic on its first request, so the password crosses the network readable there. Prefer RTSP, or a node's https:// URL where one has it.`);
   process.stderr.write(`\n! ${u.note}\n`);

@@ -4,7 +4,7 @@ import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { release } from 'node:os';
 import path from 'node:path';
-import { ingestDoctorChecks, type OriginConfig } from '@haven/core';
+import { ingestDoctorChecks, originExposure, originGatewayBind, type OriginConfig } from '@haven/core';
 import { resolveBinary } from '@haven/plugin-mediamtx';
 import { ApiClient } from './client.js';
 import { settingsOf } from './derived.js';
@@ -116,6 +116,10 @@ export const mediamtxVersion: Check = (ctx) => {
 /** The public host: others need it to reach this machine. */
 export const publicHost: Check = (ctx) => {
   const host = ctx.l.loaded.config.public.host;
+  const cfg = ctx.l.loaded.config;
+  if (cfg.role === 'origin' && originExposure(cfg) === 'private') {
+    return [{ level: 'ok', what: 'private origin: nothing to forward; viewers come in through entry nodes and this machine dials each node' }];
+  }
   const w = publicHostWarning(host, isOrigin(ctx) ? 'viewer URLs and join bundles' : "this node's viewer URLs");
   if (!w) return [{ level: 'ok', what: `public host ${host}` }];
   const reach = hostReach(host);
@@ -138,7 +142,8 @@ function portOf(listen: string): { host: string; port: number } {
 function portsOf(l: Loaded): PortUse[] {
   const cfg = l.loaded.config;
   const mtx = (l.loaded.pluginOptions.mediamtx ?? {}) as { rtmpAddress?: string; srtAddress?: string; apiAddress?: string };
-  const bind = cfg.public.bind;
+  // A private origin's gateway is on loopback (viewers come through entry nodes).
+  const bind = cfg.role === 'origin' ? originGatewayBind(cfg) : cfg.public.bind;
   const list: PortUse[] = [{ proto: 'tcp', host: bind, port: cfg.public.rtspPort, what: 'viewers (RTSP)', key: 'public.rtspPort' }];
   list.push({ proto: 'tcp', host: bind, port: cfg.public.hlsPort, what: 'viewers (HLS)', key: 'public.hlsPort' });
   if (cfg.role === 'origin') {

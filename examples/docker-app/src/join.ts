@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import {
   HavenError,
@@ -13,6 +14,7 @@ import {
   type LoadedConfig,
   type NodeEntry,
   type OriginConfig,
+  originExposure,
 } from '@haven/core';
 import { AddressPlan, decodeJoinBundle, decodeShareCode, encodeJoinBundle, loadOrCreateKeyPair, parseSubnet, type JoinBundle } from '@haven/plugin-wireguard';
 import { REPORT_PORT, settingsOf } from './derived.js';
@@ -79,7 +81,9 @@ export async function joinWithBundle(loaded: LoadedConfig, bundleText: string): 
     plugins,
   );
   const secrets = await SecretStore.open(loaded.stateDir);
-  await secrets.adopt({ viewerPassword: bundle.viewer.password, relayPassword: bundle.relay.password });
+  // Without the viewer password (a private origin) the node keeps a random value of its own that no
+  // viewer knows: its viewers are checked against the routing state's HA1 (entry-gateway.ts).
+  await secrets.adopt({ viewerPassword: bundle.viewer.password ?? randomBytes(24).toString('hex'), relayPassword: bundle.relay.password });
   await writePrivateFile(path.join(loaded.stateDir, JOIN_FILE), `${JSON.stringify(state, null, 2)}\n`);
   return state;
 }
@@ -150,7 +154,8 @@ export async function makeJoinBundle(loaded: LoadedConfig, entry: NodeEntry, sec
     node: { name: entry.name, address: entry.vpnAddress },
     subnet: s.vpn.subnet,
     relay: { url: `rtsp://${s.relay.host}:${s.relay.port}`, user: 'relay', password: secrets.relayPassword },
-    viewer: { user: cfg.viewer.user, password: secrets.viewerPassword },
+    // A private origin's entries check viewers against the HA1 of the routing state: no password here.
+    viewer: { user: cfg.viewer.user, ...(originExposure(cfg) === 'private' ? {} : { password: secrets.viewerPassword }) },
     streams: cfg.streams.map((st) => st.name),
   });
 }

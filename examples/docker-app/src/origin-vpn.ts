@@ -1,4 +1,4 @@
-import { definePlugin, type OriginConfig, type Vpn } from '@haven/core';
+import { definePlugin, originExposure, type NodeEntry, type OriginConfig, type Vpn } from '@haven/core';
 import { wireguard, wireguardOptionsSchema, type WireGuardOptionsInput } from '@haven/plugin-wireguard';
 
 /** What the origin's VPN can do beyond core's `Vpn`: addresses for new nodes, and coming up on demand. */
@@ -8,6 +8,32 @@ export interface OriginVpn extends Vpn {
   up(): Promise<void>;
   /** Run `fn` each time the interface comes up (e.g. listeners on the VPN address). */
   onUp(fn: () => Promise<void>): void;
+  /** The config peers are read from (the running one, after live edits); default: the one at setup. */
+  configFrom(fn: () => OriginConfig): void;
+}
+
+/** PersistentKeepalive of a private origin towards each node, seconds (holds NAT/CGNAT mappings open). */
+export const DIAL_OUT_KEEPALIVE_SEC = 25;
+
+/**
+ * A private origin dials out: each node's peer gets the node's WireGuard endpoint (its entry's
+ * `endpoint`, else `<host of its rtsp URL>:<listenPort>`, as nodes listen on the origin's port) and a
+ * PersistentKeepalive, so the origin reaches nodes from behind NAT/CGNAT and nodes never need to reach
+ * it first. A public origin leaves peers as they are (nodes dial it).
+ */
+export function dialOutPeer<P extends { publicKey: string; name?: string; endpoint?: string; persistentKeepaliveSec?: number }>(
+  peer: P,
+  config: Pick<OriginConfig, 'exposure' | 'nodes'>,
+  listenPort: number,
+): P {
+  if (originExposure(config) !== 'private') return peer;
+  const entry: NodeEntry | undefined = config.nodes.find((n) => n.publicKey === peer.publicKey) ?? config.nodes.find((n) => n.name === peer.name);
+  let endpoint = peer.endpoint ?? entry?.endpoint;
+  if (!endpoint && entry) {
+    const host = new URL(entry.rtsp.replace(/^rtsp:/, 'http:')).hostname;
+    endpoint = `${host}:${listenPort}`;
+  }
+  return { ...peer, ...(endpoint ? { endpoint } : {}), persistentKeepaliveSec: peer.persistentKeepaliveSec ?? DIAL_OUT_KEEPALIVE_SEC };
 }
 
 export function isOriginVpn(vpn: Vpn | undefined): vpn is OriginVpn {
@@ -31,10 +57,15 @@ export function originWireguard(options: WireGuardOptionsInput = {}) {
       const vpn = inst.vpn as Vpn & { readonly isUp: boolean };
       const listeners: Array<() => Promise<void>> = [];
       let started = false;
+      let current = () => ctx.config as OriginConfig;
+      const listenPort = (vpn as Vpn & { listenPort?: number }).listenPort ?? 51820;
       const up = vpn.up.bind(vpn);
       const addPeer = vpn.addPeer.bind(vpn);
       Object.assign(vpn, {
         onUp: (fn: () => Promise<void>) => void listeners.push(fn),
+        configFrom: (fn: () => OriginConfig) => {
+          current = fn;
+        },
         async up() {
           const was = vpn.isUp;
           await up();
@@ -42,7 +73,7 @@ export function originWireguard(options: WireGuardOptionsInput = {}) {
         },
         // A peer needs the tunnel: the first one brings it up.
         async addPeer(peer: Parameters<Vpn['addPeer']>[0]) {
-          await addPeer(peer);
+          await addPeer(dialOutPeer(peer, current(), listenPort));
           if (!vpn.isUp && started) await vpn.up();
         },
       });

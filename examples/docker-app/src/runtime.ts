@@ -6,6 +6,7 @@ import {
   type RelayDoor,
   createControlApi,
   createHaven,
+  originExposure,
   createNodeReporter,
   havenApiDeps,
   havenIdOf,
@@ -37,6 +38,7 @@ import { selectPlugins } from './plugins.js';
 import { terminalLog } from './terminal-log.js';
 import { publishHost } from './urls.js';
 import { startRoutingFollow } from './routing-follow.js';
+import { startEntryGateway } from './entry-gateway.js';
 import { ingestPathPrefix, startIngestCheck } from './ingest-view.js';
 import { createOriginRelay, createRelayFollower } from './relay.js';
 
@@ -112,6 +114,9 @@ export async function startHaven(l: Loaded, progress: Progress, o: { jsonLogs?: 
   try {
     const token = await apiToken(haven.stateDir);
     if (cfg.role === 'origin') {
+      // Nodes added live are dialled from the running config (a private origin dials out).
+      const originVpn = haven.provided.vpn;
+      if (isOriginVpn(originVpn)) originVpn.configFrom(() => haven.config as OriginConfig);
       // Every config change (API, CLI through the API, the file watcher) goes through this one queue.
       const writer = new ConfigWriter({ file: loaded.file, plugins, apply: (next) => haven.applyConfig(next) });
       const ingestCheck = startIngestCheck(haven);
@@ -135,7 +140,11 @@ export async function startHaven(l: Loaded, progress: Progress, o: { jsonLogs?: 
       });
       parts.push(async () => watcher.close());
       const origin = haven.services.registry?.origin();
-      progress(`players: ${origin?.rtspUrl ?? '?'}/<stream> (RTSP; rtspt:// in VRChat), ${origin?.hlsUrl ?? '?'}/<stream>/index.m3u8 (HLS over http:// sends the password with Basic: prefer RTSP)`);
+      if (originExposure(cfg as OriginConfig) === 'private') {
+        progress(`private origin: nothing listens on a public address; viewers come in through the entry nodes (\`haven urls\`); this machine dials each node's WireGuard`);
+      } else {
+        progress(`players: ${origin?.rtspUrl ?? '?'}/<stream> (RTSP; rtspt:// in VRChat), ${origin?.hlsUrl ?? '?'}/<stream>/index.m3u8 (HLS over http:// sends the password with Basic: prefer RTSP)`);
+      }
       const media = haven.provided.mediaServer?.endpoints();
       const port = (a?: string) => a?.slice(a.lastIndexOf(':') + 1);
       const ingestHost = publishHost(cfg, (loaded.pluginOptions.mediamtx ?? {}) as { ingest?: string; rtmpAddress?: string });
@@ -147,6 +156,8 @@ export async function startHaven(l: Loaded, progress: Progress, o: { jsonLogs?: 
     parts.push(() => reporter.stop());
     const routing = startRoutingFollow(haven, l.join!);
     parts.push(() => routing.stop());
+    const entry = await startEntryGateway(haven, l.join!, routing.follower);
+    parts.push(() => entry.stop());
     return { haven, stop };
   } catch (err) {
     await stop();
@@ -185,6 +196,8 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: Co
     const r = settingsOf(l.loaded).report;
     return `${r.host}:${r.port}`;
   };
+  // A private origin's nodes never get the viewer password in clear (they check the HA1 below).
+  deps.withholdViewerPassword = () => originExposure(haven.config as OriginConfig) === 'private';
   // Entry nodes poll the routing state (nodes, health, load, viewer HA1, players) on the report listener.
   if (vpn) deps.routingState = havenRoutingState(haven, { havenId: havenIdOf(await vpn.identity()) });
   const vpnUp = !!vpn && (!isOriginVpn(vpn) || vpn.isUp);

@@ -4,6 +4,8 @@ export interface OriginTemplateInput {
   name: string;
   publicHost: string;
   region?: string;
+  /** `private`: viewers come in through entry nodes only and this machine dials the nodes (no port to open). */
+  exposure?: 'private' | 'public';
 }
 
 export function originTemplate(i: OriginTemplateInput): string {
@@ -21,6 +23,11 @@ public:
   host: ${i.publicHost}
   rtspPort: 8554   # viewers: rtsp:// and rtspt:// (VRChat)
   hlsPort: 8888    # viewers: HLS
+
+${i.exposure === 'private' ? `# private: nothing here listens on a public address and no URL names this machine. Viewers come in
+# through your friends' entry nodes (\`haven urls\`); this machine dials each node's WireGuard, so
+# no port forward is needed (works behind NAT/CGNAT). OBS publishes on this machine or your LAN.
+exposure: private` : `# exposure: private   # viewers through entry nodes only; no port forward; this address named nowhere`}
 
 # Stream names (the path in every URL).
 streams:

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { havenConfigSchema } from '@haven/core';
-import { publishHost } from './urls.js';
+import { buildUrls, publishHost } from './urls.js';
 
 describe('publishHost', () => {
   const config = havenConfigSchema.parse({ role: 'origin', public: { host: '203.0.113.7' } });
@@ -17,13 +17,34 @@ describe('publishHost', () => {
 });
 
 describe('buildUrls: Quest URL', () => {
-  it('gives an https:// LL-HLS URL on the entry (port 443) next to the rtspt:// PC URL', async () => {
+  it('a public origin gives no Quest URL: it never has a certificate; entries do (below)', async () => {
     const { buildUrls } = await import('./urls.js');
     const config = havenConfigSchema.parse({ role: 'origin', public: { host: '203.0.113.7' } });
     const u = buildUrls(config, { streamKey: 'k'.repeat(32), viewerPassword: 'p@ss word', relayPassword: 'r'.repeat(40) }, { rtmpPort: 1935, srtPort: 8890 });
-    expect(u.viewer[0]).toMatchObject({
-      rtspt: 'rtspt://viewer:p%40ss%20word@203.0.113.7:8554/live',
-      quest: 'https://viewer:p%40ss%20word@203.0.113.7/live/index.m3u8',
+    expect(u.viewer[0]).toMatchObject({ rtspt: 'rtspt://viewer:p%40ss%20word@203.0.113.7:8554/live' });
+    expect(u.viewer[0]!.quest).toBeUndefined();
+  });
+});
+
+
+describe('buildUrls on a private origin', () => {
+  const secrets = { streamKey: 'k', viewerPassword: 'pw', relayPassword: 'r' };
+  it('viewer URLs name the entry nodes only, by region, and say which to paste into a VRChat world', () => {
+    const config = havenConfigSchema.parse({
+      role: 'origin',
+      exposure: 'private',
+      public: { host: '203.0.113.7' },
+      nodes: [
+        { name: 'nyc', region: 'us-east', rtsp: 'rtsp://198.51.100.9:8554' },
+        { name: 'fra', region: 'eu-central', rtsp: 'rtsp://198.51.100.7:8554', hls: 'http://198.51.100.7:8888' },
+      ],
     });
+    const u = buildUrls(config, secrets, { rtmpPort: 1935, srtPort: 8890, host: '127.0.0.1' });
+    expect(u.viewer.map((v) => v.entry)).toEqual(['fra', 'nyc']);
+    expect(u.viewer[0]!.rtspt).toBe('rtspt://viewer:pw@198.51.100.7:8554/live');
+    // Quest: HTTPS LL-HLS on the entry's port 443, next to the rtspt:// PC URL.
+    expect(u.viewer[0]!.quest).toBe('https://viewer:pw@198.51.100.7/live/index.m3u8');
+    expect(JSON.stringify(u)).not.toContain('203.0.113.7');
+    expect(u.vrchat).toMatch(/entry in the world's region/);
   });
 });

@@ -1,12 +1,22 @@
-import { SecretStore, type HavenConfig, type HavenSecrets } from '@haven/core';
+import { orderEntries, originExposure, SecretStore, type HavenConfig, type HavenSecrets } from '@haven/core';
 import type { Loaded } from './runtime.js';
 import { ingestPathPrefix } from './ingest-view.js';
 
 export interface HavenUrls {
   publish: Array<{ stream: string; rtmp: string; obsServer: string; obsStreamKey: string; srt: string }>;
-  viewer: Array<{ stream: string; rtsp: string; rtspt: string; hls: string; /** HTTPS LL-HLS on the entry's port 443 (an entry node with `tls`): Quest follows its 302 to the nearest node. */ quest: string }>;
+  /**
+   * Viewer URLs. A private origin (`exposure`): one per entry node (its gateway sends each viewer on to
+   * the nearest healthy node), ordered by region, never naming the origin. Otherwise the origin's own.
+   */
+  viewer: Array<{ stream: string; rtsp: string; rtspt: string; hls: string; /** The entry node of this URL (private origin). */ entry?: string; region?: string;
+    /** HTTPS LL-HLS on the entry's port 443 (an entry node with `tls`): Quest follows its 302 to the nearest node. Entry nodes only: the origin never has a certificate. */
+    quest?: string }>;
+  /** Which URL to paste into a VRChat world. */
+  vrchat: string;
   note: string;
 }
+
+const trimBase = (u: string): string => u.replace(/\/+$/, '');
 
 function hostOf(h: string): string {
   return h.includes(':') ? `[${h}]` : h;
@@ -38,6 +48,34 @@ export function buildUrls(
   const user = config.viewer.user;
   const pw = encodeURIComponent(secrets.viewerPassword);
   const key = encodeURIComponent(secrets.streamKey);
+  const entries = config.role === 'origin' && originExposure(config) === 'private' ? orderEntries(config.nodes) : undefined;
+  const viewer: HavenUrls['viewer'] = entries
+    ? config.streams.flatMap((s) =>
+        entries.map((n) => {
+          const rtsp = trimBase(n.rtsp).replace(/^rtsp:\/\//, '');
+          const hls = n.hls ? trimBase(n.hls).replace(/^https?:\/\//, '') : undefined;
+          return {
+            stream: s.name,
+            rtsp: `rtsp://${user}:${pw}@${rtsp}/${s.name}`,
+            rtspt: `rtspt://${user}:${pw}@${rtsp}/${s.name}`,
+            hls: hls ? `http://${user}:${pw}@${hls}/${s.name}/index.m3u8` : '',
+            quest: `https://${user}:${pw}@${rtsp.replace(/:\d+$/, '')}/${s.name}/index.m3u8`,
+            entry: n.name,
+            ...(n.region ? { region: n.region } : {}),
+          };
+        }),
+      )
+    : config.streams.map((s) => ({
+        stream: s.name,
+        rtsp: `rtsp://${user}:${pw}@${host}:${config.public.rtspPort}/${s.name}`,
+        rtspt: `rtspt://${user}:${pw}@${host}:${config.public.rtspPort}/${s.name}`,
+        hls: `http://${user}:${pw}@${host}:${config.public.hlsPort}/${s.name}/index.m3u8`,
+      }));
+  const vrchat = entries
+    ? entries.length === 0
+      ? 'This origin is private and has no entry node yet: add a node (`haven node add`), or set `exposure: public`.'
+      : 'Paste the rtspt:// URL of the entry in the world\'s region into that world (one entry per world region); every entry sends viewers on to their nearest node. If the world\'s player takes several URLs, list the other entries as fallbacks: when an entry dies, viewers re-open through another.'
+    : 'Paste the rtspt:// URL into the world\'s video player.';
   return {
     publish:
       config.role === 'origin'
@@ -49,13 +87,8 @@ export function buildUrls(
             srt: `srt://${pubHost}:${ingest.srtPort}?streamid=publish:${pre}${s.name}:publisher:${key}&pkt_size=1316`,
           }))
         : [],
-    viewer: config.streams.map((s) => ({
-      stream: s.name,
-      rtsp: `rtsp://${user}:${pw}@${host}:${config.public.rtspPort}/${s.name}`,
-      rtspt: `rtspt://${user}:${pw}@${host}:${config.public.rtspPort}/${s.name}`,
-      hls: `http://${user}:${pw}@${host}:${config.public.hlsPort}/${s.name}/index.m3u8`,
-      quest: `https://${user}:${pw}@${host}/${s.name}/index.m3u8`,
-    })),
+    viewer,
+    vrchat,
     note: 'These URLs contain your stream key and viewer password. Share viewer URLs with viewers only; never show the publish URL on stream.',
   };
 }

@@ -11,7 +11,7 @@ export interface ViewerRoutedEvent {
   stream: string;
   node: string;
   mode: RouteMode;
-  reason: SelectionReason | 'policy-splice' | 'probe-failed-next' | 'learned-local' | 'pinned-local' | 'same-connection';
+  reason: SelectionReason | 'policy-splice' | 'probe-failed-next' | 'learned-local' | 'pinned-local' | 'same-connection' | 'token';
   userAgent?: string;
   /** How the viewer proved the password at the gateway (RTSP). */
   auth?: 'basic' | 'digest';

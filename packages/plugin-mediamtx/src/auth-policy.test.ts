@@ -56,6 +56,13 @@ describe('decide', () => {
     expect(decide(req({ user: 'viewer', password: secrets.viewerPassword }), policy({ role: 'node' }), secrets).allow).toBe(true);
   });
 
+  it('viewer on an entry node: a viewerCheck (the HA1) decides in place of the stored password; no verdict falls back to it', () => {
+    const check = (user: string, password: string) => user === 'viewer' && password === 'from-ha1';
+    expect(decide(req({ user: 'viewer', password: 'from-ha1', protocol: 'hls' }), policy({ viewerCheck: check }), secrets)).toEqual({ allow: true, as: 'viewer' });
+    expect(decide(req({ user: 'viewer', password: secrets.viewerPassword }), policy({ viewerCheck: check }), secrets)).toMatchObject({ allow: false, reason: 'bad-credentials' });
+    expect(decide(req({ user: 'viewer', password: secrets.viewerPassword }), policy({ viewerCheck: () => undefined }), secrets)).toEqual({ allow: true, as: 'viewer' });
+  });
+
   it('no credentials: denied but not counted as a failure (RTSP asks first without them)', () => {
     expect(decide(req({}), policy(), secrets)).toEqual({ allow: false, reason: 'no-credentials', credentials: false });
   });

@@ -33,7 +33,8 @@ export type DenyReason =
   | 'subnet'
   | 'role'
   | 'rate-limited'
-  | 'bad-token';
+  | 'bad-token'
+  | 'not-ready';
 
 export type AuthDecision =
   | { allow: true; as: AuthIdentity; /** A viewer admitted by the gateway's signed token (no password checked). */ via?: 'token' }
@@ -58,6 +59,18 @@ export interface AuthPolicy {
   ingestPaths?: ReadonlySet<string>;
   /** This machine's node name as the origin's registry knows it: viewer tokens are bound to it. */
   nodeName?: string;
+  /**
+   * Node role: whether a stream has its real source now. A viewer path that plays MediaMTX's offline
+   * segment (`alwaysAvailable`) is not the stream: new readers (viewers, the origin's probe, relay
+   * children) are refused until it is back; readers already playing stay.
+   */
+  online?: (stream: string) => boolean;
+  /**
+   * Node role: checks a viewer's user and password in place of the stored viewer password (an entry
+   * node of a private origin holds only the Digest HA1 of the routing state). `undefined`: no verdict
+   * (no state yet), the stored password decides.
+   */
+  viewerCheck?: (user: string, password: string) => boolean | undefined;
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
@@ -73,6 +86,15 @@ export function secretEquals(given: string, expected: string): boolean {
  * effect on the next request. Anything not understood is denied.
  */
 export function decide(req: AuthRequest, policy: AuthPolicy, secrets: HavenSecrets): AuthDecision {
+  const d = decideAccess(req, policy, secrets);
+  if (d.allow && req.action === 'read' && d.as !== 'internal' && policy.online && !policy.online(req.path)) {
+    // Not a credential failure: not counted against the address.
+    return { allow: false, reason: 'not-ready', credentials: false };
+  }
+  return d;
+}
+
+function decideAccess(req: AuthRequest, policy: AuthPolicy, secrets: HavenSecrets): AuthDecision {
   const credentials = req.user !== '' || req.password !== '';
   const deny = (reason: DenyReason): AuthDecision => ({ allow: false, reason, credentials });
 
@@ -114,7 +136,7 @@ export function decide(req: AuthRequest, policy: AuthPolicy, secrets: HavenSecre
     if (!policy.relaySubnets.contains(normalizeIp(req.ip))) return deny('subnet');
     return { allow: true, as: 'relay' };
   }
-  const passOk = secretEquals(req.password, secrets.viewerPassword);
+  const passOk = policy.viewerCheck?.(req.user, req.password) ?? secretEquals(req.password, secrets.viewerPassword);
   if (req.user !== policy.viewerUser || !passOk) return deny('bad-credentials');
   if (!policy.readProtocols.has(req.protocol)) return deny('protocol');
   return { allow: true, as: 'viewer' };

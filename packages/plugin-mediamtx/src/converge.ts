@@ -16,10 +16,24 @@ export async function diffPaths(api: Pick<MediaMtxApi, 'listPathConfs'>, desired
   const replace: string[] = [];
   for (const [name, conf] of desired) {
     const cur = current.get(name);
-    if (!cur || Object.entries(conf).some(([k, v]) => cur[k] !== v)) replace.push(name);
+    if (!cur || !covers(cur, conf)) replace.push(name);
   }
   const remove = [...current.keys()].filter((n) => !desired.has(n));
   return { replace, remove };
+}
+
+/**
+ * Whether MediaMTX's running value has what we rendered: arrays element by element, objects key by key
+ * (only our keys: MediaMTX fills in the rest, e.g. `sampleRate: 0` of a video track), the rest by ===.
+ */
+export function covers(current: unknown, wanted: unknown): boolean {
+  if (Array.isArray(wanted)) return Array.isArray(current) && current.length === wanted.length && wanted.every((w, i) => covers(current[i], w));
+  if (wanted !== null && typeof wanted === 'object') {
+    if (current === null || typeof current !== 'object' || Array.isArray(current)) return false;
+    const cur = current as Record<string, unknown>;
+    return Object.entries(wanted as Record<string, unknown>).every(([k, v]) => covers(cur[k], v));
+  }
+  return current === wanted;
 }
 
 /**

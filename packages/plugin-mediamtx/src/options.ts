@@ -54,7 +54,7 @@ export const mediamtxOptionsSchema = z.strictObject({
   /**
    * RTSP listener. Default on an origin: `<VPN address>:8654` when the origin runs a VPN (nodes pull there;
    * the gateway splices there from this machine), `127.0.0.1:8654` otherwise. Default on a node:
-   * `<public.bind>:<public.rtspPort>` (the node's MediaMTX is its public door).
+   * `127.0.0.1:8654`, behind the node's entry gateway on `<public.bind>:<public.rtspPort>`.
    */
   rtspAddress: listen.optional(),
   /**

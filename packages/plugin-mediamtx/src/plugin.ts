@@ -21,7 +21,7 @@ export const ORIGIN_HLS_ADDRESS = '127.0.0.1:8655';
  * there and the app's relay door (opened on the VPN address when the tunnel comes up, which may be long
  * after MediaMTX started) splices nodes there, both with a PROXY header. HLS on loopback; ingest on
  * loopback unless `ingest: lan`. Nothing on a public address: the gateway is the one public door. A
- * node keeps its public listeners (viewers come there).
+ * node's RTSP is on loopback as well, behind its entry gateway; it keeps its public HLS listener for now.
  */
 export function resolveListeners(
   role: 'origin' | 'node',
@@ -30,7 +30,8 @@ export function resolveListeners(
   vpnAddress: string | undefined,
 ): { rtspAddress: string; hlsAddress: string | undefined; rtmpAddress: string; srtAddress: string; trustedProxies: string[] } {
   const origin = role === 'origin';
-  const rtspAddress = o.rtspAddress ?? (origin ? ORIGIN_RTSP_ADDRESS : hostPort(pub.bind, pub.rtspPort));
+  // A node's RTSP is on loopback too: its entry gateway owns the public port (the app's entry-gateway.ts).
+  const rtspAddress = o.rtspAddress ?? ORIGIN_RTSP_ADDRESS;
   const hlsAddress = o.hls ? (o.hlsAddress ?? (origin ? ORIGIN_HLS_ADDRESS : hostPort(pub.bind, pub.hlsPort))) : undefined;
   const lan = o.ingest === 'lan';
   const rtmpAddress = o.rtmpAddress ?? (lan ? ':1935' : '127.0.0.1:1935');

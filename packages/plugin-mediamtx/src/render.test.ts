@@ -110,9 +110,10 @@ describe('resolveListeners', () => {
     expect(r.rtmpAddress).toBe(':1935');
     expect(r.srtAddress).toBe('127.0.0.1:9000');
   });
-  it('node: the public listeners viewers are sent to', () => {
+  it('node: RTSP on loopback behind the entry gateway (which owns the public port), HLS public for now', () => {
     const r = resolveListeners('node', mediamtxOptionsSchema.parse({ originRelay: { host: '10.77.0.1' } }), pub, '10.77.0.2');
-    expect(r.rtspAddress).toBe('0.0.0.0:8554');
+    expect(r.rtspAddress).toBe('127.0.0.1:8654');
+    expect(r.trustedProxies).toEqual(['127.0.0.1/32']);
     expect(r.hlsAddress).toBe('0.0.0.0:8888');
   });
 });

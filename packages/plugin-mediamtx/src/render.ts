@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import type { StreamSpec } from '@haven/core';
 import { hostPort } from './net.js';
 import type { MediamtxOptions } from './options.js';
+import { renderViewerPath, upstreamPath, type OfflineTrack } from './node-paths.js';
 
 export type Role = 'origin' | 'node';
 
@@ -29,6 +30,11 @@ export interface RenderInput {
   relayPassword?: string;
   /** Node with TLS: one PEM file with the key and chain (HLS over HTTPS; RTSPS when `rtspsAddress`). */
   tlsFile?: string;
+  /**
+   * Node role: render the viewer path over a local `up/<stream>` (node-paths.ts): the loopback URL of
+   * `up/<stream>` and the stream's tracks once known. Undefined: one path pulling the parent directly.
+   */
+  nodePaths?: { upstreamUrl: (stream: string) => string; tracks: (stream: string) => readonly OfflineTrack[] | undefined };
 }
 
 /** `rtsp://relay:<pass>@<origin>/<stream>`: the node's pull source. Never log it. */
@@ -47,6 +53,17 @@ export function renderPath(input: Omit<RenderInput, 'streams' | 'authUrl'>, stre
     rtspTransport: 'tcp',
     sourceOnDemand: false,
     ...extra,
+  };
+}
+
+/** Every MediaMTX path of one stream for the role (a node with `nodePaths`: the viewer path and `up/<stream>`). */
+export function renderStreamPaths(input: Omit<RenderInput, 'streams' | 'authUrl'>, stream: string): Record<string, Record<string, unknown>> {
+  const conf = renderPath(input, stream);
+  if (input.role !== 'node' || !input.nodePaths) return { [stream]: conf };
+  const extra = Object.fromEntries(Object.entries(input.options.overrides.path).filter(([, v]) => v !== undefined));
+  return {
+    [upstreamPath(stream)]: conf,
+    [stream]: renderViewerPath(input.nodePaths.upstreamUrl(upstreamPath(stream)), input.nodePaths.tracks(stream), extra),
   };
 }
 
@@ -105,7 +122,7 @@ export function renderConfig(input: RenderInput): Record<string, unknown> {
     webrtc: false,
     moq: false,
     ...overrides,
-    paths: Object.fromEntries(input.streams.map((s) => [s.name, renderPath(input, s.name)])),
+    paths: Object.assign({}, ...input.streams.map((s) => renderStreamPaths(input, s.name))) as Record<string, unknown>,
   };
   return conf;
 }

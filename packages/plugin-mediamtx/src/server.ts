@@ -21,7 +21,9 @@ import { mtxError, PLUGIN_NAME } from './errors.js';
 import { dialAddress, sanitize, SubnetMatcher } from './net.js';
 import { isIP } from 'node:net';
 import type { MediamtxOptions } from './options.js';
-import { renderConfig, renderPath, toYaml, type Role, RELAY_USER } from './render.js';
+import { renderConfig, renderStreamPaths, toYaml, type Role, RELAY_USER } from './render.js';
+import { hasStream, offlineTracks, sameTracks, upstreamPath, type OfflineTrack } from './node-paths.js';
+import type { MtxPath } from './api-schemas.js';
 import { StreamWatch } from './stream-watch.js';
 import { AudioFix, ingestPath, ingestTracks, renderIngestPaths } from './audio-fix.js';
 import { INTERNAL_USER, internalPassword, internalUrl } from './internal-access.js';
@@ -77,6 +79,11 @@ export class MediaMtxServer implements MediaServer {
   readonly #recent = new RecentReaders();
   /** The relay tree's parent (node role); undefined = the origin. */
   #upstream: { host: string; port: number } | undefined;
+  #viewerCheck: ((user: string, password: string) => boolean | undefined) | undefined;
+  /** Node role: each stream's tracks as learned from `up/<stream>` (node-paths.ts). */
+  #tracks = new Map<string, OfflineTrack[] | null>();
+  /** Tracks whose viewer path is rendered and applied (null: no offline equivalent, a plain pull). */
+  #applied = new Map<string, OfflineTrack[] | null>();
   #streams: StreamSpec[];
   #policy: AuthPolicy;
   #secrets: HavenSecrets;
@@ -151,6 +158,7 @@ export class MediaMtxServer implements MediaServer {
       intervalMs: init.options.pollIntervalMs,
       streams: () => this.#streams.map((s) => s.name),
       active: () => this.#supervisor.state === 'running',
+      ...(init.role === 'node' ? { onList: (items: readonly MtxPath[]) => this.#learnTracks(items), isReady: (p: MtxPath) => this.#nodeReady(p) } : {}),
       onChange: (stream, up) => {
         log.info({ stream, up }, up ? 'stream is up' : 'stream is down');
         if (init.role === 'origin') init.events?.emit(up ? 'publisher:up' : 'publisher:down', { stream });
@@ -198,7 +206,7 @@ export class MediaMtxServer implements MediaServer {
       this.#i.role === 'node' ? [...new Set([...(readers > 0 ? ((await readerAddresses(this.api, stream)) ?? []) : []), ...this.#recent.list(stream)])] : undefined;
     return {
       name: stream,
-      ready: p.available ?? p.ready ?? false,
+      ready: this.#i.role === 'node' ? this.#nodeReady(p) : hasStream(p),
       readers: readers - relays,
       ...(relays > 0 ? { relays } : {}),
       bytesIn: p.inboundBytes ?? p.bytesReceived ?? 0,
@@ -207,6 +215,49 @@ export class MediaMtxServer implements MediaServer {
       ...(sourceType ? { sourceType } : {}),
       ...(addresses ? { readerAddresses: addresses } : {}),
     };
+  }
+
+  /**
+   * Node role: the tracks `up/<stream>` carries while online. A change re-renders the viewer path
+   * (`alwaysAvailable` with exactly these tracks; MediaMTX recreates it once, before viewers are expected).
+   */
+  #learnTracks(items: readonly MtxPath[]): void {
+    const byName = new Map(items.map((p) => [p.name, p]));
+    let changed = false;
+    for (const { name } of this.#streams) {
+      const up = byName.get(upstreamPath(name));
+      if (!hasStream(up)) continue;
+      const tracks = offlineTracks(up) ?? null;
+      if (this.#tracks.has(name) && sameTracks(tracks ?? undefined, this.#tracks.get(name) ?? undefined)) continue;
+      this.#tracks.set(name, tracks);
+      changed = true;
+    }
+    if (!changed) return;
+    const learned = new Map(this.#tracks);
+    this.#sync()
+      .then(() => {
+        for (const [name, t] of learned) if (this.#tracks.get(name) === t) this.#applied.set(name, t);
+      })
+      .catch((err: unknown) => this.#i.logger.warn({ err }, 'could not apply the learned stream tracks'));
+  }
+
+  /**
+   * Node role, the auth gate for new reads of the viewer path. Before `up/<stream>` was ever online MediaMTX
+   * answers 404 itself (no gate). From then on, refused until the viewer path with the learned tracks is
+   * applied (it is recreated once) and, when it is alwaysAvailable, while it plays the offline segment.
+   */
+  #readable(stream: string): boolean {
+    if (!this.#tracks.has(stream)) return true;
+    if (!this.#applied.has(stream) || this.#applied.get(stream) !== this.#tracks.get(stream)) return false;
+    return this.#applied.get(stream) === null || this.#watch.isUp(stream);
+  }
+
+  /**
+   * Node role: the viewer path has the stream, and its final shape is applied (the learned tracks), so
+   * the one recreation after the first pull is behind it before the node calls itself ready.
+   */
+  #nodeReady(p: MtxPath): boolean {
+    return hasStream(p) && this.#applied.has(p.name);
   }
 
   /** How the publisher sends: while the audio fix republishes a stream, the ingest path's source. */
@@ -254,8 +305,8 @@ export class MediaMtxServer implements MediaServer {
 
   /**
    * Node role: pull from another relay listener over the VPN (the relay tree's parent), e.g. a parent
-   * node's `10.77.0.3:8554`; undefined goes back to the origin of the join bundle. MediaMTX recreates
-   * the path on a source change, so its readers reconnect.
+   * node's `10.77.0.3:8554`; undefined goes back to the origin of the join bundle. Only `up/<stream>`
+   * changes (MediaMTX recreates it); readers of the viewer path stay connected once its tracks are known.
    */
   async setUpstream(upstream: { host: string; port: number } | undefined): Promise<void> {
     if (this.#i.role !== 'node') throw mtxError('OPTIONS_INVALID', 'setUpstream is for the node role: an origin has no upstream');
@@ -264,6 +315,15 @@ export class MediaMtxServer implements MediaServer {
     this.#upstream = upstream;
     if (cur?.host === next?.host && cur?.port === next?.port) return;
     await this.#sync();
+  }
+
+  /**
+   * Node role: check viewers' passwords with `check` instead of the stored viewer password (see
+   * `AuthPolicy.viewerCheck`); undefined goes back to the stored one. Applies to the next request.
+   */
+  setViewerCheck(check: ((user: string, password: string) => boolean | undefined) | undefined): void {
+    this.#viewerCheck = check;
+    this.#policy = this.#makePolicy();
   }
 
   /** Failed auth attempts (that carried credentials) from this IP in the last minute. */
@@ -323,16 +383,23 @@ export class MediaMtxServer implements MediaServer {
       relaySubnets: this.#relaySubnets,
       ...this.#internalPolicy(),
       ...(this.#i.nodeName !== undefined ? { nodeName: this.#i.nodeName } : {}),
+      ...(this.#i.role === 'node' ? { online: (stream: string) => this.#readable(stream) } : {}),
+      ...(this.#viewerCheck ? { viewerCheck: this.#viewerCheck } : {}),
     };
   }
 
   /** The internal credential's rights, and the audio fix's ingest paths (see internal-access.ts). */
   #internalPolicy(): Pick<AuthPolicy, 'internal' | 'ingestPaths'> {
-    // A node's internal credential serves the Control API and metrics client only.
-    if (this.#i.role !== 'origin') return { internal: { password: this.#internalPassword, apiPassword: this.#apiPassword, read: new Set(), publish: new Set() } };
     const names = this.#streams.map((s) => s.name);
-    const ingest = this.#audioFix ? names.map(ingestPath) : [];
     const local = parseLocalIp(dialAddress(this.#i.rtspAddress));
+    // A node's internal credential serves the Control API and metrics client, and the viewer path's
+    // loopback pull of `up/<stream>` (node-paths.ts).
+    if (this.#i.role !== 'origin') {
+      return {
+        internal: { password: this.#internalPassword, apiPassword: this.#apiPassword, read: new Set(names.map(upstreamPath)), publish: new Set(), ...(local ? { localIps: new Set([local]) } : {}) },
+      };
+    }
+    const ingest = this.#audioFix ? names.map(ingestPath) : [];
     return {
       internal: {
         password: this.#internalPassword,
@@ -399,6 +466,9 @@ export class MediaMtxServer implements MediaServer {
       trustedProxies: this.#i.trustedProxies,
       relayPassword: this.#secrets.relayPassword,
       ...(this.#i.tlsFile !== undefined ? { tlsFile: this.#i.tlsFile } : {}),
+      ...(this.#i.role === 'node'
+        ? { nodePaths: { upstreamUrl: (p: string) => this.#internalUrl(p), tracks: (stream: string) => this.#tracks.get(stream) ?? undefined } }
+        : {}),
     };
   }
 
@@ -427,7 +497,7 @@ export class MediaMtxServer implements MediaServer {
     if (!this.#started || this.#closing) return;
     const changed = await this.#writeConfig();
     if (this.#supervisor.state !== 'running') return; // a (re)start reads the file
-    const desired = new Map(this.#streams.map((s) => [s.name, renderPath(this.#renderInput(), s.name)]));
+    const desired = new Map(this.#streams.flatMap((s) => Object.entries(renderStreamPaths(this.#renderInput(), s.name))));
     for (const [name, conf] of Object.entries(renderIngestPaths({ ...this.#renderInput(), streams: this.#streams }))) desired.set(name, conf);
     await convergePaths(this.api, desired, changed ? CONVERGE_WAIT_MS : 0);
   }

@@ -1,3 +1,5 @@
+import type { MtxPath } from './api-schemas.js';
+import { hasStream } from './node-paths.js';
 import type { MediaMtxApi } from './api.js';
 
 export interface StreamWatchOptions {
@@ -7,6 +9,10 @@ export interface StreamWatchOptions {
   /** Poll only while this is true (MediaMTX running). */
   active: () => boolean;
   onChange: (stream: string, up: boolean) => void;
+  /** Every successful poll's path list (a node learns its streams' tracks from it). */
+  onList?: (items: readonly MtxPath[]) => void;
+  /** Whether a stream's path counts as up (default: it carries its real stream, see hasStream). */
+  isReady?: (p: MtxPath) => boolean;
 }
 
 /** Polls `/v3/paths/list` and reports each stream going up (readable) or down. */
@@ -54,7 +60,8 @@ export class StreamWatch {
     try {
       const list = await this.#o.api.listPaths();
       if (!this.#o.active()) return;
-      const ready = new Map(list.items.map((p) => [p.name, p.available ?? p.ready ?? false]));
+      // `online`, not `available`: an alwaysAvailable path playing its offline segment is not the stream.
+      const ready = new Map(list.items.map((p) => [p.name, (this.#o.isReady ?? hasStream)(p)]));
       const since = new Map(list.items.map((p) => [p.name, p.availableTime ?? p.readyTime ?? '']));
       const wanted = new Set(this.#o.streams());
       for (const stream of wanted) {
@@ -67,6 +74,7 @@ export class StreamWatch {
         else this.#since.delete(stream);
         this.#set(stream, up);
       }
+      this.#o.onList?.(list.items);
       for (const stream of [...this.#up.keys()]) {
         if (!wanted.has(stream)) {
           this.#set(stream, false);

@@ -57,6 +57,11 @@ describe('share code', () => {
 });
 
 describe('join bundle', () => {
+  it('round-trips without a viewer password (a private origin sends none)', () => {
+    const { password: _omitted, ...viewer } = bundle.viewer;
+    expect(decodeJoinBundle(encodeJoinBundle({ ...bundle, viewer })).viewer).toEqual({ user: bundle.viewer.user });
+  });
+
   it('round-trips', () => {
     const text = encodeJoinBundle(bundle);
     expect(text.startsWith(JOIN_BUNDLE_PREFIX)).toBe(true);

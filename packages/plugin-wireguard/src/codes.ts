@@ -64,8 +64,11 @@ export interface JoinBundle {
   subnet: string;
   /** Origin relay over the VPN (secret password). */
   relay: { url: string; user: string; password: string };
-  /** What the node's viewers present (secret password). */
-  viewer: { user: string; password: string };
+  /**
+   * What the node's viewers present (secret password). A private origin leaves the password out: its
+   * entry nodes check viewers against the Digest HA1 of the routing state and never hold the password.
+   */
+  viewer: { user: string; password?: string };
   streams: string[];
 }
 
@@ -79,7 +82,7 @@ const bundleSchema = z
       user: credential,
       password: credential,
     }),
-    viewer: z.strictObject({ user: credential, password: credential }),
+    viewer: z.strictObject({ user: credential, password: credential.optional() }),
     streams: z.array(streamNameSchema).min(1),
   })
   .superRefine((b, ctx) => {

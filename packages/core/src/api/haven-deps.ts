@@ -1,3 +1,4 @@
+import { originExposure } from '../routing/exposure.js';
 import type { HavenNode, StreamStats } from '../contracts.js';
 import { HavenError } from '../errors.js';
 import type { Haven } from '../haven.js';
@@ -71,6 +72,7 @@ export function havenApiDeps(haven: Haven, options: HavenApiDepsOptions): Contro
         nodes,
         gateway: { rtspUrl: origin?.rtspUrl ?? '', ...(origin?.hlsUrl ? { hlsUrl: origin.hlsUrl } : {}) },
       };
+      if (haven.config.role === 'origin') status.exposure = originExposure(haven.config);
       if (options.ingest) status.ingest = options.ingest;
       const players = haven.services.rtspGateway?.learner.snapshot();
       if (players) status.players = players;

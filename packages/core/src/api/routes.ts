@@ -195,7 +195,8 @@ export function apiRoutes(api: ApiContext): RouteDef[] {
       handler: async ({ node }) => {
         if (!deps.secrets) throw new ApiError(501, 'NOT_AVAILABLE', 'this Haven does not share secrets with nodes');
         const s = deps.secrets();
-        return { viewerUser: api.users.viewer, viewerPassword: s.viewerPassword, ...(node ? { relayPassword: s.relayPassword } : {}) };
+        const viewerPassword = deps.withholdViewerPassword?.() ? '' : s.viewerPassword;
+        return { viewerUser: api.users.viewer, viewerPassword, ...(node ? { relayPassword: s.relayPassword } : {}) };
       },
     },
     routingStateRoute(api),

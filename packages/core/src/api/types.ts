@@ -45,6 +45,11 @@ export interface StatusInfo {
   nodes: NodeInfo[];
   /** Public entry points of the gateway: `rtsp://host:port` and `http://host:port`. */
   gateway: { rtspUrl: string; hlsUrl?: string };
+  /**
+   * The origin's exposure (`originExposure`). `private`: viewer links name entry nodes only, one per
+   * entry ordered by region, never the origin.
+   */
+  exposure?: 'private' | 'public';
   /** Public ingest addresses for publish URLs (`host:port`). */
   ingest?: { rtmp?: string; srt?: string; /** Path prefix publishers use (`ingest/` while the audio fix is on). */ pathPrefix?: string };
   /** What the RTSP gateway learned per player: follow-through of its redirects and auth schemes. */
@@ -91,6 +96,11 @@ export interface ControlApiDeps {
   rotateSecret(name: SecretName): Promise<void>;
   /** Current secrets, for the token-protected `GET /api/urls`. Absent: that endpoint answers 501. */
   secrets?(): HavenSecrets;
+  /**
+   * `GET /api/node-secrets` answers an empty viewer password (a private origin: entries hold only the
+   * routing state's HA1). Default false.
+   */
+  withholdViewerPassword?(): boolean;
   /** Where an IP is (the Haven's Locator), to place viewers on the map. Never exposed raw. */
   locate?(ip: string): ViewerLocation | undefined;
   /** A node reported its readers and bytes (already authenticated and validated). */

@@ -1,3 +1,4 @@
+import { orderEntries } from '../routing/exposure.js';
 import type { HavenSecrets } from '../contracts.js';
 import { isValidPoint } from '../geo.js';
 import type { LinkView, NodeReport, NodeView, StatusView, StreamView, UrlsView } from './schemas.js';
@@ -61,6 +62,11 @@ export function links(info: StatusInfo, withAuth?: string): LinkView[] {
       out.push(link);
     }
   };
+  if (info.exposure === 'private') {
+    // Entry nodes only, one "nearest" link each (its gateway sends a viewer on to the nearest node).
+    for (const n of orderEntries(info.nodes.filter((x) => !x.node.origin).map((x) => x.node))) add(n.name, n.region, n.rtspUrl, n.hlsUrl);
+    return out;
+  }
   add(null, undefined, info.gateway.rtspUrl, info.gateway.hlsUrl);
   for (const n of info.nodes) if (!n.node.origin) add(n.node.name, n.node.region, n.node.rtspUrl, n.node.hlsUrl);
   return out;

@@ -265,6 +265,13 @@ export const originConfigSchema = z
     gateway: gatewaySchema,
     health: healthSchema,
     relay: relaySchema,
+    /**
+     * `private`: the origin opens nothing on a public address (its gateway on loopback), viewers come
+     * through entry nodes, and it dials each node's WireGuard endpoint with keepalives (works behind
+     * NAT/CGNAT). `public`: its gateway on `public.bind`, viewer URLs name it. Unset: public (see
+     * `originExposure`). Applies at the next start.
+     */
+    exposure: z.enum(['private', 'public']).optional(),
     nodes: z.array(nodeEntrySchema).default([]),
   })
   .superRefine((v, ctx) => {

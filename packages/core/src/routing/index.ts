@@ -11,3 +11,5 @@ export * from './router.js';
 export * from './explain.js';
 export * from './stack.js';
 export * from './routing-state.js';
+export * from './entry.js';
+export * from './exposure.js';

@@ -1,3 +1,4 @@
+import { originExposure, PRIVATE_GATEWAY_HOST } from './exposure.js';
 import type { HavenNode } from '../contracts.js';
 import type { NodeEntry, OriginConfig } from '../config/schema.js';
 import { HavenError } from '../errors.js';
@@ -35,9 +36,12 @@ function bracket(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
-/** The origin as a node: it is reached through the gateway's own public address. */
+/**
+ * The origin as a node: it is reached through the gateway's own public address, or, private, on this
+ * machine's loopback only (its public address is named nowhere).
+ */
 export function originNode(config: OriginConfig): HavenNode {
-  const host = bracket(config.public.host);
+  const host = originExposure(config) === 'private' ? PRIVATE_GATEWAY_HOST : bracket(config.public.host);
   const node: HavenNode = {
     name: config.name,
     origin: true,

@@ -1,3 +1,4 @@
+import { originGatewayBind } from './exposure.js';
 import type { HavenNode, HavenSecrets, HealthProbe, Locator, MediaEndpoints } from '../contracts.js';
 import { healthSchemaDefaults } from './defaults.js';
 import type { HealthConfig, NodeConfig, OriginConfig } from '../config/schema.js';
@@ -109,7 +110,7 @@ export function createOriginRouting(d: OriginRoutingDeps): RoutingStack {
     allowBasic: () => config.viewer.allowBasic,
     tokenTtlSec: () => config.gateway.tokenTtlSec,
     sameConnectionMs: () => config.gateway.sameConnectionMs,
-    host: d.rtspListen?.host ?? config.public.bind,
+    host: d.rtspListen?.host ?? originGatewayBind(config),
     port: d.rtspListen?.port ?? config.public.rtspPort,
     viewer,
     spliceTarget: () => d.media?.()?.rtsp,
@@ -123,7 +124,7 @@ export function createOriginRouting(d: OriginRoutingDeps): RoutingStack {
   if (d.hlsListen !== false) {
     stack.hlsGateway = createHlsGateway({
       router,
-      host: d.hlsListen?.host ?? config.public.bind,
+      host: d.hlsListen?.host ?? originGatewayBind(config),
       port: d.hlsListen?.port ?? config.public.hlsPort,
       viewer,
       mode: () => config.gateway.hlsMode,

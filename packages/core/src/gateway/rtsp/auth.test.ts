@@ -43,6 +43,18 @@ describe('RtspAuthenticator', () => {
     expect(a.verify('DESCRIBE', digestHeader(a, '1.2.3.4', { password: 'wrong' }), creds, '1.2.3.4')).toBe('bad');
   });
 
+  it('checks Digest and Basic against an HA1 alone (an entry node holds no clear password)', () => {
+    const a = new RtspAuthenticator();
+    const ha1 = createHash('md5').update(`viewer:${a.realm}:${creds.password}`).digest('hex');
+    const only = { user: 'viewer', password: '', ha1 };
+    expect(a.verify('DESCRIBE', digestHeader(a, '1.2.3.4'), only, '1.2.3.4')).toBe('ok');
+    expect(a.verify('DESCRIBE', digestHeader(a, '1.2.3.4', { qop: true }), only, '1.2.3.4')).toBe('ok');
+    expect(a.verify('DESCRIBE', digestHeader(a, '1.2.3.4', { password: 'wrong' }), only, '1.2.3.4')).toBe('bad');
+    expect(a.verify('DESCRIBE', basic('viewer', creds.password), only, '1.2.3.4')).toBe('ok');
+    expect(a.verify('DESCRIBE', basic('viewer', ''), only, '1.2.3.4')).toBe('bad');
+    expect(a.verify('DESCRIBE', basic('viewer', 'nope'), only, '1.2.3.4')).toBe('bad');
+  });
+
   it('ties nonces to the IP and expires them (stale, not a failure)', () => {
     let now = 1_000_000;
     const a = new RtspAuthenticator({ now: () => now, nonceTtlMs: 1000 });

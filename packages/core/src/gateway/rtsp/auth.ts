@@ -3,6 +3,12 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 export interface ViewerCredentials {
   user: string;
   password: string;
+  /**
+   * The Digest HA1, MD5(user:realm:password), in place of the password (an entry node holds only
+   * this, from the origin's routing state): Digest is checked with it, Basic by hashing the given
+   * password. When set, `password` is ignored.
+   */
+  ha1?: string;
 }
 
 /** `ok`: good credentials. `missing`: none sent (challenge). `stale`: a Digest nonce we no longer accept (challenge again). `bad`: wrong credentials. */
@@ -121,7 +127,10 @@ export class RtspAuthenticator {
       const colon = decoded.indexOf(':');
       if (colon < 0) return 'bad';
       const userOk = safeEqualExpected(decoded.slice(0, colon), creds.user);
-      const passOk = safeEqualExpected(decoded.slice(colon + 1), creds.password);
+      const passOk =
+        creds.ha1 !== undefined
+          ? safeEqual(md5(`${creds.user}:${this.realm}:${decoded.slice(colon + 1)}`), creds.ha1)
+          : safeEqualExpected(decoded.slice(colon + 1), creds.password);
       return userOk && passOk ? 'ok' : 'bad';
     }
     if (scheme !== 'digest') return 'bad';
@@ -136,7 +145,7 @@ export class RtspAuthenticator {
     if (algorithm !== 'MD5') return 'bad';
     const userOk = safeEqual(p.get('username') ?? '', creds.user);
     const realmOk = (p.get('realm') ?? '') === this.realm;
-    const ha1 = md5(`${creds.user}:${this.realm}:${creds.password}`);
+    const ha1 = creds.ha1 ?? md5(`${creds.user}:${this.realm}:${creds.password}`);
     const ha2 = md5(`${method}:${uri}`);
     const qop = p.get('qop');
     const expected =

@@ -4,7 +4,7 @@ import type { Logger } from '../../logger.js';
 import { normalizeIp, trimBase } from '../../routing/ip.js';
 import type { RouteReason, Router } from '../../routing/router.js';
 import type { AuthScheme, FollowLearner } from '../follow-learning.js';
-import { signViewerToken, TOKEN_PARAM, TOKEN_USER } from '../token.js';
+import { signViewerToken, tokenOfQuery, TOKEN_PARAM, TOKEN_USER, verifyViewerToken } from '../token.js';
 import type { RtspAuthenticator, ViewerCredentials } from './auth.js';
 import { AuthInjector, rewriteRequest } from './auth-injector.js';
 import { chunkNeedsParse, getHeader, parseRequest, type RtspLimits, type RtspRequest } from './parser.js';
@@ -33,6 +33,12 @@ export interface ConnectionDeps {
   /** Key of the signed viewer tokens; undefined: no tokens (redirects carry none, splices pass credentials on). */
   tokenKey: () => Buffer | undefined;
   tokenTtlSec: () => number;
+  /**
+   * An entry node's own name: the gateway then admits a viewer whose `?token=` was signed for this
+   * node (a redirect from another gateway) and splices it to its local media server, and signs its
+   * splice tokens for this name. Undefined (the origin): tokens are only issued, never admitted.
+   */
+  self?: () => string | undefined;
   /** How long a connection stays open after its 302, ms. */
   sameConnectionMs: () => number;
   learner: FollowLearner;
@@ -240,6 +246,7 @@ export class GatewayConnection {
     const authorization = getHeader(req, 'authorization');
     const basicAllowed = this.deps.allowBasic();
     const scheme: AuthScheme | undefined = /^basic\s/i.test(authorization ?? '') ? 'basic' : /^digest\s/i.test(authorization ?? '') ? 'digest' : undefined;
+    if (this.#tokenForSelf(req.uri, stream)) return this.#spliceRead(req, stream, 'token', t0, req.uri);
     let verdict = auth.verify(req.method, authorization, this.deps.viewer(), this.ip, req.uri);
     if (verdict === 'ok' && scheme === 'basic' && !basicAllowed) {
       // Right password, refused scheme: say so plainly (no retry prompt, no failure count).
@@ -288,6 +295,16 @@ export class GatewayConnection {
     router.routed(this.#event(stream, decision.node.name, 'redirect', decision.reason, decisionMs, decision.location, decision.distanceKm));
   }
 
+  /** A redirect token in the URI, signed for this entry node, for this viewer's address and stream. */
+  #tokenForSelf(uri: string, stream: string): boolean {
+    const self = this.deps.self?.();
+    const key = this.deps.tokenKey();
+    if (!self || !key) return false;
+    const q = uri.indexOf('?');
+    const token = q < 0 ? undefined : tokenOfQuery(uri.slice(q + 1).replace(/#.*$/, ''));
+    return token !== undefined && verifyViewerToken(key, token, { ip: this.ip, stream, node: self }) === 'ok';
+  }
+
   /**
    * Serve an authenticated read from the local MediaMTX: the DESCRIBE replayed (with `uri`), and
    * every request of the connection carrying the gateway's proof instead of the viewer's
@@ -297,7 +314,7 @@ export class GatewayConnection {
    */
   #spliceRead(req: RtspRequest, stream: string, reason: RouteReason, t0: number, uri: string, location?: ViewerLocation, distanceKm?: number): void {
     const key = this.deps.tokenKey();
-    const origin = this.deps.router.registry.origin();
+    const tokenNode = this.deps.self?.() ?? this.deps.router.registry.origin()?.name;
     const rest = this.#buf;
     const ttl = this.deps.tokenTtlSec();
     const proxy = this.deps.proxyProtocol;
@@ -307,7 +324,7 @@ export class GatewayConnection {
       const seenAs = proxy ? this.ip : normalizeIp(upstream.localAddress);
       const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
       const proof = (s: string) =>
-        key && origin ? basic(TOKEN_USER, signViewerToken(key, { ip: seenAs, stream: s, node: origin.name }, ttl)) : basic(creds.user, creds.password);
+        key && tokenNode ? basic(TOKEN_USER, signViewerToken(key, { ip: seenAs, stream: s, node: tokenNode }, ttl)) : basic(creds.user, creds.password);
       const authorize = (r: RtspRequest) => {
         const s = streamOfUri(r.uri)?.stream;
         return s === undefined || s === '' ? proof(stream) : proof(s);
@@ -330,9 +347,9 @@ export class GatewayConnection {
   ): void {
     const { router } = this.deps;
     const target = this.deps.spliceTarget();
-    const origin = router.registry.origin();
+    const servedBy = this.deps.self?.() ?? router.registry.origin()?.name;
     const cseq = /CSeq:\s*(\d+)/i.exec(how.replay.toString('latin1', 0, Math.min(how.replay.length, 4096)))?.[1];
-    if (!target || !origin) {
+    if (!target || !servedBy) {
       router.refused(this.ip, 'no-node');
       return this.#finish(rtspResponse(503, cseq));
     }
@@ -352,7 +369,7 @@ export class GatewayConnection {
       onOpen: () => {
         this.deps.onSpliceOpen();
         router.originViewers(1);
-        router.routed(this.#event(stream, origin.name, 'splice', reason, decisionMs, location ?? router.locate(this.ip), distanceKm));
+        router.routed(this.#event(stream, servedBy, 'splice', reason, decisionMs, location ?? router.locate(this.ip), distanceKm));
       },
       onFail: (err) => {
         this.deps.logger?.warn({ err, target: `${target.host}:${target.port}` }, 'local media server unreachable; answering 503');
@@ -363,7 +380,7 @@ export class GatewayConnection {
       onClose: ({ toViewer }) => {
         this.deps.onSpliceClose();
         router.originViewers(-1);
-        router.viewerServed(this.ip, stream, origin.name, toViewer);
+        router.viewerServed(this.ip, stream, servedBy, toViewer);
       },
     });
   }

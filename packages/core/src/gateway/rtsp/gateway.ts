@@ -13,6 +13,7 @@ import { gatewayBudget } from '../budget.js';
 import { DEFAULT_RTSP_LIMITS } from './parser.js';
 import { FailureLimiter } from './rate-limit.js';
 import { rtspResponse } from './response.js';
+import { spliceTo } from './splice.js';
 
 export type RtspGatewayLimits = Pick<
   GatewayConfig,
@@ -56,6 +57,14 @@ export interface RtspGatewayOptions {
   allowBasic?: () => boolean;
   /** Key of the signed viewer tokens, read per viewer; undefined: no tokens. */
   tokenKey?: () => Buffer | undefined;
+  /** An entry node's name: admit `?token=` signed for it and splice it locally (see `ConnectionDeps.self`). */
+  self?: () => string | undefined;
+  /**
+   * Connections from these addresses are spliced to the local media server untouched, with a PROXY
+   * header, and the media server decides (an entry node: its relay children over the VPN, whose relay
+   * credential MediaMTX accepts only from the VPN subnet). Default: none.
+   */
+  passthrough?: (ip: string) => boolean;
   /** Token lifetime, seconds. Default 60. */
   tokenTtlSec?: () => number;
   /** How long a redirected connection stays open for a same-connection DESCRIBE, ms. Default 10000. */
@@ -130,6 +139,12 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
     }
     socket.once('close', admitted.release);
     sockets.add(socket);
+    const direct = o.passthrough?.(ip) ? target() : undefined;
+    if (direct) {
+      socket.once('close', () => sockets.delete(socket));
+      spliceTo(socket, { host: direct.host, port: direct.port, replay: Buffer.alloc(0), proxyProtocol: true, onFail: () => socket.destroy() });
+      return;
+    }
     pendingByIp.set(ip, pending + 1);
     undecided++;
     let settled = false;
@@ -148,6 +163,7 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
       allowBasic: o.allowBasic ?? (() => true),
       tokenKey: o.tokenKey ?? (() => undefined),
       tokenTtlSec: o.tokenTtlSec ?? (() => 60),
+      ...(o.self ? { self: o.self } : {}),
       sameConnectionMs: o.sameConnectionMs ?? (() => 10_000),
       learner,
       ...(o.logger ? { logger: o.logger } : {}),

@@ -1,0 +1,74 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createEntryRouting, type EntryRouting, type Haven, type NodeConfig, type RoutingStateFollower } from '@haven/core';
+import { SubnetMatcher } from '@haven/plugin-mediamtx';
+import type { JoinState } from './join.js';
+
+export interface EntryGateway {
+  entry: EntryRouting;
+  stop(): Promise<void>;
+}
+
+/**
+ * A node's entry gateway on its public RTSP port (its MediaMTX is on loopback behind it): viewers are
+ * checked against the viewer HA1 from the origin's routing state, then spliced to the local MediaMTX
+ * (PROXY header, a token this node signs) or redirected to the nearest healthy node with a token for
+ * it. Connections from the VPN subnet (relay children pulling from this node) go to MediaMTX untouched,
+ * which accepts the relay credential only from there.
+ */
+export async function startEntryGateway(haven: Haven, join: JoinState, follower: RoutingStateFollower): Promise<EntryGateway> {
+  const cfg = haven.config as NodeConfig;
+  const vpn = new SubnetMatcher([join.subnet]);
+  // Whether this node's MediaMTX has every stream now (the relay pull is up), checked each second.
+  let ready = false;
+  const media = () => haven.provided.mediaServer;
+  const check = async () => {
+    const m = media();
+    ready = !!m && (await Promise.all(cfg.streams.map((s) => m.stats(s.name).then((x) => x.ready, () => false)))).every(Boolean);
+  };
+  // The node's own MediaMTX (its public HLS, the origin's playlist fetches) checks viewers against the
+  // routing state's HA1 too: a node of a private origin holds no viewer password.
+  const viewerCheck = (user: string, password: string): boolean | undefined => {
+    const v = follower.state()?.viewer;
+    if (!v) return undefined;
+    const ha1 = createHash('md5').update(`${user}:${v.realm}:${password}`).digest();
+    return user === v.user && timingSafeEqual(ha1, Buffer.from(v.ha1, 'hex'));
+  };
+  (media() as { setViewerCheck?: (c: typeof viewerCheck | undefined) => void } | undefined)?.setViewerCheck?.(viewerCheck);
+  const readyTimer = setInterval(() => void check(), 1000);
+  readyTimer.unref();
+  await check();
+  const entry = createEntryRouting({
+    self: cfg.name,
+    follower,
+    relayPassword: () => haven.secrets().relayPassword,
+    mediaRtsp: () => haven.provided.mediaServer?.endpoints().rtsp,
+    rtspListen: { host: cfg.public.bind, port: cfg.public.rtspPort },
+    passthrough: (ip) => vpn.contains(ip),
+    selfReady: () => ready,
+    locator: () => haven.provided.locator,
+    allowBasic: () => cfg.viewer.allowBasic,
+    streams: () => cfg.streams.map((s) => s.name),
+    authFailures: (ip) => haven.provided.mediaServer?.authFailures?.(ip) ?? 0,
+    events: haven.events,
+    logger: haven.logger,
+  });
+  const started: typeof entry.list = [];
+  try {
+    for (const s of entry.list) {
+      await s.start();
+      started.push(s);
+    }
+  } catch (err) {
+    clearInterval(readyTimer);
+    for (const s of started.reverse()) await s.stop().catch(() => {});
+    throw err;
+  }
+  return {
+    entry,
+    async stop() {
+      clearInterval(readyTimer);
+      (media() as { setViewerCheck?: (c: undefined) => void } | undefined)?.setViewerCheck?.(undefined);
+      for (const s of [...entry.list].reverse()) await s.stop().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { createEntryRouting } from './entry.js';
+import { createRoutingStateFollower, digestHa1, type RoutingState } from './routing-state.js';
+
+const HAVEN = '0123456789abcdef';
+function state(version: number, parHealthy: boolean): RoutingState {
+  return {
+    haven: HAVEN,
+    version,
+    issuedAt: version,
+    nodes: [
+      { name: 'par', location: { lat: 48.86, lon: 2.35 }, rtspUrl: 'rtsp://192.0.2.1:8554', healthy: parHealthy, capacity: 10, load: 0, entry: true },
+      { name: 'fra', location: { lat: 50.11, lon: 8.68 }, rtspUrl: 'rtsp://192.0.2.2:8554', healthy: true, capacity: 10, load: 3, entry: true },
+    ],
+    viewer: { user: 'viewer', realm: 'Stream Haven', ha1: digestHa1('viewer', 'Stream Haven', 'pw') },
+    players: [],
+  };
+}
+
+describe('createEntryRouting: the registry from the routing state', () => {
+  it('holds the healthy nodes with itself as the local one; leaves itself out when the state is not current; a ready node counts itself before the origin saw it up', () => {
+    let now = 1_000_000;
+    let ready = false;
+    const follower = createRoutingStateFollower({ haven: HAVEN, maxAgeMs: 6000, now: () => now });
+    const e = createEntryRouting({
+      self: 'par',
+      follower,
+      relayPassword: () => 'relay-pass',
+      mediaRtsp: () => '127.0.0.1:8654',
+      rtspListen: { host: '127.0.0.1', port: 0 },
+      selfReady: () => ready,
+    });
+    e.sync();
+    expect(e.registry.list()).toEqual([]);
+    expect(follower.accept(state(1, true))).toMatchObject({ ok: true });
+    e.sync();
+    expect(e.registry.origin()?.name).toBe('par');
+    expect(e.registry.list().map((n) => n.name).sort()).toEqual(['fra', 'par']);
+    // The origin lost: par sends no viewer to itself, fra stays.
+    now += 7000;
+    e.sync();
+    expect(e.registry.list().map((n) => n.name)).toEqual(['fra']);
+    expect(e.registry.origin()).toBeUndefined();
+    // A ready node leaves itself out too while the origin is lost.
+    ready = true;
+    e.sync();
+    expect(e.registry.origin()).toBeUndefined();
+    // Current again, the origin not yet seeing par up: ready counts it; not ready leaves it out.
+    expect(follower.accept(state(2, false))).toMatchObject({ ok: true });
+    e.sync();
+    expect(e.registry.origin()?.name).toBe('par');
+    ready = false;
+    e.sync();
+    expect(e.registry.origin()).toBeUndefined();
+    expect(e.health.load(e.registry.get('fra')!)).toBe(3);
+  });
+});

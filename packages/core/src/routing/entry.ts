@@ -1,0 +1,180 @@
+import type { HavenNode, HealthProbe, Locator, ProbeResult } from '../contracts.js';
+import { originConfigSchema, type GatewayConfig, type HealthConfig } from '../config/schema.js';
+import type { HavenEmitter } from '../events.js';
+import type { Logger } from '../logger.js';
+import type { CoreService } from '../services.js';
+import { FollowLearner } from '../gateway/follow-learning.js';
+import { createRtspGateway, type RtspGateway } from '../gateway/rtsp/gateway.js';
+import { FailureLimiter } from '../gateway/rtsp/rate-limit.js';
+import { deriveTokenKey } from '../gateway/token.js';
+import { HealthMonitor } from './health.js';
+import { NodeRegistry } from './registry.js';
+import { Router } from './router.js';
+import { entryCandidates, type RoutingStateFollower } from './routing-state.js';
+
+/** The realm every Haven gateway challenges with (the HA1 in the routing state is for it). */
+const REALM = 'Stream Haven';
+/** An HA1 nothing hashes to: used while no state is held, so every answer is refused. */
+const NO_HA1 = 'x'.repeat(32);
+
+export interface EntryRoutingDeps {
+  /** This node's name, as the origin's registry (and so the routing state) knows it. */
+  self: string;
+  /** The origin's routing state as this node follows it (`createRoutingStateFollower`). */
+  follower: RoutingStateFollower;
+  /** The relay password the node holds (keys the viewer tokens, `deriveTokenKey`); read per viewer. */
+  relayPassword: () => string | undefined;
+  /** The local media server's RTSP `host:port` (loopback), spliced to with a PROXY header; read per viewer. */
+  mediaRtsp: () => string | undefined;
+  /** Addresses spliced to the local MediaMTX untouched (relay children over the VPN): see `RtspGatewayOptions.passthrough`. */
+  passthrough?: (ip: string) => boolean;
+  /**
+   * The local media server has the stream now (checked by the caller). While the state is current, a
+   * ready node serves its viewers itself even before the origin's probes have seen it up (its view
+   * lags by a probe interval and a poll). Default: only the origin's view counts.
+   */
+  selfReady?: () => boolean;
+  /** Where the gateway listens: the node's public RTSP address. */
+  rtspListen: { host: string; port: number };
+  locator?: () => Locator | undefined;
+  /** Gateway settings (a node's config has none). Default: the origin's defaults. */
+  gateway?: Partial<GatewayConfig>;
+  /** Accept Basic answers (hashed against the HA1), read per viewer (`viewer.allowBasic`). Default true. */
+  allowBasic?: () => boolean;
+  /** Streams served (the node config's). Default: the config's default streams. */
+  streams?: () => readonly string[];
+  /** Health settings. Default: the origin's defaults with `freshMs: 0` (each pick reads the state). */
+  health?: Partial<HealthConfig>;
+  /** Failed logins its media server counted per IP. */
+  authFailures?: (ip: string) => number;
+  events?: HavenEmitter;
+  logger?: Logger;
+}
+
+export interface EntryRouting {
+  registry: NodeRegistry;
+  health: HealthMonitor;
+  router: Router;
+  rtspGateway: RtspGateway;
+  /** Bring the registry and loads in line with the held state now (also done on an interval while started). */
+  sync(): void;
+  /** Lifecycle order: state sync, health, RTSP gateway. */
+  list: CoreService[];
+}
+
+/**
+ * An entry node's RTSP gateway, built from the origin's routing state: the same Router, selector and
+ * registry as the origin's, holding the state's healthy nodes with this node as the local one (its
+ * `origin` flag means "spliced here"). A viewer is checked with Digest against the state's HA1 (Basic by
+ * hashing, when allowed), then spliced to the local MediaMTX with a PROXY header and a token this node
+ * signs for itself, or redirected to the nearest healthy node with a token for that node. A viewer that
+ * arrives with a token signed for this node (another gateway's redirect) is spliced at once. While the
+ * state is not current (origin lost, refused), this node leaves itself out (`entryCandidates`).
+ * Health is taken from the origin's state: the probe answers from it, without network.
+ */
+export function createEntryRouting(d: EntryRoutingDeps): EntryRouting {
+  const defaults = originConfigSchema.parse({ role: 'origin' });
+  const gw: GatewayConfig = { ...defaults.gateway, ...d.gateway };
+  const logger = d.logger?.child({ area: 'entry' });
+  const registry = new NodeRegistry([], d.events);
+  const fromState: HealthProbe = {
+    name: 'routing-state',
+    probe: async ({ node }): Promise<ProbeResult> => {
+      const n = d.follower.state()?.nodes.find((x) => x.name === node.name);
+      const up = !!n && n.healthy;
+      return { up, ready: up, rttMs: 0, ...(up ? {} : { reason: 'down in the routing state' }) };
+    },
+  };
+  const streams = d.streams ?? (() => defaults.streams.map((s) => s.name));
+  const health = new HealthMonitor({
+    registry,
+    probes: () => [fromState],
+    streams,
+    config: { ...defaults.health, freshMs: 0, ...d.health },
+    ...(d.events ? { events: d.events } : {}),
+    ...(logger ? { logger } : {}),
+  });
+  const learner = new FollowLearner({
+    deadlineMs: () => gw.followDeadlineMs,
+    minSamples: () => gw.learnMinSamples,
+    minFollowRate: () => gw.learnMinFollowRate,
+    pinLocal: () => gw.pinLocal,
+    pinRedirect: () => gw.pinRedirect,
+  });
+  const router = new Router({
+    registry,
+    health,
+    playerVerdict: (ua) => learner.verdict(ua),
+    policy: () => gw,
+    streams,
+    stickySec: gw.stickySec,
+    ...(d.locator ? { locator: d.locator } : {}),
+    ...(d.events ? { events: d.events } : {}),
+    ...(logger ? { logger } : {}),
+  });
+  let keyFor: { password: string; key: Buffer } | undefined;
+  const tokenKey = (): Buffer | undefined => {
+    const password = d.relayPassword();
+    if (!password) return undefined;
+    if (keyFor?.password !== password) keyFor = { password, key: deriveTokenKey(password) };
+    return keyFor.key;
+  };
+  const viewer = () => {
+    const v = d.follower.state()?.viewer;
+    if (!v) return { user: '', password: '', ha1: NO_HA1 };
+    return { user: v.user, password: '', ha1: v.realm === REALM ? v.ha1 : NO_HA1 };
+  };
+  const rtspGateway = createRtspGateway({
+    router,
+    learner,
+    tokenKey,
+    self: () => d.self,
+    realm: REALM,
+    allowBasic: d.allowBasic ?? (() => true),
+    tokenTtlSec: () => gw.tokenTtlSec,
+    sameConnectionMs: () => gw.sameConnectionMs,
+    host: d.rtspListen.host,
+    port: d.rtspListen.port,
+    viewer,
+    spliceTarget: d.mediaRtsp,
+    limits: gw,
+    proxyProtocol: true,
+    ...(d.passthrough ? { passthrough: d.passthrough } : {}),
+    limiter: new FailureLimiter({ maxFailures: gw.maxAuthFailuresPerMinute, ...(d.authFailures ? { external: d.authFailures } : {}) }),
+    ...(logger ? { logger } : {}),
+  });
+
+  let synced = '';
+  const sync = () => {
+    const state = d.follower.state();
+    const fresh = d.follower.health().ok;
+    const ready = fresh && !!d.selfReady?.();
+    const key = `${state?.version ?? 0}|${fresh}|${ready}`;
+    if (key === synced) return;
+    synced = key;
+    const nodes: HavenNode[] = entryCandidates(state, d.self, fresh).map((c) => (c.node.name === d.self ? { ...c.node, origin: true } : c.node));
+    const me = state?.nodes.find((n) => n.name === d.self);
+    if (ready && me && !nodes.some((n) => n.name === d.self)) {
+      // Ready here though the origin has not probed it up yet: entryCandidates' node, as the local one.
+      const [c] = entryCandidates({ ...state!, nodes: [{ ...me, healthy: true }] }, d.self, true);
+      if (c) nodes.unshift({ ...c.node, origin: true });
+    }
+    registry.replace(nodes);
+    for (const n of state?.nodes ?? []) if (n.name !== d.self) health.reportReaders(n.name, n.load);
+    if (!fresh && state) logger?.warn({ version: state.version }, 'routing state not current: this entry sends no viewer to itself');
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const syncService: CoreService = {
+    name: 'entry-state',
+    async start() {
+      sync();
+      timer = setInterval(sync, 250);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+  };
+  return { registry, health, router, rtspGateway, sync, list: [syncService, health, rtspGateway] };
+}

@@ -1,0 +1,73 @@
+/**
+ * A node's two paths per stream, so viewers keep their connection when the relay tree changes the
+ * node's parent (checked with MediaMTX v1.20.1, see packages/core/src/relay/README.md):
+ * - `up/<stream>` pulls from the parent (its `source` follows the tree; MediaMTX recreates it on change);
+ * - `<stream>` (what viewers read) pulls `up/<stream>` over loopback with the internal credential. Once the
+ *   stream's tracks are known it is `alwaysAvailable` with exactly those tracks, so while `up/<stream>` is
+ *   switching, its readers get MediaMTX's offline segment instead of being closed.
+ */
+import type { MtxPath } from './api-schemas.js';
+
+export function upstreamPath(stream: string): string {
+  return `up/${stream}`;
+}
+
+/** One `alwaysAvailableTracks` entry (MediaMTX's AlwaysAvailableTrack). */
+export interface OfflineTrack {
+  codec: string;
+  sampleRate?: number;
+  channelCount?: number;
+  muLaw?: boolean;
+}
+
+const DIRECT = new Set(['AV1', 'VP9', 'H265', 'H264', 'Opus']);
+
+/**
+ * The stream's tracks (`tracks2` of the running path) as `alwaysAvailableTracks`, or undefined when a
+ * track has no offline equivalent (then the viewer path stays a plain pull: readers reconnect on a re-parent).
+ */
+export function offlineTracks(p: Pick<MtxPath, 'tracks2'> | undefined): OfflineTrack[] | undefined {
+  const tracks = p?.tracks2;
+  if (!tracks || tracks.length === 0) return undefined;
+  const out: OfflineTrack[] = [];
+  for (const t of tracks) {
+    const props = (t.codecProps ?? {}) as Record<string, unknown>;
+    const num = (k: string) => (typeof props[k] === 'number' ? (props[k] as number) : undefined);
+    if (DIRECT.has(t.codec)) out.push({ codec: t.codec });
+    else if (t.codec === 'MPEG-4 Audio' || t.codec === 'MPEG4Audio') {
+      const sampleRate = num('sampleRate');
+      const channelCount = num('channelCount');
+      if (!sampleRate || !channelCount) return undefined;
+      out.push({ codec: 'MPEG4Audio', sampleRate, channelCount });
+    } else return undefined;
+  }
+  return out;
+}
+
+export function sameTracks(a: readonly OfflineTrack[] | undefined, b: readonly OfflineTrack[] | undefined): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+/** The viewer path of a node: pulls its own `up/<stream>` over loopback; `alwaysAvailable` once tracks are known. */
+export function renderViewerPath(
+  upstreamUrl: string,
+  tracks: readonly OfflineTrack[] | undefined,
+  extra: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    source: upstreamUrl,
+    rtspTransport: 'tcp',
+    sourceOnDemand: false,
+    ...(tracks ? { alwaysAvailable: true, alwaysAvailableTracks: tracks.map((t) => ({ ...t })) } : { alwaysAvailable: false }),
+    ...extra,
+  };
+}
+
+/**
+ * Whether a running path carries its real stream: `available` (or the old `ready`) and not MediaMTX's
+ * offline segment. v1.20.1 reports `online: true` for a static source that never connected, so `online`
+ * alone is not enough; `available` alone is true while an `alwaysAvailable` path plays its offline segment.
+ */
+export function hasStream(p: Pick<MtxPath, 'available' | 'ready' | 'online'> | undefined): boolean {
+  return (p?.available ?? p?.ready ?? false) === true && p?.online !== false;
+}
