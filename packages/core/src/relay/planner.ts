@@ -116,8 +116,9 @@ export function createRelayPlanner(deps: RelayPlannerDeps): RelayPlanner {
   /**
    * Whether a node is in the tree: health says up, or it asked for its place within `askAliveMs` and
    * its last probe did not fail at the connection. Why the second: a node whose parent died shows
-   * MediaMTX's offline segment and refuses new reads, the origin's probe included, and MediaMTX delays
-   * each refusal by 0-4 s, so the probe times out and health calls the node down. Taken out of the
+   * MediaMTX's offline segment and refuses new reads, the origin's probe included; MediaMTX answers
+   * each refusal after a 0-4 s pause and closes the connection, so the probe never counts the node as
+   * answering and health calls it down. Taken out of the
    * tree it would get no parent, keep pulling from the dead one, never get the stream back, and so
    * refuse every later probe too. A node that keeps asking is alive; one that stops is dropped after
    * `askAliveMs`, and one refusing connections at once.
