@@ -12,6 +12,7 @@ import { decodeJoinBundle, decodeShareCode, defaultInterfaceName } from '@haven/
 import { waitFor, type Spawned } from '../helpers/process.js';
 import { Topology, type HavenProcess, type Host, publisherTail, Steps } from './topology.js';
 import { makeSecretsRedactor } from './viewers.js';
+import { relayDiagnostics } from './relay-diagnostics.js';
 
 const PREFIX = 'hvrly';
 const FPS = 25;
@@ -231,8 +232,16 @@ describe('a relay tree in network namespaces', () => {
       // The origin has room for one: the other child hangs below it.
       expect(moved.b === 'origin' ? moved.c : moved.b).toBe(moved.b === 'origin' ? 'node-b' : 'node-c');
       const framesAtMove = { b: readers['node-b'].frames(), c: readers['node-c'].frames() };
-      await waitFor('both readers to play real frames again', async () => readers['node-b'].frames() > framesAtMove.b + 2 * FPS && readers['node-c'].frames() > framesAtMove.c + 2 * FPS, 90_000, 250);
+      await waitFor('both readers to play real frames again', async () => readers['node-b'].frames() > framesAtMove.b + 2 * FPS && readers['node-c'].frames() > framesAtMove.c + 2 * FPS, 90_000, 250).catch(
+        async (err: Error) => {
+          // The failure explains itself: each node's MediaMTX paths and the origin's view of the tree.
+          const diag = await relayDiagnostics(t, status, ['node-b', 'node-c'], new URL(viewerUrl).pathname.slice(1));
+          const seen = `frames since the move: node-b ${readers['node-b'].frames() - framesAtMove.b} real / ${readers['node-b'].offline()} offline-segment, node-c ${readers['node-c'].frames() - framesAtMove.c} real / ${readers['node-c'].offline()} offline-segment`;
+          throw new Error(`${err.message}\n${seen}\n${redact(diag)}`);
+        },
+      );
       const resumedAt = Date.now();
+      if (process.env.HAVEN_RELAY_DIAG) timings.push(redact(await relayDiagnostics(t, status, ['node-b', 'node-c'], new URL(viewerUrl).pathname.slice(1))));
       const gaps = { b: readers['node-b'].longestGap(killedAt), c: readers['node-c'].longestGap(killedAt) };
       const restarts = { b: readers['node-b'].restarts, c: readers['node-c'].restarts };
       const offline = { b: readers['node-b'].offline(), c: readers['node-c'].offline() };

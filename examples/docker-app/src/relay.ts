@@ -17,6 +17,9 @@ function rtspHostPort(url: string): { host: string; port: number } {
   return { host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : 8554 };
 }
 
+/** Probe failures that happen before any RTSP answer (see probe-rtsp.ts: the socket error's code). */
+const CONNECTION_FAILED = /\b(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|EHOSTDOWN)\b/;
+
 /** How often the origin samples its ingest bitrate (for `relay.uplinkMbps`). */
 const SAMPLE_MS = 5000;
 
@@ -40,6 +43,18 @@ export function createOriginRelay(haven: Haven, l: Loaded): { planner: RelayPlan
       if (!node || !health) return false;
       if (health.state(node) === 'up') return true;
       return cfg().streams.some((s) => health.last(node, s.name)?.result.up === true);
+    },
+    // A probe refused at the connection (no RTSP answer at all): the node is gone, even if it asked
+    // for its place a moment ago. A timeout is not: a node showing the offline segment refuses the
+    // probe after MediaMTX's 0-4 s pause, and keeps its place while it keeps asking (planner.ts).
+    gone: (name) => {
+      const { registry, health } = haven.services;
+      const node = registry?.get(name);
+      if (!node || !health) return false;
+      return cfg().streams.some((s) => {
+        const r = health.last(node, s.name)?.result;
+        return r !== undefined && !r.up && CONNECTION_FAILED.test(r.reason ?? '');
+      });
     },
     originRelay: () => settingsOf(l.loaded).relay,
     nodeRelayPort: (name) => rtspHostPort(cfg().nodes.find((n) => n.name === name)?.rtsp ?? 'rtsp://x:8554').port,

@@ -238,7 +238,11 @@ export class MediaMtxServer implements MediaServer {
       .then(() => {
         for (const [name, t] of learned) if (this.#tracks.get(name) === t) this.#applied.set(name, t);
       })
-      .catch((err: unknown) => this.#i.logger.warn({ err }, 'could not apply the learned stream tracks'));
+      .catch((err: unknown) => {
+        // Learn them again at the next poll: else the viewer path's gate (#readable) stays shut for good.
+        for (const [name, t] of learned) if (this.#tracks.get(name) === t && this.#applied.get(name) !== t) this.#tracks.delete(name);
+        this.#i.logger.warn({ err }, 'could not apply the learned stream tracks; trying again');
+      });
   }
 
   /**
@@ -310,10 +314,9 @@ export class MediaMtxServer implements MediaServer {
    */
   async setUpstream(upstream: { host: string; port: number } | undefined): Promise<void> {
     if (this.#i.role !== 'node') throw mtxError('OPTIONS_INVALID', 'setUpstream is for the node role: an origin has no upstream');
-    const cur = this.#upstream ?? this.#i.options.originRelay;
-    const next = upstream ?? this.#i.options.originRelay;
     this.#upstream = upstream;
-    if (cur?.host === next?.host && cur?.port === next?.port) return;
+    // Always converge, also when the parent looks unchanged: a caller retrying after a failed sync
+    // (MediaMTX busy reloading) must still get the new source into MediaMTX. Cheap when nothing changed.
     await this.#sync();
   }
 

@@ -24,17 +24,33 @@ describe('createRelayHealth', () => {
     expect(h.budget('a', 3)).toBe(3);
   });
 
-  it('demotes a parent whose send rate per reader falls (its uplink cannot carry its budget), for demoteMs', () => {
+  it('demotes a parent whose send rate per reader falls (its uplink cannot carry its budget) in two windows in a row, for demoteMs', () => {
     t = 0;
     const h = createRelayHealth({ clock, demoteMs: 60_000 });
     const a = sample(0, 4, MB, MB);
     h.observe('a', a, MB, true);
     t = 10_000;
-    const d = h.observe('a', sample(10_000, 4, MB, MB * 0.4, a), MB, true);
+    const b = sample(10_000, 4, MB, MB * 0.4, a);
+    expect(h.observe('a', b, MB, true)).toBeUndefined(); // one slow window: not yet
+    expect(h.budget('a', 3)).toBe(3);
+    t = 20_000;
+    const d = h.observe('a', sample(20_000, 4, MB, MB * 0.4, b), MB, true);
     expect(d?.reason).toMatch(/sends 2400 kbit\/s per reader of a 6000 kbit\/s stream/);
     expect(h.budget('a', 3)).toBe(0);
-    t = 70_001;
+    t = 80_001;
     expect(h.budget('a', 3)).toBe(3);
+  });
+
+  it('does not demote for one window that spans a re-parent (a few seconds without frames, ready at both ends)', () => {
+    t = 0;
+    const h = createRelayHealth({ clock });
+    const a = sample(0, 2, MB, MB);
+    h.observe('b', a, MB, true);
+    // 10 s window, 6 s of it with no frames in and out: 40% of the stream's bitrate on average.
+    const b = sample(10_000, 2, MB * 0.4, MB * 0.4, a);
+    expect(h.observe('b', b, MB, true)).toBeUndefined();
+    expect(h.observe('b', sample(20_000, 2, MB, MB, b), MB, true)).toBeUndefined();
+    expect(h.budget('b', 2)).toBe(2);
   });
 
   it('demotes a parent whose readers dropped, or which receives too little itself', () => {
@@ -45,7 +61,9 @@ describe('createRelayHealth', () => {
     expect(h.observe('a', sample(10_000, 2, MB, MB, a), MB, true)?.reason).toBe('readers dropped from 6 to 2');
     const b = sample(0, 1, MB, MB);
     h.observe('b', b, MB, true);
-    expect(h.observe('b', sample(10_000, 1, MB * 0.5, MB * 0.5, b), MB, true)?.reason).toMatch(/receives 3000 kbit\/s/);
+    const b2 = sample(10_000, 1, MB * 0.5, MB * 0.5, b);
+    expect(h.observe('b', b2, MB, true)).toBeUndefined();
+    expect(h.observe('b', sample(20_000, 1, MB * 0.5, MB * 0.5, b2), MB, true)?.reason).toMatch(/receives 3000 kbit\/s/);
     expect(h.demotions().map((x) => x.node).sort()).toEqual(['a', 'b']);
   });
 

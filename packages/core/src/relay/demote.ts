@@ -35,8 +35,11 @@ export interface RelayHealth {
 
 /**
  * Demotes a node that claims a relay budget it cannot serve: while it feeds children, its reports
- * show readers dropped (half or more, at least two, between two reports) or a bitrate falling below
- * `minRatio` of the stream's (what it receives, or what it sends per reader).
+ * show readers dropped (half or more, at least two, between two reports) or a bitrate below
+ * `minRatio` of the stream's (what it receives, or what it sends per reader) in two report windows
+ * in a row. One window is not enough: a window that spans a re-parent (its parent died, the node
+ * showed MediaMTX's offline segment for a few seconds, then got the stream back) has both reports
+ * ready and a low average rate, and the node is not at fault.
  */
 export function createRelayHealth(options: RelayHealthOptions = {}): RelayHealth {
   const demoteMs = options.demoteMs ?? 120_000;
@@ -45,19 +48,23 @@ export function createRelayHealth(options: RelayHealthOptions = {}): RelayHealth
   const last = new Map<string, RelaySample>();
   const demoted = new Map<string, Demotion>();
 
-  const verdict = (a: RelaySample, b: RelaySample, bitrate: number | undefined): string | undefined => {
+  /** Nodes whose last window had a low bitrate (a second one in a row demotes). */
+  const slow = new Set<string>();
+
+  /** `now`: demote at once; `slow`: a low bitrate in this window. */
+  const verdict = (a: RelaySample, b: RelaySample, bitrate: number | undefined): { reason: string; now: boolean } | undefined => {
     const dt = (b.at - a.at) / 1000;
     if (dt <= 0.5 || b.bytesIn < a.bytesIn || b.bytesOut < a.bytesOut) return undefined; // restarted counters: no verdict
     // Without the stream (its own parent died, the publisher left) its readers go: not its fault.
     if (!a.ready || !b.ready) return undefined;
-    if (a.readers >= 2 && b.readers <= a.readers / 2) return `readers dropped from ${a.readers} to ${b.readers}`;
+    if (a.readers >= 2 && b.readers <= a.readers / 2) return { reason: `readers dropped from ${a.readers} to ${b.readers}`, now: true };
     if (bitrate === undefined || bitrate <= 0) return undefined;
     const inBps = ((b.bytesIn - a.bytesIn) * 8) / dt;
-    if (inBps < minRatio * bitrate) return `receives ${Math.round(inBps / 1000)} kbit/s of a ${Math.round(bitrate / 1000)} kbit/s stream`;
+    if (inBps < minRatio * bitrate) return { reason: `receives ${Math.round(inBps / 1000)} kbit/s of a ${Math.round(bitrate / 1000)} kbit/s stream`, now: false };
     const readers = Math.min(a.readers, b.readers);
     if (readers > 0) {
       const perReader = ((b.bytesOut - a.bytesOut) * 8) / dt / readers;
-      if (perReader < minRatio * bitrate) return `sends ${Math.round(perReader / 1000)} kbit/s per reader of a ${Math.round(bitrate / 1000)} kbit/s stream`;
+      if (perReader < minRatio * bitrate) return { reason: `sends ${Math.round(perReader / 1000)} kbit/s per reader of a ${Math.round(bitrate / 1000)} kbit/s stream`, now: false };
     }
     return undefined;
   };
@@ -66,9 +73,21 @@ export function createRelayHealth(options: RelayHealthOptions = {}): RelayHealth
     observe(node, sample, bitrateBps, isParent) {
       const prev = last.get(node);
       last.set(node, sample);
-      if (!prev || !isParent) return undefined;
-      const reason = verdict(prev, sample, bitrateBps);
-      if (reason === undefined) return undefined;
+      if (!prev || !isParent) {
+        slow.delete(node);
+        return undefined;
+      }
+      const v = verdict(prev, sample, bitrateBps);
+      if (v === undefined) {
+        slow.delete(node);
+        return undefined;
+      }
+      if (!v.now && !slow.has(node)) {
+        slow.add(node);
+        return undefined;
+      }
+      slow.delete(node);
+      const reason = v.reason;
       const d = { node, reason, until: now() + demoteMs };
       demoted.set(node, d);
       return d;
@@ -85,6 +104,7 @@ export function createRelayHealth(options: RelayHealthOptions = {}): RelayHealth
     },
     forget(node) {
       last.delete(node);
+      slow.delete(node);
       demoted.delete(node);
     },
   };

@@ -3,6 +3,7 @@ import { createRelayPlanner, type PlannerNode } from './planner.js';
 
 function setup(maxChildren?: number) {
   const up = new Set(['a', 'b', 'c']);
+  const gone = new Set<string>();
   const nodes: PlannerNode[] = [
     { name: 'a', location: { lat: 50, lon: 9 }, relayChildren: 2, vpnAddress: '10.77.0.2' },
     { name: 'b', location: { lat: 51, lon: 9 }, relayChildren: 2, vpnAddress: '10.77.0.3' },
@@ -13,11 +14,12 @@ function setup(maxChildren?: number) {
     origin: () => ({ name: 'origin', location: { lat: 50, lon: 8 }, relay: { maxChildren, maxDepth: 3 } }),
     nodes: () => nodes,
     up: (n) => up.has(n),
+    gone: (n) => gone.has(n),
     originRelay: () => ({ host: '10.77.0.1', port: 8654 }),
     nodeRelayPort: () => 8554,
     clock: () => t,
   });
-  return { planner, up, nodes, tick: (ms: number) => (t += ms) };
+  return { planner, up, gone, nodes, tick: (ms: number) => (t += ms) };
 }
 
 describe('createRelayPlanner', () => {
@@ -38,6 +40,40 @@ describe('createRelayPlanner', () => {
     expect(planner.parentOf('a')).toBeUndefined();
   });
 
+  it('keeps a node that asks for its place while its probes fail (it shows the offline segment and refuses them), so it gets a parent again', () => {
+    const { planner, up, tick } = setup(1);
+    planner.plan();
+    up.delete('a'); // died
+    planner.assignmentOf('b');
+    planner.assignmentOf('c');
+    expect(planner.parentOf('b')?.parent).toBe('origin');
+    expect(planner.parentOf('c')?.parent).toBe('b');
+    // b and c lost the stream while switching: their probes are refused (health: down). They keep asking.
+    up.delete('b');
+    up.delete('c');
+    tick(2000);
+    expect(planner.assignmentOf('c').parent?.parent).toBe('b');
+    expect(planner.assignmentOf('b').parent?.parent).toBe('origin');
+    // A node that stops asking is out after askAliveMs (4 s), and its child moves up.
+    tick(2000);
+    planner.assignmentOf('c');
+    tick(2500);
+    expect(planner.assignmentOf('c').parent?.parent).toBe('origin');
+    expect(planner.parentOf('b')).toBeUndefined();
+  });
+
+  it('drops a node whose probe is refused at the connection at once, even if it asked a moment ago', () => {
+    const { planner, up, gone } = setup(1);
+    planner.assignmentOf('a');
+    planner.assignmentOf('b');
+    expect(planner.parentOf('b')?.parent).toBe('a');
+    up.delete('a');
+    expect(planner.parentOf('a')?.parent).toBe('origin'); // asked, no probe says it is gone: kept
+    gone.add('a');
+    expect(planner.parentOf('a')).toBeUndefined();
+    expect(planner.parentOf('b')?.parent).toBe('origin');
+  });
+
   it('without a budget every node pulls from the origin (today\'s behaviour)', () => {
     const { planner } = setup(undefined);
     expect(planner.view()).toMatchObject({ originBudget: null, depth: 1, originChildren: 3 });
@@ -52,6 +88,9 @@ describe('createRelayPlanner', () => {
     tick(10_000);
     // 'a' receives the stream fully but sends 2 Mbit/s per child.
     planner.observe('a', { at: 10_000, ready: true, readers: 2, bytesIn: 7_500_000, bytesOut: 5_000_000 });
+    expect(planner.view().demoted).toEqual([]); // one slow window is not enough
+    tick(10_000);
+    planner.observe('a', { at: 20_000, ready: true, readers: 2, bytesIn: 15_000_000, bytesOut: 10_000_000 });
     const v = planner.view();
     expect(v.demoted.map((d) => d.node)).toEqual(['a']);
     expect(v.bitrateBps).toBe(6_000_000);

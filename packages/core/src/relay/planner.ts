@@ -36,6 +36,16 @@ export interface RelayPlannerDeps {
   nodes: () => readonly PlannerNode[];
   /** Health says the node is up (a node never probed counts as down). */
   up: (name: string) => boolean;
+  /**
+   * The node's last probe failed before any RTSP answer (connection refused, no route): it is gone,
+   * whether or not it asked for its place a moment ago. Default: never.
+   */
+  gone?: (name: string) => boolean;
+  /**
+   * How long a node that asked for its place (`assignmentOf`, `GET /api/relay` every 2 s) stays in the
+   * tree while its probes fail otherwise, ms. Default 4000. See `alive` below.
+   */
+  askAliveMs?: number;
   /** Where nodes pull from the origin over the VPN. */
   originRelay: () => { host: string; port: number };
   /** A node's RTSP port, where its children pull from on its VPN address. */
@@ -79,7 +89,7 @@ export interface RelayPlanner {
   plan(): RelayTree;
   /** A node's parent now; undefined when it is unplaced or unknown. */
   parentOf(node: string): RelayParent | undefined;
-  /** Parent and the direct peers (parent node, child nodes) of a node. */
+  /** Parent and the direct peers (parent node, child nodes) of a node; the node asking counts as alive (see `askAliveMs`). */
   assignmentOf(node: string): RelayAssignment;
   /** Relay children a node feeds now (routing counts them against its capacity). */
   childrenOf(node: string): number;
@@ -99,12 +109,32 @@ export function createRelayPlanner(deps: RelayPlannerDeps): RelayPlanner {
   let originSample: { at: number; bytesIn: number } | undefined;
   let bitrate: number | undefined;
 
+  const clock = deps.clock ?? Date.now;
+  const askAliveMs = deps.askAliveMs ?? 4000;
+  /** When each node last asked for its place. */
+  const asked = new Map<string, number>();
+  /**
+   * Whether a node is in the tree: health says up, or it asked for its place within `askAliveMs` and
+   * its last probe did not fail at the connection. Why the second: a node whose parent died shows
+   * MediaMTX's offline segment and refuses new reads, the origin's probe included; MediaMTX answers
+   * each refusal after a 0-4 s pause and closes the connection, so the probe never counts the node as
+   * answering and health calls it down. Taken out of the
+   * tree it would get no parent, keep pulling from the dead one, never get the stream back, and so
+   * refuse every later probe too. A node that keeps asking is alive; one that stops is dropped after
+   * `askAliveMs`, and one refusing connections at once.
+   */
+  const alive = (name: string): boolean => {
+    if (deps.up(name)) return true;
+    const at = asked.get(name);
+    return at !== undefined && clock() - at <= askAliveMs && !(deps.gone?.(name) ?? false);
+  };
+
   const plan = (): RelayTree => {
     const o = deps.origin();
     const nodes = deps.nodes();
     last = assignParents({
       origin: { name: o.name, location: o.location, budget: originBudget(o.relay, bitrate) },
-      nodes: nodes.map((n) => ({ name: n.name, location: n.location, up: deps.up(n.name), budget: health.budget(n.name, n.relayChildren) })),
+      nodes: nodes.map((n) => ({ name: n.name, location: n.location, up: alive(n.name), budget: health.budget(n.name, n.relayChildren) })),
       previous: last?.parents,
       maxDepth: o.relay.maxDepth,
     });
@@ -124,6 +154,8 @@ export function createRelayPlanner(deps: RelayPlannerDeps): RelayPlanner {
       return { parent, origin: false, host: entry.vpnAddress, port: deps.nodeRelayPort(parent), depth };
     },
     assignmentOf(node) {
+      asked.set(node, clock());
+      if (asked.size > 10_000) asked.delete(asked.keys().next().value as string);
       const parent = planner.parentOf(node);
       const tree = last as RelayTree;
       const byName = new Map(deps.nodes().map((n) => [n.name, n]));

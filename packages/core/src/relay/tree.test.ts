@@ -167,7 +167,8 @@ describe('assignParents', () => {
       }),
       { numRuns: 150 },
     );
-  });
+    // 150 runs of up to 30 edits: about a second alone, much longer on a busy machine.
+  }, 60_000);
 });
 
 describe('originBudget', () => {
