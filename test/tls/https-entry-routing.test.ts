@@ -137,6 +137,7 @@ describe('the entry node\'s HTTPS door sends a Quest viewer to the nearest node 
     const frames = Math.max(0, ...[...r.stdout.matchAll(/^frame=(\d+)/gm)].map((m) => Number(m[1])));
     expect(r.code, r.stderr).toBe(0);
     expect(frames).toBeGreaterThan(20);
+    console.log(`[https entry routing] Tokyo viewer: entry ${NET.entry}:443 -> 302 -> ${new URL(tokyo.location).host}; ffmpeg decoded ${frames} frames in 3 s there`);
 
     // The Paris viewer (nearest: the entry itself) is sent to the entry's own HTTPS playlist and reads it.
     const paris = await door(NET.other);
