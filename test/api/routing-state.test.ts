@@ -4,7 +4,7 @@
  * a state of another Haven. Loopback addresses stand in for VPN addresses.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRoutingStateFollower, createRoutingStatePublisher, digestHa1, havenIdOf, type ControlApi } from '@haven/core';
+import { createHttpsUrlBook, createRoutingStateFollower, createRoutingStatePublisher, digestHa1, havenIdOf, type ControlApi } from '@haven/core';
 import { callFrom as get, startNodeFacingApi } from '../helpers/node-api.js';
 import { fakeHaven, SECRETS, TOKEN } from './fake-deps.js';
 
@@ -13,19 +13,40 @@ let api: ControlApi;
 let mainPort = 0;
 let reportPort = 0;
 let load = 0;
+// As the app's origin keeps it (runtime.ts): each node's HTTPS URL from its reports.
+const httpsBook = createHttpsUrlBook({ ttlMs: 35_000 });
 
 beforeAll(async () => {
   const haven = fakeHaven();
   const routingState = createRoutingStatePublisher({
     haven: HAVEN,
     build: () => ({
-      nodes: [{ name: 'us-east-1', region: 'us-east-1', location: { lat: 38.9, lon: -77 }, rtspUrl: 'rtsp://203.0.113.9:8554', healthy: true, capacity: 0, load, entry: true }],
+      nodes: [
+        {
+          name: 'us-east-1',
+          region: 'us-east-1',
+          location: { lat: 38.9, lon: -77 },
+          rtspUrl: 'rtsp://203.0.113.9:8554',
+          ...(httpsBook.get('us-east-1') ? { httpsUrl: httpsBook.get('us-east-1') } : {}),
+          healthy: true,
+          capacity: 0,
+          load,
+          entry: true,
+        },
+      ],
       viewer: { user: 'viewer', realm: 'Stream Haven', ha1: digestHa1('viewer', 'Stream Haven', SECRETS.viewerPassword) },
       players: [],
     }),
   });
   ({ api, mainPort, reportPort } = await startNodeFacingApi(
-    { ...haven.deps, routingState },
+    {
+      ...haven.deps,
+      routingState,
+      nodeReport: (r) => {
+        haven.deps.nodeReport?.(r);
+        httpsBook.report(r.node, r.httpsUrl);
+      },
+    },
     { nodeReportToken: () => SECRETS.relayPassword, nodeByAddress: (ip) => (ip === '127.0.0.52' ? 'us-east-1' : undefined) },
   ));
 });
@@ -71,5 +92,21 @@ describe('routing state over the report listener', () => {
     const r = other.accept(a.json);
     expect(r).toMatchObject({ ok: false, reason: 'wrong-haven' });
     expect(other.health()).toMatchObject({ ok: false, reason: 'wrong-haven' });
+  });
+
+  it('a node that reports its HTTPS URL (certified) is offered for HTTPS in the state; a report without it withdraws it; a malformed one is refused', async () => {
+    const report = (extra: object) =>
+      get(reportPort, '/api/node-report', { from: '127.0.0.52', method: 'POST', token: SECRETS.relayPassword, body: { node: 'us-east-1', streams: [], ...extra } });
+    expect((await report({ httpsUrl: 'https://203.0.113.9:8443' })).status).toBe(200);
+    const a = await get(reportPort, '/api/routing-state', { from: '127.0.0.52' });
+    expect(a.json.nodes[0].httpsUrl).toBe('https://203.0.113.9:8443');
+    expect((await report({})).status).toBe(200);
+    const b = await get(reportPort, '/api/routing-state', { from: '127.0.0.52' });
+    expect(b.json.nodes[0].httpsUrl).toBeUndefined();
+    for (const bad of ['http://203.0.113.9:8888', 'https://203.0.113.9:8443/live', 'https://user:pw@203.0.113.9']) {
+      const r = await report({ httpsUrl: bad });
+      expect(r.status, bad).toBe(400);
+    }
+    expect((await get(reportPort, '/api/routing-state', { from: '127.0.0.52' })).json.nodes[0].httpsUrl).toBeUndefined();
   });
 });

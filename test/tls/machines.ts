@@ -13,9 +13,9 @@ export interface Machine {
   stop(): Promise<void>;
 }
 
-export function startMachine(h: NetnsHarness, ns: string, args: object): Machine {
+export function startMachine(h: NetnsHarness, ns: string, args: object, fixture = 'tls-node.ts'): Machine {
   const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
-  const proc = h.spawn(ns, tsx, [path.join(repoRoot, 'test/tls/fixtures/tls-node.ts'), JSON.stringify(args)], {
+  const proc = h.spawn(ns, tsx, [path.join(repoRoot, 'test/tls/fixtures', fixture), JSON.stringify(args)], {
     cwd: repoRoot,
     stdio: ['pipe', 'pipe', 'pipe'],
   });

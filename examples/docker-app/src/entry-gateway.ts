@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createEntryRouting, type EntryRouting, type Haven, type NodeConfig, type RoutingStateFollower } from '@haven/core';
-import { SubnetMatcher } from '@haven/plugin-mediamtx';
+import { SubnetMatcher, type MediaMtxServer } from '@haven/plugin-mediamtx';
 import type { JoinState } from './join.js';
 
 export interface EntryGateway {
@@ -14,6 +14,9 @@ export interface EntryGateway {
  * (PROXY header, a token this node signs) or redirected to the nearest healthy node with a token for
  * it. Connections from the VPN subnet (relay children pulling from this node) go to MediaMTX untouched,
  * which accepts the relay credential only from there.
+ * With `tls`, the node's HTTPS entry (:443, the Quest URL) routes with the same entry routing: the
+ * nearest healthy node that serves HTTPS now (this one when best, or while the state is not current),
+ * viewers checked against the same HA1.
  */
 export async function startEntryGateway(haven: Haven, join: JoinState, follower: RoutingStateFollower): Promise<EntryGateway> {
   const cfg = haven.config as NodeConfig;
@@ -21,6 +24,7 @@ export async function startEntryGateway(haven: Haven, join: JoinState, follower:
   // Whether this node's MediaMTX has every stream now (the relay pull is up), checked each second.
   let ready = false;
   const media = () => haven.provided.mediaServer;
+  const door = () => (media() as Partial<Pick<MediaMtxServer, 'httpsDoor'>> | undefined)?.httpsDoor;
   const check = async () => {
     const m = media();
     ready = !!m && (await Promise.all(cfg.streams.map((s) => m.stats(s.name).then((x) => x.ready, () => false)))).every(Boolean);
@@ -45,6 +49,7 @@ export async function startEntryGateway(haven: Haven, join: JoinState, follower:
     rtspListen: { host: cfg.public.bind, port: cfg.public.rtspPort },
     passthrough: (ip) => vpn.contains(ip),
     selfReady: () => ready,
+    selfHttps: () => door()?.offer(),
     locator: () => haven.provided.locator,
     allowBasic: () => cfg.viewer.allowBasic,
     streams: () => cfg.streams.map((s) => s.name),
@@ -52,6 +57,7 @@ export async function startEntryGateway(haven: Haven, join: JoinState, follower:
     events: haven.events,
     logger: haven.logger,
   });
+  door()?.route({ choose: (ip, stream) => entry.chooseHttps(ip, stream), viewer: () => entry.viewer() });
   const started: typeof entry.list = [];
   try {
     for (const s of entry.list) {
@@ -60,6 +66,7 @@ export async function startEntryGateway(haven: Haven, join: JoinState, follower:
     }
   } catch (err) {
     clearInterval(readyTimer);
+    door()?.route(undefined);
     for (const s of started.reverse()) await s.stop().catch(() => {});
     throw err;
   }
@@ -67,6 +74,7 @@ export async function startEntryGateway(haven: Haven, join: JoinState, follower:
     entry,
     async stop() {
       clearInterval(readyTimer);
+      door()?.route(undefined);
       (media() as { setViewerCheck?: (c: undefined) => void } | undefined)?.setViewerCheck?.(undefined);
       for (const s of [...entry.list].reverse()) await s.stop().catch(() => {});
     },

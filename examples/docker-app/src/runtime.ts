@@ -11,6 +11,7 @@ import {
   havenApiDeps,
   havenIdOf,
   havenRoutingState,
+  createHttpsUrlBook,
   HavenError,
   loadConfig,
   randomToken,
@@ -28,6 +29,7 @@ import {
   type Vpn,
   type IngestMonitor,
 } from '@haven/core';
+import type { MediaMtxServer } from '@haven/plugin-mediamtx';
 import { containerBinds, withHost } from './container-binds.js';
 import { type Home, peekConfig, requireConfig } from './home.js';
 import { settingsOf } from './derived.js';
@@ -172,10 +174,15 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: Co
   const publicHost = publishHost(cfg, (l.loaded.pluginOptions.mediamtx ?? {}) as { ingest?: string; rtmpAddress?: string });
   const portOf = (hostPort?: string) => hostPort?.split(':').pop();
   const relay = createOriginRelay(haven, l);
+  // Nodes with a CA certificate say so in each report (their HTTPS base URL); gone after 3 missed reports.
+  const httpsBook = createHttpsUrlBook({ ttlMs: 35_000 });
   const deps = havenApiDeps(haven, {
     ...(ingestCheck ? { vrchat: (s: string) => ingestCheck.verdict(s) } : {}),
     relay: relay.planner,
-    onNodeReport: (report) => relay.onReport(report),
+    onNodeReport: (report) => {
+      httpsBook.report(report.node, report.httpsUrl);
+      relay.onReport(report);
+    },
     ingest: {
       ...(ingest?.rtmp ? { rtmp: `${publicHost}:${portOf(ingest.rtmp)}` } : {}),
       ...(ingest?.srt ? { srt: `${publicHost}:${portOf(ingest.srt)}` } : {}),
@@ -199,7 +206,7 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: Co
   // A private origin's nodes never get the viewer password in clear (they check the HA1 below).
   deps.withholdViewerPassword = () => originExposure(haven.config as OriginConfig) === 'private';
   // Entry nodes poll the routing state (nodes, health, load, viewer HA1, players) on the report listener.
-  if (vpn) deps.routingState = havenRoutingState(haven, { havenId: havenIdOf(await vpn.identity()) });
+  if (vpn) deps.routingState = havenRoutingState(haven, { havenId: havenIdOf(await vpn.identity()), httpsUrl: (n) => httpsBook.get(n) });
   const vpnUp = !!vpn && (!isOriginVpn(vpn) || vpn.isUp);
   const apiBind = containerBinds().api;
   const api = createControlApi(deps, {
@@ -257,6 +264,7 @@ function startNodeReporter(haven: Haven, join: JoinState): NodeReporter & { stop
     url: join.reportUrl,
     token: () => haven.secrets().relayPassword,
     node: haven.config.name,
+    httpsUrl: () => (media as Partial<Pick<MediaMtxServer, 'httpsDoor'>> | undefined)?.httpsDoor?.offer(),
     logger: haven.logger.child({ area: 'report' }),
     collect: async () =>
       Promise.all(

@@ -7,7 +7,7 @@ import { mediamtxOptionsSchema, parseOptions, type MediamtxOptions, type Mediamt
 import { MediaMtxServer } from './server.js';
 import { nodeTls } from './tls/node-tls.js';
 import type { TlsManager } from './tls/manager.js';
-import { nodeHttpsEntry } from './tls/https-entry.js';
+import { nodeHttpsDoor, nodeHttpsEntry } from './tls/https-entry.js';
 
 /** Default RTSP port of an origin's MediaMTX (the gateway owns the public port). */
 export const ORIGIN_RTSP_PORT = 8654;
@@ -88,7 +88,8 @@ export function mediamtx(options: MediamtxOptionsInput = {}) {
       }
       const listeners = resolveListeners(ctx.role, o, ctx.config.public, ctx.provided.vpn?.address());
       const tls = nodeTls(ctx.role, o, ctx.config.public.host, ctx.stateDir, ctx.logger);
-      const httpsEntry = tls ? nodeHttpsEntry(o, ctx.config, tls, ctx.secrets, ctx.logger) : undefined;
+      const door = tls ? nodeHttpsDoor(o, ctx.config, tls) : undefined;
+      const httpsEntry = tls && door ? nodeHttpsEntry(o, ctx.config, tls, door, ctx.secrets, ctx.logger) : undefined;
       const gateway = (ctx.config as { gateway?: { maxAuthFailuresPerMinute?: number } }).gateway;
       const server = new MediaMtxServer({
         role: ctx.role,
@@ -106,6 +107,7 @@ export function mediamtx(options: MediamtxOptionsInput = {}) {
         logger: ctx.logger,
         events: ctx.events,
       });
+      if (door) server.httpsDoor = door;
       // Rotation reaches the hook at once, whether it comes through the Haven (onSecrets) or the store.
       const onRotated = (_name: unknown, secrets: HavenSecrets) => void server.updateSecrets(secrets).catch((err: unknown) => ctx.logger.error({ err }, 'applying rotated secrets failed'));
       return {

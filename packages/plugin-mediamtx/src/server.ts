@@ -30,6 +30,7 @@ import { INTERNAL_USER, internalPassword, internalUrl } from './internal-access.
 import { readerAddresses } from './reader-addresses.js';
 import { RecentReaders } from './recent-readers.js';
 import { Supervisor } from './supervisor.js';
+import type { HttpsDoor } from './tls/https-door.js';
 
 export interface MediaMtxServerInit {
   role: Role;
@@ -319,6 +320,9 @@ export class MediaMtxServer implements MediaServer {
     // (MediaMTX busy reloading) must still get the new source into MediaMTX. Cheap when nothing changed.
     await this.#sync();
   }
+
+  /** Node with `tls`: its HTTPS door (own HTTPS URL while certified, the HTTPS entry's routing slot); set by the plugin. */
+  httpsDoor: HttpsDoor | undefined;
 
   /**
    * Node role: check viewers' passwords with `check` instead of the stored viewer password (see

@@ -10,7 +10,14 @@ const REALM = 'Stream Haven';
  * origin itself (viewers are only ever sent to nodes), health as the origin probes it, load, the viewer
  * password's Digest HA1 and what the gateway learned about players.
  */
-export function havenRoutingState(haven: Haven, o: { havenId: string }): RoutingStatePublisher {
+export function havenRoutingState(
+  haven: Haven,
+  o: {
+    havenId: string;
+    /** A node's HTTPS HLS base URL while it serves a CA certificate (from its reports: `createHttpsUrlBook`). */
+    httpsUrl?: (node: string) => string | undefined;
+  },
+): RoutingStatePublisher {
   return createRoutingStatePublisher({
     haven: o.havenId,
     build: () => {
@@ -21,17 +28,21 @@ export function havenRoutingState(haven: Haven, o: { havenId: string }): Routing
         nodes: registry
           .list()
           .filter((n) => !n.origin)
-          .map((n) => ({
-            name: n.name,
-            ...(n.region ? { region: n.region } : {}),
-            location: { lat: n.location.lat, lon: n.location.lon },
-            rtspUrl: n.rtspUrl,
-            ...(n.hlsUrl ? { hlsUrl: n.hlsUrl } : {}),
-            healthy: health.state(n) === 'up',
-            capacity: n.capacity,
-            load: health.load(n),
-            entry: true,
-          })),
+          .map((n) => {
+            const httpsUrl = o.httpsUrl?.(n.name);
+            return {
+              name: n.name,
+              ...(n.region ? { region: n.region } : {}),
+              location: { lat: n.location.lat, lon: n.location.lon },
+              rtspUrl: n.rtspUrl,
+              ...(n.hlsUrl ? { hlsUrl: n.hlsUrl } : {}),
+              ...(httpsUrl ? { httpsUrl } : {}),
+              healthy: health.state(n) === 'up',
+              capacity: n.capacity,
+              load: health.load(n),
+              entry: true,
+            };
+          }),
         viewer: { user, realm: REALM, ha1: digestHa1(user, REALM, haven.secrets().viewerPassword) },
         players: (rtspGateway?.learner.snapshot() ?? []).slice(0, 1024).map((p) => ({ userAgent: p.userAgent.slice(0, 512), served: p.served })),
       };

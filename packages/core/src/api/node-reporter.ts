@@ -15,6 +15,8 @@ export interface NodeReporterOptions {
    * known: the report carries those new since the previous report (`arrivals`), never the list.
    */
   collect(): Promise<Array<NodeReport['streams'][number] & { readerAddresses?: readonly string[] }>>;
+  /** The node's HTTPS HLS base URL while it holds a CA certificate (read per report); see `NodeReport.httpsUrl`. */
+  httpsUrl?: () => string | undefined;
   /** Report interval, ms. Default 10000. */
   intervalMs?: number;
   /** Deadline of one report, ms. Default 5000. */
@@ -70,7 +72,8 @@ export function createNodeReporter(options: NodeReporterOptions): NodeReporter {
     const token = typeof options.token === 'function' ? options.token() : options.token;
     try {
       const { out, next } = withArrivals(await options.collect());
-      const report: NodeReport = { node: options.node, streams: out, uptimeSec: Math.round((Date.now() - started) / 1000) };
+      const httpsUrl = options.httpsUrl?.();
+      const report: NodeReport = { node: options.node, streams: out, uptimeSec: Math.round((Date.now() - started) / 1000), ...(httpsUrl ? { httpsUrl } : {}) };
       const res = await fetch(target, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token ?? ''}` },

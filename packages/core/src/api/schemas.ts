@@ -58,6 +58,11 @@ export const nodeReportSchema = z
       )
       .max(64),
     uptimeSec: z.number().min(0).optional(),
+    /**
+     * The node's own HTTPS HLS base URL (e.g. `https://203.0.113.7:8443`), sent only while it serves a CA
+     * certificate for its address: the origin offers it to entries' HTTPS doors (Quest viewers).
+     */
+    httpsUrl: z.string().max(512).regex(/^https:\/\/[^/?#@]+$/, 'expected https://<host>:<port> with no path').optional(),
   })
   .register(requestSchemas, { id: 'NodeReport', description: "A node's readers and bytes, sent to the origin over the VPN." });
 

@@ -34,6 +34,11 @@ export interface EntryRoutingDeps {
    * lags by a probe interval and a poll). Default: only the origin's view counts.
    */
   selfReady?: () => boolean;
+  /**
+   * This node's own HTTPS HLS base URL while it serves a CA certificate (its TLS manager says so);
+   * undefined: no HTTPS here. Used by `chooseHttps` for this node (its own view, not the report's lag).
+   */
+  selfHttps?: () => string | undefined;
   /** Where the gateway listens: the node's public RTSP address. */
   rtspListen: { host: string; port: number };
   locator?: () => Locator | undefined;
@@ -56,6 +61,15 @@ export interface EntryRouting {
   health: HealthMonitor;
   router: Router;
   rtspGateway: RtspGateway;
+  /** The viewer check of this entry: the state's HA1 (no clear password on a node); refuses all while no state is held. */
+  viewer(): { user: string; password: string; ha1: string };
+  /**
+   * The HTTPS door's choice for a viewer at `ip` (Quest: HTTP redirects across hosts work): the same
+   * Router as the RTSP gateway, among the nodes that serve HTTPS now (the state's `httpsUrl`, this
+   * node's `selfHttps`): the nearest healthy one with room. This node when it is the best, when no other
+   * node with HTTPS is usable, or while the state is not current. Undefined: no HTTPS anywhere.
+   */
+  chooseHttps(ip: string, stream: string): { node: string; hlsBase: string } | undefined;
   /** Bring the registry and loads in line with the held state now (also done on an interval while started). */
   sync(): void;
   /** Lifecycle order: state sync, health, RTSP gateway. */
@@ -176,5 +190,22 @@ export function createEntryRouting(d: EntryRoutingDeps): EntryRouting {
       timer = undefined;
     },
   };
-  return { registry, health, router, rtspGateway, sync, list: [syncService, health, rtspGateway] };
+  const chooseHttps = (ip: string, stream: string): { node: string; hlsBase: string } | undefined => {
+    const mine = d.selfHttps?.();
+    const self = mine ? { node: d.self, hlsBase: mine } : undefined;
+    const state = d.follower.state();
+    if (!state || !d.follower.health().ok) return self;
+    sync();
+    const urls = new Map(state.nodes.flatMap((n) => (n.httpsUrl ? [[n.name, n.httpsUrl] as const] : [])));
+    for (const { node } of router.plan(ip, stream, router.locate(ip)).ordered) {
+      if (node.name === d.self) {
+        if (self) return self;
+        continue;
+      }
+      const hlsBase = urls.get(node.name);
+      if (hlsBase) return { node: node.name, hlsBase };
+    }
+    return self;
+  };
+  return { registry, health, router, rtspGateway, viewer, chooseHttps, sync, list: [syncService, health, rtspGateway] };
 }

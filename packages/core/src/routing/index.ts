@@ -12,4 +12,5 @@ export * from './explain.js';
 export * from './stack.js';
 export * from './routing-state.js';
 export * from './entry.js';
+export * from './https-book.js';
 export * from './exposure.js';

@@ -22,6 +22,8 @@ const nodeSchema = z
     location: z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }).strict(),
     rtspUrl: z.string().max(512),
     hlsUrl: z.string().max(512).optional(),
+    /** The node's HTTPS HLS base URL: present only while its reports say it serves a CA certificate (see `createHttpsUrlBook`). */
+    httpsUrl: z.string().max(512).optional(),
     /** Healthy as the origin probes it now. */
     healthy: z.boolean(),
     capacity: z.number().int().min(0),

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
@@ -89,5 +90,41 @@ describe('HTTPS entry gateway', () => {
   it('limits wrong passwords per address (429 after the budget)', async () => {
     for (let i = 0; i < 3; i++) expect((await get(port, '/live/index.m3u8', 'viewer:wrong')).status).toBe(401);
     expect((await get(port, '/live/index.m3u8', 'viewer:ViewerPass0123456789')).status).toBe(429);
+  });
+});
+
+describe('HTTPS entry gateway on an entry node: the viewer checked against the HA1 alone', () => {
+  let dir: string;
+  let gw: HttpsGateway;
+  let port: number;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'haven-https-ha1-'));
+    const certFile = path.join(dir, 'live.pem');
+    await writeFile(certFile, selfSigned(dir, 'ha1'), { mode: 0o600 });
+    // What an entry node holds: no clear password, the routing state's HA1 = MD5(user:realm:password).
+    const ha1 = createHash('md5').update('viewer:Stream Haven:ViewerPass0123456789').digest('hex');
+    gw = createHttpsGateway({
+      host: '127.0.0.1',
+      port: 0,
+      certFile,
+      viewer: () => ({ user: 'viewer', password: '', ha1 }),
+      streams: () => ['live'],
+      choose: () => ({ node: 'node-b', hlsBase: 'https://198.51.100.3:8888' }),
+      tokenKey: () => deriveTokenKey('relay-password-for-tests-0123456789'),
+    });
+    await gw.start();
+    port = gw.address()!.port;
+  });
+  afterAll(async () => {
+    await gw?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('accepts the password whose hash matches, refuses another and the empty one', async () => {
+    expect((await get(port, '/live/index.m3u8', 'viewer:ViewerPass0123456789')).status).toBe(302);
+    expect((await get(port, '/live/index.m3u8', 'viewer:wrong')).status).toBe(401);
+    expect((await get(port, '/live/index.m3u8', 'viewer:')).status).toBe(401);
+    expect((await get(port, '/live/index.m3u8', 'other:ViewerPass0123456789')).status).toBe(401);
   });
 });

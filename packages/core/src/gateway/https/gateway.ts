@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -6,7 +7,7 @@ import type { CoreService } from '../../services.js';
 import type { Logger } from '../../logger.js';
 import { normalizeIp, trimBase } from '../../routing/ip.js';
 import { listenOrThrow } from '../listen.js';
-import { safeEqualExpected, type ViewerCredentials } from '../rtsp/auth.js';
+import { safeEqual, safeEqualExpected, type ViewerCredentials } from '../rtsp/auth.js';
 import { FailureLimiter } from '../rtsp/rate-limit.js';
 import { signViewerToken, TOKEN_PARAM } from '../token.js';
 
@@ -23,6 +24,7 @@ export interface HttpsGatewayOptions {
   port: number;
   /** One PEM file with the private key and the chain (the node's TLS manager keeps it); re-read when it changes. */
   certFile: string;
+  /** The viewer check, read per request: with `ha1` (an entry node's, from the routing state) the Basic password is hashed against it (MD5(user:realm:password)), else compared with `password`. */
   viewer: () => ViewerCredentials;
   /** Stream names served; read per request. */
   streams: () => readonly string[];
@@ -86,7 +88,9 @@ export function createHttpsGateway(o: HttpsGatewayOptions): HttpsGateway {
     if (limiter.blocked(ip)) return text(res, 429, 'too many failed logins from this address; wait a minute');
     const cred = basicOf(req.headers.authorization);
     const v = o.viewer();
-    if (!cred || cred.user !== v.user || !safeEqualExpected(cred.pass, v.password)) {
+    const passOk = (pass: string) =>
+      v.ha1 !== undefined ? safeEqual(createHash('md5').update(`${v.user}:${realm}:${pass}`).digest('hex'), v.ha1) : safeEqualExpected(pass, v.password);
+    if (!cred || cred.user !== v.user || !passOk(cred.pass)) {
       if (cred) limiter.fail(ip);
       return text(res, 401, 'viewer password required', { 'www-authenticate': `Basic realm="${realm}"` });
     }
