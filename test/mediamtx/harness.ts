@@ -73,7 +73,22 @@ export interface StartOptions {
   config?: Record<string, unknown>;
 }
 
+/**
+ * Starts a MediaMTX plugin instance on free loopback ports. A port picked free can be taken by a test
+ * running beside this one before MediaMTX binds it: then it starts again on new ports (3 tries).
+ */
 export async function startMediamtx(opts: StartOptions = {}): Promise<Started> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      const portTaken = /address already in use/i.test((err as Error).message) && !opts.options?.rtspAddress;
+      if (!portTaken || attempt >= 3) throw err;
+    }
+  }
+}
+
+async function startOnce(opts: StartOptions): Promise<Started> {
   const role = opts.role ?? 'origin';
   const stateDir = await mkdtemp(path.join(tmpdir(), `haven-mtx-${role}-`));
   const ports = { rtsp: await freePort(), rtmp: await freePort(), srt: await freeUdpPort(), hls: await freePort(), api: await freePort() };

@@ -21,6 +21,12 @@ if (mode === 'crash-after-first') {
   if (n > 1) { console.error('crash #' + n); process.exit(4); }
 }
 if (mode === 'crash') { console.error('fatal: listen tcp :8554: bind: address already in use'); process.exit(3); }
+if (mode === 'crash-then-shutdown') {
+  // As MediaMTX does: the ERR line, then several lines of closing paths before it exits.
+  console.error('2026/01/01 00:00:00 ERR listen tcp 127.0.0.1:8554: bind: address already in use');
+  for (let i = 0; i < 7; i++) console.error('2026/01/01 00:00:00 INF [path live] [RTSP source] stopped: path is closing');
+  process.exit(1);
+}
 if (mode === 'stubborn') process.on('SIGTERM', () => console.log('ignoring SIGTERM'));
 setTimeout(() => {
   http.createServer((q, r) => r.end('{"version":"fake"}')).listen(Number(process.env.PORT), '127.0.0.1', () => console.log('ready'));
@@ -110,6 +116,13 @@ describe('Supervisor', () => {
     expect(String(err)).toMatch(/address already in use/);
     expect(String(err)).not.toContain('TopSecretPass1');
     expect(s.state).toBe('stopped');
+  });
+
+  it('the reason of a failed start (its ERR line) is in the message even when shutdown lines follow it', async () => {
+    const { s } = await make('crash-then-shutdown');
+    const err = await s.start().catch((e: unknown) => e as Error & { code?: string });
+    expect(err).toMatchObject({ code: 'START_FAILED' });
+    expect(String(err)).toMatch(/exited with code 1 while starting: [^|]*ERR listen tcp 127\.0\.0\.1:8554: bind: address already in use/);
   });
 
   it('start() fails with START_TIMEOUT when the probe never answers, and kills the process', async () => {

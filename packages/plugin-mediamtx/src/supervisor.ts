@@ -171,10 +171,13 @@ export class Supervisor {
       if (exited || run.spawnError) {
         await sleep(20); // let the last output lines arrive
         const how = exited?.signal ? `signal ${exited.signal}` : `code ${exited?.code ?? '?'}`;
-        const tail = this.#tail.slice(-5).join(' | ');
+        // The reason (a port in use, a bad certificate) is an ERR line, often followed by shutdown lines.
+        const errors = this.#tail.filter((l) => /\bERR\b/.test(l)).slice(-3);
+        const output = [...errors, ...this.#tail.slice(-5).filter((l) => !errors.includes(l))];
+        const tail = output.join(' | ');
         throw mtxError('START_FAILED', `${this.#o.label} exited with ${how} while starting${tail ? `: ${tail}` : ''}`, {
           cause: run.spawnError,
-          details: { code: exited?.code, signal: exited?.signal, output: this.#tail.slice(-5) },
+          details: { code: exited?.code, signal: exited?.signal, output },
         });
       }
       if (this.#state === 'stopping' || this.#state === 'stopped') return;
