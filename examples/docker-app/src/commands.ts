@@ -41,6 +41,14 @@ export interface InitOptions {
   exposure?: 'private' | 'public';
 }
 
+/** `HAVEN_EXPOSURE` (`start --init origin` in a container takes no --exposure): private, public or unset. */
+function exposureFromEnv(): 'private' | 'public' | undefined {
+  const v = process.env.HAVEN_EXPOSURE?.trim();
+  if (!v) return undefined;
+  if (v === 'private' || v === 'public') return v;
+  throw new HavenError(`HAVEN_EXPOSURE is "${v}": use private or public, or leave it unset (public until the first node, then private)`, { code: 'CONFIG_INVALID' });
+}
+
 /** Write a commented haven.yaml and create the secrets. Never overwrites an existing config. */
 export async function init(home: Home, o: InitOptions): Promise<Loaded> {
   if (existsSync(home.configFile)) {
@@ -52,10 +60,11 @@ export async function init(home: Home, o: InitOptions): Promise<Loaded> {
       throw new HavenError(`unknown region "${o.region}": use a name such as eu-central or us-east, or an ISO country code`, { code: 'REGION_UNKNOWN' });
     }
     const publicHost = o.publicHost ?? process.env.HAVEN_PUBLIC_HOST ?? '127.0.0.1';
+    const exposure = o.exposure ?? exposureFromEnv();
     if (o.role === 'node' && !o.region) throw new HavenError('a node needs --region (e.g. eu-central, us-east, JP)', { code: 'CONFIG_INVALID' });
     const text =
       o.role === 'origin'
-        ? originTemplate({ name: o.name ?? 'origin', publicHost, ...(o.region ? { region: o.region } : {}), ...(o.exposure ? { exposure: o.exposure } : {}) })
+        ? originTemplate({ name: o.name ?? 'origin', publicHost, ...(o.region ? { region: o.region } : {}), ...(exposure ? { exposure } : {}) })
         : nodeTemplate({ name: o.name ?? 'node', region: o.region!, publicHost });
     const { mkdir } = await import('node:fs/promises');
     await mkdir(home.dir, { recursive: true });
