@@ -150,6 +150,8 @@ describe.each(SCENARIOS)('$title', ({ prefix: PREFIX, edit, subnet, relayPort })
       const url = urls.viewer[0]!.rtsp;
       expect(new URL(url).host).toBe(`${node.ip}:8554`);
       expect(JSON.stringify(urls.viewer)).not.toContain(origin.ip);
+      // The node holds no viewer password (none in its bundle): its own `haven urls` says where the URLs are.
+      expect((await t.cliOk(node, nodeDir, ['urls'])).stdout).toMatch(/This node holds no viewer password .* the streamer's `haven urls` on the origin/);
       const w = await watch(t, viewer, url, { seconds: 3 });
       expect(w.code, redact(w.stderr.slice(-1500))).toBe(0);
       expect(w.frames).toBeGreaterThan(0);

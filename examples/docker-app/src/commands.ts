@@ -85,6 +85,7 @@ export async function printUrls(l: Loaded, json: boolean): Promise<void> {
   const isPrivate = cfg.role === 'origin' && originExposure(cfg) === 'private';
   if (!isPrivate) warnPublicHost(cfg.public.host, 'these URLs');
   if (json) return printJson(u);
+  if (cfg.role === 'node' && u.viewer.length === 0) return print(u.note);
   for (const p of u.publish) {
     print(`OBS (stream "${p.stream}"):`);
     print(`  Settings > Stream > Service: Custom`);

@@ -99,7 +99,14 @@ export function buildUrls(
   };
 }
 
+/** What a node of a private origin says instead of viewer URLs: it holds no viewer password. */
+export const NO_VIEWER_PASSWORD_ON_NODE =
+  "This node holds no viewer password (its origin is private: viewers are checked against a verifier the origin sends). Viewer URLs, with this node as an entry, come from the streamer's `haven urls` on the origin.";
+
 export async function urlsFor(l: Loaded): Promise<HavenUrls> {
+  if (l.loaded.config.role === 'node' && l.join?.viewerPasswordHeld === false) {
+    return { publish: [], viewer: [], vrchat: NO_VIEWER_PASSWORD_ON_NODE, note: NO_VIEWER_PASSWORD_ON_NODE };
+  }
   const store = await SecretStore.open(l.loaded.stateDir);
   const mtx = (l.loaded.pluginOptions.mediamtx ?? {}) as { rtmpAddress?: string; srtAddress?: string; ingest?: string };
   const port = (a: string | undefined, d: number) => (a ? Number(a.slice(a.lastIndexOf(':') + 1)) : d);
