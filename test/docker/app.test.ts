@@ -135,7 +135,7 @@ describe('the Docker app in containers (podman)', () => {
   }, 300_000);
 
   it('an origin from `haven init` starts in its container; the control API and status page answer through the loopback mapping', async () => {
-    const init = await hc.once('origin', { HAVEN_PUBLIC_HOST: originIp }, ['init', '--region', 'us-east']);
+    const init = await hc.once('origin', { HAVEN_PUBLIC_HOST: originIp }, ['init', '--region', 'us-east', '--exposure', 'public']);
     expect(init.code, init.stderr).toBe(0);
     // One edit: the test network's viewers are placed in eu-central (a LAN has no GeoIP place).
     const mount = (await podman.ok(['volume', 'inspect', '--format', '{{.Mountpoint}}', hc.volume('origin')])).trim();

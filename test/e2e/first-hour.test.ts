@@ -47,6 +47,8 @@ describe.each(SCENARIOS)('$title', ({ prefix: PREFIX, edit, subnet, relayPort })
   let nodeDir = '';
   let share = '';
   let bundle = '';
+  /** The origin's own viewer URL, from before it had a node (a public origin names itself). */
+  let originUrl = '';
   let publisher: Spawned | undefined;
   let redact: (s: string) => string = (s) => s;
 
@@ -76,7 +78,10 @@ describe.each(SCENARIOS)('$title', ({ prefix: PREFIX, edit, subnet, relayPort })
       expect(originHaven.proc.output()).toContain('WireGuard ready: the tunnel comes up with the first `haven node add`');
       expect((await t.exec(origin, 'ip', ['-br', 'link', 'show', 'type', 'wireguard'])).stdout.trim()).toBe('');
       redact = await makeSecretsRedactor(dir);
-      const urls = JSON.parse((await t.cliOk(origin, dir, ['urls', '--json'])).stdout) as { publish: Array<{ rtmp: string }> };
+      const urls = JSON.parse((await t.cliOk(origin, dir, ['urls', '--json'])).stdout) as { publish: Array<{ rtmp: string }>; viewer: Array<{ rtsp: string }> };
+      // No node yet, `exposure` unset: public, so the viewer URL names this machine.
+      originUrl = urls.viewer[0]!.rtsp;
+      expect(new URL(originUrl).host).toBe(`${origin.ip}:8554`);
       // OBS runs on the streamer's machine: ingest listens on loopback there (`haven urls` names 127.0.0.1).
       publisher = t.h.spawn(origin.ns, 'ffmpeg', [
         '-nostdin', '-loglevel', 'error', '-re',
@@ -98,6 +103,9 @@ describe.each(SCENARIOS)('$title', ({ prefix: PREFIX, edit, subnet, relayPort })
       const added = await t.cliOk(origin, originHaven.dir, ['node', 'add', share]);
       expect(added.stderr).toMatch(/node "alice" added live/);
       expect(added.stderr).toMatch(/This join bundle contains passwords/);
+      // The first node makes the origin private (`exposure` unset); its gateway stays public until the next start.
+      expect(added.stderr).toMatch(/this origin is now private \(exposure unset and the Haven has 1 node\)/);
+      expect(added.stderr).toMatch(/its gateway still listens on the public address until the next `haven start`/);
       bundle = added.stdout.trim().split('\n').pop()!;
       expect(bundle).toMatch(/^havnjoin1-/);
       // The bundle is the node's credential: print what it holds, never its secrets.
@@ -136,10 +144,14 @@ describe.each(SCENARIOS)('$title', ({ prefix: PREFIX, edit, subnet, relayPort })
       await t.start(node, nodeDir);
       await waitFor('alice healthy at the origin', async () => (await status()).nodes.find((n) => n.name === 'alice')?.health === 'up', 60_000, 250);
 
-      // The node's own viewer URL (where the gateway sends redirect-following players near it).
-      const urls = JSON.parse((await t.cliOk(node, nodeDir, ['urls', '--json'])).stdout) as { viewer: Array<{ rtsp: string }> };
+      // The origin is private now: `haven urls` gives the entry (the node), never the origin's address.
+      const urls = JSON.parse((await t.cliOk(origin, originHaven.dir, ['urls', '--json'])).stdout) as { viewer: Array<{ rtsp: string; entry?: string }> };
+      expect(urls.viewer.map((v) => v.entry)).toEqual(['alice']);
       const url = urls.viewer[0]!.rtsp;
       expect(new URL(url).host).toBe(`${node.ip}:8554`);
+      expect(JSON.stringify(urls.viewer)).not.toContain(origin.ip);
+      // The node holds no viewer password (none in its bundle): its own `haven urls` says where the URLs are.
+      expect((await t.cliOk(node, nodeDir, ['urls'])).stdout).toMatch(/This node holds no viewer password .* the streamer's `haven urls` on the origin/);
       const w = await watch(t, viewer, url, { seconds: 3 });
       expect(w.code, redact(w.stderr.slice(-1500))).toBe(0);
       expect(w.frames).toBeGreaterThan(0);
@@ -148,6 +160,18 @@ describe.each(SCENARIOS)('$title', ({ prefix: PREFIX, edit, subnet, relayPort })
       const key = decodeJoinBundle(bundle).origin.publicKey;
       const transfer = await t.wgTransfer(origin, defaultInterfaceName(key));
       expect([...transfer.values()][0]!.tx).toBeGreaterThan(100_000);
+    });
+  });
+
+  it('until the next start, the origin URL viewers already hold still plays, and `haven status` says what changes then', async () => {
+    await step(async () => {
+      const w = await watch(t, viewer, originUrl, { seconds: 2 });
+      expect(w.code, redact(w.stderr.slice(-1500))).toBe(0);
+      expect(w.frames).toBeGreaterThan(0);
+      const text = (await t.cliOk(origin, originHaven.dir, ['status'])).stdout;
+      expect(text).toMatch(/exposure: private \(exposure unset and the Haven has 1 node\)/);
+      expect(text).toMatch(/note: this origin is private from the next `haven start`/);
+      console.log(`[${PREFIX}] haven status on the origin after its first node:\n${text.split('\n').filter((l) => /exposure|note/.test(l)).join('\n')}`);
     });
   });
 });

@@ -100,7 +100,7 @@ describe('a Haven in network namespaces', () => {
   it('the origin starts (no VPN until its first node), MediaMTX and geo overrides, and ffmpeg publishes over RTMP', async () => {
     await step(async () => {
       const dir = await t.dir(origin);
-      await t.cliOk(origin, dir, ['init', '--name', 'origin', '--public-host', origin.ip, '--region', 'us-east']);
+      await t.cliOk(origin, dir, ['init', '--name', 'origin', '--public-host', origin.ip, '--region', 'us-east', '--exposure', 'public']);
       await t.editConfig(dir, (doc) => {
         doc.set('health', doc.createNode({ intervalMs: 1000, timeoutMs: 1000, failuresToDown: 2, successesToUp: 2, freshMs: 500 }));
         doc.setIn(

@@ -1,14 +1,14 @@
 /**
  * A private origin (issue 15's Must show): the streamer's machine sits behind a NAT namespace
  * (nftables masquerade out, nothing forwarded in) and opens no port; two friends' entry nodes are the
- * front door. Every config comes from `haven init` (the origin's with `--exposure private`), unedited;
+ * front door. Every config comes from `haven init` unedited (no `--exposure`: private is the default once the origin has a node);
  * real wireguard-go, MediaMTX and ffmpeg. The origin dials each node's WireGuard endpoint (the nodes
  * cannot reach it); viewers are given entry URLs only and play them with ffprobe and the MS-RTSP and
  * media3 emulators. nft counters show no viewer packet reached the origin's addresses, and no answer a
  * viewer or the streamer's URL list could show names them. An entry dies: a viewer re-opens through the
  * other one (the seconds to the first frame are printed) and the origin never restarts. Last, the
  * origin's egress per viewer: 1 node x 6 viewers (WireGuard bytes) against 6 viewers straight to a
- * public origin (`haven init --exposure public`, its outside interface), and the ratio.
+ * public origin (`haven init`, no node: public by default; its outside interface), and the ratio.
  * Traffic goes only to addresses of the namespaces this file creates (172.31.0.0/16, 192.168.77.0/24).
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -163,10 +163,12 @@ table inet ${PREFIX} {
     await t?.cleanup();
   }, 60_000);
 
-  it('the origin from `haven init --exposure private` adds two entry nodes; they join, and the origin dials them from behind the NAT', async () => {
+  it('the origin from `haven init` (exposure unset) adds two entry nodes, which makes it private; they join, and the origin dials them from behind the NAT', async () => {
     await step(async () => {
       originDir = await t.dir(origin);
-      await t.cliOk(origin, originDir, ['init', '--name', 'origin', '--public-host', nat.ip, '--region', 'eu-central', '--exposure', 'private']);
+      await t.cliOk(origin, originDir, ['init', '--name', 'origin', '--public-host', nat.ip, '--region', 'eu-central']);
+      // The default is what is tested: the template leaves `exposure` commented out.
+      expect(await readFile(path.join(originDir, 'haven.yaml'), 'utf8')).not.toMatch(/^exposure:/m);
       redact = await makeSecretsRedactor(originDir);
       const bundles: Record<string, string> = {};
       for (const [name, region] of [['node-a', 'eu-central'], ['node-b', 'us-east']] as const) {
@@ -177,6 +179,9 @@ table inet ${PREFIX} {
         const share = (await t.cliOk(host, dir, ['node', 'keygen', '--region', region])).stdout.trim();
         nodeKeys[name] = decodeShareCode(share).publicKey;
         const added = await t.cliOk(origin, originDir, ['node', 'add', share, '--json']);
+        // The first node makes this origin private (exposure unset); the origin is not running yet.
+        if (name === 'node-a') expect(added.stderr).toMatch(/this origin is private from its next start \(exposure unset and the Haven has 1 node\)/);
+        else expect(added.stderr).not.toMatch(/private from its next start/);
         bundles[name] = (JSON.parse(added.stdout) as { bundle: string }).bundle;
         // The viewer password never reaches a node in clear: the bundle carries none.
         expect(decodeJoinBundle(bundles[name]).viewer).toEqual({ user: 'viewer' });
@@ -189,6 +194,8 @@ table inet ${PREFIX} {
       expect(new URL(urls.publish[0]!.rtmp).hostname).toBe('127.0.0.1');
       publish(origin, urls.publish[0]!.rtmp);
       await waitFor('the stream live at the origin', async () => (await status()).streams[0]?.ready, 30_000, 250);
+      const exposure = (await api<{ exposure?: { mode: string; why: string; change?: string } }>('/api/status')).exposure;
+      expect(exposure).toEqual({ mode: 'private', why: 'exposure unset and the Haven has 2 nodes' });
 
       for (const name of ['node-a', 'node-b'] as const) {
         await t.cliOk(nodes[name], nodeDirs[name]!, ['node', 'join', bundles[name]!]);
@@ -303,10 +310,10 @@ table inet ${PREFIX} {
       for (const p of held) await p.stop('SIGTERM', 3000);
       expect(held.length).toBe(6);
 
-      // The same 6 viewers straight to an origin with no node (`haven init --exposure public`).
+      // The same 6 viewers straight to an origin with no node (`haven init`: public while it has none).
       const pub = await t.host('public-origin', 40);
       const pubDir = await t.dir(pub);
-      await t.cliOk(pub, pubDir, ['init', '--name', 'origin', '--public-host', pub.ip, '--region', 'eu-central', '--exposure', 'public']);
+      await t.cliOk(pub, pubDir, ['init', '--name', 'origin', '--public-host', pub.ip, '--region', 'eu-central']);
       await t.start(pub, pubDir);
       const pubUrls = JSON.parse((await t.cliOk(pub, pubDir, ['urls', '--json'])).stdout) as { publish: Array<{ rtmp: string }>; viewer: Array<{ rtsp: string }> };
       expect(new URL(pubUrls.viewer[0]!.rtsp).host).toBe(`${pub.ip}:8554`);

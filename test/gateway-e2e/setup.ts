@@ -87,6 +87,8 @@ export async function startHaven(
   const config = originConfigSchema.parse({
     role: 'origin',
     region: 'us-east',
+    // Viewers reach this origin's gateway with nodes present: a public origin (unset would be private).
+    exposure: 'public',
     public: { host, rtspPort, hlsPort: await freePort(), bind: host },
     health: { intervalMs: 60_000, freshMs: 0, redirectProbeTimeoutMs: 2000, timeoutMs: 2000 },
     viewer,

@@ -74,7 +74,7 @@ beforeAll(async () => {
   ns = await h.namespace('o');
   dir = await mkdtemp(path.join(tmpdir(), 'haven-sec-'));
   env = { ...process.env, MEDIAMTX_BIN: mediamtxBin(), HAVEN_DIR: '', NO_COLOR: '1' };
-  const init = await run(node, [CLI, '--dir', dir, 'init', '--region', 'us-east'], { env, timeoutMs: 30_000 });
+  const init = await run(node, [CLI, '--dir', dir, 'init', '--region', 'us-east', '--exposure', 'public'], { env, timeoutMs: 30_000 });
   expect(init.code, init.stderr).toBe(0);
   token = (await readFile(path.join(dir, 'state', 'api-token'), 'utf8')).trim();
   await startOrigin();

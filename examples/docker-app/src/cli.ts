@@ -35,7 +35,7 @@ program
   .option('--name <name>', 'name of this Haven or node')
   .option('--public-host <host>', 'address viewers and nodes reach this machine at (default $HAVEN_PUBLIC_HOST or 127.0.0.1)')
   .option('--region <region>', 'where this machine is: eu-central, us-east, an ISO country code...')
-  .addOption(new Option('--exposure <exposure>', 'origin: private (viewers through entry nodes only, no port forward) or public').choices(['private', 'public']))
+  .addOption(new Option('--exposure <exposure>', 'origin: private (viewers through entry nodes only, no port forward) or public; unset: public until the first node, then private').choices(['private', 'public']))
   .action(async (o: { role: 'origin' | 'node'; name?: string; publicHost?: string; region?: string; exposure?: 'private' | 'public' }) => {
     await init(home(), o);
     progress(o.role === 'origin' ? 'next: `haven start`, then `haven urls` for the OBS and viewer URLs' : 'next: `haven node keygen --region <region>` and send the share code to the streamer');

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import {
   createLogger,
   createOriginRouting,
+  exposureReason,
   HavenEmitter,
   HavenError,
   loadConfig,
@@ -40,6 +41,14 @@ export interface InitOptions {
   exposure?: 'private' | 'public';
 }
 
+/** `HAVEN_EXPOSURE` (`start --init origin` in a container takes no --exposure): private, public or unset. */
+function exposureFromEnv(): 'private' | 'public' | undefined {
+  const v = process.env.HAVEN_EXPOSURE?.trim();
+  if (!v) return undefined;
+  if (v === 'private' || v === 'public') return v;
+  throw new HavenError(`HAVEN_EXPOSURE is "${v}": use private or public, or leave it unset (public until the first node, then private)`, { code: 'CONFIG_INVALID' });
+}
+
 /** Write a commented haven.yaml and create the secrets. Never overwrites an existing config. */
 export async function init(home: Home, o: InitOptions): Promise<Loaded> {
   if (existsSync(home.configFile)) {
@@ -51,10 +60,11 @@ export async function init(home: Home, o: InitOptions): Promise<Loaded> {
       throw new HavenError(`unknown region "${o.region}": use a name such as eu-central or us-east, or an ISO country code`, { code: 'REGION_UNKNOWN' });
     }
     const publicHost = o.publicHost ?? process.env.HAVEN_PUBLIC_HOST ?? '127.0.0.1';
+    const exposure = o.exposure ?? exposureFromEnv();
     if (o.role === 'node' && !o.region) throw new HavenError('a node needs --region (e.g. eu-central, us-east, JP)', { code: 'CONFIG_INVALID' });
     const text =
       o.role === 'origin'
-        ? originTemplate({ name: o.name ?? 'origin', publicHost, ...(o.region ? { region: o.region } : {}), ...(o.exposure ? { exposure: o.exposure } : {}) })
+        ? originTemplate({ name: o.name ?? 'origin', publicHost, ...(o.region ? { region: o.region } : {}), ...(exposure ? { exposure } : {}) })
         : nodeTemplate({ name: o.name ?? 'node', region: o.region!, publicHost });
     const { mkdir } = await import('node:fs/promises');
     await mkdir(home.dir, { recursive: true });
@@ -75,6 +85,7 @@ export async function printUrls(l: Loaded, json: boolean): Promise<void> {
   const isPrivate = cfg.role === 'origin' && originExposure(cfg) === 'private';
   if (!isPrivate) warnPublicHost(cfg.public.host, 'these URLs');
   if (json) return printJson(u);
+  if (cfg.role === 'node' && u.viewer.length === 0) return print(u.note);
   for (const p of u.publish) {
     print(`OBS (stream "${p.stream}"):`);
     print(`  Settings > Stream > Service: Custom`);
@@ -166,6 +177,7 @@ export async function status(l: Loaded, o: { json: boolean; quiet: boolean }): P
     auth?: { basic: number; digest: number };
     attribution?: string;
     relay?: RelayTreeView;
+    exposure?: { mode: 'private' | 'public'; why: string; change?: string };
   }>('GET', '/api/status');
   if (o.quiet) return s.state === 'running' ? 0 : 1;
   if (o.json) {
@@ -173,6 +185,10 @@ export async function status(l: Loaded, o: { json: boolean; quiet: boolean }): P
     return 0;
   }
   print(`state: ${s.state}`);
+  if (s.exposure) {
+    print(`exposure: ${s.exposure.mode} (${s.exposure.why})${s.exposure.mode === 'private' ? ': viewers come in through the entry nodes; no URL names this machine' : ': viewers may reach this machine'}`);
+    if (s.exposure.change) print(`  note: ${s.exposure.change}`);
+  }
   for (const st of s.streams) {
     print(`stream ${st.name}: ${st.ready ? 'LIVE' : 'waiting for the publisher'}, ${st.viewers} viewer(s)`);
     printVrchat(st);
@@ -214,7 +230,8 @@ export async function nodeAdd(l: Loaded, o: { shareCode: string; name?: string; 
   warnPublicHost(cfg.public.host, 'the join bundle (the node dials it) and viewer URLs');
   const api = await ApiClient.for(l);
   let added = entry;
-  if (await api.reachable()) {
+  const live = await api.reachable();
+  if (live) {
     const r = await api.call<{ node: { vpnAddress?: string } }>('POST', '/api/nodes', entry);
     added = { ...entry, ...(r.node.vpnAddress ? { vpnAddress: r.node.vpnAddress } : {}) };
     progress(`node "${entry.name}" added live; new viewers near it go there once it is healthy`);
@@ -223,6 +240,7 @@ export async function nodeAdd(l: Loaded, o: { shareCode: string; name?: string; 
     progress(`node "${entry.name}" written to ${l.loaded.file}; it is used when the origin starts`);
   }
   const fresh = await loadConfig(l.loaded.file, l.plugins);
+  printExposureAfterAdd(cfg, fresh.config as OriginConfig, live);
   const secrets = (await SecretStore.open(fresh.stateDir)).get();
   const bundle = await makeJoinBundle(fresh, added, secrets);
   process.stderr.write(`\n! ${JOIN_BUNDLE_WARNING}\n\n`);
@@ -233,6 +251,23 @@ export async function nodeAdd(l: Loaded, o: { shareCode: string; name?: string; 
   }
 }
 
+/**
+ * The first node of an origin with `exposure` unset makes it private (`originExposure`). Said at the
+ * add: a running origin keeps its gateway on the public address until the next `haven start` (viewers
+ * holding its URL keep playing); URLs, the status page and the bundle are private at once.
+ */
+function printExposureAfterAdd(before: OriginConfig, after: OriginConfig, live: boolean): void {
+  if (originExposure(before) === originExposure(after)) return;
+  const why = exposureReason(after);
+  if (live) {
+    progress(`this origin is now private (${why}): \`haven urls\` and the status page list the entry URLs only, and the join bundle holds no viewer password`);
+    progress(`its gateway still listens on the public address until the next \`haven start\`, so viewers holding its old URL keep playing; give new viewers the entry URLs`);
+  } else {
+    progress(`this origin is private from its next start (${why}): nothing listens on a public address, and viewers come in through the entry URLs (\`haven urls\`)`);
+  }
+  progress('to stay public (viewers straight to this machine), set `exposure: public` in haven.yaml');
+}
+
 export async function nodeJoin(l: Loaded, bundle: string): Promise<void> {
   const state = await joinWithBundle(l.loaded, bundle);
   progress(`joined: origin ${state.origin.endpoint}, this node is ${state.node.address} on the VPN; streams: ${state.streams.join(', ')}`);
@@ -240,7 +275,7 @@ export async function nodeJoin(l: Loaded, bundle: string): Promise<void> {
 }
 
 export async function nodeRemove(l: Loaded, name: string): Promise<void> {
-  requireOrigin(l, 'haven node remove');
+  const before = requireOrigin(l, 'haven node remove');
   const api = await ApiClient.for(l);
   if (await api.reachable()) {
     await api.call('DELETE', `/api/nodes/${encodeURIComponent(name)}`);
@@ -248,6 +283,10 @@ export async function nodeRemove(l: Loaded, name: string): Promise<void> {
   } else {
     await removeNodeOffline(l.loaded.file, l.plugins, name);
     progress(`node "${name}" removed from ${l.loaded.file}`);
+  }
+  const after = (await loadConfig(l.loaded.file, l.plugins)).config as OriginConfig;
+  if (originExposure(before) !== originExposure(after)) {
+    progress(`this origin has no node left and \`exposure\` is unset: it is public from its next \`haven start\` (viewers straight to this machine, its address in the URLs); set \`exposure: private\` to stay private`);
   }
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, readPrivateFile, SecretStore } from '@haven/core';
-import { encodeJoinBundle, generateKeyPair } from '@haven/plugin-wireguard';
+import { decodeJoinBundle, encodeJoinBundle, generateKeyPair } from '@haven/plugin-wireguard';
 import { JOIN_FILE, joinWithBundle, readJoinState } from './join.js';
 import { selectPlugins } from './plugins.js';
 import { nodeTemplate } from './template.js';
@@ -44,6 +44,17 @@ describe('joinWithBundle', () => {
     expect(after.config.viewer.user).toBe('watcher');
     expect(await readJoinState(after.stateDir)).toEqual(state);
     expect((await SecretStore.open(after.stateDir)).get().viewerPassword).toBe('ViewerPassword0123456789');
+    expect(state.viewerPasswordHeld).toBe(true);
+  });
+
+  it('a bundle from a private origin (no viewer password): the state says so, and the node keeps a random one no viewer knows', async () => {
+    await writeFile(file, nodeTemplate({ name: 'node-a', region: 'eu-central', publicHost: '203.0.113.5' }));
+    const text = encodeJoinBundle({ ...JSON.parse(JSON.stringify(decodeJoinBundle(bundle()))), viewer: { user: 'watcher' } });
+    const state = await joinWithBundle(await load(), text);
+    expect(state.viewerPasswordHeld).toBe(false);
+    expect((await readJoinState(path.join(dir, 'state')))?.viewerPasswordHeld).toBe(false);
+    const pw = (await SecretStore.open(path.join(dir, 'state'))).get().viewerPassword;
+    expect(pw).toMatch(/^[0-9a-f]{48}$/);
   });
 
   it('stores nothing when the config cannot take the join', async () => {

@@ -31,6 +31,11 @@ export interface JoinState {
   subnet: string;
   relay: { host: string; port: number; user: string };
   viewerUser: string;
+  /**
+   * `false`: the bundle carried no viewer password (a private origin; viewers are checked against the
+   * routing state's HA1), so this node cannot print viewer URLs. Absent in older state files: held.
+   */
+  viewerPasswordHeld?: boolean;
   streams: string[];
   /** The origin's report endpoint over the VPN. */
   reportUrl: string;
@@ -64,6 +69,7 @@ export async function joinWithBundle(loaded: LoadedConfig, bundleText: string): 
     subnet: bundle.subnet,
     relay: { host: relay.hostname, port: Number(relay.port || 554), user: bundle.relay.user },
     viewerUser: bundle.viewer.user,
+    viewerPasswordHeld: bundle.viewer.password !== undefined,
     streams: bundle.streams,
     reportUrl: `http://${bundle.origin.address}:${REPORT_PORT}`,
   };

@@ -19,8 +19,13 @@ describe('dialOutPeer', () => {
     expect(dialOutPeer({ publicKey: KEY } as { publicKey: string; endpoint?: string }, withEndpoint, 51820).endpoint).toBe('198.51.100.8:4000');
   });
 
-  it('public: peers untouched (nodes dial the origin)', () => {
+  it('unset exposure with a node is private: the origin dials out', () => {
     const c = originConfigSchema.parse({ role: 'origin', nodes });
+    expect(dialOutPeer({ publicKey: KEY, name: 'fra', allowedIps: [] }, c, 51820)).toMatchObject({ endpoint: '198.51.100.7:51820', persistentKeepaliveSec: DIAL_OUT_KEEPALIVE_SEC });
+  });
+
+  it('public: peers untouched (nodes dial the origin)', () => {
+    const c = originConfigSchema.parse({ role: 'origin', exposure: 'public', nodes });
     const peer = { publicKey: KEY, name: 'fra', allowedIps: [] };
     expect(dialOutPeer(peer, c, 51820)).toBe(peer);
   });

@@ -24,10 +24,13 @@ public:
   rtspPort: 8554   # viewers: rtsp:// and rtspt:// (VRChat)
   hlsPort: 8888    # viewers: HLS
 
-${i.exposure === 'private' ? `# private: nothing here listens on a public address and no URL names this machine. Viewers come in
-# through your friends' entry nodes (\`haven urls\`); this machine dials each node's WireGuard, so
-# no port forward is needed (works behind NAT/CGNAT). OBS publishes on this machine or your LAN.
-exposure: private` : `# exposure: private   # viewers through entry nodes only; no port forward; this address named nowhere`}
+# Who viewers reach. Unset (the default): public while this Haven has no node (viewers come straight
+# here, at public.host), private once it has one: nothing here listens on a public address and no URL
+# names this machine; viewers come in through your friends' entry nodes (\`haven urls\`), and this
+# machine dials each node's WireGuard, so no port forward is needed (works behind NAT/CGNAT). OBS
+# publishes on this machine or your LAN. Changing it applies at the next \`haven start\` (the first
+# \`haven node add\` while running keeps this machine's URL answering until then).
+${i.exposure ? `exposure: ${i.exposure}` : '# exposure: private   # or public: viewers may reach this machine even with nodes'}
 
 # Stream names (the path in every URL).
 streams:

@@ -14,6 +14,28 @@ describe('publishHost', () => {
     expect(publishHost(config, { rtmpAddress: '192.168.1.20:1935' })).toBe('192.168.1.20');
     expect(publishHost(config, { rtmpAddress: '127.0.0.1:2000', ingest: 'lan' })).toBe('127.0.0.1');
   });
+  it('a private origin (a node, exposure unset) names its LAN address with ingest: lan, never the public one', () => {
+    const node = { name: 'fra', region: 'eu-central', rtsp: 'rtsp://198.51.100.7:8554' };
+    const lan = () => '192.168.0.23';
+    for (const priv of [
+      havenConfigSchema.parse({ role: 'origin', public: { host: '203.0.113.7' }, nodes: [node] }),
+      havenConfigSchema.parse({ role: 'origin', exposure: 'private', public: { host: '203.0.113.7' } }),
+    ]) {
+      expect(publishHost(priv, { ingest: 'lan' }, lan)).toBe('192.168.0.23');
+      expect(publishHost(priv, { rtmpAddress: ':1935' }, lan)).toBe('192.168.0.23');
+      expect(publishHost(priv, { rtmpAddress: '[::]:1935' }, lan)).toBe('192.168.0.23');
+      // An explicit address is named as it is; no LAN address found: loopback (OBS on this machine).
+      expect(publishHost(priv, { rtmpAddress: '192.168.1.20:1935', ingest: 'lan' }, lan)).toBe('192.168.1.20');
+      expect(publishHost(priv, { ingest: 'lan' }, () => undefined)).toBe('127.0.0.1');
+      expect(publishHost(priv, {}, lan)).toBe('127.0.0.1');
+      const u = buildUrls(priv, { streamKey: 'k'.repeat(32), viewerPassword: 'p'.repeat(24), relayPassword: 'r'.repeat(40) }, { rtmpPort: 1935, srtPort: 8890, host: publishHost(priv, { ingest: 'lan' }, lan) });
+      expect(u.publish[0]!.obsServer).toBe('rtmp://192.168.0.23:1935');
+      expect(JSON.stringify(u)).not.toContain('203.0.113.7');
+    }
+    // A public origin keeps naming public.host.
+    const pub = havenConfigSchema.parse({ role: 'origin', exposure: 'public', public: { host: '203.0.113.7' }, nodes: [node] });
+    expect(publishHost(pub, { ingest: 'lan' }, lan)).toBe('203.0.113.7');
+  });
 });
 
 describe('buildUrls: Quest URL', () => {

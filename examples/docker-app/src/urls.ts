@@ -1,6 +1,7 @@
 import { orderEntries, originExposure, SecretStore, type HavenConfig, type HavenSecrets } from '@haven/core';
 import type { Loaded } from './runtime.js';
 import { ingestPathPrefix } from './ingest-view.js';
+import { detectLanAddress } from './lan-address.js';
 
 export interface HavenUrls {
   publish: Array<{ stream: string; rtmp: string; obsServer: string; obsStreamKey: string; srt: string }>;
@@ -25,13 +26,18 @@ function hostOf(h: string): string {
 /**
  * The host OBS publishes to: MediaMTX's ingest listens on loopback unless `ingest: lan` (or an explicit
  * non-loopback `rtmpAddress`), so by default the publish URLs name 127.0.0.1, not the public address.
+ * An explicit `rtmpAddress` host is named as it is. On every interface (`ingest: lan`, `:1935`): a
+ * public origin names `public.host`; a private one names its LAN address (`lan`, by default the
+ * address of the interface with the default route, see `lan-address.ts`), never the public address
+ * (that is the NAT's, and a private origin names it nowhere).
  */
-export function publishHost(config: HavenConfig, mtx: { ingest?: string; rtmpAddress?: string }): string {
+export function publishHost(config: HavenConfig, mtx: { ingest?: string; rtmpAddress?: string }, lan: () => string | undefined = detectLanAddress): string {
+  const everyInterface = () => (config.role === 'origin' && originExposure(config) === 'private' ? (lan() ?? '127.0.0.1') : config.public.host);
   if (mtx.rtmpAddress) {
     const h = mtx.rtmpAddress.slice(0, mtx.rtmpAddress.lastIndexOf(':')).replace(/^\[|\]$/g, '');
-    return h === '' || h === '0.0.0.0' || h === '::' ? config.public.host : h;
+    return h === '' || h === '0.0.0.0' || h === '::' ? everyInterface() : h;
   }
-  return mtx.ingest === 'lan' ? config.public.host : '127.0.0.1';
+  return mtx.ingest === 'lan' ? everyInterface() : '127.0.0.1';
 }
 
 /** Publish URLs for OBS and viewer URLs, with the secrets in them. Printed only by `haven urls`. */
@@ -93,7 +99,14 @@ export function buildUrls(
   };
 }
 
+/** What a node of a private origin says instead of viewer URLs: it holds no viewer password. */
+export const NO_VIEWER_PASSWORD_ON_NODE =
+  "This node holds no viewer password (its origin is private: viewers are checked against a verifier the origin sends). Viewer URLs, with this node as an entry, come from the streamer's `haven urls` on the origin.";
+
 export async function urlsFor(l: Loaded): Promise<HavenUrls> {
+  if (l.loaded.config.role === 'node' && l.join?.viewerPasswordHeld === false) {
+    return { publish: [], viewer: [], vrchat: NO_VIEWER_PASSWORD_ON_NODE, note: NO_VIEWER_PASSWORD_ON_NODE };
+  }
   const store = await SecretStore.open(l.loaded.stateDir);
   const mtx = (l.loaded.pluginOptions.mediamtx ?? {}) as { rtmpAddress?: string; srtAddress?: string; ingest?: string };
   const port = (a: string | undefined, d: number) => (a ? Number(a.slice(a.lastIndexOf(':') + 1)) : d);

@@ -1,4 +1,4 @@
-import { originExposure } from '../routing/exposure.js';
+import { exposureChange, exposureReason, originExposure } from '../routing/exposure.js';
 import type { HavenNode, StreamStats } from '../contracts.js';
 import { HavenError } from '../errors.js';
 import type { Haven } from '../haven.js';
@@ -32,6 +32,9 @@ function emptyStats(name: string): StreamStats {
  */
 export function havenApiDeps(haven: Haven, options: HavenApiDepsOptions): ControlApiDeps {
   const startedAt = Date.now();
+  // The gateway's listeners were bound at start with this exposure; the rest follows the config live.
+  const startConfig = haven.config;
+  const gatewayExposure = startConfig.role === 'origin' ? originExposure(startConfig) : undefined;
   const streams = () => haven.config.streams.map((s) => s.name);
   const services = () => {
     const { registry, health, router } = haven.services;
@@ -72,7 +75,12 @@ export function havenApiDeps(haven: Haven, options: HavenApiDepsOptions): Contro
         nodes,
         gateway: { rtspUrl: origin?.rtspUrl ?? '', ...(origin?.hlsUrl ? { hlsUrl: origin.hlsUrl } : {}) },
       };
-      if (haven.config.role === 'origin') status.exposure = originExposure(haven.config);
+      if (haven.config.role === 'origin') {
+        status.exposure = originExposure(haven.config);
+        status.exposureWhy = exposureReason(haven.config);
+        const change = gatewayExposure ? exposureChange(gatewayExposure, haven.config) : undefined;
+        if (change) status.exposureChange = change;
+      }
       if (options.ingest) status.ingest = options.ingest;
       const players = haven.services.rtspGateway?.learner.snapshot();
       if (players) status.players = players;

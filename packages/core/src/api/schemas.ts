@@ -218,6 +218,11 @@ export const statusViewSchema = z
     /** Viewers that proved the password with Basic (sent in clear) and with Digest, since start. */
     auth: z.object({ basic: count, digest: count }).optional(),
     relay: relayTreeViewSchema.optional(),
+    /**
+     * The origin's exposure now (`private`: viewers through entry nodes only), why, and, while the
+     * running gateway still listens as it did at start, what changes at the next `haven start`.
+     */
+    exposure: z.object({ mode: z.enum(['private', 'public']), why: z.string(), change: z.string().optional() }).optional(),
   })
   .register(responseSchemas, { id: 'Status' });
 

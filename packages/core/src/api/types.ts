@@ -50,6 +50,13 @@ export interface StatusInfo {
    * entry ordered by region, never the origin.
    */
   exposure?: 'private' | 'public';
+  /** Why (`exposureReason`): set in the config, or the default from the number of nodes. */
+  exposureWhy?: string;
+  /**
+   * Set while the running gateway's listeners (bound at start) differ from `exposure` now, e.g. after
+   * the first `haven node add` with `exposure` unset: what changes at the next `haven start` (`exposureChange`).
+   */
+  exposureChange?: string;
   /** Public ingest addresses for publish URLs (`host:port`). */
   ingest?: { rtmp?: string; srt?: string; /** Path prefix publishers use (`ingest/` while the audio fix is on). */ pathPrefix?: string };
   /** What the RTSP gateway learned per player: follow-through of its redirects and auth schemes. */

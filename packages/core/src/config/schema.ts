@@ -268,8 +268,9 @@ export const originConfigSchema = z
     /**
      * `private`: the origin opens nothing on a public address (its gateway on loopback), viewers come
      * through entry nodes, and it dials each node's WireGuard endpoint with keepalives (works behind
-     * NAT/CGNAT). `public`: its gateway on `public.bind`, viewer URLs name it. Unset: public (see
-     * `originExposure`). Applies at the next start.
+     * NAT/CGNAT). `public`: its gateway on `public.bind`, viewer URLs name it. Unset: private once the
+     * origin has a node, public while it has none (`originExposure`). The gateway's listeners follow at
+     * the next start.
      */
     exposure: z.enum(['private', 'public']).optional(),
     nodes: z.array(nodeEntrySchema).default([]),

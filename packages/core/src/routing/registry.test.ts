@@ -37,6 +37,7 @@ describe('NodeRegistry', () => {
     const config = originConfigSchema.parse({
       role: 'origin',
       name: 'home',
+      exposure: 'public', // with nodes, unset would be private (the origin named by loopback)
       region: 'us-east',
       public: { host: '203.0.113.5', rtspPort: 8554, hlsPort: 8888 },
       nodes: [{ name: 'fra', region: 'eu-central', rtsp: 'rtsp://198.51.100.7:8554/', hls: 'http://198.51.100.7:8888', capacity: 50 }],

@@ -167,6 +167,11 @@
       ]);
     });
     replaceChildren($('links-table').tBodies[0], rows);
+    // A private origin lists entry nodes only; while its gateway still listens as at start, say what changes.
+    var x = status.exposure;
+    var note = x ? (x.mode === 'private' ? 'Private origin (' + x.why + '): one link per entry node; no link names this machine.' : '') + (x.change ? ' Note: ' + x.change : '') : '';
+    $('exposure-note').textContent = note.trim();
+    $('exposure-note').hidden = note.trim() === '';
   }
 
   // --- VRChat ingest check -----------------------------------------------------------------
