@@ -70,54 +70,24 @@ for tag in "${TAGS[@]}"; do
 done
 
 # 3. Build from the Go module.
-GO=${GO:-}
-if [[ -z "$GO" ]]; then
-  if command -v go >/dev/null 2>&1; then
-    GO=$(command -v go)
-  elif [[ -x /usr/local/go/bin/go ]]; then
-    GO=/usr/local/go/bin/go
-  else
-    log "no Go toolchain found (tried PATH and /usr/local/go/bin/go); set MEDIAMTX_BIN or GO"
-    exit 1
-  fi
-fi
+# shellcheck source=lib/go-module.sh
+source "$SCRIPT_DIR/lib/go-module.sh"
+find_go "set MEDIAMTX_BIN or GO"
 command -v npm >/dev/null 2>&1 || { log "npm is required to fetch hls.js"; exit 1; }
 command -v tar >/dev/null 2>&1 || { log "tar is required"; exit 1; }
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/get-mediamtx.XXXXXX")
-cleanup() { chmod -R u+w "$WORK" 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
+make_work_dir get-mediamtx
 
 declare -a FAILURES=()
-
-# Extract "Dir" or "Error" from `go mod download -json` output without needing jq.
-json_field() {
-  local field=$1
-  sed -n "s/^[[:space:]]*\"$field\": \"\\(.*\\)\",\\{0,1\\}\$/\\1/p" | head -n1
-}
 
 # Builds tag $1; on failure prints the error message to stdout of this function's
 # error channel (variable ERR) and returns 1.
 ERR=""
 build_tag() {
-  local tag=$1 json moddir src hlsver hlsdir tgz out start end dest
+  local tag=$1 src hlsver hlsdir tgz out dest
   ERR=""
-  log "[$tag] go mod download $MODULE@$tag"
-  if ! json=$("$GO" mod download -json "$MODULE@$tag" 2>&1); then
-    ERR="go mod download failed: $(printf '%s' "$json" | json_field Error)"
-    [[ "$ERR" == "go mod download failed: " ]] && ERR="go mod download failed: $json"
-    return 1
-  fi
-  moddir=$(printf '%s\n' "$json" | json_field Dir)
-  if [[ -z "$moddir" || ! -d "$moddir" ]]; then
-    ERR="go mod download returned no module Dir: $json"
-    return 1
-  fi
-
   src="$WORK/$tag/src"
-  mkdir -p "$WORK/$tag"
-  cp -R "$moddir" "$src"
-  chmod -R u+w "$src"
+  copy_module "$MODULE" "$tag" "$src" || return 1
 
   # Embedded file 1: version string, no trailing newline.
   printf '%s' "$tag" > "$src/internal/core/VERSION"
@@ -160,16 +130,7 @@ build_tag() {
   dest="$CACHE_DIR/$tag"
   mkdir -p "$dest"
   log "[$tag] CGO_ENABLED=0 go build (hls.js $hlsver) ..."
-  start=$(date +%s)
-  if ! out=$(cd "$src" && CGO_ENABLED=0 GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod" \
-      "$GO" build -trimpath -o "$dest/mediamtx.tmp" . 2>&1); then
-    rm -f "$dest/mediamtx.tmp"
-    ERR="go build failed: $out"
-    return 1
-  fi
-  end=$(date +%s)
-  mv -f "$dest/mediamtx.tmp" "$dest/mediamtx"
-  log "[$tag] built in $((end - start))s"
+  go_build "$src" . "$dest/mediamtx" || return 1
 
   if ! version_ok "$dest/mediamtx" "$tag"; then
     out=$(timeout 20 "$dest/mediamtx" --version 2>&1 || true)

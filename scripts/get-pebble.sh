@@ -34,61 +34,24 @@ for tag in "${TAGS[@]}"; do
   fi
 done
 
-GO=${GO:-}
-if [[ -z "$GO" ]]; then
-  if command -v go >/dev/null 2>&1; then
-    GO=$(command -v go)
-  elif [[ -x /usr/local/go/bin/go ]]; then
-    GO=/usr/local/go/bin/go
-  else
-    log "no Go toolchain found (tried PATH and /usr/local/go/bin/go); install Go to build Pebble"
-    exit 1
-  fi
-fi
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/get-pebble.XXXXXX")
-cleanup() { chmod -R u+w "$WORK" 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-json_field() {
-  local field=$1
-  sed -n "s/^[[:space:]]*\"$field\": \"\\(.*\\)\",\\{0,1\\}\$/\\1/p" | head -n1
-}
+# shellcheck source=lib/go-module.sh
+source "$SCRIPT_DIR/lib/go-module.sh"
+find_go "install Go to build Pebble"
+make_work_dir get-pebble
 
 declare -a FAILURES=()
 ERR=""
 build_tag() {
-  local tag=$1 json moddir src out dest start end
+  local tag=$1 src dest
   ERR=""
-  log "[$tag] go mod download $MODULE@$tag"
-  if ! json=$("$GO" mod download -json "$MODULE@$tag" 2>&1); then
-    ERR="go mod download failed: $json"
-    return 1
-  fi
-  moddir=$(printf '%s\n' "$json" | json_field Dir)
-  if [[ -z "$moddir" || ! -d "$moddir" ]]; then
-    ERR="go mod download returned no module Dir: $json"
-    return 1
-  fi
   src="$WORK/$tag/src"
-  mkdir -p "$WORK/$tag"
-  cp -R "$moddir" "$src"
-  chmod -R u+w "$src"
+  copy_module "$MODULE" "$tag" "$src" || return 1
   dest="$CACHE_DIR/$tag"
   mkdir -p "$dest"
   log "[$tag] CGO_ENABLED=0 go build ./cmd/pebble ..."
-  start=$(date +%s)
-  if ! out=$(cd "$src" && CGO_ENABLED=0 GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod" \
-      "$GO" build -trimpath -o "$dest/pebble.tmp" ./cmd/pebble 2>&1); then
-    rm -f "$dest/pebble.tmp"
-    ERR="go build failed: $out"
-    return 1
-  fi
-  end=$(date +%s)
+  go_build "$src" ./cmd/pebble "$dest/pebble" || return 1
   rm -rf "$dest/test"
   cp -R "$src/test" "$dest/test"
-  mv -f "$dest/pebble.tmp" "$dest/pebble"
-  log "[$tag] built in $((end - start))s"
   cached_ok "$dest" || { ERR="module has no test/config/pebble-config.json or test/certs/localhost"; return 1; }
   return 0
 }
