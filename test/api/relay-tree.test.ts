@@ -11,6 +11,8 @@ let api: ControlApi;
 let mainPort = 0;
 let reportPort = 0;
 const up = new Set(['a', 'b', 'c']);
+/** Nodes whose last probe was refused at the connection (the process is gone). */
+const gone = new Set<string>();
 const nodes: PlannerNode[] = ['a', 'b', 'c'].map((name, i) => ({
   name,
   location: { lat: 50 + i, lon: 9 },
@@ -27,6 +29,7 @@ beforeAll(async () => {
     origin: () => ({ name: 'origin', location: { lat: 50, lon: 8 }, relay: { maxChildren: 1, maxDepth: 3 } }),
     nodes: () => nodes,
     up: (n) => up.has(n),
+    gone: (n) => gone.has(n),
     originRelay: () => ({ host: '10.77.0.1', port: 8654 }),
     nodeRelayPort: () => 8554,
   });
@@ -51,12 +54,15 @@ describe('GET /api/relay', () => {
   });
 
   it('after the middle node goes down both children move, one of them to the origin', async () => {
+    // A dead node: health calls it down and its port refuses connections (it asked a moment ago).
     up.delete('a');
+    gone.add('a');
     const b = await call(reportPort, '/api/relay', { from: '127.0.0.63' });
     const c = await call(reportPort, '/api/relay', { from: '127.0.0.64' });
     expect(b.json.parent.parent).toBe('origin');
     expect(c.json.parent).toMatchObject({ parent: 'b', host: '10.77.0.3' });
     up.add('a');
+    gone.delete('a');
   });
 
   it('only a node with its own credential asks; the shared token or the main listener is refused', async () => {

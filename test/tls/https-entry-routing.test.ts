@@ -10,18 +10,17 @@
  * The viewer in Tokyo is nearer node-b: the entry (Paris) answers 302 to node-b's own HTTPS URL with a
  * token, and ffmpeg trusting only Pebble's root plays there.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpsUrlBook, createRoutingStatePublisher, digestHa1, type RoutingStatePublisher } from '@haven/core';
-import { leftovers } from '../helpers/netns.js';
-import { stopAll, waitFor } from '../helpers/process.js';
+import { waitFor } from '../helpers/process.js';
 import { isRoot, requireTool } from '../helpers/tools.js';
 import { testSecrets } from '../mediamtx/harness.js';
 import { certified, ready, startMachine, type Machine } from './machines.js';
 import { startPebble, type Pebble } from './pebble.js';
-import { buildTopology, NET, type Topology } from './topology.js';
+import { buildTopology, NET, tearDown, type Topology } from './topology.js';
 
 const PREFIX = 'hent';
 const S = testSecrets();
@@ -73,16 +72,7 @@ describe('the entry node\'s HTTPS door sends a Quest viewer to the nearest node 
     });
   }, 300_000);
 
-  afterAll(async () => {
-    await entry?.stop().catch(() => undefined);
-    await node?.stop().catch(() => undefined);
-    await t?.h.cleanup();
-    await stopAll();
-    if (dir) await rm(dir, { recursive: true, force: true });
-    const left = await leftovers(PREFIX);
-    expect(left.namespaces).toEqual([]);
-    expect(left.pids).toEqual([]);
-  }, 90_000);
+  afterAll(() => tearDown(PREFIX, t, [entry, node], dir), 90_000);
 
   /** What the node's report carries now (its HttpsDoor's offer), taken into the origin's book. */
   const report = async (m: Machine, name: string) => {

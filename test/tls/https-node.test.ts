@@ -6,17 +6,16 @@
  * answers 302 to the node with a signed token; a renewal under a playing reader swaps the certificate
  * for the next connection without stopping the reader.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { leftovers } from '../helpers/netns.js';
-import { stopAll, waitFor } from '../helpers/process.js';
+import { waitFor } from '../helpers/process.js';
 import { isRoot, requireTool } from '../helpers/tools.js';
 import { testSecrets } from '../mediamtx/harness.js';
 import { certified, ready, startMachine, type Machine } from './machines.js';
 import { startPebble, type Pebble } from './pebble.js';
-import { addMachine, buildTopology, NET, type Topology } from './topology.js';
+import { addMachine, buildTopology, NET, tearDown, type Topology } from './topology.js';
 import { launchChromiumIn } from './chromium.js';
 
 const PREFIX = 'htls';
@@ -56,16 +55,7 @@ describe('HTTPS LL-HLS on nodes with IP-address certificates from an ACME CA (Pe
     await Promise.all([ready(node, 90_000), ready(entry, 90_000)]);
   }, 240_000);
 
-  afterAll(async () => {
-    await node?.stop().catch(() => undefined);
-    await entry?.stop().catch(() => undefined);
-    await t?.h.cleanup();
-    await stopAll();
-    if (dir) await rm(dir, { recursive: true, force: true });
-    const left = await leftovers(PREFIX);
-    expect(left.namespaces).toEqual([]);
-    expect(left.pids).toEqual([]);
-  }, 90_000);
+  afterAll(() => tearDown(PREFIX, t, [node, entry], dir), 90_000);
 
   const streamReady = () => waitFor('node has the stream', async () => ((await node.ask('status', 'status')).node as { ready?: boolean } | undefined)?.ready || undefined, 60_000, 500);
   const inViewer = (cmd: string, args: string[], timeoutMs = 60_000) => t.h.exec(t.ns.viewer, cmd, args, { timeoutMs });

@@ -3,7 +3,10 @@
  * network: the CA, an entry node, a serving node and a viewer (with a second address, for replays).
  * One segment means a viewer has the same address at the entry and at the node, as on the internet.
  */
-import { NetnsHarness } from '../helpers/netns.js';
+import { rm } from 'node:fs/promises';
+import { expect } from 'vitest';
+import { leftovers, NetnsHarness } from '../helpers/netns.js';
+import { stopAll } from '../helpers/process.js';
 
 export const NET = {
   ca: '10.99.0.1',
@@ -51,4 +54,18 @@ export async function buildTopology(prefix: string): Promise<Topology> {
     await h.cleanup();
     throw err;
   }
+}
+
+/**
+ * Stops the machines, the namespaces and every tracked process, removes the state dir, and checks
+ * that nothing with the prefix is left (namespaces or processes).
+ */
+export async function tearDown(prefix: string, t: Topology | undefined, machines: Array<{ stop(): Promise<void> } | undefined>, dir: string): Promise<void> {
+  for (const m of machines) await m?.stop().catch(() => undefined);
+  await t?.h.cleanup();
+  await stopAll();
+  if (dir) await rm(dir, { recursive: true, force: true });
+  const left = await leftovers(prefix);
+  expect(left.namespaces).toEqual([]);
+  expect(left.pids).toEqual([]);
 }
