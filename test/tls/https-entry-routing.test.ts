@@ -118,6 +118,13 @@ describe('the entry node\'s HTTPS door sends a Quest viewer to the nearest node 
     expect(tokyo.code, tokyo.stderr).toBe('302');
     expect(tokyo.location).toMatch(new RegExp(`^https://${esc(NET.node)}:${HLS}/live/index\\.m3u8\\?token=v1\\.`));
     expect(tokyo.location).not.toContain(S.viewerPassword);
+    // node-b's HLS muxer is made on the first request ("muxer is waiting to be created" until then; a
+    // player asks again, ffmpeg gives up at once): wait for its playlist, asking through the door.
+    await waitFor('node-b to serve its HLS playlist', async () => {
+      const via = await door(NET.viewer);
+      const r = await inViewer('curl', ['-sS', '-L', '-c', '/dev/null', '--interface', NET.viewer, '--cacert', pebble.rootFile, via.location]).catch(() => undefined);
+      return (r && /#EXTM3U/.test(r.stdout)) || undefined;
+    }, 60_000, 500);
     // ffmpeg, trusting only Pebble's root and given only the entry URL, follows the 302 and plays at node-b.
     const r = await inViewer(
       ffmpeg,
@@ -133,7 +140,14 @@ describe('the entry node\'s HTTPS door sends a Quest viewer to the nearest node 
     const paris = await door(NET.other);
     expect(paris.code, paris.stderr).toBe('302');
     expect(paris.location).toMatch(new RegExp(`^https://${esc(NET.entry)}:${HLS}/live/index\\.m3u8\\?token=v1\\.`));
-    const own = await inViewer('curl', ['-sS', '-L', '-c', '/dev/null', '--interface', NET.other, '--cacert', pebble.rootFile, paris.location]);
+    // MediaMTX creates an HLS muxer on the first request and answers "muxer is waiting to be created"
+    // until it has one; a player asks again, through the door (a fresh token each time).
+    let own = { stdout: '', stderr: '' };
+    await waitFor('the entry to serve its own HLS playlist', async () => {
+      const again = await door(NET.other);
+      own = await inViewer('curl', ['-sS', '-L', '-c', '/dev/null', '--interface', NET.other, '--cacert', pebble.rootFile, again.location]);
+      return /#EXTM3U/.test(own.stdout) || undefined;
+    }, 30_000, 500).catch(() => undefined);
     expect(own.stdout, own.stderr).toMatch(/#EXTM3U/);
   }, 300_000);
 
