@@ -193,9 +193,13 @@ describe('haven CLI as a user runs it', () => {
 
   it('on a terminal the log is human-readable, with the › lines kept; --json-logs keeps JSON there too', async () => {
     for (const jsonLogs of [false, true]) {
-      const cmd = [process.execPath, CLI, '--dir', dir, ...(jsonLogs ? ['--json-logs'] : []), 'start'].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+      const argv = [process.execPath, CLI, '--dir', dir, ...(jsonLogs ? ['--json-logs'] : []), 'start'].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
       // `script` gives the CLI a pseudo-terminal, as a user's terminal does; Ctrl-C goes in through it.
-      const tty = spawnTracked(requireTool('script', 'apt-get install bsdutils'), ['-qfec', cmd, '/dev/null'], { env: { ...env, TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
+      // It runs the command with `$SHELL -c`. A user's interactive shell ignores the Ctrl-C that goes
+      // to its foreground job; a non-interactive dash (`/bin/sh` on Debian) dies of it and `script`
+      // then reports 130 while the CLI is still stopping. `exec` leaves the CLI alone in the terminal,
+      // as in a user's shell, and SHELL is pinned so that every machine runs the same thing.
+      const tty = spawnTracked(requireTool('script', 'apt-get install bsdutils'), ['-qfec', `exec ${argv}`, '/dev/null'], { env: { ...env, TERM: 'xterm', SHELL: '/bin/sh' }, stdio: ['pipe', 'pipe', 'pipe'] });
       await waitFor('the origin to be ready on a terminal', () => tty.output().includes('› ready.'), 60_000);
       tty.child.stdin!.write('\x03');
       expect(await tty.exited).toBe(0);
