@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDocument } from 'yaml';
-import { alive, NetnsHarness } from '../helpers/netns.js';
+import { alive, killNamespace, NetnsHarness } from '../helpers/netns.js';
 import { run, waitFor, type Spawned } from '../helpers/process.js';
 import { mediamtxBin, repoRoot, requireTool } from '../helpers/tools.js';
 
@@ -183,20 +183,12 @@ export class Topology {
       .filter(Boolean);
   }
 
-  /** The machine dies: SIGKILL every process in its namespace (haven, MediaMTX, wireguard-go). */
+  /**
+   * The machine dies: SIGKILL every process in its namespace (haven, MediaMTX, wireguard-go). The
+   * dead wireguard-go's control socket goes too, as a reboot would take it.
+   */
   async killHost(host: Host): Promise<number[]> {
-    const r = await run('ip', ['netns', 'pids', host.ns]);
-    const pids = r.stdout
-      .split('\n')
-      .map((l) => Number(l.trim()))
-      .filter((n) => Number.isInteger(n) && n > 0);
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    const pids = await killNamespace(host.ns, { sigkill: true });
     await waitFor(`processes of ${host.name} to exit`, async () => (await run('ip', ['netns', 'pids', host.ns])).stdout.trim() === '', 10_000, 50);
     return pids;
   }

@@ -84,27 +84,32 @@ async function wireguardGoInterface(pid: number): Promise<string | undefined> {
   return argv[0] && path.basename(argv[0]) === 'wireguard-go' ? argv[argv.length - 1] : undefined;
 }
 
-/** Kill every process in a namespace: SIGTERM, then SIGKILL after a grace period. */
-async function killAllIn(ns: string): Promise<void> {
+/**
+ * Kill every process in a namespace: SIGTERM, then SIGKILL after a grace period (`sigkill`: at once,
+ * as when the machine dies). Removes the control sockets of the wireguard-go processes it killed
+ * (a killed wireguard-go leaves its socket in the directory every namespace shares, whatever the
+ * interface is named). Returns the pids it found.
+ */
+export async function killNamespace(ns: string, options: { sigkill?: boolean } = {}): Promise<number[]> {
   const pids = await pidsIn(ns);
   const sockets = (await Promise.all(pids.map(wireguardGoInterface))).filter((x): x is string => !!x);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      /* already gone */
+  const signal = (sig: NodeJS.Signals, list: number[]) => {
+    for (const pid of list) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* already gone */
+      }
     }
+  };
+  if (!options.sigkill) {
+    signal('SIGTERM', pids);
+    for (let i = 0; i < 30 && pids.some(alive); i++) await sleep(100);
   }
-  for (let i = 0; i < 30 && pids.some(alive); i++) await sleep(100);
-  for (const pid of pids.filter(alive)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-  for (let i = 0; i < 30 && pids.some(alive); i++) await sleep(100);
+  signal('SIGKILL', pids.filter(alive));
+  for (let i = 0; i < 100 && pids.some(alive); i++) await sleep(100);
   for (const ifname of sockets) await rm(path.join(WG_SOCKET_DIR, `${ifname}.sock`), { force: true });
+  return pids;
 }
 
 async function socketsWith(prefix: string): Promise<string[]> {
@@ -130,7 +135,7 @@ function stale(file: string): Promise<boolean> {
  */
 export async function cleanupPrefix(prefix: string): Promise<void> {
   for (const ns of await namespacesWith(prefix)) {
-    await killAllIn(ns);
+    await killNamespace(ns);
     // A namespace whose last process is still exiting can refuse deletion for a moment: retry.
     for (let attempt = 0; attempt < 20; attempt++) {
       const r = await ip(['netns', 'del', ns]);
