@@ -33,7 +33,7 @@ import type { MediaMtxServer } from '@haven/plugin-mediamtx';
 import { containerBinds, withHost } from './container-binds.js';
 import { type Home, peekConfig, requireConfig } from './home.js';
 import { settingsOf } from './derived.js';
-import { readJoinState, type JoinState } from './join.js';
+import { readJoinState, unknownViewerPassword, writeJoinState, type JoinState } from './join.js';
 import { addNodeLive } from './node-add.js';
 import { isOriginVpn } from './origin-vpn.js';
 import { selectPlugins } from './plugins.js';
@@ -175,12 +175,24 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: Co
   const portOf = (hostPort?: string) => hostPort?.split(':').pop();
   const relay = createOriginRelay(haven, l);
   // Nodes with a CA certificate say so in each report (their HTTPS base URL); gone after 3 missed reports.
-  const httpsBook = createHttpsUrlBook({ ttlMs: 35_000 });
+  // A URL counts only for the node's own public host (the host of its RTSP URL here).
+  const httpsBook = createHttpsUrlBook({
+    ttlMs: 35_000,
+    hostOf: (name) => {
+      const node = haven.services.registry?.get(name);
+      return node && !node.origin ? new URL(node.rtspUrl).hostname : undefined;
+    },
+  });
+  const httpsRefused = new Map<string, string>();
   const deps = havenApiDeps(haven, {
     ...(ingestCheck ? { vrchat: (s: string) => ingestCheck.verdict(s) } : {}),
     relay: relay.planner,
     onNodeReport: (report) => {
-      httpsBook.report(report.node, report.httpsUrl);
+      const refused = httpsBook.report(report.node, report.httpsUrl);
+      // Said once per node and reason, not on every report.
+      if (refused && httpsRefused.get(report.node) !== refused) haven.logger.warn({ node: report.node }, `HTTPS door not offered to viewers: ${refused}`);
+      if (refused) httpsRefused.set(report.node, refused);
+      else httpsRefused.delete(report.node);
       relay.onReport(report);
     },
     ingest: {
@@ -293,6 +305,16 @@ function startNodeReporter(haven: Haven, join: JoinState): NodeReporter & { stop
         const body = (await res.json()) as { viewerPassword?: string; relayPassword?: string };
         const now = haven.secrets();
         const changed: Partial<Record<'viewerPassword' | 'relayPassword', string>> = {};
+        // An empty password: the origin withholds it (it is private now). A node that joined while it was
+        // public drops the one it was given, as a node that joins a private origin never gets it; its
+        // viewers are checked against the routing state's HA1. The origin going public again hands it back.
+        const held = body.viewerPassword !== '';
+        if (held !== (join.viewerPasswordHeld !== false)) {
+          if (!held) changed.viewerPassword = unknownViewerPassword();
+          join.viewerPasswordHeld = held;
+          await writeJoinState(haven.stateDir, join);
+          haven.logger.info({}, held ? 'the origin shares the viewer password with its nodes again: this node holds it' : 'the origin is private: this node dropped the viewer password it held (viewers are checked against the origin\'s verifier)');
+        }
         if (body.viewerPassword && body.viewerPassword !== now.viewerPassword) changed.viewerPassword = body.viewerPassword;
         if (body.relayPassword && body.relayPassword !== now.relayPassword) changed.relayPassword = body.relayPassword;
         if (Object.keys(changed).length > 0) {

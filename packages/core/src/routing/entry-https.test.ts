@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Locator, ViewerLocation } from '../contracts.js';
-import { createEntryRouting } from './entry.js';
+import { entryOnClock, HAVEN, VIEWER } from './entry.fixture.js';
 import { createHttpsUrlBook } from './https-book.js';
-import { createRoutingStateFollower, digestHa1, type RoutingState, type RoutingStateNode } from './routing-state.js';
+import { digestHa1, type RoutingState, type RoutingStateNode } from './routing-state.js';
 
-const HAVEN = '0123456789abcdef';
 const PLACES: Record<string, ViewerLocation> = {
   '198.51.100.10': { lat: 48.85, lon: 2.3 }, // Paris
   '198.51.100.20': { lat: 35.68, lon: 139.69 }, // Tokyo
@@ -27,25 +26,13 @@ function state(version: number, tyo: Partial<RoutingStateNode> = {}): RoutingSta
       node('fra', 50.11, 8.68),
       node('tyo', 35.69, 139.7, { httpsUrl: 'https://192.0.2.3:8443', ...tyo }),
     ],
-    viewer: { user: 'viewer', realm: 'Stream Haven', ha1: digestHa1('viewer', 'Stream Haven', 'pw') },
+    viewer: VIEWER,
     players: [],
   };
 }
 
 function setup(selfHttps: string | undefined) {
-  let now = 1_000_000;
-  const follower = createRoutingStateFollower({ haven: HAVEN, maxAgeMs: 6000, now: () => now });
-  const e = createEntryRouting({
-    self: 'par',
-    follower,
-    relayPassword: () => 'relay-pass',
-    mediaRtsp: () => '127.0.0.1:8654',
-    rtspListen: { host: '127.0.0.1', port: 0 },
-    selfReady: () => true,
-    selfHttps: () => selfHttps,
-    locator: () => locator,
-  });
-  return { e, follower, advance: (ms: number) => (now += ms) };
+  return entryOnClock({ selfHttps: () => selfHttps, locator: () => locator });
 }
 
 describe('createEntryRouting: the HTTPS door chooses among the nodes that serve HTTPS', () => {
@@ -97,5 +84,19 @@ describe('createHttpsUrlBook: the origin offers a node for HTTPS only while its 
     book.report('tyo', 'https://192.0.2.3:8443');
     now += 36_000;
     expect(book.get('tyo')).toBeUndefined();
+  });
+
+  it('with hostOf, takes only a URL that names the node\'s own public host, and says why it refused one', () => {
+    const hosts: Record<string, string> = { tyo: '192.0.2.3', v6: '[2001:db8::3]' };
+    const book = createHttpsUrlBook({ ttlMs: 35_000, hostOf: (n) => hosts[n] });
+    expect(book.report('tyo', 'https://192.0.2.3:8443')).toBeUndefined();
+    expect(book.get('tyo')).toBe('https://192.0.2.3:8443');
+    // Another host: refused, and the URL taken before is dropped (the node's door is not trusted now).
+    expect(book.report('tyo', 'https://203.0.113.9:8443')).toMatch(/node "tyo" reported an HTTPS URL for host 203\.0\.113\.9, not its public host 192\.0\.2\.3/);
+    expect(book.get('tyo')).toBeUndefined();
+    expect(book.report('v6', 'https://[2001:DB8::3]:443')).toBeUndefined();
+    expect(book.get('v6')).toBe('https://[2001:DB8::3]:443');
+    expect(book.report('gone', 'https://192.0.2.9:8443')).toMatch(/not in this Haven/);
+    expect(book.get('gone')).toBeUndefined();
   });
 });
