@@ -171,6 +171,12 @@ describe.each(SCENARIOS)('$title', ({ prefix: PREFIX, edit, subnet, relayPort })
       const text = (await t.cliOk(origin, originHaven.dir, ['status'])).stdout;
       expect(text).toMatch(/exposure: private \(exposure unset and the Haven has 1 node\)/);
       expect(text).toMatch(/note: this origin is private from the next `haven start`/);
+      // `haven doctor` asks the running origin too: it does not call it private while its gateway is public.
+      const doctor = await t.cli(origin, originHaven.dir, ['doctor', '--json']);
+      const findings = (JSON.parse(doctor.stdout) as { findings: Array<{ level: string; what: string }> }).findings;
+      expect(findings.filter((f) => /private origin|from the next `haven start`/.test(f.what))).toEqual([
+        { level: 'warn', what: expect.stringMatching(/^running origin: this origin is private from the next `haven start`/), check: expect.any(String), fix: expect.any(String) },
+      ]);
       console.log(`[${PREFIX}] haven status on the origin after its first node:\n${text.split('\n').filter((l) => /exposure|note/.test(l)).join('\n')}`);
     });
   });

@@ -4,6 +4,8 @@
  * ffmpeg/ffprobe viewers in different "places" (subnets the origin's geo overrides map to regions).
  * Traffic goes only to addresses of the namespaces this file creates (172.31.0.0/16 inside them).
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJoinBundle, decodeShareCode, defaultInterfaceName } from '@haven/plugin-wireguard';
 import { waitFor, type Spawned } from '../helpers/process.js';
@@ -317,6 +319,29 @@ describe('a Haven in network namespaces', () => {
       }, 20_000, 500);
       expect(reported).not.toContain('node-a');
       timings.push(`[e2e] publisher gap ${backAt - leftAt} ms; reconnect -> nodes up again after ${resumedAt - backAt} ms`);
+    });
+  });
+
+  it('the origin turns private live: nodes drop the viewer password they were given, and still let viewers in', async () => {
+    await step(async () => {
+      const secretsOf = async (dir: string) => (JSON.parse(await readFile(path.join(dir, 'state', 'secrets.json'), 'utf8')) as { viewerPassword: string }).viewerPassword;
+      const nodeB = hosts['node-b']!;
+      const nodeDir = await t.dir(nodeB);
+      const password = await secretsOf(originHaven.dir);
+      // Joined while the origin was public: node-b was given the viewer password.
+      expect(await secretsOf(nodeDir)).toBe(password);
+      await t.editConfig(originHaven.dir, (doc) => doc.set('exposure', 'private'));
+      await waitFor('the origin to be private', async () => ((await status()) as unknown as { exposure?: { mode: string } }).exposure?.mode === 'private', 15_000, 200);
+      // Nodes ask for the viewer credentials every 10 s.
+      await waitFor('node-b to drop the viewer password', async () => (await secretsOf(nodeDir)) !== password, 30_000, 250);
+      expect(t.havens.get('node-b')!.proc.output()).toContain('this node dropped the viewer password it held');
+      // A viewer with the password still plays from node-b: its gateway checks the origin's HA1.
+      const direct = new URL(rtspUrl);
+      direct.hostname = nodeB.ip;
+      const w = await watch(t, hosts['viewer-b']!, direct.href, { seconds: 1, userAgent: VIEWER_UA });
+      expect(w.code, redact(w.stderr.slice(-1500))).toBe(0);
+      expect(w.frames).toBeGreaterThan(0);
+      expect(w.servedBy).toBe(`${nodeB.ip}:8554`);
     });
   });
 

@@ -31,6 +31,8 @@ export interface DoctorContext {
     | {
         nodes: Array<{ name: string; origin: boolean; health: string; reason?: string }>;
         streams?: Parameters<typeof ingestDoctorChecks>[0]['streams'];
+        /** Set while the running gateway still listens as it did at start (see `exposureChange`). */
+        exposure?: { mode: 'private' | 'public'; why: string; change?: string };
       }
     | undefined;
 }
@@ -117,6 +119,9 @@ export const mediamtxVersion: Check = (ctx) => {
 export const publicHost: Check = (ctx) => {
   const host = ctx.l.loaded.config.public.host;
   const cfg = ctx.l.loaded.config;
+  // The running gateway keeps the listeners it started with: say so while they differ from the config.
+  const change = ctx.running?.exposure?.change;
+  if (cfg.role === 'origin' && change) return [{ level: 'warn', what: `running origin: ${change}`, fix: 'restart the origin (`haven start`) when no viewer holds its old URL' }];
   if (cfg.role === 'origin' && originExposure(cfg) === 'private') {
     return [{ level: 'ok', what: 'private origin: nothing to forward; viewers come in through entry nodes and this machine dials each node' }];
   }

@@ -53,6 +53,16 @@ export async function readJoinState(stateDir: string): Promise<JoinState | undef
   }
 }
 
+/** Store what the node keeps from its join (0600: it names the origin's VPN endpoint and key). */
+export async function writeJoinState(stateDir: string, state: JoinState): Promise<void> {
+  await writePrivateFile(path.join(stateDir, JOIN_FILE), `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** A viewer password no viewer knows: what a node of a private origin keeps (its viewers are checked against the HA1). */
+export function unknownViewerPassword(): string {
+  return randomBytes(24).toString('hex');
+}
+
 /** Node side: take the origin's bundle, keep its passwords in the secrets file, and record the rest. */
 export async function joinWithBundle(loaded: LoadedConfig, bundleText: string): Promise<JoinState> {
   if (loaded.config.role !== 'node') {
@@ -89,8 +99,8 @@ export async function joinWithBundle(loaded: LoadedConfig, bundleText: string): 
   const secrets = await SecretStore.open(loaded.stateDir);
   // Without the viewer password (a private origin) the node keeps a random value of its own that no
   // viewer knows: its viewers are checked against the routing state's HA1 (entry-gateway.ts).
-  await secrets.adopt({ viewerPassword: bundle.viewer.password ?? randomBytes(24).toString('hex'), relayPassword: bundle.relay.password });
-  await writePrivateFile(path.join(loaded.stateDir, JOIN_FILE), `${JSON.stringify(state, null, 2)}\n`);
+  await secrets.adopt({ viewerPassword: bundle.viewer.password ?? unknownViewerPassword(), relayPassword: bundle.relay.password });
+  await writeJoinState(loaded.stateDir, state);
   return state;
 }
 

@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { HavenSecrets, SecretName } from './contracts.js';
 import { validateConfig, type LoadedConfig } from './config/load.js';
 import { applyNodeChanges, type LiveApplyResult } from './live-config.js';
-import type { HavenConfig, HavenConfigInput } from './config/schema.js';
+import type { HavenConfig, HavenConfigInput, OriginConfig } from './config/schema.js';
+import { exposureReason, originExposure } from './routing/exposure.js';
 import { HavenError, toHavenError } from './errors.js';
 import { HavenEmitter } from './events.js';
 import { createLogger, SecretRedactor, type Logger } from './logger.js';
@@ -225,7 +226,15 @@ export function createHaven(input: HavenConfigInput | LoadedConfig, plugins: Hav
         ...(services.registry ? { registry: services.registry } : {}),
         ...(provided.vpn ? { vpn: provided.vpn } : {}),
       });
-      config = { ...config, ...(next.config.role === 'origin' && config.role === 'origin' ? { nodes: next.config.nodes } : {}) } as HavenConfig;
+      const exposureBefore = config.role === 'origin' ? originExposure(config) : undefined;
+      if (next.config.role === 'origin' && config.role === 'origin') {
+        const { exposure } = next.config;
+        config = { ...config, nodes: next.config.nodes, ...(exposure ? { exposure } : {}) } as HavenConfig;
+        if (!exposure) delete (config as Partial<OriginConfig>).exposure;
+      }
+      if (config.role === 'origin' && exposureBefore !== originExposure(config)) {
+        logger.warn({ exposure: originExposure(config) }, `this origin is ${originExposure(config)} now (${exposureReason(config)}): node credentials and viewer URLs follow at once; the gateway keeps its listeners until the next \`haven start\``);
+      }
       events.emit('config:applied', { added: result.added, removed: result.removed, changed: result.changed });
       logger.info({ added: result.added, removed: result.removed, changed: result.changed }, 'config applied');
       return result;

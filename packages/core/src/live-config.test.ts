@@ -78,6 +78,23 @@ describe('applyConfig (live node changes)', () => {
     expect(haven.config.role === 'origin' && haven.config.nodes.map((n) => n.name)).toEqual(['bob']);
   });
 
+  it('an exposure edit applies live (not a restart key) and is logged; unset goes back to the default', async () => {
+    const base = { role: 'origin', stateDir: dir, exposure: 'public', public: { host: '127.0.0.1', bind: '127.0.0.1', rtspPort: await port(), hlsPort: await port() } };
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(l) } });
+    haven = createHaven(base as never, [], { logger });
+    await haven.start();
+    const loaded = (c: unknown): LoadedConfig => ({ ...validateConfig(c, []), file: 'x', stateDir: dir });
+    const r = await haven.applyConfig(loaded({ ...base, exposure: 'private' }));
+    expect(r.needsRestart).toEqual([]);
+    expect(haven.config.role === 'origin' && haven.config.exposure).toBe('private');
+    expect(lines.join('')).toMatch(/this origin is private now \(exposure: private in the config\).*until the next `haven start`/);
+    const { exposure: _, ...unset } = base;
+    await haven.applyConfig(loaded(unset));
+    expect(haven.config.role === 'origin' && haven.config.exposure).toBeUndefined();
+    expect(lines.join('')).toMatch(/this origin is public now \(exposure unset and the Haven has no node yet\)/);
+  });
+
   it('refuses a role change and keeps the running config', async () => {
     const base = { role: 'origin', stateDir: dir, public: { host: '127.0.0.1', bind: '127.0.0.1', rtspPort: await port(), hlsPort: await port() } };
     haven = createHaven(base as never, [], { logger: createLogger({ level: 'silent' }) });

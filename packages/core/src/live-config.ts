@@ -10,6 +10,9 @@ import type { NodeRegistry, RegistryChange } from './routing/registry.js';
 function restartKeys(a: HavenConfig, b: HavenConfig): string[] {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   keys.delete('nodes');
+  // An origin's exposure applies live (node credentials, viewer URLs); its gateway keeps the listeners
+  // it started with until the next start, which `exposureChange` tells (status, doctor, the log).
+  keys.delete('exposure');
   return [...keys].filter((k) => JSON.stringify((a as Record<string, unknown>)[k]) !== JSON.stringify((b as Record<string, unknown>)[k]));
 }
 
