@@ -1,6 +1,3 @@
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-
 /** Shared by the benchmarks: smoke mode, a deterministic PRNG (mulberry32), free ports, worker entry. */
 export const smoke = process.env.BENCH_SMOKE === '1';
 
@@ -33,11 +30,5 @@ export async function mainOrWorker<P, R>(flag: string, worker: (params: P) => Pr
   else await main();
 }
 
-/** A loopback TCP port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+/** A loopback TCP port that was free a moment ago (the tests' helper). */
+export { freePort } from '../test/helpers/process.js';

@@ -1,24 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { HavenSecrets } from '@haven/core';
 import { audioFixArgs, ingestPath, ingestTracks, renderIngestPaths } from './audio-fix.js';
 import { decide, type AuthPolicy, type AuthRequest } from './auth-policy.js';
 import { INTERNAL_USER, internalUrl } from './internal-access.js';
-import { SubnetMatcher } from './net.js';
+import { originPolicy, SECRETS } from './auth.fixture.js';
 
-const secrets: HavenSecrets = { streamKey: 'KeyKeyKeyKey0001', viewerPassword: 'ViewViewView0001', relayPassword: 'RelayRelayRelay1' };
+const secrets = SECRETS;
 const PW = 'InternalPassword0123456789';
-const policy = (over: Partial<AuthPolicy> = {}): AuthPolicy => ({
-  role: 'origin',
-  streams: new Set(['live']),
-  viewerUser: 'viewer',
-  publishAnyUser: true,
-  publishProtocols: new Set(['rtmp', 'srt']),
-  readProtocols: new Set(['rtsp', 'hls']),
-  relaySubnets: new SubnetMatcher(['10.77.0.0/24']),
-  internal: { password: PW, apiPassword: 'InternalApi0123456789', read: new Set(['live', 'ingest/live']), publish: new Set(['live']) },
-  ingestPaths: new Set(['ingest/live']),
-  ...over,
-});
+const policy = (over: Partial<AuthPolicy> = {}): AuthPolicy =>
+  originPolicy({
+    internal: { password: PW, apiPassword: 'InternalApi0123456789', read: new Set(['live', 'ingest/live']), publish: new Set(['live']) },
+    ingestPaths: new Set(['ingest/live']),
+    ...over,
+  });
 const req = (over: Partial<AuthRequest>): AuthRequest => ({ ip: '127.0.0.1', user: '', password: '', action: 'read', path: 'live', protocol: 'rtsp', id: null, ...over });
 
 describe('audio fix paths and ffmpeg argv', () => {

@@ -2,18 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { HavenSecrets } from '@haven/core';
 import { AuthHookServer, type AuthFailure } from './auth-hook.js';
 import type { AuthPolicy } from './auth-policy.js';
-import { SubnetMatcher } from './net.js';
+import { originPolicy, SECRETS } from './auth.fixture.js';
 
-let secrets: HavenSecrets = { streamKey: 'KeyKeyKeyKey0001', viewerPassword: 'ViewViewView0001', relayPassword: 'RelayRelayRelay1' };
-const policy: AuthPolicy = {
-  role: 'origin',
-  streams: new Set(['live']),
-  viewerUser: 'viewer',
-  publishAnyUser: true,
-  publishProtocols: new Set(['rtmp', 'srt']),
-  readProtocols: new Set(['rtsp', 'hls']),
-  relaySubnets: new SubnetMatcher(['10.77.0.0/24']),
-};
+let secrets: HavenSecrets = SECRETS;
+const policy: AuthPolicy = originPolicy();
 
 const hooks: AuthHookServer[] = [];
 afterEach(async () => {

@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { HavenSecrets } from '@haven/core';
 import { decide, FailureCounter, secretEquals, type AuthPolicy, type AuthRequest } from './auth-policy.js';
-import { SubnetMatcher } from './net.js';
+import { originPolicy, SECRETS } from './auth.fixture.js';
 
-const secrets: HavenSecrets = { streamKey: 'KeyKeyKeyKey0001', viewerPassword: 'ViewViewView0001', relayPassword: 'RelayRelayRelay1' };
-
-const policy = (over: Partial<AuthPolicy> = {}): AuthPolicy => ({
-  role: 'origin',
-  streams: new Set(['live']),
-  viewerUser: 'viewer',
-  publishAnyUser: true,
-  publishProtocols: new Set(['rtmp', 'srt']),
-  readProtocols: new Set(['rtsp', 'hls']),
-  relaySubnets: new SubnetMatcher(['10.77.0.0/24']),
-  ...over,
-});
+const secrets = SECRETS;
+const policy = originPolicy;
 
 const req = (over: Partial<AuthRequest>): AuthRequest => ({
   ip: '203.0.113.5',

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createEntryRouting } from './entry.js';
-import { createRoutingStateFollower, digestHa1, type RoutingState } from './routing-state.js';
+import { entryOnClock, HAVEN, VIEWER } from './entry.fixture.js';
+import type { RoutingState } from './routing-state.js';
 
-const HAVEN = '0123456789abcdef';
 function state(version: number, parHealthy: boolean): RoutingState {
   return {
     haven: HAVEN,
@@ -12,24 +11,15 @@ function state(version: number, parHealthy: boolean): RoutingState {
       { name: 'par', location: { lat: 48.86, lon: 2.35 }, rtspUrl: 'rtsp://192.0.2.1:8554', healthy: parHealthy, capacity: 10, load: 0, entry: true },
       { name: 'fra', location: { lat: 50.11, lon: 8.68 }, rtspUrl: 'rtsp://192.0.2.2:8554', healthy: true, capacity: 10, load: 3, entry: true },
     ],
-    viewer: { user: 'viewer', realm: 'Stream Haven', ha1: digestHa1('viewer', 'Stream Haven', 'pw') },
+    viewer: VIEWER,
     players: [],
   };
 }
 
 describe('createEntryRouting: the registry from the routing state', () => {
   it('holds the healthy nodes with itself as the local one; leaves itself out when the state is not current; a ready node counts itself before the origin saw it up', () => {
-    let now = 1_000_000;
     let ready = false;
-    const follower = createRoutingStateFollower({ haven: HAVEN, maxAgeMs: 6000, now: () => now });
-    const e = createEntryRouting({
-      self: 'par',
-      follower,
-      relayPassword: () => 'relay-pass',
-      mediaRtsp: () => '127.0.0.1:8654',
-      rtspListen: { host: '127.0.0.1', port: 0 },
-      selfReady: () => ready,
-    });
+    const { e, follower, advance } = entryOnClock({ selfReady: () => ready });
     e.sync();
     expect(e.registry.list()).toEqual([]);
     expect(follower.accept(state(1, true))).toMatchObject({ ok: true });
@@ -37,7 +27,7 @@ describe('createEntryRouting: the registry from the routing state', () => {
     expect(e.registry.origin()?.name).toBe('par');
     expect(e.registry.list().map((n) => n.name).sort()).toEqual(['fra', 'par']);
     // The origin lost: par sends no viewer to itself, fra stays.
-    now += 7000;
+    advance(7000);
     e.sync();
     expect(e.registry.list().map((n) => n.name)).toEqual(['fra']);
     expect(e.registry.origin()).toBeUndefined();
