@@ -9,33 +9,18 @@ import {
   type HavenEvents,
   type RoutingStateFollower,
 } from '@haven/core';
-import { AuthHookServer, SubnetMatcher, type AuthDecision, type AuthPolicy } from '@haven/plugin-mediamtx';
+import type { AuthHookServer } from '@haven/plugin-mediamtx';
 import { playMedia3, playMsRtsp } from '../helpers/rtsp-players.js';
 import { freePort, stopAll, waitFor } from '../helpers/process.js';
 import { ffprobe, mtxPathReady, PUBLISHER, RELAY, startMediamtx, startPublisher, tableLocator, VIEWER, type Mtx } from '../gateway/helpers.js';
-import type { Reads } from './setup.js';
+import { PARIS, recordingHooks, SECRETS, type Reads } from './setup.js';
 
 // Entry nodes: each node's public RTSP port is the Haven's gateway (built from the origin's routing
 // state), its MediaMTX on a loopback port behind it. Real MediaMTX processes with the plugin's own auth
 // hook (token check included); the routing state as the origin publishes it and a node follows it.
 // Every viewer (127.0.0.x) is in Paris: `par` is the nearest node.
 
-const SECRETS = { streamKey: PUBLISHER.password, viewerPassword: VIEWER.password, relayPassword: RELAY.password };
-const PARIS = { lat: 48.86, lon: 2.35, country: 'FR', city: 'Paris' };
 const HAVEN = '0123456789abcdef';
-
-function policy(role: 'origin' | 'node', nodeName: string): AuthPolicy {
-  return {
-    role,
-    streams: new Set(['live']),
-    viewerUser: VIEWER.user,
-    publishAnyUser: false,
-    publishProtocols: new Set(['rtsp']),
-    readProtocols: new Set(['rtsp']),
-    relaySubnets: new SubnetMatcher(['127.0.0.0/8']),
-    nodeName,
-  };
-}
 
 type Name = 'par' | 'fra';
 
@@ -52,18 +37,7 @@ describe('entry nodes: the gateway on a node, from the routing state', () => {
   const url = (n: Name, pass = VIEWER.password) => `rtsp://${VIEWER.user}:${pass}@127.0.0.1:${ports[n]}/live`;
 
   beforeAll(async () => {
-    const hook = async (role: 'origin' | 'node', name: string) => {
-      const h = new AuthHookServer({
-        policy: () => policy(role, name),
-        secrets: () => SECRETS,
-        onDecision: (d: AuthDecision, meta) => {
-          if (meta.action !== 'read') return;
-          reads.push({ node: name, ip: meta.ip, allow: d.allow, ...(d.allow ? { as: d.as, ...(d.via ? { via: d.via } : {}) } : { reason: d.reason }) });
-        },
-      });
-      hooks.push(h);
-      return h.listen();
-    };
+    const hook = recordingHooks(reads, hooks, ['live']);
     const origin = await startMediamtx({ authHook: await hook('origin', 'origin') });
     startPublisher(`rtsp://${PUBLISHER.user}:${PUBLISHER.password}@127.0.0.1:${origin.rtspPort}/live`, 300);
     await waitFor('origin stream ready', () => mtxPathReady(origin.apiPort), 30_000);

@@ -4,18 +4,38 @@ import { freePort, stopAll, waitFor } from '../helpers/process.js';
 import { mtxPathReady, mtxReaders, PUBLISHER, RELAY, startMediamtx, startPublisher, tableLocator, VIEWER, type Mtx } from '../gateway/helpers.js';
 
 export const SECRETS = { streamKey: PUBLISHER.password, viewerPassword: VIEWER.password, relayPassword: RELAY.password };
-const PARIS = { lat: 48.86, lon: 2.35, country: 'FR', city: 'Paris' };
+export const PARIS = { lat: 48.86, lon: 2.35, country: 'FR', city: 'Paris' };
 
-function policy(role: 'origin' | 'node', nodeName: string): AuthPolicy {
+function policy(role: 'origin' | 'node', nodeName: string, streams: string[]): AuthPolicy {
   return {
     role,
-    streams: new Set(['live', 'other']),
+    streams: new Set(streams),
     viewerUser: VIEWER.user,
     publishAnyUser: false,
     publishProtocols: new Set(['rtsp']),
     readProtocols: new Set(['rtsp']),
     relaySubnets: new SubnetMatcher(['127.0.0.0/8']),
     nodeName,
+  };
+}
+
+/**
+ * Starts the plugin's own auth hook for one MediaMTX (origin or node `name`, serving `streams`), recording
+ * each read decision in `reads` (then `onRead`); the hook goes into `hooks` for the test to close.
+ */
+export function recordingHooks(reads: Reads[], hooks: AuthHookServer[], streams: string[], onRead?: (role: 'origin' | 'node', name: string, d: AuthDecision, ip: string) => void) {
+  return async (role: 'origin' | 'node', name: string): Promise<string> => {
+    const h = new AuthHookServer({
+      policy: () => policy(role, name, streams),
+      secrets: () => SECRETS,
+      onDecision: (d: AuthDecision, meta) => {
+        if (meta.action !== 'read') return;
+        reads.push({ node: name, ip: meta.ip, allow: d.allow, ...(d.allow ? { as: d.as, ...(d.via ? { via: d.via } : {}) } : { reason: d.reason }) });
+        onRead?.(role, name, d, meta.ip);
+      },
+    });
+    hooks.push(h);
+    return h.listen();
   };
 }
 
@@ -61,19 +81,9 @@ export async function startHaven(
   const reads: Reads[] = [];
   const hooks: AuthHookServer[] = [];
   let stack: RoutingStack | undefined;
-  const hook = async (role: 'origin' | 'node', name: string) => {
-    const h = new AuthHookServer({
-      policy: () => policy(role, name),
-      secrets: () => SECRETS,
-      onDecision: (d: AuthDecision, meta) => {
-        if (meta.action !== 'read') return;
-        reads.push({ node: name, ip: meta.ip, allow: d.allow, ...(d.allow ? { as: d.as, ...(d.via ? { via: d.via } : {}) } : { reason: d.reason }) });
-        if (d.allow && role === 'node') stack?.rtspGateway.learner.arrived(name, [meta.ip]);
-      },
-    });
-    hooks.push(h);
-    return h.listen();
-  };
+  const hook = recordingHooks(reads, hooks, ['live', 'other'], (role, name, d, ip) => {
+    if (d.allow && role === 'node') stack?.rtspGateway.learner.arrived(name, [ip]);
+  });
   const origin = await startMediamtx({ authHook: await hook('origin', 'origin'), trustProxies: true });
   startPublisher(`rtsp://${PUBLISHER.user}:${PUBLISHER.password}@127.0.0.1:${origin.rtspPort}/live`, 400);
   await waitFor('origin stream ready', () => mtxPathReady(origin.apiPort), 30_000);
