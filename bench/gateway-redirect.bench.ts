@@ -13,10 +13,9 @@ import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createOriginRouting, originConfigSchema } from '@haven/core';
 import { mediamtxBin } from '../test/helpers/tools.js';
-import { freePort, mainOrWorker, smoke } from './lib.js';
+import { freePort, mainOrWorker, pct, runWorker, smoke } from './lib.js';
 
 interface LoadParams {
   port: number;
@@ -73,18 +72,6 @@ async function load(p: LoadParams): Promise<LoadResult> {
   await Promise.all(Array.from({ length: p.concurrency }, (_, i) => client(i)));
   return { done: latencies.length, errors, wrong, ms: performance.now() - t0, latencies };
 }
-
-/** The client runs in its own process, so it does not share the gateway's event loop. */
-async function runLoad(p: LoadParams): Promise<LoadResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--load', JSON.stringify(p)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`load client exited with ${code}`);
-  return JSON.parse(out) as LoadResult;
-}
-
-const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? 0;
 
 async function main(): Promise<void> {
   const CONCURRENCY = 500;
@@ -162,10 +149,10 @@ async function main(): Promise<void> {
     const rps = (r: LoadResult) => r.done / (r.ms / 1000);
     const floorPort = (floor.address() as { port: number }).port;
     const targets = { mtx: mtxPort, ours: gwPort, floor: floorPort } as const;
-    for (const [, port] of Object.entries(targets)) await runLoad({ port, concurrency: CONCURRENCY, total: Math.min(2_000, TOTAL), maxMs: MAX_MS, request: req(port), sources });
+    for (const [, port] of Object.entries(targets)) await runWorker<LoadParams, LoadResult>(import.meta.url, 'load', { port, concurrency: CONCURRENCY, total: Math.min(2_000, TOTAL), maxMs: MAX_MS, request: req(port), sources });
     for (let i = 0; i < ROUNDS; i++) {
       for (const [k, port] of Object.entries(targets) as Array<[keyof typeof targets, number]>) {
-        const r = await runLoad({ port, concurrency: CONCURRENCY, total: TOTAL, maxMs: MAX_MS, request: req(port), sources });
+        const r = await runWorker<LoadParams, LoadResult>(import.meta.url, 'load', { port, concurrency: CONCURRENCY, total: TOTAL, maxMs: MAX_MS, request: req(port), sources });
         const b = best[k];
         if (!b || rps(r) > rps(b)) best[k] = r;
       }

@@ -12,10 +12,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createOriginRouting, originConfigSchema, parseResponse, type RtspResponse } from '@haven/core';
 import { mediamtxBin } from '../test/helpers/tools.js';
-import { freePort, mainOrWorker, median, smoke } from './lib.js';
+import { freePort, mainOrWorker, median, runWorker, smoke } from './lib.js';
 
 const USER = 'viewer';
 const PASS = 'BenchViewer12345';
@@ -103,14 +102,6 @@ async function readAll(p: ReadParams): Promise<ReadResult> {
   return { bytes, ok, failed: p.readers - ok, ms: performance.now() - t0 };
 }
 
-async function runReaders(p: ReadParams): Promise<ReadResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--read', JSON.stringify(p)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`readers exited with ${code}`);
-  return JSON.parse(out) as ReadResult;
-}
 
 async function until(what: string, fn: () => Promise<boolean>, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
@@ -185,7 +176,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) {
       for (const [name, p] of Object.entries(paths)) {
         const c0 = p.cpu();
-        const out = await runReaders({ port: p.port, readers: READERS, ms: MS });
+        const out = await runWorker<ReadParams, ReadResult>(import.meta.url, 'read', { port: p.port, readers: READERS, ms: MS });
         const cpu = p.cpu() - c0;
         const gb = out.bytes / 1e9;
         res[name]?.push({ mbps: (out.bytes * 8) / 1e6 / (MS / 1000), cpuPerGb: gb > 0 ? cpu / gb : 0, failed: out.failed });

@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
 /** Shared by the benchmarks: smoke mode, a deterministic PRNG (mulberry32), free ports, worker entry. */
 export const smoke = process.env.BENCH_SMOKE === '1';
 
@@ -29,6 +33,22 @@ export async function mainOrWorker<P, R>(flag: string, worker: (params: P) => Pr
   if (at > 0) process.stdout.write(JSON.stringify(await worker(JSON.parse(process.argv[at + 1] as string) as P)));
   else await main();
 }
+
+/**
+ * The other side of `mainOrWorker`: run the benchmark file `fileUrl` (its `import.meta.url`) as its own
+ * worker process with `--<flag> <params>`, so the load does not share the measured event loop; its result.
+ */
+export async function runWorker<P, R>(fileUrl: string, flag: string, params: P): Promise<R> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(fileUrl), `--${flag}`, JSON.stringify(params)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`the --${flag} worker exited with ${code}`);
+  return JSON.parse(out) as R;
+}
+
+/** The `q` quantile (0..1) of a list, by rank. */
+export const pct = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? 0;
 
 /** A loopback TCP port that was free a moment ago (the tests' helper). */
 export { freePort } from '../test/helpers/process.js';

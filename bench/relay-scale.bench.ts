@@ -10,10 +10,8 @@
 //   node bench/run.mjs --smoke relay-scale    1,000 arrivals, a few seconds
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createOriginRouting, createRelayPlanner, createSelector, haversineKm, HavenEmitter, originConfigSchema, treeDepth, type NodeCandidate, type ViewerLocation } from '@haven/core';
-import { freePort, mainOrWorker, median, rng, smoke } from './lib.js';
+import { freePort, mainOrWorker, median, rng, runWorker, smoke } from './lib.js';
 
 const NODES = 200;
 const FLAPPING = NODES / 10;
@@ -84,14 +82,6 @@ async function load(p: LoadParams): Promise<LoadResult> {
   return { redirected, other, errors, ms: performance.now() - t0 };
 }
 
-async function runLoad(p: LoadParams): Promise<LoadResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--load', JSON.stringify(p)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`load client exited with ${code}`);
-  return JSON.parse(out) as LoadResult;
-}
 
 const SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\n';
 
@@ -131,7 +121,6 @@ class StandIn {
   }
 }
 
-const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? 0;
 
 /** The fair peer for the selector: distances computed once per viewer, then a partial (top-k) selection. */
 function fairPeerTop(v: ViewerLocation, cs: NodeCandidate[], k: number, dist: Float64Array): number[] {
@@ -283,7 +272,7 @@ async function main(): Promise<void> {
     }, 100);
     const gwPort = stack.rtspGateway.address()?.port ?? 0;
     const auth = `Basic ${Buffer.from(`viewer:${password}`).toString('base64')}`;
-    const res = await runLoad({ port: gwPort, total: ARRIVALS, batch: BATCH, maxMs: MAX_MS, pauseMs: SPREAD_MS / (ARRIVALS / BATCH), auth, sources: places.map((p) => p.ip) });
+    const res = await runWorker<LoadParams, LoadResult>(import.meta.url, 'load', { port: gwPort, total: ARRIVALS, batch: BATCH, maxMs: MAX_MS, pauseMs: SPREAD_MS / (ARRIVALS / BATCH), auth, sources: places.map((p) => p.ip) });
     flapOn = false;
     await Promise.all(flaps);
     clearInterval(replanTimer);
