@@ -30,7 +30,7 @@ import { urlsFor } from './urls.js';
 import { readNodeTlsStatus, tlsStatusLines } from './tls-status.js';
 import { readRoutingFollowStatus, routingStatusLine } from './routing-follow.js';
 import { printVrchat, printVrchatHelp } from './ingest-view.js';
-import type { IngestVerdict } from '@haven/core';
+import type { ApiStatusView, IngestVerdict } from '@haven/core';
 
 export interface InitOptions {
   role: 'origin' | 'node';
@@ -125,18 +125,8 @@ function requireOrigin(l: Loaded, what: string): OriginConfig {
   return l.loaded.config;
 }
 
-interface PlayerRow {
-  userAgent: string;
-  redirects: number;
-  followed: number;
-  sameConnection: number;
-  notFollowed: number;
-  followRate?: number;
-  served: string;
-  why: string;
-  basic: number;
-  digest: number;
-}
+/** One player's row of the status view (the control API's `Player` schema). */
+type PlayerRow = NonNullable<ApiStatusView['players']>[number];
 
 /** Follow-through of redirects and auth schemes per player (RTSP gateway). */
 function printPlayers(players: PlayerRow[] | undefined, auth: { basic: number; digest: number } | undefined): void {
