@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createEntryRouting, type EntryRouting, type Haven, type NodeConfig, type RoutingStateFollower } from '@haven/core';
 import { SubnetMatcher, type MediaMtxServer } from '@haven/plugin-mediamtx';
+import { createEntryLocator } from './entry-locator.js';
 import type { JoinState } from './join.js';
 
 export interface EntryGateway {
@@ -41,6 +42,13 @@ export async function startEntryGateway(haven: Haven, join: JoinState, follower:
   const readyTimer = setInterval(() => void check(), 1000);
   readyTimer.unref();
   await check();
+  // Viewers are placed with the origin's geo overrides first (the routing state's places), then this
+  // node's own locator plugin if it has one.
+  const locator = createEntryLocator({
+    follower,
+    own: () => haven.provided.locator,
+    onInvalid: (message) => haven.logger.warn({ area: 'entry' }, message),
+  });
   const entry = createEntryRouting({
     self: cfg.name,
     follower,
@@ -50,7 +58,7 @@ export async function startEntryGateway(haven: Haven, join: JoinState, follower:
     passthrough: (ip) => vpn.contains(ip),
     selfReady: () => ready,
     selfHttps: () => door()?.offer(),
-    locator: () => haven.provided.locator,
+    locator: () => locator,
     allowBasic: () => cfg.viewer.allowBasic,
     streams: () => cfg.streams.map((s) => s.name),
     authFailures: (ip) => haven.provided.mediaServer?.authFailures?.(ip) ?? 0,

@@ -26,6 +26,7 @@ import {
   type NodeEntry,
   type NodeReporter,
   type OriginConfig,
+  type RoutingStatePlace,
   type Vpn,
   type IngestMonitor,
 } from '@haven/core';
@@ -218,7 +219,9 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: Co
   // A private origin's nodes never get the viewer password in clear (they check the HA1 below).
   deps.withholdViewerPassword = () => originExposure(haven.config as OriginConfig) === 'private';
   // Entry nodes poll the routing state (nodes, health, load, viewer HA1, players) on the report listener.
-  if (vpn) deps.routingState = havenRoutingState(haven, { havenId: havenIdOf(await vpn.identity()), httpsUrl: (n) => httpsBook.get(n) });
+  // Entries place viewers with this origin's geo overrides too (the routing state's places).
+  const places = ((l.loaded.pluginOptions.geo ?? {}) as { overrides?: RoutingStatePlace[] }).overrides ?? [];
+  if (vpn) deps.routingState = havenRoutingState(haven, { havenId: havenIdOf(await vpn.identity()), httpsUrl: (n) => httpsBook.get(n), places: () => places });
   const vpnUp = !!vpn && (!isOriginVpn(vpn) || vpn.isUp);
   const apiBind = containerBinds().api;
   const api = createControlApi(deps, {

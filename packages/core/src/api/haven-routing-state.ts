@@ -1,6 +1,6 @@
 import type { Haven } from '../haven.js';
 import { HavenError } from '../errors.js';
-import { createRoutingStatePublisher, digestHa1, type RoutingStatePublisher } from '../routing/routing-state.js';
+import { createRoutingStatePublisher, digestHa1, type RoutingStatePlace, type RoutingStatePublisher } from '../routing/routing-state.js';
 
 /** The RTSP gateway's Digest realm (its default; the entries answer with the same one). */
 const REALM = 'Stream Haven';
@@ -16,6 +16,8 @@ export function havenRoutingState(
     havenId: string;
     /** A node's HTTPS HLS base URL while it serves a CA certificate (from its reports: `createHttpsUrlBook`). */
     httpsUrl?: (node: string) => string | undefined;
+    /** The origin's geo overrides, handed to entries so they place viewers as the origin does. */
+    places?: () => readonly RoutingStatePlace[];
   },
 ): RoutingStatePublisher {
   return createRoutingStatePublisher({
@@ -24,6 +26,7 @@ export function havenRoutingState(
       const { registry, health, rtspGateway } = haven.services;
       if (!registry || !health) throw new HavenError('the routing state needs a running origin', { code: 'NOT_STARTED' });
       const user = (haven.config as { viewer?: { user?: string } }).viewer?.user ?? 'viewer';
+      const places = [...(o.places?.() ?? [])].slice(0, 4096);
       return {
         nodes: registry
           .list()
@@ -45,6 +48,7 @@ export function havenRoutingState(
           }),
         viewer: { user, realm: REALM, ha1: digestHa1(user, REALM, haven.secrets().viewerPassword) },
         players: (rtspGateway?.learner.snapshot() ?? []).slice(0, 1024).map((p) => ({ userAgent: p.userAgent.slice(0, 512), served: p.served })),
+        ...(places.length > 0 ? { places } : {}),
       };
     },
   });

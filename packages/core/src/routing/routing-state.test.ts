@@ -104,6 +104,18 @@ describe('routing state', () => {
     expect(selectNearest({ viewer: nearFra, candidates: lost }).ordered[0]?.node.name).toBe('iad');
   });
 
+  it('the origin\'s geo overrides travel as places; a malformed place refuses the state', () => {
+    const f = createRoutingStateFollower({ haven: HAVEN, maxAgeMs: 6_000 });
+    const places = [{ cidr: '172.31.2.0/24', region: 'ap-northeast', city: 'place-b' }, { cidr: '10.9.0.0/16', lat: 48.86, lon: 2.35 }];
+    const s = createRoutingStatePublisher({ haven: HAVEN, build: () => body({ places }) }).current();
+    expect(f.accept(s)).toEqual({ ok: true, changed: true });
+    expect(f.state()?.places).toEqual(places);
+    const bad = f.accept({ ...s, version: s.version + 1, places: [{ cidr: '172.31.2.0/24', lat: 200, lon: 0 }] });
+    expect(bad).toMatchObject({ ok: false, reason: 'invalid' });
+    expect((bad as { message: string }).message).toContain('places.0.lat');
+    expect(f.state()?.places).toEqual(places);
+  });
+
   it('unhealthy nodes are no candidates', () => {
     const b = body();
     b.nodes[1]!.healthy = false;

@@ -40,6 +40,22 @@ const playerSchema = z
   })
   .strict();
 
+/**
+ * A network the origin's geo overrides place (`plugins.geo.overrides`): entries locate viewers with
+ * these first, so an entry sends a viewer where the origin would. Coordinates or a named region, as
+ * the override was written (each node checks them again when it builds its locator).
+ */
+const placeSchema = z
+  .object({
+    cidr: z.string().min(1).max(64),
+    lat: z.number().min(-90).max(90).optional(),
+    lon: z.number().min(-180).max(180).optional(),
+    region: z.string().min(1).max(64).optional(),
+    country: z.string().regex(/^[A-Za-z]{2}$/).optional(),
+    city: z.string().min(1).max(128).optional(),
+  })
+  .strict();
+
 export const routingStateSchema = z
   .object({
     haven: z.string().regex(/^[0-9a-f]{16}$/),
@@ -48,11 +64,14 @@ export const routingStateSchema = z
     nodes: z.array(nodeSchema).max(1024),
     viewer: z.object({ user: z.string().min(1).max(128), realm: z.string().min(1).max(128), ha1: z.string().regex(/^[0-9a-f]{32}$/) }).strict(),
     players: z.array(playerSchema).max(1024),
+    /** The origin's geo overrides (absent: none). */
+    places: z.array(placeSchema).max(4096).optional(),
   })
   .strict();
 
 export type RoutingState = z.infer<typeof routingStateSchema>;
 export type RoutingStateNode = z.infer<typeof nodeSchema>;
+export type RoutingStatePlace = z.infer<typeof placeSchema>;
 export type RoutingStateBody = Omit<RoutingState, 'haven' | 'version' | 'issuedAt'>;
 
 /** A Haven's id: the first 16 hex of SHA-256 over the origin's WireGuard public key (nodes know it from their bundle). */

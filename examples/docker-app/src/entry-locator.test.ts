@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import type { Locator, RoutingState } from '@haven/core';
+import { createEntryLocator } from './entry-locator.js';
+
+const state = (places?: RoutingState['places']): RoutingState =>
+  ({ haven: '0123456789abcdef', version: 1, issuedAt: 1, nodes: [], viewer: { user: 'viewer', realm: 'Stream Haven', ha1: '0'.repeat(32) }, players: [], ...(places ? { places } : {}) }) as RoutingState;
+
+describe('createEntryLocator', () => {
+  const own: Locator = { name: 'own', capabilities: { ipv6: false, updates: false }, locate: (ip) => (ip === '198.51.100.9' ? { lat: 1, lon: 2, source: 'db' } : undefined) };
+
+  it('places a viewer with the origin\'s overrides first, then the node\'s own locator', () => {
+    let s = state([{ cidr: '172.31.2.0/24', region: 'ap-northeast', city: 'place-b' }, { cidr: '10.9.0.0/16', lat: 48.86, lon: 2.35 }]);
+    const loc = createEntryLocator({ follower: { state: () => s }, own: () => own });
+    expect(loc.locate('172.31.2.2')).toMatchObject({ city: 'place-b', source: 'override' });
+    expect(loc.locate('::ffff:10.9.3.4')).toMatchObject({ lat: 48.86, lon: 2.35 });
+    expect(loc.locate('198.51.100.9')).toMatchObject({ lat: 1, lon: 2 });
+    expect(loc.locate('203.0.113.1')).toBeUndefined();
+    expect(loc.locate('not an ip')).toBeUndefined();
+    // A new state without places: only the node's own locator.
+    s = state();
+    expect(loc.locate('172.31.2.2')).toBeUndefined();
+  });
+
+  it('a state whose places do not compile keeps the last good table and says so', () => {
+    const said: string[] = [];
+    let s = state([{ cidr: '172.31.2.0/24', lat: 35.7, lon: 139.7 }]);
+    const loc = createEntryLocator({ follower: { state: () => s }, own: () => undefined, onInvalid: (m) => said.push(m) });
+    expect(loc.locate('172.31.2.2')).toMatchObject({ lat: 35.7 });
+    s = state([{ cidr: '172.31.2.0/24', region: 'no-such-region' }]);
+    expect(loc.locate('172.31.2.2')).toMatchObject({ lat: 35.7 });
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/the origin's geo overrides could not be used here .*unknown region "no-such-region".*keeps the ones it had/);
+  });
+});
