@@ -14,6 +14,10 @@ import { playMedia3, playMsRtsp } from '../helpers/rtsp-players.js';
 import { freePort, stopAll, waitFor } from '../helpers/process.js';
 import { ffprobe, mtxPathReady, PUBLISHER, RELAY, startMediamtx, startPublisher, tableLocator, VIEWER, type Mtx } from '../gateway/helpers.js';
 import { PARIS, recordingHooks, SECRETS, type Reads } from './setup.js';
+import { fakeHaven } from '../api/fake-deps.js';
+import { startNodeFacingApi } from '../helpers/node-api.js';
+import { locateAtOrigin } from '../../examples/docker-app/src/entry-gateway.js';
+import { createEntryLocator } from '../../examples/docker-app/src/entry-locator.js';
 
 // Entry nodes: each node's public RTSP port is the Haven's gateway (built from the origin's routing
 // state), its MediaMTX on a loopback port behind it. Real MediaMTX processes with the plugin's own auth
@@ -151,5 +155,55 @@ describe('entry nodes: the gateway on a node, from the routing state', () => {
     parLost = false;
     entries.par!.sync();
     expect(entries.par!.registry.get('par')?.origin).toBe(true);
+  });
+
+  it('an entry with no GeoIP of its own asks the origin where a viewer is (GET /api/locate, the VPN), once per address, and sends it to the nearest node', async () => {
+    const FRANKFURT = { lat: 50.11, lon: 8.68, country: 'DE', city: 'Frankfurt', source: 'dbip' };
+    const asked: string[] = [];
+    // The origin's control API: its report listener (the VPN in the app) knows 127.0.0.1 as node par.
+    const origin = await startNodeFacingApi(
+      { ...fakeHaven().deps, locate: (ip) => (asked.push(ip), ip === '127.0.0.5' ? FRANKFURT : undefined) },
+      { nodeReportToken: () => SECRETS.relayPassword, nodeByAddress: (ip) => (ip === '127.0.0.1' ? 'par' : undefined) },
+    );
+    // A second gateway for node par, as the app builds it: the entry locator has no places and no locator plugin.
+    const port = await freePort();
+    const events = new HavenEmitter();
+    const mine: typeof routed = [];
+    events.on('viewer:routed', (e) => mine.push({ ...e, entry: 'par' }));
+    const locator = createEntryLocator({
+      follower: followers.par!,
+      own: () => undefined,
+      origin: (ip) => locateAtOrigin({ reportUrl: `http://127.0.0.1:${origin.reportPort}` }, () => SECRETS.relayPassword, ip),
+    });
+    const e = createEntryRouting({
+      self: 'par',
+      follower: followers.par!,
+      relayPassword: () => SECRETS.relayPassword,
+      mediaRtsp: () => `127.0.0.1:${media.par!.rtspPort}`,
+      rtspListen: { host: '127.0.0.1', port },
+      locator: () => locator,
+      gateway: { stickySec: 0 },
+      events,
+    });
+    try {
+      for (const s of e.list) await s.start();
+      const ms = 'MSRTSP-Emulator/1.0 (Windows Media Foundation)';
+      const r = await playMsRtsp({ url: `rtsp://${VIEWER.user}:${VIEWER.password}@127.0.0.1:${port}/live`, userAgent: ms, localAddress: '127.0.0.5' });
+      expect(r.error).toBeUndefined();
+      expect(r.played).toBe(true);
+      expect(r.hops).toEqual([{ host: '127.0.0.1', port }, { host: '127.0.0.1', port: ports.fra }]);
+      expect(mine.at(-1)).toMatchObject({ mode: 'redirect', node: 'fra', city: 'Frankfurt' });
+      // The answer is kept: the next viewer from there is placed without asking again.
+      const again = await playMsRtsp({ url: `rtsp://${VIEWER.user}:${VIEWER.password}@127.0.0.1:${port}/live`, userAgent: ms, localAddress: '127.0.0.5', packets: 1 });
+      expect(again.hops[1]).toEqual({ host: '127.0.0.1', port: ports.fra });
+      expect(asked.filter((ip) => ip === '127.0.0.5')).toEqual(['127.0.0.5']);
+      // A viewer the origin cannot place has no location here either (asked once too).
+      await playMsRtsp({ url: `rtsp://${VIEWER.user}:${VIEWER.password}@127.0.0.1:${port}/live`, userAgent: ms, localAddress: '127.0.0.6', packets: 1 });
+      expect(asked.filter((ip) => ip === '127.0.0.6')).toEqual(['127.0.0.6']);
+      expect(mine.at(-1)?.city).toBeUndefined();
+    } finally {
+      for (const s of [...e.list].reverse()) await s.stop();
+      await origin.api.stop();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createEntryRouting, type EntryRouting, type Haven, type NodeConfig, type RoutingStateFollower } from '@haven/core';
+import { createEntryRouting, type EntryRouting, type Haven, type NodeConfig, type RoutingStateFollower, type ViewerLocation } from '@haven/core';
 import { SubnetMatcher, type MediaMtxServer } from '@haven/plugin-mediamtx';
 import { createEntryLocator } from './entry-locator.js';
 import type { JoinState } from './join.js';
@@ -43,10 +43,11 @@ export async function startEntryGateway(haven: Haven, join: JoinState, follower:
   readyTimer.unref();
   await check();
   // Viewers are placed with the origin's geo overrides first (the routing state's places), then this
-  // node's own locator plugin if it has one.
+  // node's own locator plugin if it has one, then by the origin (asked over the VPN when they connect).
   const locator = createEntryLocator({
     follower,
     own: () => haven.provided.locator,
+    origin: (ip) => locateAtOrigin(join, () => haven.secrets().relayPassword, ip),
     onInvalid: (message) => haven.logger.warn({ area: 'entry' }, message),
   });
   const entry = createEntryRouting({
@@ -65,7 +66,7 @@ export async function startEntryGateway(haven: Haven, join: JoinState, follower:
     events: haven.events,
     logger: haven.logger,
   });
-  door()?.route({ choose: (ip, stream) => entry.chooseHttps(ip, stream), viewer: () => entry.viewer() });
+  door()?.route({ choose: (ip, stream) => entry.chooseHttps(ip, stream), viewer: () => entry.viewer(), prepare: (ip) => void entry.router.prepare(ip) });
   const started: typeof entry.list = [];
   try {
     for (const s of entry.list) {
@@ -87,4 +88,15 @@ export async function startEntryGateway(haven: Haven, join: JoinState, follower:
       for (const s of [...entry.list].reverse()) await s.stop().catch(() => {});
     },
   };
+}
+
+/** Where the origin places `ip` (`GET /api/locate` on its report listener, with this node's credential); rejects when it cannot say. */
+export async function locateAtOrigin(join: Pick<JoinState, 'reportUrl'>, credential: () => string, ip: string): Promise<ViewerLocation | undefined> {
+  const res = await fetch(new URL(`/api/locate?ip=${encodeURIComponent(ip)}`, join.reportUrl), {
+    headers: { authorization: `Bearer ${credential()}` },
+    signal: AbortSignal.timeout(1500),
+  });
+  if (!res.ok) throw new Error(`the origin answered ${res.status} to /api/locate`);
+  const body = (await res.json()) as { location?: ViewerLocation | null };
+  return body.location ?? undefined;
 }

@@ -31,4 +31,45 @@ describe('createEntryLocator', () => {
     expect(said).toHaveLength(1);
     expect(said[0]).toMatch(/the origin's geo overrides could not be used here .*unknown region "no-such-region".*keeps the ones it had/);
   });
+
+  it('asks the origin when a viewer connects (prepare), once per address while the answer is fresh; failures and unknowns are kept shorter', async () => {
+    let t = 0;
+    const asked: string[] = [];
+    let fail = false;
+    const loc = createEntryLocator({
+      follower: { state: () => state([{ cidr: '172.31.2.0/24', lat: 35.7, lon: 139.7 }]) },
+      own: () => own,
+      origin: async (ip) => {
+        asked.push(ip);
+        if (fail) throw new Error('origin unreachable');
+        return ip === '203.0.113.7' ? { lat: 50.1, lon: 8.7, city: 'Frankfurt' } : undefined;
+      },
+      now: () => t,
+    });
+    // Placed here already (overrides, own locator) or not an address: the origin is not asked.
+    await loc.prepare!('172.31.2.2');
+    await loc.prepare!('198.51.100.9');
+    await loc.prepare!('not an ip');
+    expect(asked).toEqual([]);
+    // Not known here: asked once, even by two connections at the same time.
+    expect(loc.locate('203.0.113.7')).toBeUndefined();
+    await Promise.all([loc.prepare!('203.0.113.7'), loc.prepare!('203.0.113.7')]);
+    expect(loc.locate('203.0.113.7')).toMatchObject({ city: 'Frankfurt' });
+    await loc.prepare!('203.0.113.7');
+    expect(asked).toEqual(['203.0.113.7']);
+    // An unknown address, and a failed call, are asked again after five minutes; a known one after an hour.
+    await loc.prepare!('203.0.113.8');
+    t += 5 * 60_000 + 1;
+    fail = true;
+    await loc.prepare!('203.0.113.8');
+    expect(loc.locate('203.0.113.8')).toBeUndefined();
+    await loc.prepare!('203.0.113.7');
+    expect(asked).toEqual(['203.0.113.7', '203.0.113.8', '203.0.113.8']);
+    expect(loc.locate('203.0.113.7')).toMatchObject({ city: 'Frankfurt' });
+    t += 60 * 60_000;
+    expect(loc.locate('203.0.113.7')).toBeUndefined();
+    fail = false;
+    await loc.prepare!('203.0.113.7');
+    expect(loc.locate('203.0.113.7')).toMatchObject({ city: 'Frankfurt' });
+  });
 });

@@ -1,21 +1,42 @@
 import type { Locator, RoutingState, RoutingStateFollower, ViewerLocation } from '@haven/core';
-import { compileOverrides, parseIp, type OverrideTable } from '@haven/plugin-geo';
+import { compileOverrides, LruCache, parseIp, type OverrideTable } from '@haven/plugin-geo';
+
+/** What the origin said of an address, and when (an unknown address is kept too, shorter). */
+interface Answer {
+  location: ViewerLocation | undefined;
+  at: number;
+}
+
+const KNOWN_TTL_MS = 60 * 60_000;
+const UNKNOWN_TTL_MS = 5 * 60_000;
 
 /**
  * Where an entry node places a viewer: the origin's geo overrides first (the routing state's
  * `places`), so an entry sends a viewer in a network the streamer placed where the origin would; then
- * this node's own locator (a locator plugin in its haven.yaml), if it has one. Without either, a viewer
- * has no location and the entry serves it itself.
+ * this node's own locator (a locator plugin in its haven.yaml), if it has one; then the origin itself
+ * (`GET /api/locate` over the VPN: only the origin holds a GeoIP database). The origin is asked when
+ * the viewer connects (`prepare`), so its answer is there by the time the viewer has authenticated;
+ * answers are cached (an hour; an unknown address or a failed call five minutes, so a brief outage
+ * does not pin viewers on this entry for long). Without any answer a viewer has no location and the
+ * entry serves it itself.
  * The overrides are compiled once per state version; a state whose places do not compile (a region
  * this node does not know) keeps the last good table and says so once.
  */
 export function createEntryLocator(o: {
   follower: Pick<RoutingStateFollower, 'state'>;
   own: () => Locator | undefined;
+  /** Ask the origin where `ip` is; undefined: unknown. May reject (origin unreachable). */
+  origin?: (ip: string) => Promise<ViewerLocation | undefined>;
   onInvalid?: (message: string) => void;
+  /** Cached addresses at most. Default 10,000. */
+  cacheSize?: number;
+  now?: () => number;
 }): Locator {
+  const now = o.now ?? Date.now;
   let compiledFor: RoutingState['places'] | null = null;
   let table: OverrideTable | undefined;
+  const answers = new LruCache<string, Answer>(o.cacheSize ?? 10_000);
+  const asking = new Map<string, Promise<void>>();
   const places = (): OverrideTable | undefined => {
     const list = o.follower.state()?.places;
     if (list === compiledFor) return table;
@@ -27,19 +48,41 @@ export function createEntryLocator(o: {
     }
     return table;
   };
+  const here = (ip: string): ViewerLocation | undefined => {
+    const t = places();
+    const parsed = t ? parseIp(ip) : undefined;
+    const hit = parsed ? t?.match(parsed) : undefined;
+    if (hit) return hit;
+    try {
+      return o.own()?.locate(ip);
+    } catch {
+      return undefined;
+    }
+  };
+  const fresh = (ip: string): Answer | undefined => {
+    const a = answers.get(ip);
+    return a && now() - a.at < (a.location ? KNOWN_TTL_MS : UNKNOWN_TTL_MS) ? a : undefined;
+  };
   return {
     name: 'entry-places',
     capabilities: { ipv6: true, updates: true },
     locate(ip: string): ViewerLocation | undefined {
-      const t = places();
-      const parsed = t ? parseIp(ip) : undefined;
-      const hit = parsed ? t?.match(parsed) : undefined;
-      if (hit) return hit;
-      try {
-        return o.own()?.locate(ip);
-      } catch {
-        return undefined;
+      return here(ip) ?? fresh(ip)?.location;
+    },
+    prepare(ip: string): Promise<void> {
+      const ask = o.origin;
+      if (!ask || here(ip) || fresh(ip) || !parseIp(ip)) return Promise.resolve();
+      let p = asking.get(ip);
+      if (!p) {
+        p = ask(ip)
+          .then(
+            (location) => answers.set(ip, { location, at: now() }),
+            () => answers.set(ip, { location: undefined, at: now() }),
+          )
+          .finally(() => asking.delete(ip));
+        asking.set(ip, p);
       }
+      return p;
     },
   };
 }

@@ -185,6 +185,11 @@ export interface Locator {
    * for odd input: private, loopback, malformed or unknown addresses resolve to `undefined`.
    */
   locate(ip: string): ViewerLocation | undefined;
+  /**
+   * Optional, for a locator that asks elsewhere (an entry node asks its origin): start finding `ip`
+   * (a viewer just connected); resolves once `locate` can answer for it. Never rejects.
+   */
+  prepare?(ip: string): Promise<void>;
   /** Attribution or database description for status output. */
   describe?(): { source: string; attribution?: string; buildDate?: string };
   close?(): Promise<void>;

@@ -10,3 +10,4 @@ export { parseIp, ipKind, parseCidr, type ParsedIp, type IpKind, type ParsedCidr
 export { findDbipFiles, DBIP_PACKAGE, DBIP_FILES } from './default-db.js';
 export { DBIP_ATTRIBUTION, GEOLITE2_ATTRIBUTION } from './attribution.js';
 export { GeoErrorCodes, type GeoErrorCode } from './errors.js';
+export { LruCache } from './lru.js';

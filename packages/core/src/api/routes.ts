@@ -4,6 +4,7 @@ import type { SecretName } from '../contracts.js';
 import type { ApiContext, RouteDef } from './context.js';
 import { ApiError, BASE_HEADERS, badRequest } from './http.js';
 import { pageRoutes } from './page-routes.js';
+import { locateRoute } from './locate-route.js';
 import { routingStateRoute } from './routing-state-route.js';
 import {
   decisionsQuerySchema,
@@ -200,6 +201,7 @@ export function apiRoutes(api: ApiContext): RouteDef[] {
       },
     },
     routingStateRoute(api),
+    locateRoute(api),
     {
       method: 'GET',
       path: '/api/relay',

@@ -84,6 +84,28 @@ describe('Router', () => {
     expect(d?.tried.map((t) => t.node)).toEqual(['par']);
   });
 
+  it('a locator that asks elsewhere: the decision waits for its answer (prepare), but not for long', async () => {
+    const { router } = setup({});
+    let answer: (() => void) | undefined;
+    const known = new Map<string, ViewerLocation>();
+    const remote: Locator = {
+      ...locator,
+      locate: (ip) => known.get(ip),
+      prepare: (ip) =>
+        ip === '203.0.113.9'
+          ? new Promise<void>(() => {}) // never answers
+          : new Promise<void>((resolve) => (answer = () => (known.set(ip, PLACES['198.51.100.1']!), resolve()))),
+    };
+    const r = new Router({ registry: router.registry, health: router.health, locator: () => remote, policy: () => ({ redirect: 'always', redirectUserAgents: [] }), streams: () => ['live'] });
+    const pending = r.decide('203.0.113.1', 'live');
+    setTimeout(() => answer?.(), 50);
+    expect((await pending)?.node.name).toBe('par');
+    // A locator that never answers does not hold the viewer: the decision goes on without a location.
+    const slow = await r.decide('203.0.113.9', 'live');
+    expect(slow?.node).toBeDefined();
+    expect(slow?.location).toBeUndefined();
+  });
+
   it('keeps a viewer on its node while it stays healthy (sticky)', async () => {
     const { router, registry } = setup({ sticky: 60 });
     const first = await router.decide('198.51.100.1', 'live');

@@ -10,6 +10,9 @@ import { RoutingCounters, type RefuseReason, type RoutingStats } from './stats.j
 import { StickyMap } from './sticky.js';
 import { explainRoute, type Explanation } from './explain.js';
 
+/** How long a decision waits for a locator that asks elsewhere (`Locator.prepare`) before it goes on without a location. */
+const PREPARE_WAIT_MS = 500;
+
 export type RouteReason = ViewerRoutedEvent['reason'];
 
 export interface RouterOptions {
@@ -103,6 +106,18 @@ export class Router {
     }
   }
 
+  /**
+   * A viewer at `ip` just connected: let a locator that asks elsewhere start now, so the answer is
+   * there by the time the viewer has authenticated. Resolves when it is (never rejects).
+   */
+  prepare(ip: string): Promise<void> {
+    try {
+      return this.#o.locator?.()?.prepare?.(normalizeIp(ip)).catch(() => undefined) ?? Promise.resolve();
+    } catch {
+      return Promise.resolve();
+    }
+  }
+
   /** The redirect policy alone (config): is this player sent a 302 at all? */
   followsRedirects(userAgent: string | undefined): boolean {
     return followsRedirects(this.#o.policy(), userAgent);
@@ -155,6 +170,13 @@ export class Router {
 
   /** Pick the node for this viewer now: fresh probe before each relay node, next on failure, origin last. */
   async decide(ip: string, stream: string, verify?: Verify): Promise<Decision | undefined> {
+    // A locator that asks elsewhere started when the viewer connected (`prepare`): mostly done by
+    // now, and never waited on for long.
+    if (this.#o.locator?.()?.prepare) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.prepare(ip), new Promise((r) => (timer = setTimeout(r, PREPARE_WAIT_MS)))]);
+      clearTimeout(timer);
+    }
     const location = this.locate(ip);
     const sel = this.plan(ip, stream, location);
     const tried: Attempt[] = [];

@@ -5,6 +5,8 @@ import type { TlsManager } from './manager.js';
 export interface HttpsEntryRouting {
   /** The node a viewer at `ip` reads `stream` from (see `EntryRouting.chooseHttps`). */
   choose(ip: string, stream: string): HttpsTarget | undefined;
+  /** A viewer at `ip` connected: locating it may start now (see `Router.prepare`). */
+  prepare?(ip: string): void;
   /** The viewer check (the routing state's HA1 on a node of a private origin). */
   viewer(): ViewerCredentials;
 }

@@ -38,6 +38,7 @@ export function nodeHttpsEntry(
       const r = door.routing();
       return r ? r.choose(ip, stream) : { node: config.name, hlsBase: door.hlsBase };
     },
+    prepare: (ip) => door.routing()?.prepare?.(ip),
     tokenKey: () => {
       const relay = secrets.get().relayPassword;
       if (!relay) return undefined;

@@ -30,6 +30,8 @@ export interface HttpsGatewayOptions {
   streams: () => readonly string[];
   /** The node a viewer at `ip` should read `stream` from; undefined: none is up (503). */
   choose: (ip: string, stream: string) => HttpsTarget | undefined;
+  /** A viewer at `ip` opened a connection (before its TLS handshake): routing may start locating it. */
+  prepare?: (ip: string) => void;
   /** Key of the signed viewer tokens; read per viewer. */
   tokenKey: () => Buffer | undefined;
   /** Token lifetime, s. Default 60. */
@@ -130,6 +132,7 @@ export function createHttpsGateway(o: HttpsGatewayOptions): HttpsGateway {
       srv.headersTimeout = 10_000;
       srv.requestTimeout = 15_000;
       srv.on('connection', (s: Socket) => {
+        o.prepare?.(normalizeIp(s.remoteAddress));
         sockets.add(s);
         s.once('close', () => sockets.delete(s));
       });

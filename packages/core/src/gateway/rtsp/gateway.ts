@@ -147,6 +147,7 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
     }
     pendingByIp.set(ip, pending + 1);
     undecided++;
+    void o.router.prepare(ip);
     let settled = false;
     socket.once('close', () => sockets.delete(socket));
     new GatewayConnection(socket, {
