@@ -84,6 +84,16 @@ describe('routing state', () => {
     expect(f.health()).toMatchObject({ ok: true });
   });
 
+  it('a node older than its origin drops the parts of the state it does not know, and follows the rest', () => {
+    const f = createRoutingStateFollower({ haven: HAVEN, maxAgeMs: 6_000, now: () => 10_000 });
+    const s = createRoutingStatePublisher({ haven: HAVEN, build: () => body(), now: () => 10_000 }).current();
+    const newer = { ...s, somethingNew: { a: 1 }, nodes: s.nodes.map((n) => ({ ...n, futureField: true })) };
+    expect(f.accept(newer)).toEqual({ ok: true, changed: true });
+    expect(f.state()).not.toHaveProperty('somethingNew');
+    expect(f.state()?.nodes[0]).not.toHaveProperty('futureField');
+    expect(f.state()?.nodes.map((n) => n.name)).toEqual(['fra', 'iad']);
+  });
+
   it('an entry that lost the origin stops sending viewers to itself', () => {
     let t = 50_000;
     const f = createRoutingStateFollower({ haven: HAVEN, maxAgeMs: 6_000, now: () => t });

@@ -31,7 +31,8 @@ const nodeSchema = z
     /** An entry node: runs the gateway on its public port, its URL is one viewers are given. */
     entry: z.boolean(),
   })
-  .strict();
+  // Fields a newer origin adds are dropped, not refused: see `routingStateSchema`.
+  .strip();
 
 const playerSchema = z
   .object({
@@ -67,7 +68,9 @@ export const routingStateSchema = z
     /** The origin's geo overrides (absent: none). */
     places: z.array(placeSchema).max(4096).optional(),
   })
-  .strict();
+  // A node may run an older version than its origin: a part of the state it does not know yet (a field
+  // a newer origin adds) is dropped, and the node keeps following what it does know.
+  .strip();
 
 export type RoutingState = z.infer<typeof routingStateSchema>;
 export type RoutingStateNode = z.infer<typeof nodeSchema>;
