@@ -227,13 +227,15 @@ describe('HTTPS in the full app: `haven start` nodes with tls: acme against Pebb
 
   it("the origin's `haven urls --json` (private: entry URLs only) gives each entry's Quest HTTPS URL", async () => {
     await step(async () => {
-      const json = JSON.parse((await t.cliOk(origin, originDir, ['urls', '--json'])).stdout) as { viewer: Array<{ entry?: string; quest?: string; rtsp: string }> };
+      const json = JSON.parse((await t.cliOk(origin, originDir, ['urls', '--json'])).stdout) as { viewer: Array<{ entry?: string; quest?: string; rtsp: string; hls: string }> };
       expect(json.viewer.map((v) => v.entry).sort()).toEqual(['node-a', 'node-b']);
       const viewerPassword = (JSON.parse(await readFile(path.join(originDir, 'state', 'secrets.json'), 'utf8')) as { viewerPassword: string }).viewerPassword;
       quest = Object.fromEntries(json.viewer.map((v) => [v.entry!, v.quest!]));
       for (const name of Object.keys(NODES) as NodeName[]) {
         expect(redact(quest[name] ?? '')).toBe(`https://viewer:***@${nodes[name].ip}/live/index.m3u8`);
         expect(new URL(quest[name]!).password).toBe(encodeURIComponent(viewerPassword));
+        // The running origin knows from the node's reports that it serves a certificate: its HLS port speaks HTTPS.
+        expect(redact(json.viewer.find((v) => v.entry === name)!.hls)).toBe(`https://viewer:***@${nodes[name].ip}:8888/live/index.m3u8`);
       }
       // No URL names the origin (it is private).
       expect(JSON.stringify(json)).not.toContain(origin.ip);

@@ -188,6 +188,7 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: Co
   const deps = havenApiDeps(haven, {
     ...(ingestCheck ? { vrchat: (s: string) => ingestCheck.verdict(s) } : {}),
     relay: relay.planner,
+    httpsUrl: (n) => httpsBook.get(n),
     onNodeReport: (report) => {
       const refused = httpsBook.report(report.node, report.httpsUrl);
       // Said once per node and reason, not on every report.

@@ -69,4 +69,21 @@ describe('buildUrls on a private origin', () => {
     expect(JSON.stringify(u)).not.toContain('203.0.113.7');
     expect(u.vrchat).toMatch(/entry in the world's region/);
   });
+
+  it('with the running origin\'s word on HTTPS: a certified entry gets its HTTPS HLS and a Quest URL, the others neither', () => {
+    const config = havenConfigSchema.parse({
+      role: 'origin',
+      exposure: 'private',
+      public: { host: '203.0.113.7' },
+      nodes: [
+        { name: 'nyc', region: 'us-east', rtsp: 'rtsp://198.51.100.9:8554', hls: 'http://198.51.100.9:8888' },
+        { name: 'fra', region: 'eu-central', rtsp: 'rtsp://198.51.100.7:8554', hls: 'http://198.51.100.7:8888' },
+      ],
+    });
+    const u = buildUrls(config, secrets, { rtmpPort: 1935, srtPort: 8890, host: '127.0.0.1' }, new Map([['fra', 'https://198.51.100.7:8888']]));
+    expect(u.viewer.find((v) => v.entry === 'fra')).toMatchObject({ hls: 'https://viewer:pw@198.51.100.7:8888/live/index.m3u8', quest: 'https://viewer:pw@198.51.100.7/live/index.m3u8' });
+    const nyc = u.viewer.find((v) => v.entry === 'nyc')!;
+    expect(nyc.hls).toBe('http://viewer:pw@198.51.100.9:8888/live/index.m3u8');
+    expect(nyc.quest).toBeUndefined();
+  });
 });

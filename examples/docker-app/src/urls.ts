@@ -1,6 +1,7 @@
 import { orderEntries, originExposure, SecretStore, type HavenConfig, type HavenSecrets } from '@haven/core';
 import type { Loaded } from './runtime.js';
 import { ingestPathPrefix } from './ingest-view.js';
+import { ApiClient } from './client.js';
 import { detectLanAddress } from './lan-address.js';
 
 export interface HavenUrls {
@@ -10,7 +11,11 @@ export interface HavenUrls {
    * the nearest healthy node), ordered by region, never naming the origin. Otherwise the origin's own.
    */
   viewer: Array<{ stream: string; rtsp: string; rtspt: string; hls: string; /** The entry node of this URL (private origin). */ entry?: string; region?: string;
-    /** HTTPS LL-HLS on the entry's port 443 (an entry node with `tls`): Quest follows its 302 to the nearest node. Entry nodes only: the origin never has a certificate. */
+    /**
+     * HTTPS LL-HLS on the entry's port 443 (an entry node with `tls`): Quest follows its 302 to the
+     * nearest node. Entry nodes only: the origin never has a certificate. While the origin runs, only
+     * for the entries that serve a certificate now; from the config alone (origin stopped), for each.
+     */
     quest?: string }>;
   /** Which URL to paste into a VRChat world. */
   vrchat: string;
@@ -45,6 +50,8 @@ export function buildUrls(
   config: HavenConfig,
   secrets: HavenSecrets,
   ingest: { rtmpPort: number; srtPort: number; host?: string; /** `ingest/` while the audio fix is on (OBS publishes there). */ pathPrefix?: string },
+  /** The running origin's word on which entries serve HTTPS now (node name -> HTTPS HLS base); absent: not known. */
+  https?: ReadonlyMap<string, string>,
 ): HavenUrls {
   const pre = ingest.pathPrefix ?? '';
   // OBS joins Server and Stream Key with "/": the prefix goes in the Server so the key stays the stream name.
@@ -59,13 +66,16 @@ export function buildUrls(
     ? config.streams.flatMap((s) =>
         entries.map((n) => {
           const rtsp = trimBase(n.rtsp).replace(/^rtsp:\/\//, '');
-          const hls = n.hls ? trimBase(n.hls).replace(/^https?:\/\//, '') : undefined;
+          // A node with a certificate serves its HLS port over HTTPS only.
+          const secure = https?.get(n.name);
+          const hls = secure ? new URL(secure).host : n.hls ? trimBase(n.hls).replace(/^https?:\/\//, '') : undefined;
+          const quest = !https || secure ? { quest: `https://${user}:${pw}@${rtsp.replace(/:\d+$/, '')}/${s.name}/index.m3u8` } : {};
           return {
             stream: s.name,
             rtsp: `rtsp://${user}:${pw}@${rtsp}/${s.name}`,
             rtspt: `rtspt://${user}:${pw}@${rtsp}/${s.name}`,
-            hls: hls ? `http://${user}:${pw}@${hls}/${s.name}/index.m3u8` : '',
-            quest: `https://${user}:${pw}@${rtsp.replace(/:\d+$/, '')}/${s.name}/index.m3u8`,
+            hls: hls ? `${secure ? 'https' : 'http'}://${user}:${pw}@${hls}/${s.name}/index.m3u8` : '',
+            ...quest,
             entry: n.name,
             ...(n.region ? { region: n.region } : {}),
           };
@@ -110,5 +120,18 @@ export async function urlsFor(l: Loaded): Promise<HavenUrls> {
   const store = await SecretStore.open(l.loaded.stateDir);
   const mtx = (l.loaded.pluginOptions.mediamtx ?? {}) as { rtmpAddress?: string; srtAddress?: string; ingest?: string };
   const port = (a: string | undefined, d: number) => (a ? Number(a.slice(a.lastIndexOf(':') + 1)) : d);
-  return buildUrls(l.loaded.config, store.get(), { rtmpPort: port(mtx.rtmpAddress, 1935), srtPort: port(mtx.srtAddress, 8890), host: publishHost(l.loaded.config, mtx), ...ingestPathPrefix(l) });
+  return buildUrls(l.loaded.config, store.get(), { rtmpPort: port(mtx.rtmpAddress, 1935), srtPort: port(mtx.srtAddress, 8890), host: publishHost(l.loaded.config, mtx), ...ingestPathPrefix(l) }, await runningHttps(l));
+}
+
+/** Which entries serve HTTPS now, as the running origin knows from their reports; undefined while it is not running. */
+async function runningHttps(l: Loaded): Promise<Map<string, string> | undefined> {
+  if (l.loaded.config.role !== 'origin') return undefined;
+  try {
+    const api = await ApiClient.for(l);
+    if (!(await api.reachable())) return undefined;
+    const s = await api.call<{ nodes: Array<{ name: string; httpsUrl?: string }> }>('GET', '/api/status');
+    return new Map(s.nodes.flatMap((n) => (n.httpsUrl ? [[n.name, n.httpsUrl] as const] : [])));
+  } catch {
+    return undefined;
+  }
 }

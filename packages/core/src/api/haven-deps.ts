@@ -20,6 +20,8 @@ export interface HavenApiDepsOptions {
   onNodeReport?: (report: NodeReport) => void;
   /** The origin's relay tree: shown in status, and each node asks for its parent. */
   relay?: Pick<RelayPlanner, 'view' | 'assignmentOf'>;
+  /** A node's HTTPS HLS base URL while it serves a CA certificate (from its reports: `createHttpsUrlBook`). */
+  httpsUrl?: (node: string) => string | undefined;
 }
 
 function emptyStats(name: string): StreamStats {
@@ -64,6 +66,8 @@ export function havenApiDeps(haven: Haven, options: HavenApiDepsOptions): Contro
         if (stream?.last) info.lastProbe = { at: Date.now() - (stream.ageMs ?? 0), result: stream.last };
         const age = node.publicKey ? handshake.get(node.publicKey) : undefined;
         if (age !== undefined) info.handshakeAgeSec = age;
+        const https = node.origin ? undefined : options.httpsUrl?.(node.name);
+        if (https) info.httpsUrl = https;
         return info;
       });
       const origin = registry.origin();

@@ -101,6 +101,8 @@ export const nodeViewSchema = z
     location: point.nullable(),
     rtspUrl: z.string(),
     hlsUrl: z.string().optional(),
+    /** The node's HTTPS HLS base URL while its reports say it serves a CA certificate (`tls` on the node). */
+    httpsUrl: z.string().optional(),
     capacity: count,
     health: healthState,
     viewers: count,
@@ -150,7 +152,10 @@ export const linkSchema = z
     region: z.string().optional(),
     stream: z.string(),
     rtsp: z.string(),
+    /** HTTP HLS, or HTTPS HLS for a node that serves a CA certificate now. */
     hls: z.string().optional(),
+    /** An entry with a certificate: its HTTPS entry on port 443, which sends Quest on to the nearest node's HTTPS. */
+    quest: z.string().optional(),
   })
   .register(responseSchemas, { id: 'Link' });
 

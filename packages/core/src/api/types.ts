@@ -27,6 +27,8 @@ export interface NodeInfo {
   lastProbe?: { at: number; result: ProbeResult };
   /** Seconds since the node's last WireGuard handshake, if the VPN knows. */
   handshakeAgeSec?: number;
+  /** The node's HTTPS HLS base URL while its reports say it serves a CA certificate. */
+  httpsUrl?: string;
 }
 
 /** What `ControlApiDeps.status()` answers: the raw picture the API turns into its views. */

@@ -39,6 +39,7 @@ export function nodeView(info: NodeInfo, ctx: ViewContext): NodeView {
   };
   if (node.region) view.region = node.region;
   if (node.hlsUrl) view.hlsUrl = node.hlsUrl;
+  if (info.httpsUrl) view.httpsUrl = info.httpsUrl;
   if (node.vpnAddress) view.vpnAddress = node.vpnAddress;
   if (info.handshakeAgeSec !== undefined) view.handshakeAgeSec = info.handshakeAgeSec;
   if (info.lastProbe) {
@@ -54,21 +55,26 @@ export function nodeView(info: NodeInfo, ctx: ViewContext): NodeView {
 export function links(info: StatusInfo, withAuth?: string): LinkView[] {
   const auth = (url: string) => (withAuth ? url.replace(/^([a-z][a-z0-9+.-]*:\/\/)/i, `$1${withAuth}@`) : url);
   const out: LinkView[] = [];
-  const add = (node: string | null, region: string | undefined, rtspBase: string, hlsBase: string | undefined) => {
+  // A node with a certificate serves HLS over HTTPS only (its HLS port), and its HTTPS entry on 443.
+  const httpsOf = new Map(info.nodes.flatMap((n) => (n.httpsUrl ? [[n.node.name, n.httpsUrl] as const] : [])));
+  const add = (node: string | null, region: string | undefined, rtspBase: string, hlsBase: string | undefined, entry = false) => {
+    const https = node === null ? undefined : httpsOf.get(node);
     for (const s of info.streams) {
       const link: LinkView = { node, stream: s.name, rtsp: auth(`${trimBase(rtspBase)}/${s.name}`) };
       if (region) link.region = region;
-      if (hlsBase) link.hls = auth(`${trimBase(hlsBase)}/${s.name}/index.m3u8`);
+      const hls = https ?? hlsBase;
+      if (hls) link.hls = auth(`${trimBase(hls)}/${s.name}/index.m3u8`);
+      if (https && entry) link.quest = auth(`https://${new URL(https).host.replace(/:\d+$/, '')}/${s.name}/index.m3u8`);
       out.push(link);
     }
   };
   if (info.exposure === 'private') {
     // Entry nodes only, one "nearest" link each (its gateway sends a viewer on to the nearest node).
-    for (const n of orderEntries(info.nodes.filter((x) => !x.node.origin).map((x) => x.node))) add(n.name, n.region, n.rtspUrl, n.hlsUrl);
+    for (const n of orderEntries(info.nodes.filter((x) => !x.node.origin).map((x) => x.node))) add(n.name, n.region, n.rtspUrl, n.hlsUrl, true);
     return out;
   }
   add(null, undefined, info.gateway.rtspUrl, info.gateway.hlsUrl);
-  for (const n of info.nodes) if (!n.node.origin) add(n.node.name, n.node.region, n.node.rtspUrl, n.node.hlsUrl);
+  for (const n of info.nodes) if (!n.node.origin) add(n.node.name, n.node.region, n.node.rtspUrl, n.node.hlsUrl, true);
   return out;
 }
 
