@@ -47,13 +47,17 @@ function setup(opts: { sticky?: number; results?: Record<string, ProbeResult> } 
 }
 
 describe('Router', () => {
-  it('first look: unknown players splice, known players are redirected unless the origin is best', () => {
+  it('the redirect policy and the plan: unknown players are not redirected; the nearest node first, the origin when it is nearest, no location falls back', () => {
     const { router } = setup();
-    expect(router.firstLook('198.51.100.1', 'VRChat/2024', 'live')).toMatchObject({ splice: true, reason: 'policy-splice' });
-    expect(router.firstLook('198.51.100.1', undefined, 'live')).toMatchObject({ splice: true, reason: 'policy-splice' });
-    expect(router.firstLook('198.51.100.1', 'Lavf/60.16.100', 'live')).toMatchObject({ splice: false, reason: 'nearest' });
-    expect(router.firstLook('198.51.100.2', 'Lavf/60.16.100', 'live')).toMatchObject({ splice: true, reason: 'origin-nearest' });
-    expect(router.firstLook('10.0.0.1', 'Lavf/60', 'live')).toMatchObject({ splice: true, reason: 'fallback-no-location' });
+    expect(router.followsRedirects('VRChat/2024')).toBe(false);
+    expect(router.followsRedirects(undefined)).toBe(false);
+    expect(router.followsRedirects('Lavf/60.16.100')).toBe(true);
+    const plan = (ip: string) => router.plan(ip, 'live', router.locate(ip));
+    expect(plan('198.51.100.1').reason).toBe('nearest');
+    expect(plan('198.51.100.1').ordered[0]?.node.name).toBe('par');
+    expect(plan('198.51.100.2').ordered[0]?.node.origin).toBe(true);
+    expect(plan('198.51.100.2').reason).toBe('origin-nearest');
+    expect(plan('10.0.0.1').reason).toBe('fallback-no-location');
   });
 
   it('probes before the redirect and moves on when the nearest node is dead', async () => {
@@ -151,6 +155,7 @@ describe('Router', () => {
       policy: () => ({ redirect: 'always', redirectUserAgents: [] }),
       streams: () => ['live'],
     });
-    expect(r.firstLook('198.51.100.1', 'x', 'live')).toMatchObject({ splice: true, reason: 'fallback-no-location' });
+    expect(r.locate('198.51.100.1')).toBeUndefined();
+    expect(r.plan('198.51.100.1', 'live', r.locate('198.51.100.1')).reason).toBe('fallback-no-location');
   });
 });

@@ -37,14 +37,6 @@ export interface RouterOptions {
   now?: () => number;
 }
 
-/** What the first request alone decides: splice right away, or talk RTSP and redirect later. */
-export interface FirstLook {
-  splice: boolean;
-  reason: RouteReason;
-  followsRedirects: boolean;
-  location?: ViewerLocation;
-}
-
 export interface Attempt {
   node: string;
   ok: boolean;
@@ -154,18 +146,6 @@ export class Router {
     if (!sticky) return sel;
     const ordered = [{ node: sticky.node }, ...sel.ordered.filter((o) => o.node !== sticky.node)];
     return { ordered, reason: 'sticky', sticky: sticky.node };
-  }
-
-  /** Decide from the first request alone (User-Agent and address): splice now, or redirect later. */
-  firstLook(ip: string, userAgent: string | undefined, stream: string): FirstLook {
-    const follows = this.followsRedirects(userAgent);
-    if (!follows) return { splice: true, reason: 'policy-splice', followsRedirects: false };
-    const location = this.locate(ip);
-    const sel = this.plan(ip, stream, location);
-    const first = sel.ordered[0]?.node;
-    const out: FirstLook = { splice: !first || !!first.origin, reason: sel.reason, followsRedirects: true };
-    if (location) out.location = location;
-    return out;
   }
 
   /** Pick the node for this viewer now: fresh probe before each relay node, next on failure, origin last. */
