@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { HavenSecrets, SecretName } from './contracts.js';
 import { validateConfig, type LoadedConfig } from './config/load.js';
 import { applyNodeChanges, type LiveApplyResult } from './live-config.js';
-import type { HavenConfig, HavenConfigInput, OriginConfig } from './config/schema.js';
+import type { HavenConfig, HavenConfigInput } from './config/schema.js';
 import { exposureReason, originExposure } from './routing/exposure.js';
 import { HavenError, toHavenError } from './errors.js';
 import { HavenEmitter } from './events.js';
@@ -227,10 +227,11 @@ export function createHaven(input: HavenConfigInput | LoadedConfig, plugins: Hav
         ...(provided.vpn ? { vpn: provided.vpn } : {}),
       });
       const exposureBefore = config.role === 'origin' ? originExposure(config) : undefined;
+      // Nodes and exposure apply live; an exposure removed from the file goes back to the default.
       if (next.config.role === 'origin' && config.role === 'origin') {
-        const { exposure } = next.config;
-        config = { ...config, nodes: next.config.nodes, ...(exposure ? { exposure } : {}) } as HavenConfig;
-        if (!exposure) delete (config as Partial<OriginConfig>).exposure;
+        const { exposure: _running, ...rest } = config;
+        const { nodes, exposure } = next.config;
+        config = { ...rest, nodes, ...(exposure ? { exposure } : {}) };
       }
       if (config.role === 'origin' && exposureBefore !== originExposure(config)) {
         logger.warn({ exposure: originExposure(config) }, `this origin is ${originExposure(config)} now (${exposureReason(config)}): node credentials and viewer URLs follow at once; the gateway keeps its listeners until the next \`haven start\``);

@@ -12,6 +12,7 @@ import { explainRoute, type Explanation } from './explain.js';
 
 /** How long a decision waits for a locator that asks elsewhere (`Locator.prepare`) before it goes on without a location. */
 const PREPARE_WAIT_MS = 500;
+const DONE: Promise<void> = Promise.resolve();
 
 export type RouteReason = ViewerRoutedEvent['reason'];
 
@@ -103,10 +104,13 @@ export class Router {
    * there by the time the viewer has authenticated. Resolves when it is (never rejects).
    */
   prepare(ip: string): Promise<void> {
+    const locator = this.#o.locator?.();
+    // Per connection: a locator that answers at once (the origin's GeoIP) costs nothing here.
+    if (!locator?.prepare) return DONE;
     try {
-      return this.#o.locator?.()?.prepare?.(normalizeIp(ip)).catch(() => undefined) ?? Promise.resolve();
+      return locator.prepare(normalizeIp(ip)).catch(() => undefined);
     } catch {
-      return Promise.resolve();
+      return DONE;
     }
   }
 
@@ -152,9 +156,10 @@ export class Router {
   async decide(ip: string, stream: string, verify?: Verify): Promise<Decision | undefined> {
     // A locator that asks elsewhere started when the viewer connected (`prepare`): mostly done by
     // now, and never waited on for long.
-    if (this.#o.locator?.()?.prepare) {
+    const prepared = this.prepare(ip);
+    if (prepared !== DONE) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.prepare(ip), new Promise((r) => (timer = setTimeout(r, PREPARE_WAIT_MS)))]);
+      await Promise.race([prepared, new Promise((r) => (timer = setTimeout(r, PREPARE_WAIT_MS)))]);
       clearTimeout(timer);
     }
     const location = this.locate(ip);
