@@ -29,7 +29,7 @@ export function spawnTracked(cmd: string, args: string[], options: SpawnOptions 
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => {
       tracked.delete(child);
-      resolve(code);
+      void outputEnded(child).then(() => resolve(code));
     });
     child.once('error', () => {
       tracked.delete(child);
@@ -42,6 +42,17 @@ export function spawnTracked(cmd: string, args: string[], options: SpawnOptions 
     exited,
     stop: (signal = 'SIGTERM', graceMs = 3000) => stopChild(child, exited, signal, graceMs),
   };
+}
+
+/**
+ * 'exit' can come before the last bytes of stdout/stderr were read: wait for 'close' (every pipe read
+ * to its end), bounded, since a grandchild that inherited a pipe may hold it open for longer.
+ */
+async function outputEnded(child: ChildProcess, boundMs = 2000): Promise<void> {
+  if (!child.stdout && !child.stderr) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([once(child, 'close').catch(() => {}), new Promise((r) => (timer = setTimeout(r, boundMs)))]);
+  clearTimeout(timer);
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<unknown>, signal: NodeJS.Signals, graceMs: number): Promise<void> {
@@ -79,7 +90,7 @@ export async function run(
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const code = await new Promise<number | null>((resolve) => {
-    child.once('exit', (c) => resolve(c));
+    child.once('exit', (c) => void outputEnded(child).then(() => resolve(c)));
     child.once('error', (err) => {
       stderr += String(err);
       resolve(-1);

@@ -9,6 +9,7 @@ import { doctor } from './doctor.js';
 import { listNodes, printBundle } from './node-commands.js';
 import { warnPublicHost } from './public-host.js';
 import { loadHome, startHaven } from './runtime.js';
+import { armStopDeadline } from './stop-deadline.js';
 import { HAVEN_VERSION } from './version.js';
 
 function int(v: string): number {
@@ -65,6 +66,7 @@ program
       if (stopping) return;
       stopping = true;
       progress(`${signal}: stopping`);
+      armStopDeadline(progress);
       running
         .stop()
         .then(() => process.exit(0))

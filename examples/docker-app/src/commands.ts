@@ -168,6 +168,7 @@ export async function status(l: Loaded, o: { json: boolean; quiet: boolean }): P
     attribution?: string;
     relay?: RelayTreeView;
     exposure?: { mode: 'private' | 'public'; why: string; change?: string };
+    log?: { written: number; dropped: number };
   }>('GET', '/api/status');
   if (o.quiet) return s.state === 'running' ? 0 : 1;
   if (o.json) {
@@ -179,6 +180,7 @@ export async function status(l: Loaded, o: { json: boolean; quiet: boolean }): P
     print(`exposure: ${s.exposure.mode} (${s.exposure.why})${s.exposure.mode === 'private' ? ': viewers come in through the entry nodes; no URL names this machine' : ': viewers may reach this machine'}`);
     if (s.exposure.change) print(`  note: ${s.exposure.change}`);
   }
+  if (s.log) print(`log: ${s.log.written} line(s) written, ${s.log.dropped} dropped${s.log.dropped > 0 ? ' (the reader of this Haven\'s stdout did not keep up; the Haven kept running)' : ''}`);
   for (const st of s.streams) {
     print(`stream ${st.name}: ${st.ready ? 'LIVE' : 'waiting for the publisher'}, ${st.viewers} viewer(s)`);
     printVrchat(st);

@@ -1,4 +1,4 @@
-import { createLogger, SecretRedactor, type Logger } from '@haven/core';
+import { createLogger, LogSink, SecretRedactor, type Logger } from '@haven/core';
 import { PinoPretty } from 'pino-pretty';
 
 export interface TerminalLog {
@@ -16,8 +16,10 @@ export interface TerminalLog {
 export function terminalLog(o: { level: string; name: string; json: boolean; isTTY?: boolean }): TerminalLog {
   const redactor = new SecretRedactor();
   const pretty = !o.json && (o.isTTY ?? process.stdout.isTTY === true);
+  // Both forms go through one bounded sink: a stalled reader drops (and counts) lines, never blocks.
+  const sink = new LogSink();
   const destination = pretty
-    ? PinoPretty({ colorize: true, sync: true, destination: 1, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', singleLine: true })
+    ? PinoPretty({ colorize: true, destination: sink.asWritable(), translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', singleLine: true })
     : undefined;
-  return { logger: createLogger({ level: o.level, redactor, name: o.name, ...(destination ? { destination } : {}) }), redactor, pretty };
+  return { logger: createLogger({ level: o.level, redactor, name: o.name, sink, ...(destination ? { destination } : {}) }), redactor, pretty };
 }

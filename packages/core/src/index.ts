@@ -5,6 +5,7 @@ export * from './contracts.js';
 export * from './events.js';
 export * from './plugin.js';
 export * from './logger.js';
+export * from './log-sink.js';
 export * from './state.js';
 export * from './secrets.js';
 export * from './config/schema.js';

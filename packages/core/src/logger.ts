@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger as PinoLogger, type LoggerOptions } from 'pino';
+import { attachLogSink, LogSink } from './log-sink.js';
 
 export type Logger = PinoLogger;
 
@@ -69,8 +70,13 @@ export class SecretRedactor {
 export interface CreateLoggerOptions {
   level?: LoggerOptions['level'];
   redactor?: SecretRedactor;
-  /** Where lines go; default stdout. Tests pass a stream to read what was written. */
+  /** Where lines go; default a bounded, never-blocking sink on stdout. Tests pass a stream to read what was written. */
   destination?: DestinationStream;
+  /**
+   * The sink whose counts `logStats(logger)` reports (lines dropped while the reader stalled). Default:
+   * a new sink on stdout when there is no `destination`; pass the one a `destination` writes through.
+   */
+  sink?: LogSink;
   name?: string;
 }
 
@@ -142,6 +148,8 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
       ...(redactor ? { streamWrite: (line: string) => redactor.redact(line) } : {}),
     },
   };
-  const root = options.destination ? pino(opts, options.destination) : pino(opts);
+  const sink = options.sink ?? (options.destination ? undefined : new LogSink());
+  const root = pino(opts, options.destination ?? sink!);
+  if (sink) attachLogSink(root, sink);
   return uniqueKeys(root, root);
 }

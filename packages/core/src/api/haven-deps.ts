@@ -1,6 +1,7 @@
 import { exposureChange, exposureReason, originExposure } from '../routing/exposure.js';
 import type { HavenNode, StreamStats } from '../contracts.js';
 import { HavenError } from '../errors.js';
+import { logStats } from '../log-sink.js';
 import type { Haven } from '../haven.js';
 import type { ControlApiDeps, NodeInfo, RouteExplain, StatusInfo } from './types.js';
 import type { NodeReport } from './schemas.js';
@@ -86,6 +87,8 @@ export function havenApiDeps(haven: Haven, options: HavenApiDepsOptions): Contro
         if (change) status.exposureChange = change;
       }
       if (options.ingest) status.ingest = options.ingest;
+      const log = logStats(haven.logger);
+      if (log) status.log = log;
       const players = haven.services.rtspGateway?.learner.snapshot();
       if (players) status.players = players;
       if (options.relay) status.relay = options.relay.view();

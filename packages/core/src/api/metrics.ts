@@ -3,6 +3,7 @@ import type { NodeHealthState, ProbeResult } from '../contracts.js';
 import type { HavenEmitter, HavenEvents } from '../events.js';
 import type { NodeReport } from './schemas.js';
 import type { IngestVerdict } from '../ingest/types.js';
+import type { LogStats } from '../log-sink.js';
 import { ingestGauges } from './ingest-metrics.js';
 import { registerPlayerMetrics, type PlayerMetricsRow } from './metrics-players.js';
 
@@ -22,6 +23,7 @@ export const METRIC_NAMES = {
   reports: 'haven_node_reports_total',
   reportedBytes: 'haven_node_reported_bytes',
   errors: 'haven_errors_total',
+  logDropped: 'haven_log_lines_dropped_total',
 } as const;
 
 export interface HavenMetrics {
@@ -42,6 +44,8 @@ export interface MetricsOptions {
   viewersByNode?: () => Promise<Map<string, number>>;
   /** Per-player follow-through and auth schemes, read at each scrape. */
   players?: () => Promise<PlayerMetricsRow[] | undefined>;
+  /** The log sink's counts (lines dropped while the log reader stalled), read at each scrape. */
+  log?: () => LogStats | undefined;
 }
 
 function probeResult(r: ProbeResult): string {
@@ -117,6 +121,20 @@ export function createMetrics(options: MetricsOptions = {}): HavenMetrics {
     registers,
   });
   ingestGauges(registers, options.vrchatVerdicts);
+  const log = options.log;
+  if (log) {
+    // The sink counts; a counter that reads that count at scrape time (prom-client has no "set" for counters).
+    new Counter({
+      name: METRIC_NAMES.logDropped,
+      help: 'Log lines dropped because the log reader did not keep up (the log never blocks the Haven).',
+      registers,
+      collect() {
+        const dropped = log()?.dropped ?? 0;
+        this.reset();
+        if (dropped > 0) this.inc(dropped);
+      },
+    });
+  }
   const errors = new Counter({ name: METRIC_NAMES.errors, help: 'Background errors by source.', labelNames: ['source'] as const, registers });
 
   const setUp = (node: string, state: NodeHealthState) => {

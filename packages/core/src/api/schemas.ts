@@ -211,6 +211,8 @@ export const statusViewSchema = z
     name: z.string(),
     state: z.string(),
     uptimeSec: z.number().optional(),
+    /** Log lines written, and dropped while the log reader stalled (the log never blocks the Haven). */
+    log: z.object({ written: count, dropped: count }).optional(),
     streams: z.array(streamViewSchema),
     /** The origin node's name (null if the origin does not serve viewers itself). */
     origin: z.string().nullable(),

@@ -7,6 +7,7 @@ import { DecisionLog } from './decisions.js';
 import { ApiError, badRequest, bearerMatches, readJson, sendError, sendJson, unauthorized } from './http.js';
 import { HostGuard } from './host-guard.js';
 import { createMetrics } from './metrics.js';
+import { logStats } from '../log-sink.js';
 import { openApiDocument } from './openapi.js';
 import { apiRoutes } from './routes.js';
 import { LiveHub } from './sse.js';
@@ -100,6 +101,7 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
     viewersByNode: async () => new Map((await status()).nodes.map((n) => [n.name, n.viewers])),
     vrchatVerdicts: async () => (await status()).streams.flatMap((s) => (s.vrchat ? [s.vrchat] : [])),
     players: async () => (await status()).players,
+    log: () => logStats(options.logger),
   });
   let doc: Record<string, unknown> | undefined;
   const api: ApiContext = {

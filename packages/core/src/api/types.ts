@@ -1,3 +1,4 @@
+import type { LogStats } from '../log-sink.js';
 import type { PlayerView } from '../gateway/follow-learning.js';
 import type { RelayAssignment, RelayTreeView } from '../relay/planner.js';
 import type {
@@ -41,6 +42,8 @@ export interface StatusInfo {
   state: string;
   /** Epoch ms the Haven started. */
   startedAt?: number;
+  /** The log's sink: lines written and dropped while the log reader stalled. */
+  log?: LogStats;
   /** `vrchat`: the ingest check's verdict while the stream is live. */
   streams: Array<StreamStats & { vrchat?: IngestVerdict }>;
   /** Every node, the origin's own node (with `origin: true`) included. */
