@@ -24,6 +24,7 @@ const program = new Command()
   .version(HAVEN_VERSION, '-V, --version', 'print the version')
   .option('-d, --dir <folder>', 'folder holding haven.yaml (default: $HAVEN_DIR or the current folder)')
   .option('--json-logs', 'log as JSON lines even on a terminal (the default when stdout is not a terminal)')
+  .addOption(new Option('--log-level <level>', 'log level for this run, instead of log.level in haven.yaml').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
   .showHelpAfterError()
   .configureOutput({ outputError: (str, write) => write(str) });
 
@@ -74,7 +75,8 @@ program
     };
     process.on('SIGINT', () => shutdown('SIGINT'));
     process.on('SIGTERM', () => shutdown('SIGTERM'));
-    running = await startHaven(l, progress, { jsonLogs: !!program.opts<{ jsonLogs?: boolean }>().jsonLogs });
+    const g = program.opts<{ jsonLogs?: boolean; logLevel?: string }>();
+    running = await startHaven(l, progress, { jsonLogs: !!g.jsonLogs, ...(g.logLevel ? { logLevel: g.logLevel } : {}) });
     if (stopRequested) return shutdown(stopRequested);
     progress('ready. `haven urls` prints the OBS and viewer URLs (they contain secrets, so they are not logged here)');
   });

@@ -90,13 +90,13 @@ export interface Running {
 type Progress = (message: string) => void;
 
 /** Start the role in the foreground: plugins, core services, control API, config watcher. */
-export async function startHaven(l: Loaded, progress: Progress, o: { jsonLogs?: boolean } = {}): Promise<Running> {
+export async function startHaven(l: Loaded, progress: Progress, o: { jsonLogs?: boolean; logLevel?: string } = {}): Promise<Running> {
   const { loaded, plugins } = l;
   const cfg = loaded.config;
   if (cfg.role === 'node' && !l.join) {
     throw new HavenError('this node has not joined a Haven yet: run `haven node join <bundle>` with the bundle the origin gave you', { code: 'NOT_STARTED' });
   }
-  const log = terminalLog({ level: cfg.log.level, name: `haven-${cfg.role}`, json: !!o.jsonLogs });
+  const log = terminalLog({ level: o.logLevel ?? cfg.log.level, name: `haven-${cfg.role}`, json: !!o.jsonLogs });
   const haven = createHaven(loaded, plugins, { logger: log.logger, redactor: log.redactor });
   const READY: Record<string, string> = { wireguard: 'WireGuard tunnel up', mediamtx: 'MediaMTX answering', geo: 'GeoIP database loaded' };
   haven.events.on('plugin:started', ({ name }) => {

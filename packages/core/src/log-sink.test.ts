@@ -30,7 +30,7 @@ describe('LogSink', () => {
     const sink = new LogSink({ output: out, maxPendingBytes: 1000 });
     const line = `${'x'.repeat(99)}\n`;
     for (let i = 0; i < 50; i++) sink.write(line);
-    expect(sink.stats()).toEqual({ written: 10, dropped: 40, pendingBytes: 1000 });
+    expect(sink.stats()).toEqual({ written: 10, dropped: 40, writtenBytes: 1000, droppedBytes: 4000, pendingBytes: 1000 });
     out.drain();
     sink.write(line);
     expect(sink.stats().written).toBe(11);

@@ -6,6 +6,9 @@ export interface LogStats {
   written: number;
   /** Lines dropped because the reader did not keep up (or the output broke). */
   dropped: number;
+  /** Bytes of the lines written and of those dropped. */
+  writtenBytes: number;
+  droppedBytes: number;
   /** Bytes the output stream holds that its reader has not taken yet. */
   pendingBytes: number;
 }
@@ -36,6 +39,8 @@ export class LogSink {
   readonly #max: number;
   #written = 0;
   #dropped = 0;
+  #writtenBytes = 0;
+  #droppedBytes = 0;
   #broken = false;
 
   constructor(options: LogSinkOptions = {}) {
@@ -51,14 +56,16 @@ export class LogSink {
   write(line: string): void {
     if (this.#broken || this.#output.writableLength + line.length > this.#max) {
       this.#dropped++;
+      this.#droppedBytes += Buffer.byteLength(line);
       return;
     }
     this.#written++;
+    this.#writtenBytes += Buffer.byteLength(line);
     this.#output.write(line);
   }
 
   stats(): LogStats {
-    return { written: this.#written, dropped: this.#dropped, pendingBytes: this.#output.writableLength };
+    return { written: this.#written, dropped: this.#dropped, writtenBytes: this.#writtenBytes, droppedBytes: this.#droppedBytes, pendingBytes: this.#output.writableLength };
   }
 
   /**

@@ -212,7 +212,7 @@ export const statusViewSchema = z
     state: z.string(),
     uptimeSec: z.number().optional(),
     /** Log lines written, and dropped while the log reader stalled (the log never blocks the Haven). */
-    log: z.object({ written: count, dropped: count }).optional(),
+    log: z.object({ written: count, dropped: count, writtenBytes: count, droppedBytes: count }).optional(),
     streams: z.array(streamViewSchema),
     /** The origin node's name (null if the origin does not serve viewers itself). */
     origin: z.string().nullable(),

@@ -116,7 +116,7 @@ export function statusView(info: StatusInfo, ctx: ViewContext): StatusView {
   };
   if (info.relay) view.relay = info.relay;
   if (info.exposure) view.exposure = { mode: info.exposure, why: info.exposureWhy ?? '', ...(info.exposureChange ? { change: info.exposureChange } : {}) };
-  if (info.log) view.log = { written: info.log.written, dropped: info.log.dropped };
+  if (info.log) view.log = { written: info.log.written, dropped: info.log.dropped, writtenBytes: info.log.writtenBytes, droppedBytes: info.log.droppedBytes };
   if (info.startedAt !== undefined) view.uptimeSec = Math.max(0, Math.round((ctx.now - info.startedAt) / 1000));
   if (info.players) {
     view.players = info.players.slice(0, 100).map((p) => ({
