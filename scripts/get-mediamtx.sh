@@ -12,7 +12,7 @@
 # Needs >= v1.19.1 (rtspTrustedProxies / PROXY protocol).
 set -euo pipefail
 
-TAGS=(v1.20.1 v1.20.0 v1.19.3 v1.19.2 v1.19.1)
+TAGS=(v1.21.0 v1.20.1 v1.20.0 v1.19.3 v1.19.2 v1.19.1)
 MODULE=github.com/bluenviron/mediamtx
 
 log() { printf '[get-mediamtx] %s\n' "$*" >&2; }
