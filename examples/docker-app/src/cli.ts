@@ -10,7 +10,8 @@ import { listNodes, printBundle } from './node-commands.js';
 import { warnPublicHost } from './public-host.js';
 import { loadHome, startHaven } from './runtime.js';
 import { armStopDeadline } from './stop-deadline.js';
-import { HAVEN_VERSION } from './version.js';
+import { versionText } from './about.js';
+import { flatHelp } from './help.js';
 
 function int(v: string): number {
   const n = Number(v);
@@ -21,12 +22,19 @@ function int(v: string): number {
 const program = new Command()
   .name('haven')
   .description('Stream Haven: OBS to VRChat and any RTSP player from your own machine, with friends as relay nodes.')
-  .version(HAVEN_VERSION, '-V, --version', 'print the version')
+  .option('-V, --version', 'print the version of haven and of the MediaMTX it runs')
   .option('-d, --dir <folder>', 'folder holding haven.yaml (default: $HAVEN_DIR or the current folder)')
   .option('--json-logs', 'log as JSON lines even on a terminal (the default when stdout is not a terminal)')
   .addOption(new Option('--log-level <level>', 'log level for this run, instead of log.level in haven.yaml').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
   .showHelpAfterError()
+  .configureHelp(flatHelp)
   .configureOutput({ outputError: (str, write) => write(str) });
+
+// Asked of the binary each time: the MediaMTX on this machine changes with the set-up, not with haven.
+program.on('option:version', () => {
+  process.stdout.write(versionText());
+  process.exit(0);
+});
 
 const home = () => resolveHome(program.opts<{ dir?: string }>().dir);
 
