@@ -4,8 +4,9 @@
 #
 # Order:
 #   1. $MEDIAMTX_BIN (if set and executable), else `mediamtx` on PATH.
-#   2. Cached build in ${HAVEN_CACHE_DIR:-<repo>/.cache}/mediamtx/<tag>/mediamtx.
-#   3. Build from the Go module github.com/bluenviron/mediamtx@<tag> (newest tag first),
+#   2. For each tag, newest first: its cached build in ${HAVEN_CACHE_DIR:-<repo>/.cache}/mediamtx/<tag>/mediamtx,
+#      else a build from the Go module github.com/bluenviron/mediamtx@<tag>; so a cache that holds only
+#      an older tag gets the newest one built (without a Go toolchain, the newest cached tag is used),
 #      providing the gitignored embedded files (internal/core/VERSION and
 #      internal/servers/hls/hls.min.js from the npm package hls.js) instead of `go generate`,
 #      which would need GitHub access.
@@ -58,20 +59,25 @@ set_current() {
   ln -sfn "$tag/mediamtx" "$CACHE_DIR/current"
 }
 
-# 2. Reuse a cached build (newest tag first).
-for tag in "${TAGS[@]}"; do
-  bin="$CACHE_DIR/$tag/mediamtx"
-  if version_ok "$bin" "$tag"; then
-    log "using cached $bin ($tag)"
-    set_current "$tag"
-    printf '%s\n' "$bin"
-    exit 0
-  fi
-done
+# Uses the cached build of tag $1 if there is one.
+use_cached() {
+  local bin="$CACHE_DIR/$1/mediamtx"
+  version_ok "$bin" "$1" || return 1
+  log "using cached $bin ($1)"
+  set_current "$1"
+  printf '%s\n' "$bin"
+  exit 0
+}
 
-# 3. Build from the Go module.
+# 2. The newest tag, cached.
+use_cached "${TAGS[0]}" || true
+
+# 3. Build from the Go module (an older cached tag is taken only when building a newer one fails).
 # shellcheck source=lib/go-module.sh
 source "$SCRIPT_DIR/lib/go-module.sh"
+if [[ -z "${GO:-}" ]] && ! command -v go >/dev/null 2>&1 && [[ ! -x /usr/local/go/bin/go ]]; then
+  for tag in "${TAGS[@]}"; do use_cached "$tag" || true; done
+fi
 find_go "set MEDIAMTX_BIN or GO"
 command -v npm >/dev/null 2>&1 || { log "npm is required to fetch hls.js"; exit 1; }
 command -v tar >/dev/null 2>&1 || { log "tar is required"; exit 1; }
@@ -141,6 +147,7 @@ build_tag() {
 }
 
 for tag in "${TAGS[@]}"; do
+  use_cached "$tag" || true
   if build_tag "$tag"; then
     set_current "$tag"
     bin="$CACHE_DIR/$tag/mediamtx"

@@ -1,32 +1,121 @@
 #!/usr/bin/env bash
-# Set-up of a Debian machine for Stream Haven: system tools, pnpm, dependencies, build, and a
-# MediaMTX binary. Each step checks first and does only what is missing, so a second run is quick
-# and prints one line. `scripts/start.sh` and `scripts/test.sh` run it before anything else.
-#   bash scripts/setup.sh                    # whatever is missing
+# Set-up of a Debian machine for Stream Haven, in two layers. Each step checks first and does only
+# what is missing, so a second run is quick and prints one line (`nothing missing`).
+#
+#   bash scripts/setup.sh                 # run layer: what `scripts/start.sh` needs to run an origin or a node
+#   bash scripts/setup.sh --lab           # run layer, then the test lab on top (`scripts/test.sh`, CI)
+#   bash scripts/setup.sh --plan [--lab]  # print what each layer installs and why; installs nothing
 #   HAVEN_SKIP_APT=1 bash scripts/setup.sh   # no system packages (not root, or installed otherwise)
+#   HAVEN_BIN_DIR=<dir>                      # where the `haven` command goes (default /usr/local/bin
+#                                            # as root, else ~/.local/bin)
 # It never runs the tests or the origin itself (no recursion into start.sh/test.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo=$(pwd -P)
+
+lab=0
+plan=0
+for a in "$@"; do
+  case $a in
+    --lab) lab=1 ;;
+    --plan) plan=1 ;;
+    *) printf '[setup] unknown argument %s (expected --lab, --plan)\n' "$a" >&2; exit 2 ;;
+  esac
+done
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 did=()
+cache=${HAVEN_CACHE_DIR:-.cache}
 
-# Tools the runtime and the tests use (Debian package names):
-#   ffmpeg (publisher/viewer in tests), wireguard-tools + wireguard-go + iproute2 (VPN),
-#   haproxy (splice benchmark peer), bsdutils (`script`: the CLI test gives the CLI a terminal),
-#   GStreamer RTSP server (stand-in node), chromium (status page test; libnss3-tools gives it a test CA),
-#   podman + runc + podman-compose + debootstrap (test/docker builds and runs the Docker image).
-APT_PACKAGES=(
-  ca-certificates curl git bsdutils
-  ffmpeg
-  wireguard-tools wireguard-go iproute2 iputils-ping
-  haproxy
-  tcpdump nftables
-  python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools
-  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
-  chromium libnss3-tools
-  podman runc podman-compose debootstrap
+# Whether the kernel has WireGuard (loaded, built in, or a module to load): then running needs no wireguard-go.
+kernel_wireguard() {
+  [[ -e /sys/module/wireguard ]] && return 0
+  local d=/lib/modules/$(uname -r)
+  grep -qs '/wireguard.ko' "$d/modules.builtin" "$d/modules.dep"
+}
+
+# Debian packages, "<package>|<why>", per layer.
+RUN_APT=(
+  "ca-certificates|TLS roots for the downloads of the set-up (pnpm, npm, the Go module proxy)"
+  "ffmpeg|ffmpeg and ffprobe: the audio fix makes OBS's audio play in VRChat; the VRChat check samples each stream"
+  "wireguard-tools|wg: the encrypted VPN between the origin and friends' nodes"
+  "iproute2|ip: creates the VPN interface"
 )
+if ! kernel_wireguard; then
+  RUN_APT+=("wireguard-go|WireGuard in userspace: this kernel has no WireGuard module")
+fi
+LAB_APT=(
+  "curl|tests ask the control API and /metrics from inside network namespaces"
+  "bsdutils|script: the CLI test gives the CLI a terminal"
+  "wireguard-go|the VPN tests run userspace WireGuard even where the kernel has it"
+  "haproxy|the splice benchmark's peer (TCP mode)"
+  "tcpdump|packet captures in the gateway end-to-end tests"
+  "nftables|NAT and packet counters in the private-origin end-to-end test"
+  "python3-gi|the GStreamer stand-in node (Python bindings)"
+  "gir1.2-gst-rtsp-server-1.0|the GStreamer stand-in node (RTSP server)"
+  "gstreamer1.0-tools|GStreamer rtspsrc as a player in the redirect tests"
+  "gstreamer1.0-plugins-base|GStreamer test streams"
+  "gstreamer1.0-plugins-good|GStreamer RTSP and H.264 payloading"
+  "gstreamer1.0-plugins-ugly|GStreamer x264 encoding"
+  "chromium|the status page test (a real browser)"
+  "libnss3-tools|certutil: gives Chromium the test CA"
+  "podman|test/docker builds and runs the Docker image"
+  "runc|podman's container runtime"
+  "podman-compose|test/docker runs the compose files"
+  "debootstrap|test/docker builds its Debian base image offline"
+)
+
+installed() { [[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" == installed ]]; }
+state() { if "$@" >/dev/null 2>&1; then echo installed; else echo missing; fi; }
+
+# Where the `haven` command goes, and what it holds: node running this clone's CLI, with the folder
+# scripts/start.sh uses ($HAVEN_DIR wins, an explicit --dir wins over both) and the MediaMTX the
+# set-up built when none is given.
+bin_dir=${HAVEN_BIN_DIR:-$([[ $(id -u) -eq 0 ]] && echo /usr/local/bin || echo "$HOME/.local/bin")}
+shim_text() {
+  local mtx
+  mtx=$(cd "$repo" && mkdir -p "$cache" && cd "$cache" && pwd -P)/mediamtx/current
+  cat <<EOF
+#!/bin/sh
+# The haven command of the Stream Haven clone in $repo (written by its scripts/setup.sh).
+if [ -z "\${MEDIAMTX_BIN:-}" ] && ! command -v mediamtx >/dev/null 2>&1 && [ -x '$mtx' ]; then
+  MEDIAMTX_BIN='$mtx'
+  export MEDIAMTX_BIN
+fi
+HAVEN_DIR=\${HAVEN_DIR:-'$repo/.haven'}
+export HAVEN_DIR
+exec node '$repo/examples/docker-app/dist/cli.js' "\$@"
+EOF
+}
+shim_ok() { [[ -f $bin_dir/haven ]] && [[ "$(cat "$bin_dir/haven")" == "$(shim_text)" ]]; }
+
+newest_mediamtx() { sed -n 's/^TAGS=(\([^ )]*\).*/\1/p' scripts/get-mediamtx.sh; }
+# A given binary, one on PATH, or the cache's `current` at the newest tag get-mediamtx.sh names (a
+# cache holding only an older tag gets the newest built).
+mediamtx_ok() {
+  [[ -n "${MEDIAMTX_BIN:-}" && -x "${MEDIAMTX_BIN}" ]] || command -v mediamtx >/dev/null 2>&1 \
+    || { [[ -x "$cache/mediamtx/current" ]] && [[ "$(readlink "$cache/mediamtx/current")" == "$(newest_mediamtx)/mediamtx" ]]; }
+}
+pebble_ok() { [[ -x "$cache/pebble/current/pebble" ]]; }
+newest_pebble() { sed -n 's/^TAGS=(\([^ )]*\).*/\1/p' scripts/get-pebble.sh; }
+
+if ((plan)); then
+  # One line a step: "<layer> <kind> <name>: <why> (installed|missing)". Nothing is installed.
+  echo "# run layer: what \`bash scripts/start.sh\` needs"
+  echo "run node nodejs: Node.js 20.11+ runs the Haven; install it yourself (Debian 13: apt-get install nodejs npm) ($(state node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=11)?0:1)' 2>/dev/null))"
+  for e in "${RUN_APT[@]}"; do echo "run apt ${e%%|*}: ${e#*|} ($(state installed "${e%%|*}"))"; done
+  echo "run tool pnpm: installs the Node dependencies (npm install -g pnpm@10) ($(state command -v pnpm))"
+  echo "run deps node_modules: the workspace's dependencies, from pnpm-lock.yaml ($(state cmp -s pnpm-lock.yaml node_modules/.pnpm/lock.yaml))"
+  echo "run build packages: the SDK, plugins and the haven CLI (pnpm -r build)"
+  echo "run bin mediamtx: MediaMTX $(newest_mediamtx), the media server, built from its Go module when none is cached or given ($(state mediamtx_ok))"
+  echo "run bin haven: the haven command in $bin_dir, running this clone's CLI on $repo/.haven ($(state shim_ok))"
+  if ((lab)); then
+    echo "# test lab: what \`bash scripts/test.sh\` and CI need on top"
+    for e in "${LAB_APT[@]}"; do echo "lab apt ${e%%|*}: ${e#*|} ($(state installed "${e%%|*}"))"; done
+    echo "lab bin pebble: Pebble $(newest_pebble), Let's Encrypt's ACME test server for test/tls, built from its Go module ($(state pebble_ok))"
+  fi
+  exit 0
+fi
 
 # Node 20.11+ is the one thing this script cannot bring (Debian 12 ships Node 18).
 if ! command -v node >/dev/null 2>&1 || ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=11)?0:1)'; then
@@ -35,16 +124,21 @@ if ! command -v node >/dev/null 2>&1 || ! node -e 'const [a,b]=process.versions.
 fi
 
 if [[ -z "${HAVEN_SKIP_APT:-}" ]]; then
+  wanted=("${RUN_APT[@]}")
+  ((lab)) && wanted+=("${LAB_APT[@]}")
   missing=()
-  for p in "${APT_PACKAGES[@]}"; do
-    [[ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" == installed ]] || missing+=("$p")
+  why=()
+  for e in "${wanted[@]}"; do
+    p=${e%%|*}
+    installed "$p" || [[ " ${missing[*]} " == *" $p "* ]] || { missing+=("$p"); why+=("  $p: ${e#*|}"); }
   done
   if ((${#missing[@]})); then
     if [[ $(id -u) -ne 0 ]]; then
       log "missing system packages: ${missing[*]}; run as root, or install them with apt-get"
       exit 1
     fi
-    log "installing system packages: ${missing[*]}"
+    log "installing system packages ($( ((lab)) && echo 'run layer and test lab' || echo 'run layer')):"
+    printf '%s\n' "${why[@]}" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
@@ -87,21 +181,31 @@ if needs_build; then
 fi
 
 # get-mediamtx.sh takes $MEDIAMTX_BIN, `mediamtx` on PATH, or its cached build, in that order.
-if ! { [[ -n "${MEDIAMTX_BIN:-}" && -x "${MEDIAMTX_BIN}" ]] || command -v mediamtx >/dev/null 2>&1 || [[ -x "${HAVEN_CACHE_DIR:-.cache}/mediamtx/current" ]]; }; then
-  log "obtaining MediaMTX (built from its Go module when there is no cached binary)"
+if ! mediamtx_ok; then
+  log "obtaining MediaMTX $(newest_mediamtx) (built from its Go module when there is no cached binary)"
   bash scripts/get-mediamtx.sh >/dev/null
   did+=("MediaMTX")
 fi
 
+if ! shim_ok; then
+  mkdir -p "$bin_dir"
+  shim_text > "$bin_dir/haven.new"
+  chmod 755 "$bin_dir/haven.new"
+  mv -f "$bin_dir/haven.new" "$bin_dir/haven"
+  log "installed the haven command: $bin_dir/haven (this clone's CLI, on $repo/.haven unless HAVEN_DIR or --dir says otherwise)"
+  case ":$PATH:" in *":$bin_dir:"*) ;; *) log "$bin_dir is not on your PATH: add it (export PATH=\"$bin_dir:\$PATH\") to type \`haven\`" ;; esac
+  did+=("haven command")
+fi
+
 # Pebble (Let's Encrypt's ACME test server) for test/tls: built from its Go module, cached like MediaMTX.
-if [[ ! -x "${HAVEN_CACHE_DIR:-.cache}/pebble/current/pebble" ]]; then
+if ((lab)) && ! pebble_ok; then
   log "obtaining Pebble (ACME test server, built from its Go module)"
   bash scripts/get-pebble.sh >/dev/null
   did+=("Pebble")
 fi
 
 if ((${#did[@]})); then
-  log "done (${did[*]}): \`pnpm start\` runs an origin, \`pnpm test\` runs every test"
+  log "done (${did[*]}): \`bash scripts/start.sh\` runs an origin, \`haven --help\` lists the commands$( ((lab)) && echo ', `bash scripts/test.sh` runs every test')"
 else
   log "nothing missing"
 fi

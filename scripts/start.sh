@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's start command: whatever set-up is missing (scripts/setup.sh; quick when nothing is),
+# The README's start command: whatever set-up running needs is missing (scripts/setup.sh: no test lab;
+# quick when nothing is),
 # then an origin on this machine from ./.haven (created on first run with generated secrets, the
 # embedded GeoIP database and no nodes). Extra arguments go to `haven start`.
 set -euo pipefail

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The README's test command: whatever set-up is missing (scripts/setup.sh; quick when nothing is),
+# The README's test command: whatever set-up is missing (scripts/setup.sh --lab: the run layer and the
+# test lab; quick when nothing is),
 # then every test (scripts/test.mjs: all vitest projects and the benchmarks in smoke mode).
 # Arguments go to vitest, e.g. `bash scripts/test.sh --project unit`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --lab
 exec node scripts/test.mjs "$@"

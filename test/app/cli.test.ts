@@ -231,11 +231,12 @@ describe('haven CLI as a user runs it', () => {
 });
 
 describe('nodes while the origin is stopped', () => {
-  it('--version prints the app version', async () => {
+  it('--version prints the app version and the MediaMTX version it runs, as the binary says', async () => {
     const r = await haven(['--version']);
     expect(r.code).toBe(0);
     const pkg = JSON.parse(await readFile(path.join(repoRoot, 'examples/docker-app/package.json'), 'utf8')) as { version: string };
-    expect(r.stdout.trim()).toBe(pkg.version);
+    const mtx = await run(mediamtxBin(), ['--version']);
+    expect(r.stdout.trim().split('\n')).toEqual([`haven ${pkg.version}`, `MediaMTX ${mtx.stdout.trim()} (${mediamtxBin()})`]);
   });
 
   it('node add writes the node with its VPN address and prints its bundle; a repeat points to node bundle', async () => {
