@@ -68,26 +68,9 @@ LAB_APT=(
 installed() { [[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" == installed ]]; }
 state() { if "$@" >/dev/null 2>&1; then echo installed; else echo missing; fi; }
 
-# Where the `haven` command goes, and what it holds: node running this clone's CLI, with the folder
-# scripts/start.sh uses ($HAVEN_DIR wins, an explicit --dir wins over both) and the MediaMTX the
-# set-up built when none is given.
+# The `haven` command (scripts/install-haven.sh says where it goes and what it runs).
 bin_dir=${HAVEN_BIN_DIR:-$([[ $(id -u) -eq 0 ]] && echo /usr/local/bin || echo "$HOME/.local/bin")}
-shim_text() {
-  local mtx
-  mtx=$(cd "$repo" && mkdir -p "$cache" && cd "$cache" && pwd -P)/mediamtx/current
-  cat <<EOF
-#!/bin/sh
-# The haven command of the Stream Haven clone in $repo (written by its scripts/setup.sh).
-if [ -z "\${MEDIAMTX_BIN:-}" ] && ! command -v mediamtx >/dev/null 2>&1 && [ -x '$mtx' ]; then
-  MEDIAMTX_BIN='$mtx'
-  export MEDIAMTX_BIN
-fi
-HAVEN_DIR=\${HAVEN_DIR:-'$repo/.haven'}
-export HAVEN_DIR
-exec node '$repo/examples/docker-app/dist/cli.js' "\$@"
-EOF
-}
-shim_ok() { [[ -f $bin_dir/haven ]] && [[ "$(cat "$bin_dir/haven")" == "$(shim_text)" ]]; }
+shim_ok() { bash scripts/install-haven.sh --check; }
 
 newest_mediamtx() { sed -n 's/^TAGS=(\([^ )]*\).*/\1/p' scripts/get-mediamtx.sh; }
 # A given binary, one on PATH, or the cache's `current` at the newest tag get-mediamtx.sh names (a
@@ -188,12 +171,7 @@ if ! mediamtx_ok; then
 fi
 
 if ! shim_ok; then
-  mkdir -p "$bin_dir"
-  shim_text > "$bin_dir/haven.new"
-  chmod 755 "$bin_dir/haven.new"
-  mv -f "$bin_dir/haven.new" "$bin_dir/haven"
-  log "installed the haven command: $bin_dir/haven (this clone's CLI, on $repo/.haven unless HAVEN_DIR or --dir says otherwise)"
-  case ":$PATH:" in *":$bin_dir:"*) ;; *) log "$bin_dir is not on your PATH: add it (export PATH=\"$bin_dir:\$PATH\") to type \`haven\`" ;; esac
+  bash scripts/install-haven.sh >/dev/null
   did+=("haven command")
 fi
 
