@@ -1,6 +1,6 @@
 /**
  * MediaMTX's Control API and metrics as the plugin renders them: every call goes through the auth hook
- * and needs the plugin's internal credential; no browser origin is allowed. Real MediaMTX v1.20.1.
+ * and needs the plugin's internal credential; no browser origin is allowed. Real MediaMTX (v1.21.0 from the set-up).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, stopAll } from '../helpers/process.js';
