@@ -2,7 +2,7 @@
 // nothing): the start command installs what running needs and none of the test lab.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../helpers/process.js';
@@ -67,7 +67,8 @@ describe('the set-up plan', () => {
     expect(names).toEqual(expect.arrayContaining(['nodejs', 'ffmpeg', 'wireguard-tools', 'iproute2', 'node_modules', 'packages', 'mediamtx', 'haven']));
     for (const lab of LAB_ONLY) expect(names, `${lab} in the run layer`).not.toContain(lab);
     // wireguard-go only where the kernel has no WireGuard.
-    const kernel = existsSync('/sys/module/wireguard') || (await run('grep', ['-qs', '/wireguard.ko', `/lib/modules/${(await run('uname', ['-r'])).stdout.trim()}/modules.builtin`, `/lib/modules/${(await run('uname', ['-r'])).stdout.trim()}/modules.dep`])).code === 0;
+    const modules = `/lib/modules/${release()}`;
+    const kernel = existsSync('/sys/module/wireguard') || (await run('grep', ['-qs', '/wireguard.ko', `${modules}/modules.builtin`, `${modules}/modules.dep`])).code === 0;
     expect(names.includes('wireguard-go')).toBe(!kernel);
     // Each step says why.
     for (const s of steps) expect(s.why.length, s.name).toBeGreaterThan(10);
