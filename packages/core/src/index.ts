@@ -21,3 +21,12 @@ export * from './config/lock.js';
 export * from './api/index.js';
 export * from './live-config.js';
 export * from './ingest/index.js';
+export {
+  BadInput,
+  guardRequestListener,
+  guardConnection,
+  parseRequestTarget,
+  decodeComponent,
+  requestTargetForLog,
+  type DoorGuardOptions,
+} from './door-guard.js';
