@@ -113,6 +113,30 @@ export function guardConnection(o: Pick<DoorGuardOptions, 'door' | 'logger'>, ha
 }
 
 /**
+ * Wrap an event callback of a door (a socket's `data`, a timer): a throw is logged and `onFault`
+ * runs (close the socket), instead of reaching the event loop.
+ */
+export function guardCallback<A extends unknown[]>(
+  o: Pick<DoorGuardOptions, 'door' | 'logger'>,
+  fn: (...args: A) => void,
+  onFault: () => void,
+  requestLine?: () => string | undefined,
+): (...args: A) => void {
+  return (...args) => {
+    try {
+      fn(...args);
+    } catch (err) {
+      logDoorFault(o, err, requestLine?.());
+      try {
+        onFault();
+      } catch {
+        // Nothing more to do for this connection.
+      }
+    }
+  };
+}
+
+/**
  * The path and query of an origin-form target (`/path?query`), or `BadInput` 400: parsing a target
  * is the one place `new URL` may throw on client input (`//[/`, a bad host).
  */
