@@ -1,6 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Logger } from './logger.js';
+
+/** What a door logs through (a pino logger fits; `debug` is optional). */
+export interface DoorLogger {
+  error(obj: object, msg: string): void;
+  debug?(obj: object, msg: string): void;
+}
 
 /**
  * Every public listener (RTSP, HLS and HTTPS gateways, the ACME responder, the control API and its
@@ -23,7 +28,7 @@ export class BadInput extends Error {
 export interface DoorGuardOptions {
   /** The door's name in log lines, e.g. `https entry`. */
   door: string;
-  logger?: Logger | undefined;
+  logger?: DoorLogger | undefined;
   /** What a request target looks like in a log line; default `requestTargetForLog` (no query, no userinfo). Doors whose path holds a secret pass their own. */
   target?: (target: string) => string;
   /** Writes an answer; default plain text. The control API answers JSON. */
@@ -73,7 +78,7 @@ export function guardRequestListener(
   const fail = (req: IncomingMessage, res: ServerResponse, err: unknown) => {
     try {
       if (err instanceof BadInput) {
-        o.logger?.debug({ door: o.door, status: err.status, reason: err.message }, `${o.door}: malformed request refused`);
+        o.logger?.debug?.({ door: o.door, status: err.status, reason: err.message }, `${o.door}: malformed request refused`);
         if (!res.headersSent) answer(res, err.status, err.message);
         else res.destroy();
         return;

@@ -29,4 +29,5 @@ export {
   decodeComponent,
   requestTargetForLog,
   type DoorGuardOptions,
+  type DoorLogger,
 } from './door-guard.js';
