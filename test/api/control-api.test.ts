@@ -388,3 +388,29 @@ describe('control API: malformed input and its own bugs', () => {
     expect((await call('GET', '/api/status')).status).toBe(200);
   });
 });
+
+describe('control API: readsNeedToken', () => {
+  it('from an address the policy names, every read needs the token; loopback reads stay open', async () => {
+    const guarded = createControlApi(haven.deps, { listen: '127.0.0.1:0', token: TOKEN, logger: quietLogger(), processMetrics: false, readsNeedToken: (ip) => ip === '127.0.0.2' });
+    await guarded.start();
+    try {
+      const port = Number(new URL(guarded.url()).port);
+      const get = (from: string, p: string, token?: string) =>
+        new Promise<number>((resolve, reject) => {
+          request({ host: '127.0.0.1', port, path: p, localAddress: from, headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+            .on('error', reject)
+            .end();
+        });
+      for (const p of ['/api/status', '/api/viewers', '/metrics', '/']) {
+        expect(await get('127.0.0.2', p)).toBe(401);
+        expect(await get('127.0.0.1', p)).toBe(200);
+      }
+      expect(await get('127.0.0.2', '/api/status', TOKEN)).toBe(200);
+    } finally {
+      await guarded.stop();
+    }
+  });
+});

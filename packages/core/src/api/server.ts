@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { decodeComponent, guardRequestListener, parseRequestTarget } from '../door-guard.js';
 import { HavenError } from '../errors.js';
+import { normalizeIp } from '../routing/ip.js';
 import type { HavenEvents } from '../events.js';
 import type { ApiContext, RouteDef } from './context.js';
 import { DecisionLog } from './decisions.js';
@@ -146,7 +147,8 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
       throw new ApiError(404, 'NOT_FOUND', `no such endpoint: ${req.method} ${url.pathname}`);
     }
     const { route } = found.c;
-    if (route.auth === 'token' && !bearerMatches(req, [api.tokens.control])) throw unauthorized();
+    const tokenNeeded = route.auth === 'token' || (route.auth === 'public' && !onReportListener && !!options.readsNeedToken?.(normalizeIp(req.socket.remoteAddress)));
+    if (tokenNeeded && !bearerMatches(req, [api.tokens.control])) throw unauthorized();
     let node: string | undefined;
     if (route.auth === 'report') {
       const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
