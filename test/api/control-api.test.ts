@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createControlApi, type ControlApi } from '@haven/core';
 import { waitFor } from '../helpers/process.js';
@@ -346,5 +347,70 @@ describe('control API: live updates and lifecycle', () => {
   it('refuses weak tokens and bad listen addresses up front', () => {
     expect(() => createControlApi(haven.deps, { token: 'short', logger: quietLogger() })).toThrow('[haven/api] token: expected at least 16 characters');
     expect(() => createControlApi(haven.deps, { token: TOKEN, listen: 'nope', logger: quietLogger() })).toThrow('[haven/api] listen: expected host:port');
+  });
+});
+
+describe('control API: malformed input and its own bugs', () => {
+  /** One raw request, exactly as written (fetch would clean the target); status and body. */
+  const raw = (head: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const u = new URL(base);
+      const s = connect({ host: u.hostname, port: Number(u.port) }, () => s.end(head));
+      let text = '';
+      s.setEncoding('utf8');
+      s.on('data', (d: string) => (text += d));
+      s.on('error', reject);
+      s.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), body: text.slice(text.indexOf('\r\n\r\n') + 4) }));
+    });
+
+  it('a target //[/ and a malformed %-escape are 400 with a JSON error; the API keeps serving', async () => {
+    const a = await raw('GET //[/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    expect(a.status).toBe(400);
+    expect(JSON.parse(a.body)).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+    const b = await raw(`DELETE /api/nodes/%ff HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`);
+    expect(b.status).toBe(400);
+    expect(JSON.parse(b.body).error.message).toContain('%-escape');
+    expect((await call('GET', '/api/status')).status).toBe(200);
+  });
+
+  it('a throw inside a route is a 500 that names no secret, and the next call is served', async () => {
+    const status = haven.deps.status;
+    haven.deps.status = () => {
+      throw new TypeError('a bug in a route');
+    };
+    try {
+      const r = await call('GET', `/api/status?token=${TOKEN}`);
+      expect(r.status).toBe(500);
+      expect(r.text).not.toContain(TOKEN);
+    } finally {
+      haven.deps.status = status;
+    }
+    expect((await call('GET', '/api/status')).status).toBe(200);
+  });
+});
+
+describe('control API: readsNeedToken', () => {
+  it('from an address the policy names, every read needs the token; loopback reads stay open', async () => {
+    const guarded = createControlApi(haven.deps, { listen: '127.0.0.1:0', token: TOKEN, logger: quietLogger(), processMetrics: false, readsNeedToken: (ip) => ip === '127.0.0.2' });
+    await guarded.start();
+    try {
+      const port = Number(new URL(guarded.url()).port);
+      const get = (from: string, p: string, token?: string) =>
+        new Promise<number>((resolve, reject) => {
+          request({ host: '127.0.0.1', port, path: p, localAddress: from, headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+            .on('error', reject)
+            .end();
+        });
+      for (const p of ['/api/status', '/api/viewers', '/metrics', '/']) {
+        expect(await get('127.0.0.2', p)).toBe(401);
+        expect(await get('127.0.0.1', p)).toBe(200);
+      }
+      expect(await get('127.0.0.2', '/api/status', TOKEN)).toBe(200);
+    } finally {
+      await guarded.stop();
+    }
   });
 });

@@ -174,7 +174,13 @@ describe('HLS gateway', () => {
     }).listen(0, '127.0.0.1');
     await once(localHls, 'listening');
     const lp = (localHls.address() as { port: number }).port;
-    h = await harness({ nodes: [{ name: 'par', port: node.port, lat: 48.86, lon: 2.35, hls: `http://127.0.0.1:${nodeHlsPort}` }], localHls: `http://127.0.0.1:${lp}`, hls: true });
+    // The node's public HLS address is 127.0.0.5, where nothing listens; its VPN address is 127.0.0.1:
+    // the origin fetches playlists over the VPN, and the player is sent to the public address.
+    h = await harness({
+      nodes: [{ name: 'par', port: node.port, lat: 48.86, lon: 2.35, hls: `http://127.0.0.5:${nodeHlsPort}`, vpnAddress: '127.0.0.1' }],
+      localHls: `http://127.0.0.1:${lp}`,
+      hls: true,
+    });
   });
   afterAll(async () => {
     await h.stop();
@@ -198,10 +204,11 @@ describe('HLS gateway', () => {
     for (const path of ['/live/index.m3u8', '/live/', '/live']) {
       const r = await get(`${path}?token=x`, basic());
       expect(r.status).toBe(200);
-      expect(await r.text()).toBe(`#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1000\nhttp://127.0.0.1:${nodeHlsPort}/live/main_stream.m3u8?session=abc\n`);
+      expect(await r.text()).toBe(`#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1000\nhttp://127.0.0.5:${nodeHlsPort}/live/main_stream.m3u8?session=abc\n`);
     }
     const seen = nodeSeen.at(-1);
     expect(seen?.url).toBe('/live/index.m3u8?token=x&cookieCheck=1');
+    // Fetched over the VPN: the viewer's address in X-Forwarded-For, which the node trusts from VPN addresses only.
     expect(seen?.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(h.routed.at(-1)).toMatchObject({ mode: 'hls-playlist', node: 'par' });
   });

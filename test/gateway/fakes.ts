@@ -84,7 +84,7 @@ export interface Harness {
 
 /** The gateway in this process, with nodes and a splice target on loopback. 127.0.0.1 is in Paris. */
 export async function harness(o: {
-  nodes?: Array<{ name: string; port: number; lat: number; lon: number; hls?: string }>;
+  nodes?: Array<{ name: string; port: number; lat: number; lon: number; hls?: string; vpnAddress?: string }>;
   splicePort?: number;
   localHls?: string;
   gateway?: Record<string, unknown>;
@@ -101,7 +101,7 @@ export async function harness(o: {
     public: { host: '127.0.0.1', rtspPort: 8554, hlsPort: 8888, bind: '127.0.0.1' },
     gateway: { stickySec: 0, ...o.gateway },
     health: { intervalMs: 60_000, freshMs: 0, ...o.health },
-    nodes: (o.nodes ?? []).map((n) => ({ name: n.name, lat: n.lat, lon: n.lon, rtsp: `rtsp://127.0.0.1:${n.port}`, ...(n.hls ? { hls: n.hls } : {}) })),
+    nodes: (o.nodes ?? []).map((n) => ({ name: n.name, lat: n.lat, lon: n.lon, rtsp: `rtsp://127.0.0.1:${n.port}`, ...(n.hls ? { hls: n.hls } : {}), ...(n.vpnAddress ? { vpnAddress: n.vpnAddress } : {}) })),
   });
   const events = new HavenEmitter();
   const routed: Harness['routed'] = [];

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { HavenError } from '@haven/core';
 
 /**
@@ -37,4 +37,29 @@ export function containerBinds(env: NodeJS.ProcessEnv = process.env): ContainerB
 export function withHost(listen: string, host: string): string {
   const port = listen.slice(listen.lastIndexOf(':') + 1);
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * Who must show the control token for every read (status, viewers, metrics, the page) on the origin's
+ * control API: every VPN peer always (nodes have their own report listener), and, when a container
+ * binds the API beyond loopback (`HAVEN_API_BIND`), every address but loopback and the container's
+ * default gateway: the host, whose loopback-published port (compose's `127.0.0.1:8880:8880`) reaches
+ * the container from there. VPN peers, other containers and anything else routed in need the token.
+ */
+export function apiReadsNeedToken(o: { vpnSubnets: readonly string[]; containerBind?: string | undefined; hostGateway?: string | undefined }): (ip: string) => boolean {
+  const vpn = new BlockList();
+  for (const s of o.vpnSubnets) {
+    const [net = '', len = '32'] = s.split('/');
+    if (isIP(net) !== 0) vpn.addSubnet(net, Number(len), isIP(net) === 6 ? 'ipv6' : 'ipv4');
+  }
+  const loopback = (ip: string) => ip === '::1' || (isIP(ip) === 4 && ip.startsWith('127.'));
+  const open = o.containerBind !== undefined && !loopback(o.containerBind);
+  return (ip) => {
+    const a = ip.replace(/^::ffff:/i, '');
+    const family = isIP(a);
+    if (family === 0) return true;
+    if (vpn.check(a, family === 6 ? 'ipv6' : 'ipv4')) return true;
+    if (!open || loopback(a)) return false;
+    return a !== o.hostGateway;
+  };
 }

@@ -62,3 +62,12 @@ export function detectLanAddress(): string | undefined {
   }
   return lanAddress(table, networkInterfaces());
 }
+
+/** The IPv4 default gateway of this machine (/proc/net/route); in a container, the host. */
+export function defaultGateway(): string | undefined {
+  try {
+    return defaultRoute(readFileSync('/proc/net/route', 'utf8'))?.gateway;
+  } catch {
+    return undefined;
+  }
+}

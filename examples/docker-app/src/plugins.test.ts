@@ -33,11 +33,12 @@ describe('selectPlugins', () => {
     expect((mtx.options as { relaySubnets: string[] }).relaySubnets).toEqual(['10.99.0.0/16']);
   });
 
-  it('a joined node: VPN to the origin, MediaMTX pulling over it, trusting the origin for HLS', () => {
+  it('a joined node: VPN to the origin, MediaMTX pulling over it, trusting X-Forwarded-For from the origin\'s VPN address only', () => {
     const plugins = selectPlugins({ role: 'node', sections: [], hasNodes: false, join });
     expect(plugins.map((p) => p.name)).toEqual(['wireguard', 'mediamtx']);
     const mtx = plugins[1]!.options as { originRelay: unknown; hlsTrustedProxies: string[] };
     expect(mtx.originRelay).toEqual({ host: '10.77.0.1', port: 8654 });
-    expect(mtx.hlsTrustedProxies).toEqual(['10.77.0.1/32', '203.0.113.1/32']);
+    // The origin's VPN address only: its public one (203.0.113.1 here) may be shared (CGNAT).
+    expect(mtx.hlsTrustedProxies).toEqual(['10.77.0.1/32']);
   });
 });

@@ -1,4 +1,3 @@
-import { isIPv4 } from 'node:net';
 import { csvLocator } from '@haven/custom-locator';
 import type { HavenPlugin } from '@haven/core';
 import { geoip } from '@haven/plugin-geo';
@@ -52,9 +51,10 @@ export function selectPlugins(choice: PluginChoice): HavenPlugin[] {
     mtx.originRelay = { host: choice.join.relay.host, port: choice.join.relay.port };
     // Relay children (other nodes, over the VPN) pull from this node with the relay credential.
     mtx.relaySubnets = [choice.join.subnet];
-    // The origin's HLS gateway fetches playlists here for its viewers and names them in X-Forwarded-For.
-    const endpointHost = choice.join.origin.endpoint.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-    mtx.hlsTrustedProxies = [...new Set([`${choice.join.origin.address}/32`, ...(isIPv4(endpointHost) ? [`${endpointHost}/32`] : [])])];
+    // The origin's HLS gateway fetches playlists here over the VPN and names its viewers in
+    // X-Forwarded-For: trusted from the origin's VPN address only, never from its public address
+    // (shared behind CGNAT, and anyone there could name any viewer).
+    mtx.hlsTrustedProxies = [`${choice.join.origin.address}/32`];
   }
   list.push(mediamtx(mtx));
   if (has('csv-locator')) list.push(csvLocator());

@@ -31,7 +31,8 @@ import {
   type IngestMonitor,
 } from '@haven/core';
 import type { MediaMtxServer } from '@haven/plugin-mediamtx';
-import { containerBinds, withHost } from './container-binds.js';
+import { apiReadsNeedToken, containerBinds, withHost } from './container-binds.js';
+import { defaultGateway } from './lan-address.js';
 import { type Home, peekConfig, requireConfig } from './home.js';
 import { settingsOf } from './derived.js';
 import { readJoinState, unknownViewerPassword, writeJoinState, type JoinState } from './join.js';
@@ -227,6 +228,8 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: Co
   const apiBind = containerBinds().api;
   const api = createControlApi(deps, {
     listen: apiBind ? withHost(cfg.api.listen, apiBind) : cfg.api.listen,
+    // VPN peers (and, in a container, anything but the host) read nothing without the token.
+    readsNeedToken: apiReadsNeedToken({ vpnSubnets: [settingsOf(l.loaded).vpn.subnet, ...settingsOf(l.loaded).relaySubnets], containerBind: apiBind, hostGateway: apiBind ? defaultGateway() : undefined }),
     token,
     nodeReportToken: () => haven.secrets().relayPassword,
     ...(vpnUp ? { reportListen: reportListen() } : {}),

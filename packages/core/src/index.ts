@@ -22,3 +22,13 @@ export * from './config/lock.js';
 export * from './api/index.js';
 export * from './live-config.js';
 export * from './ingest/index.js';
+export {
+  BadInput,
+  guardRequestListener,
+  guardConnection,
+  parseRequestTarget,
+  decodeComponent,
+  requestTargetForLog,
+  type DoorGuardOptions,
+  type DoorLogger,
+} from './door-guard.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { HavenSecrets } from '@haven/core';
+import { guardRequestListener, type DoorLogger, type HavenSecrets } from '@haven/core';
 import { authRequestSchema, decide, FailureCounter, type AuthDecision, type AuthPolicy, type DenyReason, type FailureEntry } from './auth-policy.js';
 import { mtxError } from './errors.js';
 import { applyLoginLimit } from './login-limit.js';
@@ -32,6 +32,8 @@ export interface AuthHookOptions {
   maxFailures?: () => number;
   /** Address to listen on. Default 127.0.0.1. */
   host?: string;
+  /** Where a failure inside the hook (a bug) is logged, with its stack. */
+  logger?: DoorLogger;
 }
 
 const MAX_BODY = 16 * 1024;
@@ -61,7 +63,8 @@ export class AuthHookServer {
   async listen(): Promise<string> {
     if (this.#url) return this.#url;
     const host = this.#opts.host ?? '127.0.0.1';
-    const server = createServer((req, res) => this.#handle(req, res));
+    // The path holds the hook's token: a log line shows it as a placeholder.
+    const server = createServer(guardRequestListener({ door: 'mediamtx auth hook', logger: this.#opts.logger, target: () => '/auth/[token]' }, (req, res) => this.#handle(req, res)));
     server.requestTimeout = 5_000;
     server.headersTimeout = 5_000;
     server.keepAliveTimeout = 1_000;

@@ -24,6 +24,7 @@ export { ingestPath, INGEST_PREFIX } from './audio-fix.js';
 export { INTERNAL_USER } from './internal-access.js';
 export { checkViewerToken } from './token-check.js';
 export { TlsManager, type TlsState, type TlsStatus } from './tls/manager.js';
+export { ChallengeResponder, CHALLENGE_PREFIX } from './tls/challenge.js';
 export { HttpsDoor, type HttpsEntryRouting } from './tls/https-door.js';
 export { tlsOptionsSchema, LETS_ENCRYPT_DIRECTORY, type TlsOptions, type TlsOptionsInput } from './tls/options.js';
 export { certInfo, checkCertificate, type CertInfo, type CertProblem } from './tls/cert-info.js';

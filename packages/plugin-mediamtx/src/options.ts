@@ -89,7 +89,8 @@ export const mediamtxOptionsSchema = z.strictObject({
   trustedProxies: z.array(cidr).optional(),
   /**
    * Peers whose `X-Forwarded-For` MediaMTX's HLS server trusts (the gateway's HLS proxy: on an origin
-   * the loopback gateway, on a node the origin's addresses). Default: `trustedProxies`.
+   * the loopback gateway, on a node the origin's VPN address, which fetches playlists over the VPN).
+   * Only loopback or VPN addresses belong here: a public address may be shared (CGNAT). Default: `trustedProxies`.
    */
   hlsTrustedProxies: z.array(cidr).optional(),
   /** Where the relay credential is accepted from (origin). Default `['10.77.0.0/24']`, the VPN. */

@@ -117,6 +117,7 @@ export class MediaMtxServer implements MediaServer {
       secrets: () => this.#secrets,
       onFailure: (f) => this.#onAuthFailure(f),
       maxFailures: () => init.maxAuthFailures ?? 10,
+      logger: log,
       onDecision: (d, m) => {
         if (d.allow && d.via === 'token') this.#recent.admitted(m.path, m.ip);
         log.debug({ ...m, allow: d.allow, as: d.allow ? d.as : undefined, reason: d.allow ? undefined : d.reason }, 'auth decision');

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { decodeComponent, guardRequestListener, parseRequestTarget } from '../door-guard.js';
 import { HavenError } from '../errors.js';
+import { normalizeIp } from '../routing/ip.js';
 import type { HavenEvents } from '../events.js';
 import type { ApiContext, RouteDef } from './context.js';
 import { DecisionLog } from './decisions.js';
@@ -62,7 +64,7 @@ function compile(route: RouteDef): Compiled {
       if (!m) return undefined;
       const params: Record<string, string> = {};
       names.forEach((n, i) => {
-        params[n] = decodeURIComponent(m[i + 1]!);
+        params[n] = decodeComponent(m[i + 1]!);
       });
       return params;
     },
@@ -132,7 +134,7 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
 
   async function dispatch(table: Compiled[], req: IncomingMessage, res: ServerResponse, onReportListener: boolean): Promise<void> {
     hosts.check(req);
-    const url = new URL(req.url ?? '/', 'http://haven.invalid');
+    const url = parseRequestTarget(req.url);
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     let found: { c: Compiled; params: Record<string, string> } | undefined;
     const allowed: string[] = [];
@@ -147,7 +149,8 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
       throw new ApiError(404, 'NOT_FOUND', `no such endpoint: ${req.method} ${url.pathname}`);
     }
     const { route } = found.c;
-    if (route.auth === 'token' && !bearerMatches(req, [api.tokens.control])) throw unauthorized();
+    const tokenNeeded = route.auth === 'token' || (route.auth === 'public' && !onReportListener && !!options.readsNeedToken?.(normalizeIp(req.socket.remoteAddress)));
+    if (tokenNeeded && !bearerMatches(req, [api.tokens.control])) throw unauthorized();
     let node: string | undefined;
     if (route.auth === 'report') {
       const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
@@ -177,23 +180,28 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
     sendJson(res, route.status ?? 200, out.data);
   }
 
+  /** The API's own errors keep their status and code; anything else goes to the door guard (logged, 500). */
   function handler(table: Compiled[], onReportListener: boolean) {
-    return (req: IncomingMessage, res: ServerResponse) => {
-      dispatch(table, req, res, onReportListener).catch((err: unknown) => {
-        if (res.headersSent) {
-          res.destroy();
-          return;
-        }
-        if (err instanceof ApiError) return sendError(res, err);
-        if (err instanceof HavenError) {
+    const door = onReportListener ? 'node report listener' : 'control API';
+    return guardRequestListener(
+      {
+        door,
+        logger,
+        answer: (res, status, message) => sendError(res, new ApiError(status, status >= 500 ? 'INTERNAL' : 'BAD_REQUEST', message)),
+      },
+      async (req: IncomingMessage, res: ServerResponse) => {
+        try {
+          await dispatch(table, req, res, onReportListener);
+        } catch (err) {
+          if (!(err instanceof ApiError || err instanceof HavenError)) throw err;
+          if (res.headersSent) return void res.destroy();
+          if (err instanceof ApiError) return sendError(res, err);
           const status = HAVEN_STATUS[err.code] ?? 500;
           if (status >= 500) logger.error({ err }, 'control API call failed');
           return sendError(res, new ApiError(status, err.code, err.message));
         }
-        logger.error({ err }, 'control API call failed');
-        sendError(res, new ApiError(500, 'INTERNAL', 'the call failed; see the Haven log'));
-      });
-    };
+      },
+    );
   }
 
   function makeServer(table: Compiled[], onReportListener = false): Server {

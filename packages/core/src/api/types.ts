@@ -153,6 +153,12 @@ export interface ControlApiOptions {
    * password therefore never locks a node out: it fetches the new one here. Returns the node's name.
    */
   nodeByAddress?: (ip: string) => string | undefined;
+  /**
+   * Addresses from which every call, reads included (status, viewers, metrics, the page), needs the
+   * control token: for an API that listens beyond loopback (a container binds 0.0.0.0, where VPN peers
+   * reach it too). Default: none (reads are open, as on the loopback default).
+   */
+  readsNeedToken?: (ip: string) => boolean;
   logger: Logger;
   /** Viewer user name in viewer URLs. Default `viewer`. */
   viewerUser?: string;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
 import { entryOnClock, HAVEN, VIEWER } from './entry.fixture.js';
 import type { RoutingState } from './routing-state.js';
 
@@ -43,5 +44,46 @@ describe('createEntryRouting: the registry from the routing state', () => {
     e.sync();
     expect(e.registry.origin()).toBeUndefined();
     expect(e.health.load(e.registry.get('fra')!)).toBe(3);
+  });
+});
+
+describe('createEntryRouting: no placeholder verifier', () => {
+  /** One RTSP request to the entry's gateway; the status code of its answer. */
+  const describeStatus = (port: number, auth?: string) =>
+    new Promise<number>((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port }, () =>
+        s.write(`DESCRIBE rtsp://127.0.0.1:${port}/live RTSP/1.0\r\nCSeq: 1\r\n${auth ? `Authorization: ${auth}\r\n` : ''}\r\n`),
+      );
+      let text = '';
+      s.setEncoding('utf8');
+      s.on('data', (d: string) => {
+        text += d;
+        const m = /^RTSP\/1\.0 (\d{3})/.exec(text);
+        if (m && text.includes('\r\n\r\n')) {
+          s.destroy();
+          resolve(Number(m[1]));
+        }
+      });
+      s.on('error', reject);
+    });
+  const basicAuth = (pass: string) => `Basic ${Buffer.from(`viewer:${pass}`).toString('base64')}`;
+
+  it('before its first routing state the gateway answers every DESCRIBE 503, before any credential check; after it, credentials are checked', async () => {
+    const { e, follower } = entryOnClock();
+    await e.rtspGateway.start();
+    try {
+      const port = e.rtspGateway.address()!.port;
+      expect(e.viewer()).toBeUndefined();
+      // No challenge offered, no password compared: the right one, a wrong one and none all get 503.
+      expect(await describeStatus(port)).toBe(503);
+      expect(await describeStatus(port, basicAuth('pw'))).toBe(503);
+      expect(await describeStatus(port, basicAuth('wrong'))).toBe(503);
+      expect(await describeStatus(port, 'Digest username="viewer", realm="Stream Haven", nonce="0", uri="rtsp://x/live", response="00000000000000000000000000000000"')).toBe(503);
+      follower.accept(state(1, true));
+      expect(await describeStatus(port)).toBe(401);
+      expect(await describeStatus(port, basicAuth('wrong'))).toBe(401);
+    } finally {
+      await e.rtspGateway.stop();
+    }
   });
 });

@@ -14,8 +14,6 @@ import { entryCandidates, type RoutingStateFollower } from './routing-state.js';
 
 /** The realm every Haven gateway challenges with (the HA1 in the routing state is for it). */
 const REALM = 'Stream Haven';
-/** An HA1 nothing hashes to: used while no state is held, so every answer is refused. */
-const NO_HA1 = 'x'.repeat(32);
 
 export interface EntryRoutingDeps {
   /** This node's name, as the origin's registry (and so the routing state) knows it. */
@@ -61,8 +59,12 @@ export interface EntryRouting {
   health: HealthMonitor;
   router: Router;
   rtspGateway: RtspGateway;
-  /** The viewer check of this entry: the state's HA1 (no clear password on a node); refuses all while no state is held. */
-  viewer(): { user: string; password: string; ha1: string };
+  /**
+   * The viewer check of this entry: the state's HA1 (no clear password on a node). Undefined while no
+   * routing state is held (or its HA1 is for another realm): every door then answers 503 before any
+   * credential check; there is no placeholder verifier.
+   */
+  viewer(): { user: string; password: string; ha1: string } | undefined;
   /**
    * The HTTPS door's choice for a viewer at `ip` (Quest: HTTP redirects across hosts work): the same
    * Router as the RTSP gateway, among the nodes that serve HTTPS now (the state's `httpsUrl`, this
@@ -135,8 +137,8 @@ export function createEntryRouting(d: EntryRoutingDeps): EntryRouting {
   };
   const viewer = () => {
     const v = d.follower.state()?.viewer;
-    if (!v) return { user: '', password: '', ha1: NO_HA1 };
-    return { user: v.user, password: '', ha1: v.realm === REALM ? v.ha1 : NO_HA1 };
+    if (!v || v.realm !== REALM) return undefined;
+    return { user: v.user, password: '', ha1: v.ha1 };
   };
   const rtspGateway = createRtspGateway({
     router,

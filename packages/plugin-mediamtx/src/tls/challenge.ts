@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
+import { guardRequestListener, type DoorLogger } from '@haven/core';
 import { canonicalIp } from './cert-info.js';
 
 /** RFC 8555 §8.3: the CA fetches `http://<identifier>/.well-known/acme-challenge/<token>`. */
@@ -26,7 +27,11 @@ export class ChallengeResponder {
   refusedTotal = 0;
   served = 0;
 
-  constructor(private readonly ip: string, private readonly listen: { host: string; port: number }) {}
+  constructor(
+    private readonly ip: string,
+    private readonly listen: { host: string; port: number },
+    private readonly logger?: DoorLogger,
+  ) {}
 
   set(token: string, keyAuthorization: string): void {
     this.tokens.set(token, keyAuthorization);
@@ -44,7 +49,7 @@ export class ChallengeResponder {
 
   async start(): Promise<void> {
     if (this.server) return;
-    const server = createServer((req, res) => {
+    const server = createServer(guardRequestListener({ door: 'acme responder', logger: this.logger }, (req, res) => {
       const url = req.url ?? '/';
       const host = (req.headers.host ?? '').replace(/:\d+$/, '');
       const from = canonicalIp(req.socket.remoteAddress ?? '');
@@ -66,7 +71,7 @@ export class ChallengeResponder {
       }
       this.served++;
       res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(answer);
-    });
+    }));
     server.headersTimeout = 10_000;
     server.requestTimeout = 10_000;
     server.listen(this.listen.port, this.listen.host || undefined);

@@ -7,8 +7,8 @@ export interface HttpsEntryRouting {
   choose(ip: string, stream: string): HttpsTarget | undefined;
   /** A viewer at `ip` connected: locating it may start now (see `Router.prepare`). */
   prepare?(ip: string): void;
-  /** The viewer check (the routing state's HA1 on a node of a private origin). */
-  viewer(): ViewerCredentials;
+  /** The viewer check (the routing state's HA1 on a node of a private origin); undefined while no routing state is held (503). */
+  viewer(): ViewerCredentials | undefined;
 }
 
 /**

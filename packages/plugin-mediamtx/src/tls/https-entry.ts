@@ -32,7 +32,12 @@ export function nodeHttpsEntry(
     host: at.host === '' ? '0.0.0.0' : at.host,
     port: at.port,
     certFile: tls.liveFile,
-    viewer: () => door.routing()?.viewer() ?? { user: config.viewer.user, password: secrets.get().viewerPassword },
+    // Routed by the node's entry routing: its verifier alone (none while it holds no routing state: 503),
+    // never a fallback to a password this node may hold.
+    viewer: () => {
+      const r = door.routing();
+      return r ? r.viewer() : { user: config.viewer.user, password: secrets.get().viewerPassword };
+    },
     streams: () => config.streams.map((s) => s.name),
     choose: (ip, stream) => {
       const r = door.routing();

@@ -35,6 +35,8 @@ export interface TlsStatus {
 export interface TlsLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
+  /** A failure inside the ACME responder (a bug), with its stack. */
+  error(obj: object, msg: string): void;
 }
 
 export interface TlsManagerOptions {
@@ -78,7 +80,7 @@ export class TlsManager {
     this.now = o.now ?? Date.now;
     this.st = { mode: o.options.mode, state: 'placeholder', ip: o.ip };
     this.retryDelay = o.options.mode === 'acme' ? o.options.retryDelayMs : 0;
-    if (o.options.mode === 'acme') this.responder = new ChallengeResponder(o.ip, parseListen(o.options.challengeAddress));
+    if (o.options.mode === 'acme') this.responder = new ChallengeResponder(o.ip, parseListen(o.options.challengeAddress), o.logger);
   }
 
   /** The file MediaMTX's `hlsServerKey`/`hlsServerCert` point at. */

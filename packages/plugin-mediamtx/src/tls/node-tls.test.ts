@@ -3,7 +3,7 @@ import { mediamtxOptionsSchema } from '../options.js';
 import { renderConfig } from '../render.js';
 import { nodeTls } from './node-tls.js';
 
-const quiet = { info: () => undefined, warn: () => undefined };
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const nodeOptions = (extra: object = {}) => mediamtxOptionsSchema.parse({ originRelay: { host: '10.77.0.1' }, tls: 'acme', ...extra });
 
 describe('TLS on a node', () => {

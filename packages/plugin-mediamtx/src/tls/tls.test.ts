@@ -1,15 +1,16 @@
 import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { certInfo, checkCertificate, describeProblem } from './cert-info.js';
+import { canonicalIp, certInfo, checkCertificate, describeProblem } from './cert-info.js';
 import { ChallengeResponder } from './challenge.js';
 import { TlsManager } from './manager.js';
 import { tlsOptionSchema } from './options.js';
 import { placeholderPem } from './store.js';
 
-const quiet = { info: () => undefined, warn: () => undefined };
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const dirs: string[] = [];
 const servers: Server[] = [];
 afterEach(async () => {
@@ -82,6 +83,35 @@ describe('http-01 responder', () => {
       expect(status).toBe(404);
       expect(r.refusedTotal).toBe(2);
       expect(r.refusals.map((x) => x.reason)).toEqual(['unknown-token', 'wrong-host']);
+    } finally {
+      await r.stop();
+    }
+  });
+});
+
+describe('http-01 responder: malformed input', () => {
+  /** One raw request, exactly as written; the status code of the answer. */
+  const raw = (port: number, head: string) =>
+    new Promise<number>((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port }, () => s.end(head));
+      let text = '';
+      s.setEncoding('utf8');
+      s.on('data', (d: string) => (text += d));
+      s.on('error', reject);
+      s.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0)));
+    });
+
+  it('Host [fe80::1%eth0] is a wrong-host 404 (was: TypeError from new URL ending the process), and the pending token is still served', async () => {
+    expect(canonicalIp('[fe80::1%eth0]')).toBe('fe80::1%eth0');
+    const r = new ChallengeResponder('127.0.0.1', { host: '127.0.0.1', port: 0 });
+    await r.start();
+    try {
+      r.set('tok1', 'tok1.thumb');
+      const port = r.port()!;
+      expect(await raw(port, 'GET /.well-known/acme-challenge/x HTTP/1.1\r\nHost: [fe80::1%eth0]\r\n\r\n')).toBe(404);
+      expect(await raw(port, 'GET /.well-known/acme-challenge/tok1 HTTP/1.1\r\nHost: [fe80::1%eth0]:80\r\n\r\n')).toBe(404);
+      expect(r.refusals.map((x) => x.reason)).toEqual(['wrong-host', 'wrong-host']);
+      expect(await raw(port, 'GET /.well-known/acme-challenge/tok1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')).toBe(200);
     } finally {
       await r.stop();
     }

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { HavenNode } from '../../contracts.js';
 import type { GatewayConfig } from '../../config/schema.js';
 import { gatewayBudget } from '../budget.js';
+import { guardConnection, guardRequestListener } from '../../door-guard.js';
 import { listenOrThrow } from '../listen.js';
 import type { Logger } from '../../logger.js';
 import type { CoreService } from '../../services.js';
@@ -20,7 +21,8 @@ export interface HlsGatewayOptions {
   host: string;
   /** 0 picks a free port (see `address()`). */
   port: number;
-  viewer: () => ViewerCredentials;
+  /** Undefined: nothing to check a viewer against now: 503 before any credential check. */
+  viewer: () => ViewerCredentials | undefined;
   /** `playlist` (default): the node's playlist with absolute URIs; `redirect`: an HTTP 302 to the node. Read per request. */
   mode: () => GatewayConfig['hlsMode'];
   /** Local MediaMTX HLS base URL, proxied when the origin serves the viewer; read per request. */
@@ -100,11 +102,15 @@ export function createHlsGateway(o: HlsGatewayOptions): HlsGateway {
       if (!local) return text(res, 404, 'not found');
       return proxyHls(req, res, local, ip, target.path, target.search);
     }
+    const viewer = o.viewer();
+    if (!viewer) {
+      o.router.refused(ip, 'no-node');
+      return text(res, 503, 'this gateway holds no viewer check yet; try again shortly', { 'retry-after': '5' });
+    }
     if (limiter.blocked(ip)) {
       o.router.refused(ip, 'rate-limited');
       return text(res, 403, 'too many failed logins; try again later');
     }
-    const viewer = o.viewer();
     const creds = credentialsOf(req.headers.authorization);
     if (!creds || !(safeEqualExpected(creds.user, viewer.user) && safeEqualExpected(creds.pass, viewer.password))) {
       if (creds) o.router.refused(ip, limiter.fail(ip) ? 'rate-limited' : 'auth');
@@ -168,27 +174,24 @@ export function createHlsGateway(o: HlsGatewayOptions): HlsGateway {
       if (server) return;
       const srv = createServer(
         { maxHeaderSize: o.limits.maxHeaderBytes, requestTimeout: 30_000, headersTimeout: o.limits.firstRequestTimeoutMs, keepAliveTimeout: 5000 },
-        (req, res) => {
-          handle(req, res).catch((err: unknown) => {
-            o.logger?.warn({ err }, 'hls gateway request failed');
-            if (!res.headersSent) text(res, 500, 'internal error');
-            else res.destroy();
-          });
-        },
+        guardRequestListener({ door: 'hls gateway', logger: o.logger }, handle),
       );
       srv.maxConnections = o.limits.maxConnections;
-      srv.on('connection', (s: Socket) => {
-        const admitted = budget.admit(s.remoteAddress);
-        if (!admitted.ok) {
-          s.destroy();
-          return;
-        }
-        sockets.add(s);
-        s.once('close', () => {
-          sockets.delete(s);
-          admitted.release();
-        });
-      });
+      srv.on(
+        'connection',
+        guardConnection({ door: 'hls gateway', logger: o.logger }, (s: Socket) => {
+          const admitted = budget.admit(s.remoteAddress);
+          if (!admitted.ok) {
+            s.destroy();
+            return;
+          }
+          sockets.add(s);
+          s.once('close', () => {
+            sockets.delete(s);
+            admitted.release();
+          });
+        }),
+      );
       bound = await listenOrThrow(srv, { host: o.host, port: o.port }, 'HLS gateway', 'public.hlsPort / public.bind');
       server = srv;
       o.logger?.info({ address: bound }, 'hls gateway listening');

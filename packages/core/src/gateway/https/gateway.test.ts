@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,5 +127,83 @@ describe('HTTPS entry gateway on an entry node: the viewer checked against the H
     expect((await get(port, '/live/index.m3u8', 'viewer:wrong')).status).toBe(401);
     expect((await get(port, '/live/index.m3u8', 'viewer:')).status).toBe(401);
     expect((await get(port, '/live/index.m3u8', 'other:ViewerPass0123456789')).status).toBe(401);
+  });
+});
+
+/** One raw request over TLS, exactly as written (no client library cleans the target); the status line's code. */
+function raw(port: number, head: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => s.end(head));
+    let text = '';
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => (text += d));
+    s.on('error', reject);
+    s.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0)));
+  });
+}
+
+describe('HTTPS entry gateway: malformed input and its own bugs never end the process', () => {
+  let dir: string;
+  let gw: HttpsGateway;
+  let port: number;
+  let state: 'none' | 'held' = 'held';
+  let broken = false;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'haven-https-bad-'));
+    const certFile = path.join(dir, 'live.pem');
+    await writeFile(certFile, selfSigned(dir, 'bad'), { mode: 0o600 });
+    gw = createHttpsGateway({
+      host: '127.0.0.1',
+      port: 0,
+      certFile,
+      viewer: () => (state === 'held' ? { user: 'viewer', password: 'ViewerPass0123456789' } : undefined),
+      streams: () => ['live'],
+      choose: () => {
+        if (broken) throw new Error('a bug in routing');
+        return { node: 'node-b', hlsBase: 'https://198.51.100.3:8888' };
+      },
+      tokenKey: () => deriveTokenKey('relay-password-for-tests-0123456789'),
+    });
+    await gw.start();
+    port = gw.address()!.port;
+  });
+  afterAll(async () => {
+    await gw?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const good = () => get(port, '/live/index.m3u8', 'viewer:ViewerPass0123456789');
+
+  it('GET /%ff/index.m3u8 is a 400 (was: URIError out of the listener), and the door keeps serving', async () => {
+    expect(await raw(port, 'GET /%ff/index.m3u8 HTTP/1.1\r\nHost: x\r\n\r\n')).toBe(400);
+    expect((await good()).status).toBe(302);
+  });
+
+  it('the target //[/ is a 400 (was: TypeError from new URL), and the door keeps serving', async () => {
+    expect(await raw(port, 'GET //[/ HTTP/1.1\r\nHost: x\r\n\r\n')).toBe(400);
+    expect(await raw(port, 'GET http://[fe80::1%25eth0]/live/index.m3u8 HTTP/1.1\r\nHost: x\r\n\r\n')).toBe(400);
+    expect((await good()).status).toBe(302);
+  });
+
+  it('a throw inside the door is answered 500 and the next viewer is served', async () => {
+    broken = true;
+    try {
+      expect((await good()).status).toBe(500);
+    } finally {
+      broken = false;
+    }
+    expect((await good()).status).toBe(302);
+  });
+
+  it('without a routing state every viewer gets 503 before any credential check', async () => {
+    state = 'none';
+    try {
+      expect((await good()).status).toBe(503);
+      expect((await get(port, '/live/index.m3u8', 'viewer:wrong')).status).toBe(503);
+      expect((await get(port, '/live/index.m3u8')).status).toBe(503);
+    } finally {
+      state = 'held';
+    }
   });
 });

@@ -6,10 +6,12 @@ import type { Socket } from 'node:net';
 import type { CoreService } from '../../services.js';
 import type { Logger } from '../../logger.js';
 import { normalizeIp, trimBase } from '../../routing/ip.js';
+import { decodeComponent, guardConnection, guardRequestListener } from '../../door-guard.js';
 import { listenOrThrow } from '../listen.js';
 import { safeEqual, safeEqualExpected, type ViewerCredentials } from '../rtsp/auth.js';
 import { FailureLimiter } from '../rtsp/rate-limit.js';
 import { signViewerToken, TOKEN_PARAM } from '../token.js';
+import { originFormTarget } from '../hls/target.js';
 
 /** Where a viewer is sent: the node's name (tokens are bound to it) and its own HTTPS HLS base URL. */
 export interface HttpsTarget {
@@ -24,8 +26,13 @@ export interface HttpsGatewayOptions {
   port: number;
   /** One PEM file with the private key and the chain (the node's TLS manager keeps it); re-read when it changes. */
   certFile: string;
-  /** The viewer check, read per request: with `ha1` (an entry node's, from the routing state) the Basic password is hashed against it (MD5(user:realm:password)), else compared with `password`. */
-  viewer: () => ViewerCredentials;
+  /**
+   * The viewer check, read per request: with `ha1` (an entry node's, from the routing state) the Basic
+   * password is hashed against it (MD5(user:realm:password)), else compared with `password`.
+   * Undefined: nothing to check against now (an entry without a routing state): 503 before any
+   * credential is looked at.
+   */
+  viewer: () => ViewerCredentials | undefined;
   /** Stream names served; read per request. */
   streams: () => readonly string[];
   /** The node a viewer at `ip` should read `stream` from; undefined: none is up (503). */
@@ -83,13 +90,16 @@ export function createHttpsGateway(o: HttpsGatewayOptions): HttpsGateway {
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const ip = normalizeIp(req.socket.remoteAddress);
     if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'method not allowed', { allow: 'GET, HEAD' });
-    const url = new URL(req.url ?? '/', 'https://entry.invalid');
-    const m = PLAYLIST.exec(url.pathname);
-    const stream = m ? decodeURIComponent(m[1] as string) : undefined;
+    // Origin form only (`//[/`, absolute form, dot segments: 400); a bad %-escape is a 400 too.
+    const at = originFormTarget(req.url);
+    if (!at) return text(res, 400, 'bad request: expected a path such as /<stream>/index.m3u8');
+    const m = PLAYLIST.exec(at.path);
+    const stream = m ? decodeComponent(m[1] as string) : undefined;
     if (stream === undefined || !o.streams().includes(stream)) return text(res, 404, 'not found: the entry serves /<stream>/index.m3u8 only');
+    const v = o.viewer();
+    if (!v) return text(res, 503, 'this entry has no routing state yet; try again shortly', { 'retry-after': '5' });
     if (limiter.blocked(ip)) return text(res, 429, 'too many failed logins from this address; wait a minute');
     const cred = basicOf(req.headers.authorization);
-    const v = o.viewer();
     const passOk = (pass: string) =>
       v.ha1 !== undefined ? safeEqual(createHash('md5').update(`${v.user}:${realm}:${pass}`).digest('hex'), v.ha1) : safeEqualExpected(pass, v.password);
     if (!cred || cred.user !== v.user || !passOk(cred.pass)) {
@@ -127,15 +137,18 @@ export function createHttpsGateway(o: HttpsGatewayOptions): HttpsGateway {
     async start() {
       if (server) return;
       const pem = readFileSync(o.certFile, 'utf8');
-      const srv = createServer({ key: pem, cert: pem, minVersion: 'TLSv1.2' }, handle);
+      const srv = createServer({ key: pem, cert: pem, minVersion: 'TLSv1.2' }, guardRequestListener({ door: 'https entry', logger: o.logger }, handle));
       loadedText = pem;
       srv.headersTimeout = 10_000;
       srv.requestTimeout = 15_000;
-      srv.on('connection', (s: Socket) => {
-        o.prepare?.(normalizeIp(s.remoteAddress));
-        sockets.add(s);
-        s.once('close', () => sockets.delete(s));
-      });
+      srv.on(
+        'connection',
+        guardConnection({ door: 'https entry', logger: o.logger }, (s: Socket) => {
+          sockets.add(s);
+          s.once('close', () => sockets.delete(s));
+          o.prepare?.(normalizeIp(s.remoteAddress));
+        }),
+      );
       bound = await listenOrThrow(srv, { host: o.host, port: o.port }, 'HTTPS entry', 'the https gateway port');
       server = srv;
       watchFile(o.certFile, { interval: o.certPollMs ?? 2_000 }, () => this.reloadCertificate());

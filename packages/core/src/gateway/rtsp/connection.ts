@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { ViewerLocation } from '../../contracts.js';
 import type { Logger } from '../../logger.js';
+import { guardCallback, logDoorFault, requestLineForLog } from '../../door-guard.js';
 import { normalizeIp, trimBase } from '../../routing/ip.js';
 import type { RouteReason, Router } from '../../routing/router.js';
 import type { AuthScheme, FollowLearner } from '../follow-learning.js';
@@ -17,7 +18,8 @@ export interface ConnectionDeps {
   router: Router;
   auth: RtspAuthenticator;
   limiter: FailureLimiter;
-  viewer: () => ViewerCredentials;
+  /** Undefined: nothing to check a viewer against now (an entry without a routing state): 503 before any credential check. */
+  viewer: () => ViewerCredentials | undefined;
   /** Local MediaMTX RTSP address; undefined = nothing to splice to (viewers that need it get 503). */
   spliceTarget: () => { host: string; port: number } | undefined;
   limits: RtspLimits;
@@ -79,13 +81,16 @@ export class GatewayConnection {
   #redirect: Redirect | undefined;
   #timer: NodeJS.Timeout | undefined;
   #settled = false;
-  readonly #onData = (d: Buffer) => this.#data(d);
+  /** The request being handled, as a log may show it (no query, no userinfo). */
+  #lastLine: string | undefined;
+  readonly #onData: (d: Buffer) => void;
 
   constructor(
     readonly socket: Socket,
     readonly deps: ConnectionDeps,
   ) {
     this.ip = normalizeIp(socket.remoteAddress);
+    this.#onData = guardCallback({ door: 'rtsp gateway', logger: deps.logger }, (d: Buffer) => this.#data(d), () => socket.destroy(), () => this.#lastLine);
     socket.setNoDelay(true);
     socket.on('data', this.#onData);
     socket.on('error', () => socket.destroy());
@@ -95,11 +100,18 @@ export class GatewayConnection {
 
   #arm(ms = this.deps.requestTimeoutMs): void {
     if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      if (this.#state === 'redirected') return this.#finish();
-      this.deps.router.refused(this.ip, 'bad-request');
-      this.#finish(rtspResponse(408, undefined));
-    }, ms);
+    this.#timer = setTimeout(
+      guardCallback(
+        { door: 'rtsp gateway', logger: this.deps.logger },
+        () => {
+          if (this.#state === 'redirected') return this.#finish();
+          this.deps.router.refused(this.ip, 'bad-request');
+          this.#finish(rtspResponse(408, undefined));
+        },
+        () => this.socket.destroy(),
+      ),
+      ms,
+    );
   }
 
   #settle(): void {
@@ -166,10 +178,11 @@ export class GatewayConnection {
           return;
         }
         if (this.#state !== 'redirected') this.#arm();
+        this.#lastLine = requestLineForLog(out.request.method, out.request.uri, 'RTSP/1.0');
         await this.#handle(out.request, raw);
       }
     } catch (err) {
-      this.deps.logger?.warn({ err, ip: this.ip }, 'gateway connection failed');
+      logDoorFault({ door: 'rtsp gateway', logger: this.deps.logger }, err, this.#lastLine, { ip: this.ip });
       this.#finish(rtspResponse(500, undefined));
     } finally {
       this.#busy = false;
@@ -246,8 +259,14 @@ export class GatewayConnection {
     const authorization = getHeader(req, 'authorization');
     const basicAllowed = this.deps.allowBasic();
     const scheme: AuthScheme | undefined = /^basic\s/i.test(authorization ?? '') ? 'basic' : /^digest\s/i.test(authorization ?? '') ? 'digest' : undefined;
+    const viewer = this.deps.viewer();
+    if (!viewer) {
+      // No verifier held (an entry before its first routing state): nobody is checked, nobody is let in.
+      router.refused(this.ip, 'no-node');
+      return this.#finish(rtspResponse(503, getHeader(req, 'cseq')));
+    }
     if (this.#tokenForSelf(req.uri, stream)) return this.#spliceRead(req, stream, 'token', t0, req.uri);
-    let verdict = auth.verify(req.method, authorization, this.deps.viewer(), this.ip, req.uri);
+    let verdict = auth.verify(req.method, authorization, viewer, this.ip, req.uri);
     if (verdict === 'ok' && scheme === 'basic' && !basicAllowed) {
       // Right password, refused scheme: say so plainly (no retry prompt, no failure count).
       router.refused(this.ip, 'basic-refused');
@@ -324,7 +343,7 @@ export class GatewayConnection {
       const seenAs = proxy ? this.ip : normalizeIp(upstream.localAddress);
       const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
       const proof = (s: string) =>
-        key && tokenNode ? basic(TOKEN_USER, signViewerToken(key, { ip: seenAs, stream: s, node: tokenNode }, ttl)) : basic(creds.user, creds.password);
+        key && tokenNode ? basic(TOKEN_USER, signViewerToken(key, { ip: seenAs, stream: s, node: tokenNode }, ttl)) : basic(creds?.user ?? '', creds?.password ?? '');
       const authorize = (r: RtspRequest) => {
         const s = streamOfUri(r.uri)?.stream;
         return s === undefined || s === '' ? proof(stream) : proof(s);

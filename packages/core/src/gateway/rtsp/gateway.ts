@@ -9,6 +9,7 @@ import { FollowLearner } from '../follow-learning.js';
 import { RtspAuthenticator, type ViewerCredentials } from './auth.js';
 import { GatewayConnection } from './connection.js';
 import { listenOrThrow } from '../listen.js';
+import { guardConnection } from '../../door-guard.js';
 import { gatewayBudget } from '../budget.js';
 import { DEFAULT_RTSP_LIMITS } from './parser.js';
 import { FailureLimiter } from './rate-limit.js';
@@ -27,8 +28,12 @@ export interface RtspGatewayOptions {
   host: string;
   /** Port to listen on; 0 picks a free one (see `address()`). */
   port: number;
-  /** Viewer user and password, read per request (a rotated password applies to the next viewer). */
-  viewer: () => ViewerCredentials;
+  /**
+   * Viewer user and password, read per request (a rotated password applies to the next viewer).
+   * Undefined: nothing to check against now (an entry without a routing state): every DESCRIBE is
+   * answered 503 before any credential check.
+   */
+  viewer: () => ViewerCredentials | undefined;
   /** Local MediaMTX RTSP `host:port` to splice to, read per viewer; undefined when there is none. */
   spliceTarget: () => string | undefined;
   limits: RtspGatewayLimits;
@@ -186,7 +191,7 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
     async start() {
       if (server) return;
       await learner.load();
-      const srv = createServer({ noDelay: true }, onConnection);
+      const srv = createServer({ noDelay: true }, guardConnection({ door: 'rtsp gateway', logger: o.logger }, onConnection));
       srv.on('error', (err) => o.logger?.error({ err }, 'rtsp gateway server error'));
       bound = await listenOrThrow(srv, { host: o.host, port: o.port, backlog: 1024 }, 'RTSP gateway', 'public.rtspPort / public.bind');
       server = srv;
