@@ -6,6 +6,8 @@ import type { Socket } from 'node:net';
 import type { CoreService } from '../../services.js';
 import type { Logger } from '../../logger.js';
 import { normalizeIp, trimBase } from '../../routing/ip.js';
+import { gatewayBudget, type ConnectionBudgetStats, type GatewayBudgetLimits } from '../budget.js';
+import { budgetHttpDoor } from '../budget-http.js';
 import { listenOrThrow } from '../listen.js';
 import { safeEqual, safeEqualExpected, type ViewerCredentials } from '../rtsp/auth.js';
 import { FailureLimiter } from '../rtsp/rate-limit.js';
@@ -37,6 +39,8 @@ export interface HttpsGatewayOptions {
   /** Token lifetime, s. Default 60. */
   tokenTtlSec?: () => number;
   maxAuthFailuresPerMinute?: number;
+  /** The door's connection budget (per address, per prefix, undecided deadline, global cap); defaults as the gateway config's. */
+  limits?: GatewayBudgetLimits;
   /** How often the certificate file is checked for a renewal, ms. Default 2000. */
   certPollMs?: number;
   realm?: string;
@@ -47,6 +51,8 @@ export interface HttpsGateway extends CoreService {
   address(): { host: string; port: number } | undefined;
   /** Re-read the certificate file now (also done on change). */
   reloadCertificate(): void;
+  /** What the door's connection budget holds and refused. */
+  budget(): ConnectionBudgetStats;
 }
 
 const PLAYLIST = /^\/([^/?#]+)\/(?:index\.m3u8)?$/;
@@ -71,6 +77,7 @@ export function createHttpsGateway(o: HttpsGatewayOptions): HttpsGateway {
   const limiter = new FailureLimiter({ maxFailures: o.maxAuthFailuresPerMinute ?? 10 });
   const realm = o.realm ?? 'Stream Haven';
   const sockets = new Set<Socket>();
+  const budget = gatewayBudget(o.limits ?? {});
   let server: Server | undefined;
   let bound: { host: string; port: number } | undefined;
   let loadedText = '';
@@ -117,6 +124,7 @@ export function createHttpsGateway(o: HttpsGatewayOptions): HttpsGateway {
   return {
     name: 'https-gateway',
     address: () => bound,
+    budget: () => budget.stats(),
     reloadCertificate: () => {
       try {
         loadCert();
@@ -127,15 +135,17 @@ export function createHttpsGateway(o: HttpsGatewayOptions): HttpsGateway {
     async start() {
       if (server) return;
       const pem = readFileSync(o.certFile, 'utf8');
-      const srv = createServer({ key: pem, cert: pem, minVersion: 'TLSv1.2' }, handle);
+      // Node's own 120 s handshake timeout would let a silent sender hold a slot for two minutes.
+      const srv = createServer({ key: pem, cert: pem, minVersion: 'TLSv1.2', handshakeTimeout: 5_000 }, handle);
       loadedText = pem;
       srv.headersTimeout = 10_000;
       srv.requestTimeout = 15_000;
-      srv.on('connection', (s: Socket) => {
-        o.prepare?.(normalizeIp(s.remoteAddress));
-        sockets.add(s);
-        s.once('close', () => sockets.delete(s));
-      });
+      srv.keepAliveTimeout = 5_000;
+      // Admitted connections only make routing locate the viewer (a refused one asks the origin nothing).
+      budgetHttpDoor(srv, budget, { sockets, ...(o.prepare ? { onAdmit: o.prepare } : {}) });
+      const sweep = setInterval(() => budget.sweep(), 60_000);
+      sweep.unref();
+      srv.once('close', () => clearInterval(sweep));
       bound = await listenOrThrow(srv, { host: o.host, port: o.port }, 'HTTPS entry', 'the https gateway port');
       server = srv;
       watchFile(o.certFile, { interval: o.certPollMs ?? 2_000 }, () => this.reloadCertificate());
