@@ -189,6 +189,13 @@ const gatewaySchema = z
     learnMinSamples: z.number().int().min(1).default(3),
     /** Below this follow-rate (0..1) a User-Agent is served locally. Default 0.5. */
     learnMinFollowRate: z.number().min(0).max(1).default(0.5),
+    /**
+     * Distinct networks (IPv4 /24, IPv6 /48) whose redirects went unfollowed before a User-Agent is
+     * served locally: one sender with the viewer password cannot steer every viewer of a player. Default 3.
+     */
+    learnMinPrefixes: z.number().int().min(1).default(3),
+    /** What was learned about a player counts for this long, then decays away (seconds). Default 86400. */
+    learnWindowSec: z.number().int().min(60).default(86_400),
     /** User-Agent substrings (case-insensitive) of players that follow RTSP redirects. */
     redirectUserAgents: z.array(z.string().min(1)).default(DEFAULT_REDIRECT_AGENTS),
     /** HLS hand-over: a master playlist pointing at the node (default), or an HTTP 302. */
