@@ -146,7 +146,7 @@ export function createHttpsGateway(o: HttpsGatewayOptions): HttpsGateway {
       const sweep = setInterval(() => budget.sweep(), 60_000);
       sweep.unref();
       srv.once('close', () => clearInterval(sweep));
-      bound = await listenOrThrow(srv, { host: o.host, port: o.port }, 'HTTPS entry', 'the https gateway port');
+      bound = await listenOrThrow(srv, { host: o.host, port: o.port, backlog: 1024 }, 'HTTPS entry', 'the https gateway port');
       server = srv;
       watchFile(o.certFile, { interval: o.certPollMs ?? 2_000 }, () => this.reloadCertificate());
     },
