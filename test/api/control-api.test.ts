@@ -130,7 +130,7 @@ describe('control API: reading', () => {
     const { status, json } = await call('GET', '/api/openapi.json');
     expect(status).toBe(200);
     expect(json.openapi).toBe('3.1.0');
-    for (const p of ['/api/status', '/api/nodes', '/api/nodes/{name}', '/api/streams', '/api/decisions', '/api/decisions/summary', '/api/route', '/api/secrets/rotate', '/api/urls', '/api/node-report', '/api/node-secrets', '/api/events', '/metrics']) {
+    for (const p of ['/api/status', '/api/nodes', '/api/nodes/{name}', '/api/streams', '/api/decisions', '/api/decisions/summary', '/api/route', '/api/secrets/rotate', '/api/players/reset', '/api/urls', '/api/node-report', '/api/node-secrets', '/api/events', '/metrics']) {
       expect(json.paths[p], p).toBeDefined();
     }
     expect(json.paths['/api/nodes'].post.security).toEqual([{ bearer: [] }]);
@@ -233,6 +233,27 @@ describe('control API: token-protected calls', () => {
     expect(ok.status).toBe(200);
     expect(ok.json).toEqual({ rotated: 'viewerPassword' });
     expect(haven.rotated).toEqual(['viewerPassword']);
+  });
+
+  it('POST /api/players/reset: the token only; a learned verdict shows with its evidence in the status, then is gone', async () => {
+    for (const ip of ['100.64.7.7', '100.65.9.9', '2001:db8:77::1']) haven.learner.redirected(ip, 'VRChat/1', 'us-east-1');
+    haven.learner.redirected('100.72.1.1', 'Lavf/60', 'us-east-1');
+    haven.learner.arrived('us-east-1', ['100.72.1.1']);
+    haven.tick(1001);
+    const before = await call('GET', '/api/status');
+    const vrc = before.json.players.find((p: any) => p.userAgent === 'VRChat/1');
+    expect(vrc).toMatchObject({ served: 'local', why: 'learned-local', evidence: { outcomes: 3, followed: 0, prefixes: 3 } });
+    for (const net of ['100.64.7', '100.65.9', '2001:db8:77']) expect(before.text).not.toContain(net); // no viewer network shown
+    expect((await call('POST', '/api/players/reset', { body: { userAgent: 'VRChat/1' } })).status).toBe(401);
+    const bad = await call('POST', '/api/players/reset', { body: { userAgent: '' }, token: TOKEN });
+    expect(bad.status).toBe(400);
+    const one = await call('POST', '/api/players/reset', { body: { userAgent: 'VRChat/1' }, token: TOKEN });
+    expect(one.json).toEqual({ cleared: 1, userAgent: 'VRChat/1' });
+    const after = await call('GET', '/api/status');
+    expect(after.json.players.map((p: any) => p.userAgent)).toEqual(['Lavf/60']);
+    const all = await call('POST', '/api/players/reset', { body: {}, token: TOKEN });
+    expect(all.json).toEqual({ cleared: 1 });
+    expect((await call('GET', '/api/status')).json.players).toBeUndefined();
   });
 
   it('GET /api/urls: 401 without the token; publish and viewer URLs with secrets with it', async () => {

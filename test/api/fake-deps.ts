@@ -1,6 +1,7 @@
 // A fake ControlApiDeps: the API server is the unit under test, so the Haven behind it is a small
 // in-memory stand-in whose state the tests change and whose events they emit.
 import {
+  FollowLearner,
   HavenEmitter,
   HavenError,
   createLogger,
@@ -30,6 +31,10 @@ export interface FakeHaven {
   streams: ApiStatusInfo['streams'];
   rotated: SecretName[];
   reports: NodeReport[];
+  /** What the gateway learned about players (a real learner; the status shows its snapshot). */
+  learner: FollowLearner;
+  /** Move the learner's clock. */
+  tick(ms: number): void;
   /** Mark a node down the way the health monitor would: update state and emit the events. */
   setHealth(name: string, to: 'up' | 'down'): void;
 }
@@ -63,6 +68,8 @@ export function fakeHaven(): FakeHaven {
   const streams: ApiStatusInfo['streams'] = [{ name: 'live', ready: true, readers: 4, bytesIn: 123456, bytesOut: 654321, tracks: ['H264', 'MPEG-4 Audio'], sourceType: 'rtmpConn' }];
   const rotated: SecretName[] = [];
   const reports: NodeReport[] = [];
+  let now = Date.now();
+  const learner = new FollowLearner({ deadlineMs: () => 1000, minSamples: () => 3, minFollowRate: () => 0.5, pinLocal: () => [], pinRedirect: () => [], now: () => now });
 
   const deps: ControlApiDeps = {
     events,
@@ -75,6 +82,7 @@ export function fakeHaven(): FakeHaven {
         nodes: [...nodes.values()],
         gateway: { rtspUrl: 'rtsp://203.0.113.10:8554', hlsUrl: 'http://203.0.113.10:8888' },
         ingest: { rtmp: '203.0.113.10:1935', srt: '203.0.113.10:8890' },
+        ...(learner.snapshot().length > 0 ? { players: learner.snapshot() } : {}),
       };
     },
     nodes: {
@@ -116,6 +124,9 @@ export function fakeHaven(): FakeHaven {
     async rotateSecret(name) {
       rotated.push(name);
     },
+    async resetPlayers(userAgent) {
+      return learner.reset(userAgent);
+    },
     secrets: () => ({ ...SECRETS }),
     locate(ip) {
       if (ip.startsWith('203.0.113.')) return { lat: 35.6895, lon: 139.6917, country: 'JP', city: 'Tokyo' };
@@ -134,6 +145,8 @@ export function fakeHaven(): FakeHaven {
     streams,
     rotated,
     reports,
+    learner,
+    tick: (ms) => (now += ms),
     setHealth(name, to) {
       const info = nodes.get(name);
       if (!info) throw new Error(`no node ${name}`);

@@ -32,4 +32,18 @@ describe('GET /api/locate', () => {
     expect((await call(reportPort, '/api/locate?ip=203.0.113.5', { from: '127.0.0.72', token: REPORT_TOKEN })).json).toMatchObject({ error: { code: 'NODE_ONLY' } });
     expect((await call(mainPort, '/api/locate?ip=203.0.113.5', { from: '127.0.0.71', token: REPORT_TOKEN })).status).toBe(403);
   });
+
+  it('is rate-limited per network asked about and per calling node (429), so fresh addresses per connection make no lookup storm', async () => {
+    const statuses: number[] = [];
+    for (let i = 1; i <= 50; i++) statuses.push((await call(reportPort, `/api/locate?ip=2001:db8:66:${i.toString(16)}::1`, { from: '127.0.0.71' })).status);
+    expect(statuses.slice(0, 40).every((s) => s === 200)).toBe(true);
+    expect(statuses.slice(40).filter((s) => s === 429).length).toBeGreaterThanOrEqual(9);
+    const limited = await call(reportPort, '/api/locate?ip=2001:db8:66:ffff::9', { from: '127.0.0.71' });
+    expect(limited).toMatchObject({ status: 429, json: { error: { code: 'RATE_LIMITED' } } });
+    // Another network is still answered; the node as a whole has its own budget.
+    expect((await call(reportPort, '/api/locate?ip=203.0.113.5', { from: '127.0.0.71' })).status).toBe(200);
+    let refused = 0;
+    for (let i = 0; i < 220 && refused === 0; i++) if ((await call(reportPort, `/api/locate?ip=100.${64 + (i >> 8)}.${i & 255}.1`, { from: '127.0.0.71' })).status === 429) refused++;
+    expect(refused).toBe(1);
+  });
 });

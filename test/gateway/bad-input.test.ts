@@ -82,9 +82,9 @@ describe('RTSP gateway: bad input', () => {
         }),
       ),
     );
-    // maxConnections 300: one address gets at most 300 / 8 = 37 undecided connections.
-    await waitFor('the gateway to see the flood', () => h.stack.rtspGateway.stats().rejectedConnections >= 63);
-    expect(h.stack.rtspGateway.stats().undecided).toBeLessThanOrEqual(37);
+    // One address holds at most gateway.maxUndecidedPerAddress (16) undecided connections.
+    await waitFor('the gateway to see the flood', () => h.stack.rtspGateway.stats().rejectedConnections >= 84);
+    expect(h.stack.rtspGateway.stats().undecided).toBeLessThanOrEqual(16);
     await wellBehaved();
     for (const s of flood) s.destroy();
   });

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isHavenError } from '@haven/core';
 import { init, nodeAdd, nodeJoin, nodeKeygen, nodeRemove, printUrls, rotate, route, status } from './commands.js';
+import { playersReset } from './players.js';
 import { resolveHome } from './home.js';
 import { progress } from './output.js';
 import { doctor } from './doctor.js';
@@ -167,6 +168,13 @@ secrets
   .description('replace a secret (live when the origin runs)')
   .argument('<which>', 'viewer-password | stream-key | relay-password')
   .action(async (which: string) => rotate(await loadHome(home()), which));
+
+const players = program.command('players').description('what the gateway learned about players (redirect or serve here)');
+players
+  .command('reset')
+  .description('(origin) forget what was learned about one player, or about all: it is redirected again until new evidence')
+  .argument('[player]', 'the player\'s User-Agent exactly as `haven status` shows it (default: every player)')
+  .action(async (ua: string | undefined) => playersReset(await loadHome(home()), ua));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const msg = isHavenError(err) ? err.message : err instanceof Error ? err.message : String(err);

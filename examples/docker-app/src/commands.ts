@@ -28,9 +28,10 @@ import { apiToken, loadHome, type Loaded } from './runtime.js';
 import { nodeTemplate, originTemplate } from './template.js';
 import { urlsFor } from './urls.js';
 import { readNodeTlsStatus, tlsStatusLines } from './tls-status.js';
+import { printPlayers, type PlayerRow } from './players.js';
 import { readRoutingFollowStatus, routingStatusLine } from './routing-follow.js';
 import { printVrchat, printVrchatHelp } from './ingest-view.js';
-import type { ApiStatusView, IngestVerdict } from '@haven/core';
+import type { IngestVerdict } from '@haven/core';
 
 export interface InitOptions {
   role: 'origin' | 'node';
@@ -123,23 +124,6 @@ function requireOrigin(l: Loaded, what: string): OriginConfig {
     throw new HavenError(`\`${what}\` runs on the origin, but ${l.loaded.file} has role ${l.loaded.config.role}`, { code: 'CONFIG_INVALID' });
   }
   return l.loaded.config;
-}
-
-/** One player's row of the status view (the control API's `Player` schema). */
-type PlayerRow = NonNullable<ApiStatusView['players']>[number];
-
-/** Follow-through of redirects and auth schemes per player (RTSP gateway). */
-function printPlayers(players: PlayerRow[] | undefined, auth: { basic: number; digest: number } | undefined): void {
-  if (!players || players.length === 0) return;
-  const rate = (p: PlayerRow) => (p.followRate === undefined ? '' : `${Math.round(p.followRate * 100)}%`);
-  print(
-    table([
-      ['player', 'redirected', 'reached node', 'same conn', 'did not follow', 'follow rate', 'served', 'basic', 'digest'],
-      ...players.map((p) => [p.userAgent.slice(0, 40), String(p.redirects), String(p.followed), String(p.sameConnection), String(p.notFollowed), rate(p), p.served === 'local' ? `here (${p.why})` : 'node', String(p.basic), String(p.digest)]),
-    ]),
-  );
-  if (auth && auth.basic > 0) print(`${auth.basic} viewer(s) sent the password with Basic (readable on the network), ${auth.digest} with Digest; viewer.allowBasic: false refuses Basic`);
-  print();
 }
 
 export async function status(l: Loaded, o: { json: boolean; quiet: boolean }): Promise<number> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Locator, RoutingState } from '@haven/core';
-import { createEntryLocator } from './entry-locator.js';
+import { ASK_PER_PREFIX, createEntryLocator } from './entry-locator.js';
 
 const state = (places?: RoutingState['places']): RoutingState =>
   ({ haven: '0123456789abcdef', version: 1, issuedAt: 1, nodes: [], viewer: { user: 'viewer', realm: 'Stream Haven', ha1: '0'.repeat(32) }, players: [], ...(places ? { places } : {}) }) as RoutingState;
@@ -71,5 +71,32 @@ describe('createEntryLocator', () => {
     fail = false;
     await loc.prepare!('203.0.113.7');
     expect(loc.locate('203.0.113.7')).toMatchObject({ city: 'Frankfurt' });
+  });
+
+  it('a sender with a fresh address per connection makes no lookup storm: one question per /64, a few per network per second', async () => {
+    let t = 0;
+    const asked: string[] = [];
+    const loc = createEntryLocator({
+      follower: { state: () => undefined },
+      own: () => undefined,
+      origin: async (ip) => {
+        asked.push(ip);
+        return { lat: 1, lon: 2 };
+      },
+      now: () => t,
+    });
+    // 500 addresses of one /64: asked once, and every one of them is placed by that answer.
+    for (let i = 1; i <= 500; i++) await loc.prepare!(`2001:db8:aa:1::${i.toString(16)}`);
+    expect(asked).toHaveLength(1);
+    expect(loc.locate('2001:db8:aa:1::ffff')).toMatchObject({ lat: 1 });
+    // A fresh /64 per connection inside one /48: the network's burst, then its rate.
+    for (let i = 2; i <= 500; i++) await loc.prepare!(`2001:db8:aa:${i.toString(16)}::1`);
+    expect(asked).toHaveLength(ASK_PER_PREFIX.burst);
+    t += 10_000;
+    for (let i = 600; i <= 700; i++) await loc.prepare!(`2001:db8:aa:${i.toString(16)}::1`);
+    expect(asked).toHaveLength(ASK_PER_PREFIX.burst + 8);
+    // Another network is asked about at once.
+    await loc.prepare!('203.0.113.50');
+    expect(asked.at(-1)).toBe('203.0.113.50');
   });
 });

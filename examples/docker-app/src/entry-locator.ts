@@ -1,4 +1,4 @@
-import type { Locator, RoutingState, RoutingStateFollower, ViewerLocation } from '@haven/core';
+import { ipGroups, TokenBuckets, type Locator, type RoutingState, type RoutingStateFollower, type ViewerLocation } from '@haven/core';
 import { compileOverrides, LruCache, parseIp, type OverrideTable } from '@haven/plugin-geo';
 
 /** What the origin said of an address, and when (an unknown address is kept too, shorter). */
@@ -9,6 +9,10 @@ interface Answer {
 
 const KNOWN_TTL_MS = 60 * 60_000;
 const UNKNOWN_TTL_MS = 5 * 60_000;
+/** Questions to the origin about one network (IPv4 /24, IPv6 /48) per second on average, and at once. */
+export const ASK_PER_PREFIX = { ratePerSec: 1, burst: 8 };
+/** Questions to the origin in flight at once. */
+const MAX_ASKING = 64;
 
 /**
  * Where an entry node places a viewer: the origin's geo overrides first (the routing state's
@@ -16,9 +20,11 @@ const UNKNOWN_TTL_MS = 5 * 60_000;
  * this node's own locator (a locator plugin in its haven.yaml), if it has one; then the origin itself
  * (`GET /api/locate` over the VPN: only the origin holds a GeoIP database). The origin is asked when
  * the viewer connects (`prepare`), so its answer is there by the time the viewer has authenticated;
- * answers are cached (an hour; an unknown address or a failed call five minutes, so a brief outage
- * does not pin viewers on this entry for long). Without any answer a viewer has no location and the
- * entry serves it itself.
+ * answers are cached per address group (an IPv4 address, an IPv6 /64: a sender with a fresh address per
+ * connection asks once) for an hour (an unknown address or a failed call five minutes, so a brief
+ * outage does not pin viewers on this entry for long). Questions are rate-limited per network and in
+ * flight, so a flood of connections makes no lookup storm at the origin. Without any answer a viewer
+ * has no location and the entry serves it itself.
  * The overrides are compiled once per state version; a state whose places do not compile (a region
  * this node does not know) keeps the last good table and says so once.
  */
@@ -37,6 +43,7 @@ export function createEntryLocator(o: {
   let table: OverrideTable | undefined;
   const answers = new LruCache<string, Answer>(o.cacheSize ?? 10_000);
   const asking = new Map<string, Promise<void>>();
+  const perPrefix = new TokenBuckets({ ...ASK_PER_PREFIX, maxTracked: 20_000, now });
   const places = (): OverrideTable | undefined => {
     const list = o.follower.state()?.places;
     if (list === compiledFor) return table;
@@ -60,7 +67,7 @@ export function createEntryLocator(o: {
     }
   };
   const fresh = (ip: string): Answer | undefined => {
-    const a = answers.get(ip);
+    const a = answers.get(ipGroups(ip).address);
     return a && now() - a.at < (a.location ? KNOWN_TTL_MS : UNKNOWN_TTL_MS) ? a : undefined;
   };
   return {
@@ -72,15 +79,18 @@ export function createEntryLocator(o: {
     prepare(ip: string): Promise<void> {
       const ask = o.origin;
       if (!ask || here(ip) || fresh(ip) || !parseIp(ip)) return Promise.resolve();
-      let p = asking.get(ip);
+      const { address, prefix } = ipGroups(ip);
+      let p = asking.get(address);
       if (!p) {
+        // Over the network's rate or with too many questions open: this viewer stays unplaced (served here).
+        if (asking.size >= MAX_ASKING || !perPrefix.take(prefix)) return Promise.resolve();
         p = ask(ip)
           .then(
-            (location) => answers.set(ip, { location, at: now() }),
-            () => answers.set(ip, { location: undefined, at: now() }),
+            (location) => answers.set(address, { location, at: now() }),
+            () => answers.set(address, { location: undefined, at: now() }),
           )
-          .finally(() => asking.delete(ip));
-        asking.set(ip, p);
+          .finally(() => asking.delete(address));
+        asking.set(address, p);
       }
       return p;
     },

@@ -2,6 +2,7 @@ import { exposureChange, exposureReason, originExposure } from '../routing/expos
 import type { HavenNode, StreamStats } from '../contracts.js';
 import { HavenError } from '../errors.js';
 import { logStats } from '../log-sink.js';
+import { ApiError } from './http.js';
 import type { Haven } from '../haven.js';
 import type { ControlApiDeps, NodeInfo, RouteExplain, StatusInfo } from './types.js';
 import type { NodeReport } from './schemas.js';
@@ -116,6 +117,14 @@ export function havenApiDeps(haven: Haven, options: HavenApiDepsOptions): Contro
       return out;
     },
     rotateSecret: (name) => haven.rotateSecret(name),
+    resetPlayers: async (userAgent) => {
+      const learner = haven.services.rtspGateway?.learner;
+      if (!learner) throw new ApiError(409, 'NO_GATEWAY', 'this Haven runs no RTSP gateway here: nothing was learned about players');
+      const n = learner.reset(userAgent);
+      await learner.save();
+      haven.logger.info({ area: 'routing', userAgent: userAgent ?? '(all)', cleared: n }, 'what was learned about players was cleared by the operator');
+      return n;
+    },
     secrets: options.shareSecretsWithNodes === false ? undefined : () => haven.secrets(),
     locate: (ip) => haven.provided.locator?.locate(ip),
     nodeReport: (report) => {

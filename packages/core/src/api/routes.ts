@@ -19,6 +19,8 @@ import {
   relayAssignmentSchema,
   rotatedSchema,
   rotateRequestSchema,
+  playersResetRequestSchema,
+  playersResetSchema,
   routeExplainSchema,
   routeRequestSchema,
   statusViewSchema,
@@ -150,6 +152,21 @@ export function apiRoutes(api: ApiContext): RouteDef[] {
         const { name } = body as { name: SecretName };
         await deps.rotateSecret(name);
         return { rotated: name };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/players/reset',
+      auth: 'token',
+      tag: 'routing',
+      summary: 'Forget what the gateway learned about one player (by User-Agent) or about all: its counts and any learned verdict.',
+      body: playersResetRequestSchema,
+      response: playersResetSchema,
+      handler: async ({ body }) => {
+        if (!deps.resetPlayers) throw new ApiError(501, 'NOT_AVAILABLE', 'this Haven keeps nothing learned about players');
+        const { userAgent } = body as { userAgent?: string };
+        const cleared = await deps.resetPlayers(userAgent);
+        return { cleared, ...(userAgent !== undefined ? { userAgent } : {}) };
       },
     },
     {

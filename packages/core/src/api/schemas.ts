@@ -177,6 +177,11 @@ export const playerViewSchema = z
     /** What the next viewer with this User-Agent gets. */
     served: z.enum(['redirect', 'local']),
     why: z.enum(['pinned-local', 'pinned-redirect', 'learned-local', 'default']),
+    /**
+     * What a learned verdict rests on: outcomes within the learning window, how many were followed,
+     * how many distinct networks (IPv4 /24, IPv6 /48) did not follow, and when (epoch ms). No address.
+     */
+    evidence: z.object({ outcomes: count, followed: count, prefixes: count, firstAt: z.number(), lastAt: z.number() }).optional(),
     /** Viewers who proved the password with Basic (in clear) and with Digest. */
     basic: count,
     digest: count,
@@ -338,6 +343,13 @@ export type UrlsView = z.output<typeof urlsViewSchema>;
 export const nodeAddedSchema = z.object({ node: nodeViewSchema }).register(responseSchemas, { id: 'NodeAdded' });
 export const nodeRemovedSchema = z.object({ removed: z.string() }).register(responseSchemas, { id: 'NodeRemoved' });
 export const rotatedSchema = z.object({ rotated: secretNameSchema }).register(responseSchemas, { id: 'Rotated' });
+/** `POST /api/players/reset`: one player by its User-Agent as the status shows it, or every player. */
+export const playersResetRequestSchema = z
+  .strictObject({ userAgent: z.string().min(1).max(200).optional() })
+  .register(requestSchemas, { id: 'PlayersResetRequest', description: 'The player to forget (its User-Agent as the status shows it); none: every player.' });
+export const playersResetSchema = z
+  .object({ cleared: count, userAgent: z.string().optional() })
+  .register(responseSchemas, { id: 'PlayersReset', description: 'How many players the gateway forgot (their counts, outcomes and learned verdicts).' });
 /** What a node needs to keep serving after a rotation on the origin (relay-credential protected). */
 export const nodeSecretsSchema = z
   .object({ viewerUser: z.string(), viewerPassword: z.string(), relayPassword: z.string().optional() })

@@ -106,6 +106,11 @@ export interface ControlApiDeps {
   /** Dry run: what would the router do for this viewer? Nothing is counted or changed. */
   route(input: { ip: string; userAgent?: string; stream: string }): Promise<RouteExplain>;
   rotateSecret(name: SecretName): Promise<void>;
+  /**
+   * Forget what the gateway learned about one player (its User-Agent exactly as the status shows it),
+   * or about every player when none is given; resolves how many were cleared. Absent: 501.
+   */
+  resetPlayers?(userAgent?: string): Promise<number>;
   /** Current secrets, for the token-protected `GET /api/urls`. Absent: that endpoint answers 501. */
   secrets?(): HavenSecrets;
   /**

@@ -128,6 +128,7 @@ export function statusView(info: StatusInfo, ctx: ViewContext): StatusView {
       ...(p.followRate !== undefined ? { followRate: p.followRate } : {}),
       served: p.served,
       why: p.why,
+      ...(p.evidence ? { evidence: p.evidence } : {}),
       basic: p.basic,
       digest: p.digest,
     }));

@@ -189,6 +189,13 @@ const gatewaySchema = z
     learnMinSamples: z.number().int().min(1).default(3),
     /** Below this follow-rate (0..1) a User-Agent is served locally. Default 0.5. */
     learnMinFollowRate: z.number().min(0).max(1).default(0.5),
+    /**
+     * Distinct networks (IPv4 /24, IPv6 /48) whose redirects went unfollowed before a User-Agent is
+     * served locally: one sender with the viewer password cannot steer every viewer of a player. Default 3.
+     */
+    learnMinPrefixes: z.number().int().min(1).default(3),
+    /** What was learned about a player counts for this long, then decays away (seconds). Default 86400. */
+    learnWindowSec: z.number().int().min(60).default(86_400),
     /** User-Agent substrings (case-insensitive) of players that follow RTSP redirects. */
     redirectUserAgents: z.array(z.string().min(1)).default(DEFAULT_REDIRECT_AGENTS),
     /** HLS hand-over: a master playlist pointing at the node (default), or an HTTP 302. */
@@ -201,9 +208,13 @@ const gatewaySchema = z
     maxHeaders: z.number().int().min(4).default(64),
     /** Time allowed to the first complete request, ms. Default 5000. */
     firstRequestTimeoutMs: z.number().int().min(100).default(5000),
-    /** Failed auth attempts per IP per minute before 429-like refusal. Default 10. */
+    /** Failed auth attempts per address (IPv6 /64) per minute before refusal; a network (IPv4 /24, IPv6 /48) gets 3 times as many. Default 10. */
     maxAuthFailuresPerMinute: z.number().int().min(1).default(10),
-    /** Max concurrent gateway connections. Default 2000. */
+    /**
+     * Max concurrent connections of each door. Near it (the last 10 %), the network holding the most
+     * connections is refused first, and at it a newcomer from a smaller network takes the slot of the
+     * oldest undecided connection of the network holding the most undecided ones. Default 2000.
+     */
     maxConnections: z.number().int().min(1).default(2000),
     /**
      * Connections one address (an IPv6 /64) may hold at once, spliced viewers included; viewers behind
@@ -214,6 +225,20 @@ const gatewaySchema = z
     newConnectionsPerSecond: z.number().min(0.1).default(10),
     /** New connections one address may open at once before that rate applies. Default 40. */
     newConnectionBurst: z.number().int().min(1).default(40),
+    /**
+     * Connections one network (an IPv4 /24, an IPv6 /48) may hold at once at each door, so a sender
+     * rotating addresses inside its network stays one sender. Default 256.
+     */
+    maxConnectionsPerPrefix: z.number().int().min(1).default(256),
+    /** Undecided connections (not yet redirected, spliced or served) one address may hold at each door. Default 16. */
+    maxUndecidedPerAddress: z.number().int().min(1).default(16),
+    /** Undecided connections one network (IPv4 /24, IPv6 /48) may hold at each door. Default 32. */
+    maxUndecidedPerPrefix: z.number().int().min(1).default(32),
+    /**
+     * How long a connection may stay undecided in total, ms: requests do not extend it (a sender
+     * trickling requests is closed at the deadline all the same). Default 10000.
+     */
+    undecidedDeadlineMs: z.number().int().min(1000).default(10_000),
   })
   .prefault({});
 

@@ -20,14 +20,14 @@ function learner(o: Partial<FollowLearnerOptions> = {}) {
 
 describe('FollowLearner', () => {
   it('counts arrivals as followed and silent 302s as not followed; learns to serve a non-follower locally', () => {
-    const { l, tick } = learner();
+    const { l, tick } = learner({ minPrefixes: () => 2 });
     l.redirected('198.51.100.1', 'GoodPlayer/1', 'par');
     expect(l.arrived('par', ['198.51.100.1'])).toBe(1);
     expect(l.arrived('par', ['198.51.100.1'])).toBe(0); // matched once
     l.redirected('198.51.100.2', 'GiveUp/1', 'par');
     expect(l.verdict('GiveUp/1')).toEqual({ served: 'redirect', why: 'default' });
     tick(10_001);
-    l.redirected('198.51.100.3', 'GiveUp/1', 'fra');
+    l.redirected('203.0.113.3', 'GiveUp/1', 'fra');
     tick(10_001);
     expect(l.sweep()).toBe(1);
     expect(l.verdict('GiveUp/1')).toEqual({ served: 'local', why: 'learned-local' });
@@ -77,5 +77,77 @@ describe('FollowLearner', () => {
     await broken.load();
     expect(errors.length).toBe(1);
     expect(broken.snapshot()).toEqual([]);
+  });
+
+  describe('learning that a few cannot steer', () => {
+    const VRC = 'VRChat/2026.1 AVProVideo';
+    const unfollowed = (l: FollowLearner, ips: string[]) => {
+      for (const ip of ips) l.redirected(ip, VRC, 'par');
+    };
+    const deadline = 10_001;
+
+    it('three unfollowed redirects from one network change nothing, however its addresses rotate', () => {
+      const { l, tick } = learner({ minSamples: () => 3 });
+      unfollowed(l, ['198.51.100.7', '198.51.100.8', '198.51.100.9']);
+      tick(deadline);
+      expect(l.sweep()).toBe(3);
+      expect(l.verdict(VRC)).toEqual({ served: 'redirect', why: 'default' });
+      // An IPv6 sender with a fresh /64 per try inside one /48: still one network.
+      unfollowed(l, ['2001:db8:5:1::1', '2001:db8:5:2::1', '2001:db8:5:3::1', '2001:db8:5:4::1']);
+      tick(deadline);
+      l.sweep();
+      expect(l.verdict(VRC).served).toBe('redirect');
+      expect(l.snapshot()[0]).toMatchObject({ notFollowed: 7, served: 'redirect', evidence: { outcomes: 7, followed: 0, prefixes: 2 } });
+    });
+
+    it('from three networks they do; the evidence (networks, when) shows, and it decays', () => {
+      const { l, tick } = learner({ minSamples: () => 3, windowMs: () => 3600_000 });
+      unfollowed(l, ['198.51.100.7', '203.0.113.9', '2001:db8:77::1']);
+      tick(deadline);
+      l.sweep();
+      expect(l.verdict(VRC)).toEqual({ served: 'local', why: 'learned-local' });
+      const view = l.snapshot()[0]!;
+      expect(view).toMatchObject({ served: 'local', why: 'learned-local', evidence: { outcomes: 3, followed: 0, prefixes: 3 } });
+      expect(view.evidence!.lastAt).toBeGreaterThan(0);
+      expect(JSON.stringify(view)).not.toContain('198.51.100'); // no viewer network is shown
+      tick(3600_000);
+      expect(l.verdict(VRC)).toEqual({ served: 'redirect', why: 'default' });
+      expect(l.snapshot()[0]!.evidence).toBeUndefined();
+    });
+
+    it('followers from other networks outweigh a few non-followers', () => {
+      const { l, tick } = learner({ minSamples: () => 3 });
+      unfollowed(l, ['198.51.100.7', '203.0.113.9', '192.0.2.4']);
+      const good = ['100.64.1.1', '100.64.2.1', '100.64.3.1', '100.64.4.1'];
+      unfollowed(l, good);
+      l.arrived('par', good);
+      tick(deadline);
+      l.sweep();
+      expect(l.verdict(VRC).served).toBe('redirect');
+    });
+
+    it('an operator clears a verdict (one player or all); a reload keeps the evidence, a version-1 file brings none', async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'haven-learn-'));
+      const file = path.join(dir, 'players.json');
+      const { l, tick } = learner({ minSamples: () => 3, file });
+      unfollowed(l, ['198.51.100.7', '203.0.113.9', '2001:db8:77::1']);
+      l.redirected('192.0.2.1', 'Other/1', 'par');
+      tick(deadline);
+      l.sweep();
+      await l.save();
+      const { l: again } = learner({ minSamples: () => 3, file });
+      await again.load();
+      expect(again.verdict(VRC).served).toBe('local');
+      expect(again.reset('Nobody/0')).toBe(0);
+      expect(again.reset(VRC)).toBe(1);
+      expect(again.verdict(VRC)).toEqual({ served: 'redirect', why: 'default' });
+      expect(again.snapshot().map((p) => p.userAgent)).toEqual(['Other/1']);
+      expect(again.reset()).toBe(1);
+      expect(again.snapshot()).toEqual([]);
+      writeFileSync(file, JSON.stringify({ version: 1, players: [{ userAgent: VRC, redirects: 9, followed: 0, sameConnection: 0, notFollowed: 9, basic: 0, digest: 9, lastAt: 1 }] }), { mode: 0o600 });
+      const { l: old } = learner({ minSamples: () => 3, file });
+      await old.load();
+      expect(old.snapshot()[0]).toMatchObject({ notFollowed: 9, served: 'redirect' });
+    });
   });
 });

@@ -1,12 +1,15 @@
-import { normalizeIp } from '../routing/ip.js';
+import { ipGroups, normalizeIp } from '../routing/ip.js';
 import { readPrivateFile, writePrivateFile } from '../state.js';
 
 /**
  * What the gateway learns about players and redirects: per User-Agent, how many 302s it got, how
  * many reached their node (a node reported a new reader from that address), how many asked again on
- * the same connection (androidx/media3), and how many did neither within the deadline. A player whose
- * follow-rate falls under the threshold is served locally from then on; config pins override.
- * Bounded (agents and pending redirects), persisted 0600 in the state directory.
+ * the same connection (androidx/media3), and how many did neither within the deadline. A player is
+ * served locally only on evidence a few senders cannot make: enough recent outcomes, a follow-rate
+ * under the threshold, and unfollowed redirects from several distinct networks (IPv4 /24, IPv6 /48);
+ * evidence older than the window is forgotten, so a verdict decays, and an operator can clear it
+ * (`reset`). Config pins override. Bounded (agents, outcomes per agent, pending redirects), persisted
+ * 0600 in the state directory.
  */
 
 export type AuthScheme = 'basic' | 'digest';
@@ -25,7 +28,21 @@ export interface PlayerRecord {
   lastAt: number;
 }
 
+/** What a verdict rests on: the outcomes within the window (no viewer address or network is shown). */
+export interface PlayerEvidence {
+  /** Outcomes (followed or not) within the window. */
+  outcomes: number;
+  followed: number;
+  /** Distinct networks (IPv4 /24, IPv6 /48) whose redirects were not followed. */
+  prefixes: number;
+  /** Epoch ms of the oldest and newest outcome counted. */
+  firstAt: number;
+  lastAt: number;
+}
+
 export interface PlayerView extends PlayerRecord {
+  /** What the learned verdict rests on now; absent without outcomes in the window. */
+  evidence?: PlayerEvidence;
   /** followed / (followed + notFollowed); undefined before any outcome. */
   followRate?: number;
   /** What the next viewer with this User-Agent gets. */
@@ -41,6 +58,10 @@ export interface FollowLearnerOptions {
   minFollowRate: () => number;
   pinLocal: () => readonly string[];
   pinRedirect: () => readonly string[];
+  /** Distinct networks whose redirects went unfollowed before a player is served locally. Default 3. */
+  minPrefixes?: () => number;
+  /** Outcomes older than this are forgotten (what was learned decays), ms. Default 24 h. */
+  windowMs?: () => number;
   maxAgents?: number;
   maxPending?: number;
   now?: () => number;
@@ -54,12 +75,24 @@ interface Pending {
   at: number;
 }
 
+interface Outcome {
+  at: number;
+  /** The viewer's network (never shown; kept so that one network counts once). */
+  prefix: string;
+  followed: boolean;
+}
+
 const MAX_UA = 200;
+/** Outcomes kept per player: the most recent. */
+const MAX_OUTCOMES = 64;
+const DAY_MS = 24 * 3600_000;
 const uaKey = (ua: string | undefined): string => (ua ?? '').slice(0, MAX_UA).trim() || '(none)';
 
 export class FollowLearner {
   readonly #o: FollowLearnerOptions;
   readonly #agents = new Map<string, PlayerRecord>();
+  /** Recent outcomes per player key, oldest first. */
+  readonly #outcomes = new Map<string, Outcome[]>();
   /** `ip|node` -> pending redirects, oldest first. */
   readonly #pending = new Map<string, Pending[]>();
   #pendingCount = 0;
@@ -86,6 +119,7 @@ export class FollowLearner {
         const oldest = this.#agents.keys().next().value;
         if (oldest === undefined) break;
         this.#agents.delete(oldest);
+        this.#outcomes.delete(oldest);
       }
     }
     r.lastAt = this.#now();
@@ -99,12 +133,62 @@ export class FollowLearner {
     const low = (ua ?? '').toLowerCase();
     if (this.#o.pinLocal().some((p) => low.includes(p.toLowerCase()))) return { served: 'local', why: 'pinned-local' };
     if (this.#o.pinRedirect().some((p) => low.includes(p.toLowerCase()))) return { served: 'redirect', why: 'pinned-redirect' };
-    const r = this.#agents.get(uaKey(ua));
-    if (r) {
-      const outcomes = r.followed + r.notFollowed;
-      if (outcomes >= this.#o.minSamples() && r.followed / outcomes < this.#o.minFollowRate()) return { served: 'local', why: 'learned-local' };
+    const e = this.evidence(ua);
+    if (e && e.outcomes >= this.#o.minSamples() && e.followed / e.outcomes < this.#o.minFollowRate() && e.prefixes >= (this.#o.minPrefixes?.() ?? 3)) {
+      return { served: 'local', why: 'learned-local' };
     }
     return { served: 'redirect', why: 'default' };
+  }
+
+  /** The outcomes within the window for this User-Agent; undefined when there are none. */
+  evidence(ua: string | undefined): PlayerEvidence | undefined {
+    const key = uaKey(ua);
+    const list = this.#outcomes.get(key);
+    if (!list) return undefined;
+    const cut = this.#now() - (this.#o.windowMs?.() ?? DAY_MS);
+    while (list.length > 0 && (list[0] as Outcome).at <= cut) list.shift();
+    if (list.length === 0) {
+      this.#outcomes.delete(key);
+      return undefined;
+    }
+    const unfollowed = new Set<string>();
+    let followed = 0;
+    for (const o of list) {
+      if (o.followed) followed++;
+      else unfollowed.add(o.prefix);
+    }
+    return { outcomes: list.length, followed, prefixes: unfollowed.size, firstAt: (list[0] as Outcome).at, lastAt: (list.at(-1) as Outcome).at };
+  }
+
+  #outcome(p: Pending, followed: boolean): void {
+    const r = this.#rec(p.ua);
+    if (followed) r.followed++;
+    else r.notFollowed++;
+    let list = this.#outcomes.get(r.userAgent);
+    if (!list) this.#outcomes.set(r.userAgent, (list = []));
+    list.push({ at: this.#now(), prefix: ipGroups(p.ip).prefix, followed });
+    if (list.length > MAX_OUTCOMES) list.shift();
+  }
+
+  /**
+   * Forget what was learned about one User-Agent (exactly as shown), or about every player when none
+   * is given: its counts, its outcomes and its pending redirects. Returns how many players were cleared.
+   */
+  reset(ua?: string): number {
+    const keys = ua === undefined ? [...this.#agents.keys()] : [uaKey(ua)].filter((k) => this.#agents.has(k) || this.#outcomes.has(k));
+    for (const k of keys) {
+      this.#agents.delete(k);
+      this.#outcomes.delete(k);
+    }
+    if (ua === undefined) this.#outcomes.clear();
+    for (const [key, list] of this.#pending) {
+      const kept = list.filter((p) => !(ua === undefined || p.ua === uaKey(ua)));
+      this.#pendingCount -= list.length - kept.length;
+      if (kept.length === 0) this.#pending.delete(key);
+      else this.#pending.set(key, kept);
+    }
+    this.#dirty = true;
+    return keys.length;
   }
 
   authScheme(ua: string | undefined, scheme: AuthScheme): void {
@@ -138,7 +222,7 @@ export class FollowLearner {
     for (const ip of ips) {
       const p = this.#take(`${normalizeIp(ip)}|${node}`);
       if (!p) continue;
-      this.#rec(p.ua).followed++;
+      this.#outcome(p, true);
       n++;
     }
     return n;
@@ -152,7 +236,7 @@ export class FollowLearner {
       while (list.length > 0 && (list[0] as Pending).at <= cut) {
         const p = list.shift() as Pending;
         this.#pendingCount--;
-        this.#rec(p.ua).notFollowed++;
+        this.#outcome(p, false);
         n++;
       }
       if (list.length === 0) this.#pending.delete(key);
@@ -195,8 +279,11 @@ export class FollowLearner {
     return [...this.#agents.values()]
       .map((r) => {
         const outcomes = r.followed + r.notFollowed;
-        const v: PlayerView = { ...r, ...this.verdict(r.userAgent === '(none)' ? undefined : r.userAgent) };
+        const ua = r.userAgent === '(none)' ? undefined : r.userAgent;
+        const v: PlayerView = { ...r, ...this.verdict(ua) };
         if (outcomes > 0) v.followRate = Math.round((r.followed / outcomes) * 1000) / 1000;
+        const evidence = this.evidence(ua);
+        if (evidence) v.evidence = evidence;
         return v;
       })
       .sort((a, b) => b.lastAt - a.lastAt);
@@ -209,8 +296,9 @@ export class FollowLearner {
     try {
       const text = await readPrivateFile(file);
       if (text === undefined) return;
-      const data = JSON.parse(text) as { version?: number; players?: PlayerRecord[] };
-      if (data.version !== 1 || !Array.isArray(data.players)) throw new Error(`${file}: unknown format`);
+      const data = JSON.parse(text) as { version?: number; players?: PlayerRecord[]; outcomes?: Record<string, Outcome[]> };
+      // Version 1 kept counts only: its verdicts rested on no network evidence and are not carried over.
+      if ((data.version !== 1 && data.version !== 2) || !Array.isArray(data.players)) throw new Error(`${file}: unknown format`);
       for (const p of data.players.slice(0, this.#o.maxAgents ?? 500)) {
         if (typeof p?.userAgent !== 'string') continue;
         const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? Math.floor(x) : 0);
@@ -225,6 +313,11 @@ export class FollowLearner {
           lastAt: num(p.lastAt),
         });
       }
+      for (const [ua, list] of Object.entries(data.outcomes ?? {})) {
+        if (!this.#agents.has(ua) || !Array.isArray(list)) continue;
+        const ok = list.filter((o) => typeof o?.at === 'number' && Number.isFinite(o.at) && typeof o.prefix === 'string' && typeof o.followed === 'boolean');
+        this.#outcomes.set(ua, ok.slice(-MAX_OUTCOMES).map((o) => ({ at: o.at, prefix: o.prefix.slice(0, 64), followed: o.followed })));
+      }
     } catch (err) {
       this.#o.onError?.(err);
     }
@@ -236,7 +329,7 @@ export class FollowLearner {
     if (!file || !this.#dirty) return;
     if (this.#saving) return this.#saving;
     this.#dirty = false;
-    const body = JSON.stringify({ version: 1, players: [...this.#agents.values()] }, null, 1);
+    const body = JSON.stringify({ version: 2, players: [...this.#agents.values()], outcomes: Object.fromEntries(this.#outcomes) }, null, 1);
     this.#saving = writePrivateFile(file, body)
       .catch((err: unknown) => {
         this.#dirty = true;

@@ -1,4 +1,4 @@
-// The Haven's public front door (RTSP and HLS): the public surface.
+// The Haven's public doors (RTSP, HLS, HTTPS entry; the ACME responder uses their budget): the public surface.
 export {
   parseRequest,
   chunkNeedsParse,
@@ -30,3 +30,15 @@ export {
   type ViewerTokenClaims,
 } from './token.js';
 export { FollowLearner, type FollowLearnerOptions, type PlayerRecord, type PlayerView, type AuthScheme } from './follow-learning.js';
+export {
+  ConnectionBudget,
+  gatewayBudget,
+  type Admission,
+  type ConnectionBudgetOptions,
+  type ConnectionBudgetStats,
+  type GatewayBudgetLimits,
+  type RefusalReason,
+  type ShedReason,
+} from './budget.js';
+export { budgetHttpDoor, type HttpDoorBudgetOptions } from './budget-http.js';
+export { TokenBuckets, type TokenBucketsOptions } from './token-buckets.js';

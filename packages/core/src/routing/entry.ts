@@ -114,6 +114,8 @@ export function createEntryRouting(d: EntryRoutingDeps): EntryRouting {
     deadlineMs: () => gw.followDeadlineMs,
     minSamples: () => gw.learnMinSamples,
     minFollowRate: () => gw.learnMinFollowRate,
+    minPrefixes: () => gw.learnMinPrefixes,
+    windowMs: () => gw.learnWindowSec * 1000,
     pinLocal: () => gw.pinLocal,
     pinRedirect: () => gw.pinRedirect,
   });

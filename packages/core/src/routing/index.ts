@@ -14,3 +14,4 @@ export * from './routing-state.js';
 export * from './entry.js';
 export * from './https-book.js';
 export * from './exposure.js';
+export { ipGroups } from './ip.js';

@@ -39,3 +39,43 @@ export function urlHostPort(url: string, defaultPort: number): { host: string; p
 export function trimBase(url: string): string {
   return url.replace(/\/+$/, '');
 }
+
+/** The 8 groups of an IPv6 address already accepted by `net.isIP` (an IPv4 tail and a zone id allowed). */
+function v6Groups(ip: string): number[] {
+  const s = ip.replace(/%.*$/, '').toLowerCase();
+  const toGroups = (part: string): number[] => {
+    if (part === '') return [];
+    const out: number[] = [];
+    for (const g of part.split(':')) {
+      if (g.includes('.')) {
+        const [a = 0, b = 0, c = 0, d = 0] = g.split('.').map(Number);
+        out.push((a << 8) | b, (c << 8) | d);
+      } else out.push(parseInt(g, 16) || 0);
+    }
+    return out;
+  };
+  const dbl = s.indexOf('::');
+  const head = toGroups(dbl >= 0 ? s.slice(0, dbl) : s);
+  const tail = dbl >= 0 ? toGroups(s.slice(dbl + 2)) : [];
+  return [...head, ...Array<number>(Math.max(0, 8 - head.length - tail.length)).fill(0), ...tail].slice(0, 8);
+}
+
+/**
+ * The two groups a connection is accounted to, at every public door and at the origin's lookups:
+ * `address` is one subscriber (an IPv4 address; an IPv6 /64, which one subscriber usually holds whole),
+ * `prefix` one network (an IPv4 /24; an IPv6 /48, a site or a free tunnel-broker allocation), so a
+ * sender rotating addresses inside its network stays one sender. Anything that is not an address
+ * (a Unix socket, nothing) is one group of its own.
+ */
+export function ipGroups(ip: string | undefined): { address: string; prefix: string } {
+  const n = normalizeIp(ip);
+  const family = isIP(n.replace(/%.*$/, ''));
+  if (family === 4) {
+    return { address: n, prefix: `${n.slice(0, n.lastIndexOf('.'))}.0/24` };
+  }
+  if (family === 6) {
+    const hex = v6Groups(n).map((g) => g.toString(16));
+    return { address: `${hex.slice(0, 4).join(':')}::/64`, prefix: `${hex.slice(0, 3).join(':')}::/48` };
+  }
+  return { address: n || '(none)', prefix: n || '(none)' };
+}

@@ -84,6 +84,8 @@ export function createOriginRouting(d: OriginRoutingDeps): RoutingStack {
     deadlineMs: () => config.gateway.followDeadlineMs,
     minSamples: () => config.gateway.learnMinSamples,
     minFollowRate: () => config.gateway.learnMinFollowRate,
+    minPrefixes: () => config.gateway.learnMinPrefixes,
+    windowMs: () => config.gateway.learnWindowSec * 1000,
     pinLocal: () => config.gateway.pinLocal,
     pinRedirect: () => config.gateway.pinRedirect,
     onError: (err) => logger?.warn({ err: (err as Error).message }, 'what was learned about players could not be read or written'),

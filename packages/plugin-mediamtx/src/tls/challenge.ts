@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
-import { guardRequestListener, type DoorLogger } from '@haven/core';
+import type { Socket } from 'node:net';
+import { budgetHttpDoor, gatewayBudget, guardRequestListener, type ConnectionBudget, type ConnectionBudgetStats, type DoorLogger, type GatewayBudgetLimits } from '@haven/core';
 import { canonicalIp } from './cert-info.js';
 
 /** RFC 8555 §8.3: the CA fetches `http://<identifier>/.well-known/acme-challenge/<token>`. */
@@ -15,6 +16,12 @@ export interface ChallengeRefusal {
 }
 
 /**
+ * The responder's connection budget by default: the gateway's per-address and per-prefix limits, with
+ * a smaller cap (the CA validates from a handful of addresses, and nothing else needs this door).
+ */
+export const CHALLENGE_LIMITS: GatewayBudgetLimits = { maxConnections: 256 };
+
+/**
  * The http-01 responder on port 80: answers the one key authorization of the pending challenge, only
  * to a request for this node's own address (Host header = its IP). Anything else is a 404 and a
  * counted refusal that the status shows (a challenge for another token or another address means
@@ -26,12 +33,23 @@ export class ChallengeResponder {
   readonly refusals: ChallengeRefusal[] = [];
   refusedTotal = 0;
   served = 0;
+  private readonly budget: ConnectionBudget;
+  private readonly sockets = new Set<Socket>();
 
   constructor(
     private readonly ip: string,
     private readonly listen: { host: string; port: number },
     private readonly logger?: DoorLogger,
-  ) {}
+    /** The door's connection budget (the same module as every public door). Default `CHALLENGE_LIMITS`. */
+    limits: GatewayBudgetLimits = CHALLENGE_LIMITS,
+  ) {
+    this.budget = gatewayBudget(limits);
+  }
+
+  /** What the door's connection budget holds and refused. */
+  budgetStats(): ConnectionBudgetStats {
+    return this.budget.stats();
+  }
 
   set(token: string, keyAuthorization: string): void {
     this.tokens.set(token, keyAuthorization);
@@ -74,6 +92,8 @@ export class ChallengeResponder {
     }));
     server.headersTimeout = 10_000;
     server.requestTimeout = 10_000;
+    server.keepAliveTimeout = 5_000;
+    budgetHttpDoor(server, this.budget, { sockets: this.sockets, guard: { door: 'acme responder', logger: this.logger } });
     server.listen(this.listen.port, this.listen.host || undefined);
     await Promise.race([
       once(server, 'listening'),

@@ -3,8 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { HavenNode } from '../../contracts.js';
 import type { GatewayConfig } from '../../config/schema.js';
-import { gatewayBudget } from '../budget.js';
-import { guardConnection, guardRequestListener } from '../../door-guard.js';
+import { gatewayBudget, type GatewayBudgetLimits } from '../budget.js';
+import { budgetHttpDoor } from '../budget-http.js';
+import { guardRequestListener } from '../../door-guard.js';
 import { listenOrThrow } from '../listen.js';
 import type { Logger } from '../../logger.js';
 import type { CoreService } from '../../services.js';
@@ -27,8 +28,7 @@ export interface HlsGatewayOptions {
   mode: () => GatewayConfig['hlsMode'];
   /** Local MediaMTX HLS base URL, proxied when the origin serves the viewer; read per request. */
   localHls: () => string | undefined;
-  limits: Pick<GatewayConfig, 'maxAuthFailuresPerMinute' | 'maxConnections' | 'firstRequestTimeoutMs' | 'maxHeaderBytes'> &
-    Partial<Pick<GatewayConfig, 'maxConnectionsPerAddress' | 'newConnectionsPerSecond' | 'newConnectionBurst'>>;
+  limits: Pick<GatewayConfig, 'maxAuthFailuresPerMinute' | 'maxConnections' | 'firstRequestTimeoutMs' | 'maxHeaderBytes'> & GatewayBudgetLimits;
   /** Deadline for reading a node's playlist (a node's first HLS viewer waits for its first segment), ms. Default 10000. */
   playlistTimeoutMs?: number;
   /** Share the RTSP gateway's failure counter so both doors count together. */
@@ -68,7 +68,7 @@ export function createHlsGateway(o: HlsGatewayOptions): HlsGateway {
   const limiter = o.limiter ?? new FailureLimiter({ maxFailures: o.limits.maxAuthFailuresPerMinute });
   const realm = o.realm ?? 'Stream Haven';
   const sockets = new Set<Socket>();
-  // The same per-address budget as the RTSP gateway (its own count: HLS players keep a few connections).
+  // The same budget as the RTSP gateway (its own count: HLS players keep a few connections).
   const budget = gatewayBudget(o.limits);
   let server: Server | undefined;
   let bound: { host: string; port: number } | undefined;
@@ -176,22 +176,10 @@ export function createHlsGateway(o: HlsGatewayOptions): HlsGateway {
         { maxHeaderSize: o.limits.maxHeaderBytes, requestTimeout: 30_000, headersTimeout: o.limits.firstRequestTimeoutMs, keepAliveTimeout: 5000 },
         guardRequestListener({ door: 'hls gateway', logger: o.logger }, handle),
       );
-      srv.maxConnections = o.limits.maxConnections;
-      srv.on(
-        'connection',
-        guardConnection({ door: 'hls gateway', logger: o.logger }, (s: Socket) => {
-          const admitted = budget.admit(s.remoteAddress);
-          if (!admitted.ok) {
-            s.destroy();
-            return;
-          }
-          sockets.add(s);
-          s.once('close', () => {
-            sockets.delete(s);
-            admitted.release();
-          });
-        }),
-      );
+      budgetHttpDoor(srv, budget, { sockets, guard: { door: 'hls gateway', logger: o.logger } });
+      const sweep = setInterval(() => budget.sweep(), 60_000);
+      sweep.unref();
+      srv.once('close', () => clearInterval(sweep));
       bound = await listenOrThrow(srv, { host: o.host, port: o.port }, 'HLS gateway', 'public.hlsPort / public.bind');
       server = srv;
       o.logger?.info({ address: bound }, 'hls gateway listening');

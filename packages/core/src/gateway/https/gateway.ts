@@ -6,7 +6,9 @@ import type { Socket } from 'node:net';
 import type { CoreService } from '../../services.js';
 import type { Logger } from '../../logger.js';
 import { normalizeIp, trimBase } from '../../routing/ip.js';
-import { decodeComponent, guardConnection, guardRequestListener } from '../../door-guard.js';
+import { decodeComponent, guardRequestListener } from '../../door-guard.js';
+import { gatewayBudget, type ConnectionBudgetStats, type GatewayBudgetLimits } from '../budget.js';
+import { budgetHttpDoor } from '../budget-http.js';
 import { listenOrThrow } from '../listen.js';
 import { safeEqual, safeEqualExpected, type ViewerCredentials } from '../rtsp/auth.js';
 import { FailureLimiter } from '../rtsp/rate-limit.js';
@@ -44,6 +46,8 @@ export interface HttpsGatewayOptions {
   /** Token lifetime, s. Default 60. */
   tokenTtlSec?: () => number;
   maxAuthFailuresPerMinute?: number;
+  /** The door's connection budget (per address, per prefix, undecided deadline, global cap); defaults as the gateway config's. */
+  limits?: GatewayBudgetLimits;
   /** How often the certificate file is checked for a renewal, ms. Default 2000. */
   certPollMs?: number;
   realm?: string;
@@ -54,6 +58,8 @@ export interface HttpsGateway extends CoreService {
   address(): { host: string; port: number } | undefined;
   /** Re-read the certificate file now (also done on change). */
   reloadCertificate(): void;
+  /** What the door's connection budget holds and refused. */
+  budget(): ConnectionBudgetStats;
 }
 
 const PLAYLIST = /^\/([^/?#]+)\/(?:index\.m3u8)?$/;
@@ -78,6 +84,7 @@ export function createHttpsGateway(o: HttpsGatewayOptions): HttpsGateway {
   const limiter = new FailureLimiter({ maxFailures: o.maxAuthFailuresPerMinute ?? 10 });
   const realm = o.realm ?? 'Stream Haven';
   const sockets = new Set<Socket>();
+  const budget = gatewayBudget(o.limits ?? {});
   let server: Server | undefined;
   let bound: { host: string; port: number } | undefined;
   let loadedText = '';
@@ -127,6 +134,7 @@ export function createHttpsGateway(o: HttpsGatewayOptions): HttpsGateway {
   return {
     name: 'https-gateway',
     address: () => bound,
+    budget: () => budget.stats(),
     reloadCertificate: () => {
       try {
         loadCert();
@@ -137,19 +145,18 @@ export function createHttpsGateway(o: HttpsGatewayOptions): HttpsGateway {
     async start() {
       if (server) return;
       const pem = readFileSync(o.certFile, 'utf8');
-      const srv = createServer({ key: pem, cert: pem, minVersion: 'TLSv1.2' }, guardRequestListener({ door: 'https entry', logger: o.logger }, handle));
+      // Node's own 120 s handshake timeout would let a silent sender hold a slot for two minutes.
+      const srv = createServer({ key: pem, cert: pem, minVersion: 'TLSv1.2', handshakeTimeout: 5_000 }, guardRequestListener({ door: 'https entry', logger: o.logger }, handle));
       loadedText = pem;
       srv.headersTimeout = 10_000;
       srv.requestTimeout = 15_000;
-      srv.on(
-        'connection',
-        guardConnection({ door: 'https entry', logger: o.logger }, (s: Socket) => {
-          sockets.add(s);
-          s.once('close', () => sockets.delete(s));
-          o.prepare?.(normalizeIp(s.remoteAddress));
-        }),
-      );
-      bound = await listenOrThrow(srv, { host: o.host, port: o.port }, 'HTTPS entry', 'the https gateway port');
+      srv.keepAliveTimeout = 5_000;
+      // Admitted connections only make routing locate the viewer (a refused one asks the origin nothing).
+      budgetHttpDoor(srv, budget, { sockets, guard: { door: 'https entry', logger: o.logger }, ...(o.prepare ? { onAdmit: o.prepare } : {}) });
+      const sweep = setInterval(() => budget.sweep(), 60_000);
+      sweep.unref();
+      srv.once('close', () => clearInterval(sweep));
+      bound = await listenOrThrow(srv, { host: o.host, port: o.port, backlog: 1024 }, 'HTTPS entry', 'the https gateway port');
       server = srv;
       watchFile(o.certFile, { interval: o.certPollMs ?? 2_000 }, () => this.reloadCertificate());
     },

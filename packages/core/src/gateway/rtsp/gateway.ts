@@ -10,7 +10,7 @@ import { RtspAuthenticator, type ViewerCredentials } from './auth.js';
 import { GatewayConnection } from './connection.js';
 import { listenOrThrow } from '../listen.js';
 import { guardConnection } from '../../door-guard.js';
-import { gatewayBudget } from '../budget.js';
+import { gatewayBudget, type ConnectionBudgetStats, type GatewayBudgetLimits } from '../budget.js';
 import { DEFAULT_RTSP_LIMITS } from './parser.js';
 import { FailureLimiter } from './rate-limit.js';
 import { rtspResponse } from './response.js';
@@ -20,7 +20,7 @@ export type RtspGatewayLimits = Pick<
   GatewayConfig,
   'maxHeaderBytes' | 'maxHeaders' | 'firstRequestTimeoutMs' | 'maxAuthFailuresPerMinute' | 'maxConnections'
 > &
-  Partial<Pick<GatewayConfig, 'maxConnectionsPerAddress' | 'newConnectionsPerSecond' | 'newConnectionBurst'>>;
+  GatewayBudgetLimits;
 
 export interface RtspGatewayOptions {
   router: Router;
@@ -39,11 +39,6 @@ export interface RtspGatewayOptions {
   limits: RtspGatewayLimits;
   /** Send a PROXY protocol v1 line to MediaMTX on spliced connections (`rtspTrustedProxies`). Default true. */
   proxyProtocol?: boolean;
-  /**
-   * Undecided connections allowed per IP, so a flood from one address does not starve others (many
-   * viewers may share one NAT address: keep it generous). Default `max(16, maxConnections / 8)`.
-   */
-  maxPendingPerIp?: number;
   /** Requests answered on one connection before a decision. Default 16. */
   maxRequestsPerConnection?: number;
   /** Largest request body accepted, bytes. Default 4096. */
@@ -91,6 +86,8 @@ export interface RtspGatewayStats {
   addresses: number;
   refusedBudget: number;
   refusedRate: number;
+  /** The door's budget in full (see `ConnectionBudget`). */
+  budget: ConnectionBudgetStats;
 }
 
 export interface RtspGateway extends CoreService {
@@ -103,7 +100,8 @@ export interface RtspGateway extends CoreService {
 
 /**
  * The origin's public RTSP entry point (see `GatewayConnection` for what happens per viewer).
- * Connection count, undecided connections per IP, bytes and time before a decision are all bounded.
+ * Connections per address and per prefix (open and undecided), their rate, the total, bytes and the
+ * time before a decision (a total deadline no request extends) are all bounded (`ConnectionBudget`).
  */
 export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
   const limits = { ...DEFAULT_RTSP_LIMITS, maxHeaderBytes: o.limits.maxHeaderBytes, maxHeaders: o.limits.maxHeaders, maxBodyBytes: o.maxBodyBytes ?? 4096 };
@@ -114,8 +112,6 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
     o.learner ??
     new FollowLearner({ deadlineMs: () => 20_000, minSamples: () => 3, minFollowRate: () => 0.5, pinLocal: () => [], pinRedirect: () => [] });
   const sockets = new Set<Socket>();
-  const pendingByIp = new Map<string, number>();
-  const maxPending = o.maxPendingPerIp ?? Math.max(16, Math.floor(o.limits.maxConnections / 8));
   const budget = gatewayBudget(o.limits);
   let spliced = 0;
   let undecided = 0;
@@ -132,10 +128,14 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
 
   const onConnection = (socket: Socket) => {
     const ip = normalizeIp(socket.remoteAddress);
-    const pending = pendingByIp.get(ip) ?? 0;
-    // Every connection counts against its address until its socket closes, spliced ones included.
-    const admitted = sockets.size < o.limits.maxConnections && pending < maxPending ? budget.admit(ip) : undefined;
-    if (!admitted?.ok) {
+    // Every connection counts against its address and prefix until its socket closes, spliced ones
+    // included; an undecided one is closed at its deadline or when a smaller network needs its slot.
+    const admitted = budget.admit(ip, (why) => {
+      if (why === 'deadline') o.router.refused(ip, 'bad-request');
+      socket.end(rtspResponse(why === 'deadline' ? 408 : 503, undefined));
+      setTimeout(() => socket.destroy(), 1000).unref();
+    });
+    if (!admitted.ok) {
       rejected++;
       socket.on('error', () => {});
       socket.end(rtspResponse(503, undefined));
@@ -146,11 +146,11 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
     sockets.add(socket);
     const direct = o.passthrough?.(ip) ? target() : undefined;
     if (direct) {
+      admitted.decided();
       socket.once('close', () => sockets.delete(socket));
       spliceTo(socket, { host: direct.host, port: direct.port, replay: Buffer.alloc(0), proxyProtocol: true, onFail: () => socket.destroy() });
       return;
     }
-    pendingByIp.set(ip, pending + 1);
     undecided++;
     void o.router.prepare(ip);
     let settled = false;
@@ -177,9 +177,7 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
         if (settled) return;
         settled = true;
         undecided--;
-        const n = (pendingByIp.get(ip) ?? 1) - 1;
-        if (n <= 0) pendingByIp.delete(ip);
-        else pendingByIp.set(ip, n);
+        admitted.decided();
       },
       onSpliceOpen: () => spliced++,
       onSpliceClose: () => spliced--,
@@ -222,7 +220,7 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
     address: () => bound,
     stats: () => {
       const b = budget.stats();
-      return { open: sockets.size, undecided, spliced, rejectedConnections: rejected, rateLimitedIps: limiter.size, addresses: b.addresses, refusedBudget: b.refusedBudget, refusedRate: b.refusedRate };
+      return { open: sockets.size, undecided, spliced, rejectedConnections: rejected, rateLimitedIps: limiter.size, addresses: b.addresses, refusedBudget: b.refusedBudget, refusedRate: b.refusedRate, budget: b };
     },
   };
 }

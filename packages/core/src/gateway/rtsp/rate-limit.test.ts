@@ -35,4 +35,23 @@ describe('FailureLimiter', () => {
     for (let i = 0; i < 100; i++) l.fail(`10.0.0.${i}`);
     expect(l.size).toBe(10);
   });
+
+  it('counts per network too: rotating addresses inside a /64, a /24 or a /48 does not escape', () => {
+    const l = new FailureLimiter({ maxFailures: 3, maxPrefixFailures: 5 });
+    // One /64: every address is the same sender.
+    l.fail('2001:db8:1:1::1');
+    l.fail('2001:db8:1:1::2');
+    expect(l.fail('2001:db8:1:1::3')).toBe(true);
+    expect(l.blocked('2001:db8:1:1::ffff')).toBe(true);
+    // A fresh /64 of the same /48 keeps its own address count, but the /48 fills up.
+    expect(l.blocked('2001:db8:1:2::1')).toBe(false);
+    l.fail('2001:db8:1:2::1');
+    expect(l.fail('2001:db8:1:3::1')).toBe(true);
+    expect(l.blocked('2001:db8:1:99::1')).toBe(true);
+    expect(l.blocked('2001:db8:2::1')).toBe(false);
+    for (let i = 1; i <= 4; i++) expect(l.fail(`198.51.100.${i}`)).toBe(false);
+    expect(l.fail('198.51.100.5')).toBe(true);
+    expect(l.blocked('198.51.100.200')).toBe(true);
+    expect(l.blocked('198.51.101.1')).toBe(false);
+  });
 });

@@ -1,6 +1,10 @@
+import { ipGroups } from '../../routing/ip.js';
+
 export interface FailureLimiterOptions {
-  /** Failed attempts allowed per IP within the window; the one that reaches it is refused. */
+  /** Failed attempts allowed per address (IPv6: per /64) within the window; the one that reaches it is refused. */
   maxFailures: number;
+  /** Failed attempts allowed per network (IPv4 /24, IPv6 /48) within the window. Default `3 * maxFailures`. */
+  maxPrefixFailures?: number;
   /** Sliding window, ms. Default 60000. */
   windowMs?: number;
   /** Max IPs remembered; the least recently failing are forgotten first. Default 10000. */
@@ -11,37 +15,43 @@ export interface FailureLimiterOptions {
 }
 
 /**
- * Counts failed authentications per IP over a sliding window. Memory is bounded: at most
- * `maxFailures` timestamps for at most `maxTracked` IPs.
+ * Counts failed authentications per address and per network over a sliding window, so rotating
+ * addresses inside a /64 (or a /24, a /48) does not reset the count. Memory is bounded: at most
+ * `maxFailures` (`maxPrefixFailures`) timestamps for at most `maxTracked` groups.
  */
 export class FailureLimiter {
   readonly #max: number;
+  readonly #maxPrefix: number;
   readonly #window: number;
   readonly #maxTracked: number;
   readonly #now: () => number;
   readonly #external: ((ip: string) => number) | undefined;
+  /** Failure times per address group and per network, each map least-recently-failing first. */
   readonly #fails = new Map<string, number[]>();
+  readonly #prefixFails = new Map<string, number[]>();
 
   constructor(options: FailureLimiterOptions) {
     this.#max = options.maxFailures;
+    this.#maxPrefix = options.maxPrefixFailures ?? 3 * options.maxFailures;
     this.#window = options.windowMs ?? 60_000;
     this.#maxTracked = options.maxTracked ?? 10_000;
     this.#now = options.now ?? Date.now;
     this.#external = options.external;
   }
 
-  #recent(ip: string): number[] {
-    const list = this.#fails.get(ip);
+  #recent(map: Map<string, number[]>, key: string): number[] {
+    const list = map.get(key);
     if (!list) return [];
     const cutoff = this.#now() - this.#window;
     while (list.length > 0 && (list[0] as number) <= cutoff) list.shift();
-    if (list.length === 0) this.#fails.delete(ip);
+    if (list.length === 0) map.delete(key);
     return list;
   }
 
-  /** True while the IP has used up its failures in the window. */
+  /** True while the IP's address or network has used up its failures in the window. */
   blocked(ip: string): boolean {
-    return this.#recent(ip).length + this.#externalCount(ip) >= this.#max;
+    const g = ipGroups(ip);
+    return this.#recent(this.#fails, g.address).length + this.#externalCount(ip) >= this.#max || this.#recent(this.#prefixFails, g.prefix).length >= this.#maxPrefix;
   }
 
   #externalCount(ip: string): number {
@@ -52,29 +62,35 @@ export class FailureLimiter {
     }
   }
 
-  /** Record a failure; true when the IP is now blocked. */
-  fail(ip: string): boolean {
-    const list = this.#recent(ip);
+  #record(map: Map<string, number[]>, key: string, max: number): void {
+    const list = this.#recent(map, key);
     list.push(this.#now());
-    while (list.length > this.#max) list.shift();
+    while (list.length > max) list.shift();
     // Re-insert so Map order is least-recently-failing first.
-    this.#fails.delete(ip);
-    this.#fails.set(ip, list);
-    while (this.#fails.size > this.#maxTracked) {
-      const oldest = this.#fails.keys().next().value;
+    map.delete(key);
+    map.set(key, list);
+    while (map.size > this.#maxTracked) {
+      const oldest = map.keys().next().value;
       if (oldest === undefined) break;
-      this.#fails.delete(oldest);
+      map.delete(oldest);
     }
-    return list.length + this.#externalCount(ip) >= this.#max;
   }
 
-  /** IPs currently remembered. */
+  /** Record a failure of the IP's address and network; true when it is now blocked. */
+  fail(ip: string): boolean {
+    const g = ipGroups(ip);
+    this.#record(this.#fails, g.address, this.#max);
+    this.#record(this.#prefixFails, g.prefix, this.#maxPrefix);
+    return this.blocked(ip);
+  }
+
+  /** Addresses (IPv6 /64s) currently remembered. */
   get size(): number {
     return this.#fails.size;
   }
 
   /** Forget IPs whose failures have all left the window (called on a timer by the gateway). */
   sweep(): void {
-    for (const ip of [...this.#fails.keys()]) this.#recent(ip);
+    for (const map of [this.#fails, this.#prefixFails]) for (const key of [...map.keys()]) this.#recent(map, key);
   }
 }
