@@ -81,6 +81,27 @@ async function main(): Promise<void> {
   let pub: Publisher | undefined;
   let failed = false;
   let redact: (s: string) => string = (s) => s;
+  let finishing: Promise<void> | undefined;
+  const finish = () =>
+    (finishing ??= (async () => {
+      await pub?.stop().catch(() => {});
+      for (const p of procs) await p.stop('SIGTERM', 2000).catch(() => {});
+      await t.cleanup().catch((err: unknown) => {
+        failed = true;
+        console.error(err);
+      });
+      const left = await leftovers(PREFIX);
+      const none = !left.namespaces.length && !left.links.length && !left.pids.length && !left.sockets.length;
+      say(`[crowd] after the run: ${none ? 'no namespace, link, process or WireGuard socket left' : `LEFT: ${JSON.stringify(left)}`}`);
+      if (!none) failed = true;
+    })());
+  // Stopped from outside (a timeout, Ctrl-C): tear everything down before exiting.
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(sig, () => {
+      console.error(`[crowd] ${sig}: cleaning up`);
+      void finish().finally(() => process.exit(1));
+    });
+  }
   try {
     const shape = { prefix: PREFIX, regions: REGIONS.slice(0, S.nodes), addressesPerPlace: S.addresses, maxChildren: S.maxChildren, capacity: S.capacity };
     const net = await buildNetwork(t, shape);
@@ -185,16 +206,7 @@ async function main(): Promise<void> {
     console.error(err);
     console.error(redact(t.logs().slice(-12_000)));
   } finally {
-    await pub?.stop().catch(() => {});
-    for (const p of procs) await p.stop('SIGTERM', 2000).catch(() => {});
-    await t.cleanup().catch((err: unknown) => {
-      failed = true;
-      console.error(err);
-    });
-    const left = await leftovers(PREFIX);
-    const none = !left.namespaces.length && !left.links.length && !left.pids.length && !left.sockets.length;
-    say(`[crowd] after the run: ${none ? 'no namespace, link, process or WireGuard socket left' : `LEFT: ${JSON.stringify(left)}`}`);
-    if (!none) failed = true;
+    await finish();
   }
   process.exit(failed ? 1 : 0);
 }
