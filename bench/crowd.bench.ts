@@ -172,9 +172,12 @@ async function main(): Promise<void> {
     const natOut = b.natOut - a.natOut;
     const viewers = tally.playing().length;
     say(`[crowd] relay tree: ${c.nodes.map((n) => `${n.name} < ${parentOf.get(n.name) ?? '?'}`).join(', ')}`);
+    const toChildren = direct.reduce((n, { n: node }) => n + (b.originWg.get(node.key)?.tx ?? 0) - (a.originWg.get(node.key)?.tx ?? 0), 0);
+    const copies = toChildren / copy;
     say(
-      `[crowd] origin egress over ${secs.toFixed(1)} s: WireGuard tx ${originOut} B = ${(originOut / copy).toFixed(2)} copies of the stream (one copy = ${copy} B, what a direct child receives; ${goal(originOut / copy <= 3.3)}: <= 3); ` +
-        `NAT outside tx ${natOut} B = ${Math.round(natOut / Math.max(1, viewers))} B per viewer for ${viewers} viewers, against ${copy} B per viewer straight at a public origin (${copy * viewers} B = stream bytes x viewers): ${((natOut / (copy * viewers)) * 100).toFixed(1)}%`,
+      `[crowd] origin egress over ${secs.toFixed(1)} s: WireGuard tx to its ${direct.length} direct children ${toChildren} B = ${copies.toFixed(2)} copies of the stream (one copy = ${copy} B, what a direct child receives; ${goal(copies <= 3.05)}: <= 3), ` +
+        `to the other nodes ${originOut - toChildren} B (routing state, relay answers); NAT outside tx ${natOut} B = ${Math.round(natOut / Math.max(1, viewers))} B per viewer for ${viewers} viewers, ` +
+        `against ${copy} B per viewer straight at a public origin (${copy * viewers} B = stream bytes x viewers): ${((natOut / (copy * viewers)) * 100).toFixed(1)}%`,
     );
     const byIp = new Map(c.nodes.map((n) => [n.host.ip, n]));
     for (const [i, n] of c.nodes.entries()) {
@@ -189,7 +192,7 @@ async function main(): Promise<void> {
     }
     const pu = usage(a.procs[c.nodes.length]!, b.procs[c.nodes.length]!, secs);
     const peerPlaying = peerTally.playing().length;
-    say(`[crowd] peer, MediaMTX alone serving ${peerPlaying} readers: CPU ${pu.cpu.mediamtx.toFixed(1)}% = ${peerPlaying ? (pu.cpu.mediamtx / peerPlaying).toFixed(3) : '-'}% per viewer; RSS ${pu.rssMiB.mediamtx.toFixed(0)} MiB`);
+    say(`[crowd] peer, MediaMTX alone serving ${peerPlaying} readers: CPU ${pu.cpu.mediamtx.toFixed(1)}% = ${peerPlaying ? (pu.cpu.mediamtx / peerPlaying).toFixed(3) : '-'}% per viewer; RSS ${pu.rssMiB.mediamtx.toFixed(0)} MiB (${b.procs[c.nodes.length]!.filter((p) => p.kind === 'mediamtx').length} MediaMTX process)`);
     const g2g = samplers.map((s) => pub!.sent.flatMap((x) => {
       const y = firstAfter(s.brightAt, x, 4000);
       return y === undefined ? [] : [(y - x) / 1000];

@@ -3,11 +3,11 @@
  * (the Haven process, its MediaMTX, wireguard-go), interface and WireGuard byte counters, and the peer:
  * a bare MediaMTX (the same binary, no Haven) pulling the same stream and serving the same readers.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { Host, Topology } from '../../test/e2e/topology.js';
-import { run, type Spawned } from '../../test/helpers/process.js';
+import type { Spawned } from '../../test/helpers/process.js';
 import { mediamtxBin } from '../../test/helpers/tools.js';
 
 const sysconf = {
@@ -34,12 +34,20 @@ async function kindOf(pid: number): Promise<ProcKind> {
   return 'other';
 }
 
+/** The pids whose network namespace is `ns` (read from /proc: `ip netns pids` can come back short under load). */
+async function pidsOf(ns: string): Promise<number[]> {
+  const inode = (await stat(`/run/netns/${ns}`).catch(() => undefined))?.ino;
+  if (inode === undefined) return [];
+  const want = `net:[${inode}]`;
+  const pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d));
+  const out: number[] = [];
+  for (const d of pids) if ((await readlink(`/proc/${d}/ns/net`).catch(() => '')) === want) out.push(Number(d));
+  return out;
+}
+
 /** One sample of every process in the namespace. */
 export async function sampleNs(host: Host): Promise<ProcSample[]> {
-  const pids = (await run('ip', ['netns', 'pids', host.ns])).stdout
-    .split('\n')
-    .map(Number)
-    .filter((n) => n > 0);
+  const pids = await pidsOf(host.ns);
   const out: ProcSample[] = [];
   for (const pid of pids) {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
