@@ -11,6 +11,9 @@ import { decodeJoinBundle, decodeShareCode, defaultInterfaceName } from '@haven/
 import { waitFor } from '../../test/helpers/process.js';
 import { Topology, type Host } from '../../test/e2e/topology.js';
 
+/** A CLI command's deadline: on a busy shared machine even `haven init` has taken over 30 s. */
+const CLI_MS = 120_000;
+
 /** The streamer's LAN behind the NAT router. */
 const LAN = { router: '192.168.77.1', origin: '192.168.77.2', cidr: '192.168.77.0/24' };
 
@@ -109,14 +112,14 @@ table inet ${shape.prefix} {
 export async function buildHaven(t: Topology, shape: CrowdShape, net: Awaited<ReturnType<typeof buildNetwork>>): Promise<Crowd> {
   const { nat, origin, viewers } = net;
   const originDir = await t.dir(origin);
-  await t.cliOk(origin, originDir, ['init', '--name', 'origin', '--public-host', nat.ip, '--region', shape.regions[0]!]);
+  await t.cliOk(origin, originDir, ['init', '--name', 'origin', '--public-host', nat.ip, '--region', shape.regions[0]!], CLI_MS);
   // Friends' machines make their keys at the same time; the streamer adds their share codes one by one.
   const shares = await Promise.all(
     net.nodeHosts.map(async (host, i) => {
       const region = shape.regions[i]!;
       const dir = await t.dir(host);
-      await t.cliOk(host, dir, ['init', '--role', 'node', '--name', host.name, '--region', region, '--public-host', host.ip]);
-      const share = (await t.cliOk(host, dir, ['node', 'keygen', '--region', region])).stdout.trim();
+      await t.cliOk(host, dir, ['init', '--role', 'node', '--name', host.name, '--region', region, '--public-host', host.ip], CLI_MS);
+      const share = (await t.cliOk(host, dir, ['node', 'keygen', '--region', region], CLI_MS)).stdout.trim();
       return { host, dir, region, share };
     }),
   );
@@ -124,7 +127,7 @@ export async function buildHaven(t: Topology, shape: CrowdShape, net: Awaited<Re
   const bundles: string[] = [];
   let originWg = '';
   for (const { host, dir, region, share } of shares) {
-    const added = await t.cliOk(origin, originDir, ['node', 'add', share, '--json']);
+    const added = await t.cliOk(origin, originDir, ['node', 'add', share, '--json'], CLI_MS);
     const bundle = (JSON.parse(added.stdout) as { bundle: string }).bundle;
     bundles.push(bundle);
     originWg = defaultInterfaceName(decodeJoinBundle(bundle).origin.publicKey);
@@ -138,15 +141,15 @@ export async function buildHaven(t: Topology, shape: CrowdShape, net: Awaited<Re
       doc.createNode({ database: 'none', overrides: viewers.map((v, i) => ({ cidr: v.host.subnet, region: v.region, city: `place-${i + 1}` })) }),
     );
   });
-  await t.start(origin, originDir);
+  await t.start(origin, originDir, 120_000);
   const token = (await readFile(path.join(originDir, 'state', 'api-token'), 'utf8')).trim();
   await Promise.all(
     nodes.map(async (n, i) => {
-      await t.cliOk(n.host, n.dir, ['node', 'join', bundles[i]!]);
+      await t.cliOk(n.host, n.dir, ['node', 'join', bundles[i]!], CLI_MS);
       await t.start(n.host, n.dir, 120_000);
     }),
   );
-  const urls = JSON.parse((await t.cliOk(origin, originDir, ['urls', '--json'])).stdout) as { publish: Array<{ rtmp: string }>; viewer: Array<{ entry?: string; rtsp: string }> };
+  const urls = JSON.parse((await t.cliOk(origin, originDir, ['urls', '--json'], CLI_MS)).stdout) as { publish: Array<{ rtmp: string }>; viewer: Array<{ entry?: string; rtsp: string }> };
   const entries = new Map(urls.viewer.map((v) => [v.entry ?? '', v.rtsp]));
   for (const n of nodes) if (!entries.has(n.name)) throw new Error(`haven urls gave no entry URL for ${n.name}: ${[...entries.keys()].join(', ')}`);
   return { t, nat, origin, originDir, originWg, nodes, viewers, entries, token, rtmpUrl: urls.publish[0]!.rtmp };
