@@ -20,42 +20,23 @@ import { startMediamtx, testSecrets } from '../test/mediamtx/harness.js';
 import { freePort, stopAll, waitFor } from '../test/helpers/process.js';
 import { requireTool } from '../test/helpers/tools.js';
 import { hlsJsReader, type BrowserReader } from '../test/tls/hlsjs-reader.js';
+import { watchBright, yuvFrame } from './flash.js';
 import { median, smoke } from './lib.js';
 
 const FLASHES = smoke ? 3 : 12;
 const W = 160;
 const H = 96;
 const FPS = 15;
-const FRAME = W * H * 1.5; // yuv420p
 const S = testSecrets();
 
 function frame(white: boolean): Buffer {
-  const b = Buffer.alloc(FRAME, 128);
-  b.fill(white ? 235 : 16, 0, W * H);
-  return b;
+  return yuvFrame(W, H, white);
 }
 
 /** A reader decoding to grey frames; records the wall time each bright frame is handed over. */
 function reader(ffmpeg: string, args: string[]): { proc: ChildProcess; brightAt: number[]; frames: () => number } {
   const proc = spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', ...args, '-map', '0:v', '-vf', `scale=${W}:${H}`, '-pix_fmt', 'gray', '-f', 'rawvideo', 'pipe:1'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const brightAt: number[] = [];
-  let buf = Buffer.alloc(0);
-  let n = 0;
-  let wasBright = false;
-  proc.stdout?.on('data', (d: Buffer) => {
-    buf = Buffer.concat([buf, d]);
-    while (buf.length >= W * H) {
-      const f = buf.subarray(0, W * H);
-      buf = buf.subarray(W * H);
-      n++;
-      let sum = 0;
-      for (let i = 0; i < f.length; i += 97) sum += f[i] as number;
-      const bright = sum / Math.ceil(f.length / 97) > 128;
-      if (bright && !wasBright) brightAt.push(Date.now());
-      wasBright = bright;
-    }
-  });
-  return { proc, brightAt, frames: () => n };
+  return { proc, ...watchBright(proc.stdout!, W, H) };
 }
 
 async function main(): Promise<void> {

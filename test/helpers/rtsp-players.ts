@@ -41,6 +41,11 @@ export interface PlayOptions {
   packets?: number;
   /** Give up waiting for packets after this long, ms. Default 15000. */
   waitMs?: number;
+  /**
+   * Keep reading instead of counting `packets`: called once PLAY is answered (with the hops so far),
+   * the connection stays open until it resolves (a long-running reader, e.g. the crowd benchmark's).
+   */
+  hold?: (wire: RtspWire, sofar: PlayResult) => Promise<void>;
 }
 
 function schemeOf(a: string | undefined): string | undefined {
@@ -89,7 +94,11 @@ async function setupAndPlay(
   out.statuses.push(play.status);
   if (play.status !== 200) throw new Error(`PLAY ${play.status}`);
   out.playAnsweredMs = performance.now() - out.startedAt;
-  out.packets = await wire.waitRtp(o.packets ?? 30, o.waitMs ?? 15_000);
+  if (o.hold) {
+    out.playedFrom = { host: wire.host, port: wire.port };
+    await o.hold(wire, out);
+  }
+  out.packets = o.hold ? wire.rtp : await wire.waitRtp(o.packets ?? 30, o.waitMs ?? 15_000);
   if (wire.firstRtpAt !== undefined) out.firstPacketMs = wire.firstRtpAt - out.startedAt;
   out.played = out.packets > 0;
   out.playedFrom = { host: wire.host, port: wire.port };

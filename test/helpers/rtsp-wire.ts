@@ -38,6 +38,8 @@ export class RtspWire {
   rtp = 0;
   /** `performance.now()` when the first RTP packet arrived. */
   firstRtpAt: number | undefined;
+  /** Called with every interleaved frame (channel and RTP/RTCP bytes), for readers that look inside. */
+  onFrame: ((channel: number, frame: Buffer) => void) | undefined;
   /** Every response, in order. */
   readonly log: WireResponse[] = [];
   /** Every request line sent (method and URI), in order. */
@@ -68,6 +70,11 @@ export class RtspWire {
     return this.#closed;
   }
 
+  /** Resolves when the connection is closed (by either side). */
+  whenClosed(): Promise<void> {
+    return this.#closed ? Promise.resolve() : new Promise((resolve) => this.#onClose.push(resolve));
+  }
+
   #data(d: Buffer): void {
     this.#buf = this.#buf.length === 0 ? d : Buffer.concat([this.#buf, d]);
     for (;;) {
@@ -80,6 +87,7 @@ export class RtspWire {
           this.rtp++;
           this.firstRtpAt ??= performance.now();
         }
+        this.onFrame?.(this.#buf[1] as number, this.#buf.subarray(4, 4 + len));
         this.#buf = this.#buf.subarray(4 + len);
         continue;
       }

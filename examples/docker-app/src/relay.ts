@@ -7,6 +7,7 @@ import {
   type RelayPlanner,
   type RelayTreeView,
 } from '@haven/core';
+import { connect } from 'node:net';
 import type { Loaded } from './runtime.js';
 import { settingsOf } from './derived.js';
 import type { JoinState } from './join.js';
@@ -110,52 +111,140 @@ export function createOriginRelay(haven: Haven, l: Loaded): { planner: RelayPlan
   };
 }
 
+/** `up/<stream>` receiving nothing this long makes a node check its parent (25 fps video sends every 40 ms). */
+const SILENT_MS = 600;
+/** A parent that does not accept a TCP connection on its relay port within this is taken for dead. */
+const PARENT_CONNECT_MS = 500;
+/** While its parent is dead, a node asks for its place this often (else every 2 s), for at most `RESCUE_MS`. */
+const RESCUE_ASK_MS = 250;
+const RESCUE_MS = 15_000;
+
+/** Whether `host:port` accepts a TCP connection within `ms`. */
+function accepts(host: string, port: number, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host, port });
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(ms, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
+
+interface NodeMedia {
+  setUpstream?: (u: { host: string; port: number } | undefined) => Promise<void>;
+  upstreamBytes?: () => Promise<Map<string, number>>;
+  dropUpstreamReads?: () => Promise<number>;
+}
+
 /**
  * A node follows its place in the relay tree: it peers directly (WireGuard) with its parent node and
  * its children, and its media server pulls from the parent. Peers it no longer needs are removed; the
  * origin's own peer is never touched.
+ *
+ * `watch()` (called every few hundred ms) notices a parent node that died: `up/<stream>` stops receiving or
+ * loses its source, and the parent's relay port does not accept a connection. MediaMTX would notice only after its
+ * `readTimeout`, and the origin at its next probe round. The node then starts the viewer path's retry
+ * pause at once (`dropUpstreamReads`), reports (its stream is not ready now, so the origin rechecks the
+ * parent at once and moves its children), and asks for its place every 250 ms until it has a new parent.
  */
-export function createRelayFollower(haven: Haven, join: JoinState): { follow(): Promise<void> } {
+export function createRelayFollower(haven: Haven, join: JoinState, o: { reportNow?: () => Promise<unknown> } = {}): { follow(): Promise<void>; watch(): Promise<void> } {
   const added = new Set<string>();
   let upstream = '';
+  /** The parent node pulled from now (undefined: the origin, or none yet). */
+  let parentNode: { name: string; host: string; port: number } | undefined;
+  let bytes = new Map<string, number>();
+  let changedAt = Date.now();
+  let rescuing = false;
+  let inflight: Promise<void> | undefined;
   const log = haven.logger.child({ area: 'relay' });
-  return {
-    async follow() {
-      let a: RelayAssignment;
-      try {
-        const res = await fetch(new URL('/api/relay', join.reportUrl), {
-          headers: { authorization: `Bearer ${haven.secrets().relayPassword}` },
-          signal: AbortSignal.timeout(5000),
-        });
-        if (!res.ok) return; // an origin without a tree (501) or not reachable now
-        a = (await res.json()) as RelayAssignment;
-      } catch {
-        return;
+  const media = () => haven.provided.mediaServer as NodeMedia | undefined;
+
+  async function followOnce(): Promise<void> {
+    let a: RelayAssignment;
+    try {
+      const res = await fetch(new URL('/api/relay', join.reportUrl), {
+        headers: { authorization: `Bearer ${haven.secrets().relayPassword}` },
+        signal: AbortSignal.timeout(5000),
+      });
+      if (!res.ok) return; // an origin without a tree (501) or not reachable now
+      a = (await res.json()) as RelayAssignment;
+    } catch {
+      return;
+    }
+    const vpn = haven.provided.vpn;
+    if (vpn) {
+      const want = new Map(a.peers.filter((p) => p.publicKey !== join.origin.publicKey).map((p) => [p.publicKey, p]));
+      for (const p of want.values()) {
+        if (added.has(p.publicKey)) continue;
+        await vpn.addPeer({ publicKey: p.publicKey, allowedIps: p.allowedIps, name: p.name, ...(p.endpoint ? { endpoint: p.endpoint } : {}), persistentKeepaliveSec: 10 });
+        added.add(p.publicKey);
+        log.info({ peer: p.name }, 'relay peer added');
       }
-      const vpn = haven.provided.vpn;
-      if (vpn) {
-        const want = new Map(a.peers.filter((p) => p.publicKey !== join.origin.publicKey).map((p) => [p.publicKey, p]));
-        for (const p of want.values()) {
-          if (added.has(p.publicKey)) continue;
-          await vpn.addPeer({ publicKey: p.publicKey, allowedIps: p.allowedIps, name: p.name, ...(p.endpoint ? { endpoint: p.endpoint } : {}), persistentKeepaliveSec: 10 });
-          added.add(p.publicKey);
-          log.info({ peer: p.name }, 'relay peer added');
-        }
-        for (const key of [...added]) {
-          if (want.has(key)) continue;
-          await vpn.removePeer(key).catch(() => false);
-          added.delete(key);
-        }
+      for (const key of [...added]) {
+        if (want.has(key)) continue;
+        await vpn.removePeer(key).catch(() => false);
+        added.delete(key);
       }
-      if (!a.parent) return; // no room anywhere now: keep the last source
-      const media = haven.provided.mediaServer as { setUpstream?: (u: { host: string; port: number } | undefined) => Promise<void> } | undefined;
-      const key = `${a.parent.host}:${a.parent.port}`;
-      if (key === upstream || !media?.setUpstream) return;
-      await media.setUpstream(a.parent.origin ? undefined : { host: a.parent.host, port: a.parent.port });
-      log.info({ parent: a.parent.parent, depth: a.parent.depth }, 'pulling the stream from a new relay parent');
-      upstream = key;
-    },
+    }
+    if (!a.parent) return; // no room anywhere now: keep the last source
+    const m = media();
+    const key = `${a.parent.host}:${a.parent.port}`;
+    if (key === upstream || !m?.setUpstream) return;
+    await m.setUpstream(a.parent.origin ? undefined : { host: a.parent.host, port: a.parent.port });
+    log.info({ parent: a.parent.parent, depth: a.parent.depth }, 'pulling the stream from a new relay parent');
+    upstream = key;
+    parentNode = a.parent.origin ? undefined : { name: a.parent.parent, host: a.parent.host, port: a.parent.port };
+    bytes = new Map();
+    changedAt = Date.now();
+  }
+
+  /** One ask at a time (the timer and a rescue both ask). */
+  const follow = (): Promise<void> => {
+    inflight ??= followOnce().finally(() => {
+      inflight = undefined;
+    });
+    return inflight;
   };
+
+  async function watch(): Promise<void> {
+    const m = media();
+    const parent = parentNode;
+    if (!parent || rescuing || !m?.upstreamBytes) return;
+    const now = await m.upstreamBytes().catch(() => undefined);
+    if (!now) return;
+    // `up/<stream>` stopped carrying the stream (its connection to the parent closed): check the parent at once.
+    const lost = bytes.size > 0 && now.size === 0;
+    const grew = [...now].some(([k, v]) => v !== bytes.get(k));
+    bytes = now;
+    if (!lost && (grew || now.size === 0)) {
+      changedAt = Date.now();
+      return;
+    }
+    if (!lost && Date.now() - changedAt < SILENT_MS) return;
+    rescuing = true;
+    try {
+      // A live parent with a pause in its stream (the streamer's encoder) still accepts connections.
+      if (await accepts(parent.host, parent.port, PARENT_CONNECT_MS)) return;
+      log.warn({ parent: parent.name }, 'the relay parent went silent and does not accept connections: asking the origin for another');
+      await m.dropUpstreamReads?.().catch(() => 0);
+      // The viewer path shows the offline segment now: this report says the stream is not ready.
+      await new Promise((r) => setTimeout(r, 150));
+      void o.reportNow?.();
+      const until = Date.now() + RESCUE_MS;
+      while (parentNode === parent && Date.now() < until) {
+        await follow();
+        if (parentNode === parent) await new Promise((r) => setTimeout(r, RESCUE_ASK_MS));
+      }
+    } finally {
+      rescuing = false;
+      changedAt = Date.now();
+    }
+  }
+
+  return { follow, watch };
 }
 
 /** `haven status`: the relay tree as an indented list, each node with what it receives. */

@@ -278,7 +278,6 @@ function openRelayDoor(haven: Haven, l: Loaded): RelayDoor | undefined {
 /** A node reports its readers to the origin and follows the origin's viewer password. */
 function startNodeReporter(haven: Haven, join: JoinState): NodeReporter & { stop(): Promise<void> } {
   const media = haven.provided.mediaServer;
-  const relay = createRelayFollower(haven, join);
   const reporter = createNodeReporter({
     url: join.reportUrl,
     token: () => haven.secrets().relayPassword,
@@ -301,6 +300,7 @@ function startNodeReporter(haven: Haven, join: JoinState): NodeReporter & { stop
       ),
   });
   reporter.start();
+  const relay = createRelayFollower(haven, join, { reportNow: () => reporter.sendNow() });
   let closed = false;
   const follow = async () => {
     try {
@@ -339,6 +339,9 @@ function startNodeReporter(haven: Haven, join: JoinState): NodeReporter & { stop
   // The relay tree changes within seconds of a node going down: ask for this node's parent often.
   const relayTimer = setInterval(() => void relay.follow().catch((err: Error) => haven.logger.warn({ err: err.message }, 'following the relay tree failed; retrying')), 2000);
   relayTimer.unref();
+  // A parent that died is noticed within a second (relay.ts `watch`), not at the origin's next probe round.
+  const watchTimer = setInterval(() => void relay.watch().catch((err: Error) => haven.logger.warn({ err: err.message }, 'watching the relay parent failed')), 250);
+  watchTimer.unref();
   return {
     ...reporter,
     async stop() {
@@ -346,6 +349,7 @@ function startNodeReporter(haven: Haven, join: JoinState): NodeReporter & { stop
       closed = true;
       clearInterval(timer);
       clearInterval(relayTimer);
+      clearInterval(watchTimer);
       await reporter.stop();
     },
   };

@@ -4,7 +4,7 @@ import { decide } from './auth-policy.js';
 import { covers, diffPaths } from './converge.js';
 import { INTERNAL_USER } from './internal-access.js';
 import { SubnetMatcher } from './net.js';
-import { hasStream, offlineTracks, renderViewerPath, sameTracks, upstreamPath } from './node-paths.js';
+import { hasStream, offlineTracks, renderViewerPath, sameTracks, upstreamPath, dropUpstreamReads, upstreamBytes } from './node-paths.js';
 import { mediamtxOptionsSchema } from './options.js';
 import { renderConfig, renderStreamPaths, type RenderInput } from './render.js';
 
@@ -116,5 +116,39 @@ describe('auth on a node whose viewer path plays the offline segment', () => {
     expect(read({ ip: '127.0.0.1', user: INTERNAL_USER, password: 'InternalInternal1', path: 'up/live' })).toEqual({ allow: true, as: 'internal' });
     expect(read({ ip: '203.0.113.5', user: INTERNAL_USER, password: 'InternalInternal1', path: 'up/live' })).toMatchObject({ allow: false, reason: 'subnet' });
     expect(read({ path: 'up/live' })).toMatchObject({ allow: false, reason: 'unknown-path' });
+  });
+});
+
+describe('a silent parent: upstream bytes and dropping the loopback reads', () => {
+  it('counts bytes of up/<stream> only while it carries the stream', async () => {
+    const paths: Record<string, { name: string; available?: boolean; online?: boolean; inboundBytes?: number }> = {
+      'up/live': { name: 'up/live', available: true, online: true, inboundBytes: 1234 },
+      'up/other': { name: 'up/other', available: false, online: true, inboundBytes: 99 },
+    };
+    const api = { getPath: async (n: string) => paths[n] as never };
+    expect(await upstreamBytes(api, ['live', 'other', 'gone'])).toEqual(new Map([['live', 1234]]));
+  });
+
+  it("kicks only the sessions reading up/<stream> (the viewer path's loopback source), not viewers or relay children", async () => {
+    const kicked: string[] = [];
+    const api = {
+      listRtspSessions: async () =>
+        ({
+          itemCount: 4,
+          pageCount: 1,
+          items: [
+            { id: 'a', path: 'up/live', state: 'read' },
+            { id: 'b', path: 'live', state: 'read' },
+            { id: 'c', path: 'up/live', state: 'idle' },
+            { id: 'd', path: 'live', state: 'read', user: 'relay' },
+          ],
+        }) as never,
+      kick: async (_kind: string, id: string) => {
+        kicked.push(id);
+        return true;
+      },
+    };
+    expect(await dropUpstreamReads(api, ['live'])).toBe(1);
+    expect(kicked).toEqual(['a']);
   });
 });

@@ -7,6 +7,7 @@
  *   switching, its readers get MediaMTX's offline segment instead of being closed.
  */
 import type { MtxPath } from './api-schemas.js';
+import type { MediaMtxApi } from './api.js';
 
 export function upstreamPath(stream: string): string {
   return `up/${stream}`;
@@ -70,4 +71,33 @@ export function renderViewerPath(
  */
 export function hasStream(p: Pick<MtxPath, 'available' | 'ready' | 'online'> | undefined): boolean {
   return (p?.available ?? p?.ready ?? false) === true && p?.online !== false;
+}
+
+/**
+ * The bytes each stream's `up/<stream>` has received while it carries the stream (`inboundBytes`). A parent
+ * that died shows as a count that stops growing: its TCP connection over the VPN goes silent, and MediaMTX
+ * notices only after `readTimeout` (the relay follower in the app watches this).
+ */
+export async function upstreamBytes(api: Pick<MediaMtxApi, 'getPath'>, streams: readonly string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const name of streams) {
+    const p = await api.getPath(upstreamPath(name));
+    if (p && hasStream(p)) out.set(name, p.inboundBytes ?? p.bytesReceived ?? 0);
+  }
+  return out;
+}
+
+/**
+ * When the parent is gone: close the viewer paths' loopback reads of `up/<stream>` now. Their readers get
+ * the offline segment at once and MediaMTX's fixed 5 s static-source retry pause runs while the tree finds
+ * a new parent, instead of starting only when `up/<stream>` is recreated for that parent (which stacked the
+ * pause on top of the re-parent). Returns how many reads it closed.
+ */
+export async function dropUpstreamReads(api: Pick<MediaMtxApi, 'listRtspSessions' | 'kick'>, streams: readonly string[]): Promise<number> {
+  const names = new Set(streams.map(upstreamPath));
+  let closed = 0;
+  for (const x of (await api.listRtspSessions()).items) {
+    if (x.path && names.has(x.path) && x.state === 'read' && (await api.kick('rtspsessions', x.id))) closed++;
+  }
+  return closed;
 }

@@ -22,7 +22,7 @@ import { dialAddress, sanitize, SubnetMatcher } from './net.js';
 import { isIP } from 'node:net';
 import type { MediamtxOptions } from './options.js';
 import { renderConfig, renderStreamPaths, toYaml, type Role, RELAY_USER } from './render.js';
-import { hasStream, offlineTracks, sameTracks, upstreamPath, type OfflineTrack } from './node-paths.js';
+import { dropUpstreamReads, hasStream, offlineTracks, sameTracks, upstreamBytes, upstreamPath, type OfflineTrack } from './node-paths.js';
 import type { MtxPath } from './api-schemas.js';
 import { StreamWatch } from './stream-watch.js';
 import { AudioFix, ingestPath, ingestTracks, renderIngestPaths } from './audio-fix.js';
@@ -320,6 +320,18 @@ export class MediaMtxServer implements MediaServer {
     // Always converge, also when the parent looks unchanged: a caller retrying after a failed sync
     // (MediaMTX busy reloading) must still get the new source into MediaMTX. Cheap when nothing changed.
     await this.#sync();
+  }
+
+  /** Node role: see `upstreamBytes` in node-paths.ts (a silent parent shows as a count that stops growing). */
+  async upstreamBytes(): Promise<Map<string, number>> {
+    if (this.#i.role !== 'node') throw mtxError('OPTIONS_INVALID', 'upstreamBytes is for the node role');
+    return upstreamBytes(this.api, this.#streams.map((s) => s.name));
+  }
+
+  /** Node role, when the parent is gone: see `dropUpstreamReads` in node-paths.ts. Returns how many reads it closed. */
+  async dropUpstreamReads(): Promise<number> {
+    if (this.#i.role !== 'node') throw mtxError('OPTIONS_INVALID', 'dropUpstreamReads is for the node role');
+    return dropUpstreamReads(this.api, this.#streams.map((s) => s.name));
   }
 
   /** Node with `tls`: its HTTPS door (own HTTPS URL while certified, the HTTPS entry's routing slot); set by the plugin. */
