@@ -7,6 +7,7 @@ export * from './plugin.js';
 export * from './logger.js';
 export * from './state.js';
 export * from './secrets.js';
+export { nodeCredential, nodeOfCredential, credentialVerifier, matchesVerifier, type CredentialSubject } from './node-credential.js';
 export * from './config/schema.js';
 export * from './config/load.js';
 export * from './services.js';

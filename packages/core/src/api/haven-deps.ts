@@ -1,6 +1,7 @@
 import { exposureChange, exposureReason, originExposure } from '../routing/exposure.js';
 import type { HavenNode, StreamStats } from '../contracts.js';
 import { HavenError } from '../errors.js';
+import { nodeCredential, nodeOfCredential, type CredentialSubject } from '../node-credential.js';
 import type { Haven } from '../haven.js';
 import type { ControlApiDeps, NodeInfo, RouteExplain, StatusInfo } from './types.js';
 import type { NodeReport } from './schemas.js';
@@ -22,6 +23,11 @@ export interface HavenApiDepsOptions {
   relay?: Pick<RelayPlanner, 'view' | 'assignmentOf'>;
   /** A node's HTTPS HLS base URL while it serves a CA certificate (from its reports: `createHttpsUrlBook`). */
   httpsUrl?: (node: string) => string | undefined;
+}
+
+/** The node entries of the running config (a node's own config has none). */
+function nodeEntries(haven: Haven): readonly CredentialSubject[] {
+  return (haven.config as { nodes?: CredentialSubject[] }).nodes ?? [];
 }
 
 function emptyStats(name: string): StreamStats {
@@ -115,6 +121,8 @@ export function havenApiDeps(haven: Haven, options: HavenApiDepsOptions): Contro
     rotateSecret: (name) => haven.rotateSecret(name),
     secrets: options.shareSecretsWithNodes === false ? undefined : () => haven.secrets(),
     locate: (ip) => haven.provided.locator?.locate(ip),
+    nodeCredential: (node) => nodeCredential(haven.secrets().relayPassword, nodeEntries(haven).find((n) => n.name === node) ?? { name: node }),
+    nodeOfCredential: (token) => nodeOfCredential(haven.secrets().relayPassword, nodeEntries(haven), token),
     nodeReport: (report) => {
       // The node's own count of its readers is its load; new readers' addresses settle redirects.
       const { health, rtspGateway } = haven.services;

@@ -191,13 +191,14 @@ export function apiRoutes(api: ApiContext): RouteDef[] {
       auth: 'report',
       tag: 'nodes',
       summary:
-        "Nodes fetch the current viewer credentials over the VPN, so a password rotation reaches them; a node recognised by its own credential (its VPN address) gets the relay password too.",
+        "Nodes fetch the current viewer credentials over the VPN, so a password rotation reaches them; a node recognised by its own credential (its VPN address or its own bearer) gets that credential too (`relayPassword`: its report bearer and relay pull password, derived for it alone).",
       response: nodeSecretsSchema,
       handler: async ({ node }) => {
         if (!deps.secrets) throw new ApiError(501, 'NOT_AVAILABLE', 'this Haven does not share secrets with nodes');
         const s = deps.secrets();
         const viewerPassword = deps.withholdViewerPassword?.() ? '' : s.viewerPassword;
-        return { viewerUser: api.users.viewer, viewerPassword, ...(node ? { relayPassword: s.relayPassword } : {}) };
+        const own = node === undefined ? undefined : deps.nodeCredential?.(node);
+        return { viewerUser: api.users.viewer, viewerPassword, ...(own ? { relayPassword: own } : {}) };
       },
     },
     routingStateRoute(api),

@@ -4,7 +4,7 @@ import type { Logger } from '../../logger.js';
 import { normalizeIp, trimBase } from '../../routing/ip.js';
 import type { RouteReason, Router } from '../../routing/router.js';
 import type { AuthScheme, FollowLearner } from '../follow-learning.js';
-import { signViewerToken, tokenOfQuery, TOKEN_PARAM, TOKEN_USER, verifyViewerToken } from '../token.js';
+import { signViewerToken, tokenOfQuery, TOKEN_PARAM, TOKEN_USER, verifyViewerToken, type ViewerTokenKey } from '../token.js';
 import type { RtspAuthenticator, ViewerCredentials } from './auth.js';
 import { AuthInjector, rewriteRequest } from './auth-injector.js';
 import { chunkNeedsParse, getHeader, parseRequest, type RtspLimits, type RtspRequest } from './parser.js';
@@ -31,7 +31,7 @@ export interface ConnectionDeps {
   /** Accept Basic answers (`viewer.allowBasic`). */
   allowBasic: () => boolean;
   /** Key of the signed viewer tokens; undefined: no tokens (redirects carry none, splices pass credentials on). */
-  tokenKey: () => Buffer | undefined;
+  tokenKey: () => ViewerTokenKey | undefined;
   tokenTtlSec: () => number;
   /**
    * An entry node's own name: the gateway then admits a viewer whose `?token=` was signed for this
