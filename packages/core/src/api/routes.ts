@@ -174,9 +174,9 @@ export function apiRoutes(api: ApiContext): RouteDef[] {
       response: reportAcceptedSchema,
       handler: async ({ body, req, node }) => {
         const report = body as NodeReport;
-        // The sender is the node on its VPN source address (the report listener names it), never the body alone.
+        // The sender is the node its VPN source address or its own credential names, never the body alone.
         if (node !== undefined && report.node !== node) throw new ApiError(403, 'NODE_MISMATCH', `this call comes from node "${node}", not "${report.node.slice(0, 64)}"`);
-        reportingNode((await deps.status()).nodes.map((n) => n.node), report.node, req.socket.remoteAddress);
+        reportingNode((await deps.status()).nodes.map((n) => n.node), report.node, req.socket.remoteAddress, node);
         // Kept for views: counts only (arrivals are viewer addresses; they go to the learner alone).
         api.reports.set(report.node, { report: { ...report, streams: report.streams.map(({ arrivals: _a, ...s }) => s) }, at: Date.now() });
         api.metrics.report(report);
