@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { createOriginRouting, HavenEmitter, originConfigSchema, type HavenEvents, type OriginRoutingDeps, type RoutingStack } from '@haven/core';
-import { RELAY, tableLocator, VIEWER } from './helpers.js';
+import { tableLocator, VIEWER } from './helpers.js';
+import { GATEWAY_KEY } from '../helpers/token-key.js';
 
 export const SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=test\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n';
 
