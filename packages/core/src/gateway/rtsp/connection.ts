@@ -260,7 +260,7 @@ export class GatewayConnection {
     }
     if (verdict !== 'ok') {
       const ua = (this.#ua ?? '').toLowerCase();
-      // Without tokens (no relay password known) a node checks the password itself, with Basic only,
+      // Without tokens (no token key) a node checks the password itself, with Basic only,
       // and FFmpeg re-sends the gateway's scheme there unasked: it keeps getting Basic then.
       const basicOnly = basicAllowed && !this.deps.tokenKey() && this.deps.basicOnlyAgents.some((a) => ua.includes(a));
       return this.#send(401, req, auth.challenge(this.ip, verdict === 'stale', basicOnly, basicAllowed).map((c): [string, string] => ['WWW-Authenticate', c]));
@@ -309,7 +309,7 @@ export class GatewayConnection {
    * Serve an authenticated read from the local MediaMTX: the DESCRIBE replayed (with `uri`), and
    * every request of the connection carrying the gateway's proof instead of the viewer's
    * credentials, so MediaMTX never challenges on the public path. The proof is a token bound to the
-   * viewer's address, the stream and this node; without a token key (no relay password known), the
+   * viewer's address, the stream and this node; without a token key, the
    * viewer credentials the gateway has just checked, sent to the local MediaMTX only.
    */
   #spliceRead(req: RtspRequest, stream: string, reason: RouteReason, t0: number, uri: string, location?: ViewerLocation, distanceKm?: number): void {
