@@ -13,7 +13,8 @@
 // rounds interleave the four.
 //   node bench/run.mjs first-frame            full run (~1 min)
 //   node bench/run.mjs --smoke first-frame    a few seconds
-import { deriveTokenKey, signViewerToken } from '@haven/core';
+import { signViewerToken } from '@haven/core';
+import { GATEWAY_KEY } from '../test/helpers/token-key.js';
 import { playMedia3, playMsRtsp, type PlayResult } from '../test/helpers/rtsp-players.js';
 import { RELAY, startMediamtx, VIEWER } from '../test/gateway/helpers.js';
 import { startHaven } from '../test/gateway-e2e/setup.js';
@@ -23,7 +24,7 @@ const ROUNDS = smoke ? 3 : 25;
 
 async function main(): Promise<void> {
   const h = await startHaven({ stickySec: 0 });
-  const key = deriveTokenKey(RELAY.password);
+  const key = GATEWAY_KEY;
   const par = h.nodes.par.rtspPort;
   // Long-lived token for the peer's static redirect target (a MediaMTX path cannot sign per viewer).
   const staticToken = signViewerToken(key, { ip: '127.0.0.1', stream: 'live', node: 'par' }, 600);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createNodeReporter, type ControlApi, type NodeReporter } from '@haven/core';
+import { createNodeReporter, ViewerTokenKey, type ControlApi, type NodeReporter } from '@haven/core';
 import { startNodeFacingApi } from '../helpers/node-api.js';
 import { waitFor } from '../helpers/process.js';
 import { fakeHaven, quietLogger, REPORT_TOKEN, TOKEN } from './fake-deps.js';
@@ -20,17 +20,20 @@ describe('node reporter (node side of POST /api/node-report)', () => {
     let reportPort: number;
     ({ api, reportPort } = await startNodeFacingApi(haven.deps, { nodeReportToken: () => relayPassword }));
     let readers = 2;
+    const tokenKey = new ViewerTokenKey();
     reporter = createNodeReporter({
       url: `http://127.0.0.1:${reportPort}`,
       token: REPORT_TOKEN,
       node: 'us-east-1',
       collect: async () => [{ name: 'live', ready: true, readers, bytesIn: 100, bytesOut: 2000 }],
+      tokenKey: () => tokenKey.publicKey,
       intervalMs: 100,
       logger: quietLogger(),
     });
     reporter.start();
     await waitFor('first report', () => haven.reports.length >= 1);
-    expect(haven.reports[0]).toMatchObject({ node: 'us-east-1', streams: [{ name: 'live', ready: true, readers: 2, bytesIn: 100, bytesOut: 2000 }] });
+    // The node's public token key travels with each report (the origin hands it to every entry).
+    expect(haven.reports[0]).toMatchObject({ node: 'us-east-1', streams: [{ name: 'live', ready: true, readers: 2, bytesIn: 100, bytesOut: 2000 }], tokenKey: tokenKey.publicKey });
     readers = 5;
     await waitFor('node viewers from the report', async () => {
       const status = (await (await fetch(`${api!.url()}/api/status`)).json()) as { nodes: Array<{ name: string; viewers: number }> };

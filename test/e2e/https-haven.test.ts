@@ -268,7 +268,7 @@ describe('HTTPS in the full app: `haven start` nodes with tls: acme against Pebb
         ).catch((err: Error) => {
           throw new Error(`${err.message}; last answer: ${lastAnswer}`);
         });
-        expect(location).toMatch(new RegExp(`^https://${nearest.ip.replace(/\./g, '\\.')}:8888/live/index\\.m3u8\\?token=v1\\.`));
+        expect(location).toMatch(new RegExp(`^https://${nearest.ip.replace(/\./g, '\\.')}:8888/live/index\\.m3u8\\?token=v2\\.`));
         expect(redact(location)).toBe(location);
 
         // ffmpeg given only the Quest URL, trusting only Pebble's issuing root: it follows the 302 and

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deriveTokenKey, signViewerToken } from '@haven/core';
+import { signViewerToken } from '@haven/core';
+import { GATEWAY_KEY } from '../helpers/token-key.js';
 import { playMedia3, playMsRtsp } from '../helpers/rtsp-players.js';
 import { ffprobe, gstreamerRtsp, RELAY, VIEWER } from '../gateway/helpers.js';
 import { startHaven, type Haven } from './setup.js';
@@ -93,11 +94,11 @@ describe('adaptive redirect with real MediaMTX and player emulators', () => {
   it('a token replayed from another address, expired, for another stream or forged is refused by the node', async () => {
     // A real Location for 127.0.0.1, used from 127.0.0.2.
     const msg = await fetchLocation(h.rtspPort, '127.0.0.1');
-    expect(msg).toMatch(new RegExp(`^rtsp://127\\.0\\.0\\.1:${port('par')}/live\\?token=v1\\.`));
+    expect(msg).toMatch(new RegExp(`^rtsp://127\\.0\\.0\\.1:${port('par')}/live\\?token=v2\\.`));
     const replay = await playMsRtsp({ url: msg, userAgent: 'Replay/1', localAddress: '127.0.0.2' });
     expect(replay.played).toBe(false);
     expect(replay.statuses).toContain(401);
-    const key = deriveTokenKey(RELAY.password);
+    const key = GATEWAY_KEY;
     const nodeUrl = (token: string) => `rtsp://127.0.0.1:${port('par')}/live?token=${token}`;
     const expired = signViewerToken(key, { ip: '127.0.0.1', stream: 'live', node: 'par' }, 5, Date.now() - 60_000);
     const otherStream = signViewerToken(key, { ip: '127.0.0.1', stream: 'other', node: 'par' }, 60);

@@ -104,7 +104,7 @@ describe('packet capture on the viewers\' interface', () => {
     expect(text).toContain('WWW-Authenticate: Digest');
     expect(text).toContain('Authorization: Digest');
     expect(text).toContain('RTSP/1.0 302');
-    expect(text).toContain('token=v1.');
+    expect(text).toContain('token=v2.');
     expect(raw.length).toBeGreaterThan(100_000);
     // And never the password in any form.
     expect(text).not.toMatch(/Authorization:\s*Basic/i);

@@ -18,6 +18,7 @@ import { fakeHaven } from '../api/fake-deps.js';
 import { startNodeFacingApi } from '../helpers/node-api.js';
 import { locateAtOrigin } from '../../examples/docker-app/src/entry-gateway.js';
 import { createEntryLocator } from '../../examples/docker-app/src/entry-locator.js';
+import { GATEWAY_KEY } from '../helpers/token-key.js';
 
 // Entry nodes: each node's public RTSP port is the Haven's gateway (built from the origin's routing
 // state), its MediaMTX on a loopback port behind it. Real MediaMTX processes with the plugin's own auth
@@ -73,7 +74,7 @@ describe('entry nodes: the gateway on a node, from the routing state', () => {
       const e = createEntryRouting({
         self: n,
         follower,
-        relayPassword: () => SECRETS.relayPassword,
+        tokenKey: () => GATEWAY_KEY,
         mediaRtsp: () => `127.0.0.1:${media[n]!.rtspPort}`,
         rtspListen: { host: '127.0.0.1', port: ports[n]! },
         locator: () => tableLocator(Object.fromEntries(['127.0.0.1', '127.0.0.2', '127.0.0.3'].map((ip) => [ip, PARIS]))),
@@ -163,7 +164,7 @@ describe('entry nodes: the gateway on a node, from the routing state', () => {
     // The origin's control API: its report listener (the VPN in the app) knows 127.0.0.1 as node par.
     const origin = await startNodeFacingApi(
       { ...fakeHaven().deps, locate: (ip) => (asked.push(ip), ip === '127.0.0.5' ? FRANKFURT : undefined) },
-      { nodeReportToken: () => SECRETS.relayPassword, nodeByAddress: (ip) => (ip === '127.0.0.1' ? 'par' : undefined) },
+      { nodeByAddress: (ip) => (ip === '127.0.0.1' ? 'par' : undefined) },
     );
     // A second gateway for node par, as the app builds it: the entry locator has no places and no locator plugin.
     const port = await freePort();
@@ -178,7 +179,7 @@ describe('entry nodes: the gateway on a node, from the routing state', () => {
     const e = createEntryRouting({
       self: 'par',
       follower: followers.par!,
-      relayPassword: () => SECRETS.relayPassword,
+      tokenKey: () => GATEWAY_KEY,
       mediaRtsp: () => `127.0.0.1:${media.par!.rtspPort}`,
       rtspListen: { host: '127.0.0.1', port },
       locator: () => locator,

@@ -1,10 +1,14 @@
-import { createOriginRouting, HavenEmitter, originConfigSchema, type HavenEvents, type RoutingStack } from '@haven/core';
+import { createOriginRouting, HavenEmitter, originConfigSchema, type HavenEvents, type RoutingStack, type ViewerTokenKey } from '@haven/core';
 import { AuthHookServer, SubnetMatcher, type AuthDecision, type AuthPolicy } from '@haven/plugin-mediamtx';
 import { freePort, stopAll, waitFor } from '../helpers/process.js';
+import { GATEWAY_KEY, verifierKey } from '../helpers/token-key.js';
 import { mtxPathReady, mtxReaders, PUBLISHER, RELAY, startMediamtx, startPublisher, tableLocator, VIEWER, type Mtx } from '../gateway/helpers.js';
 
 export const SECRETS = { streamKey: PUBLISHER.password, viewerPassword: VIEWER.password, relayPassword: RELAY.password };
 export const PARIS = { lat: 48.86, lon: 2.35, country: 'FR', city: 'Paris' };
+
+const hookKeys = new Map<string, ViewerTokenKey>();
+const hookKey = (name: string): ViewerTokenKey => hookKeys.get(name) ?? hookKeys.set(name, verifierKey(`hook-${name}`, GATEWAY_KEY)).get(name)!;
 
 function policy(role: 'origin' | 'node', nodeName: string, streams: string[]): AuthPolicy {
   return {
@@ -16,6 +20,8 @@ function policy(role: 'origin' | 'node', nodeName: string, streams: string[]): A
     readProtocols: new Set(['rtsp']),
     relaySubnets: new SubnetMatcher(['127.0.0.0/8']),
     nodeName,
+    // Each machine's own key, accepting the gateways' (what a routing state would say).
+    tokenKey: hookKey(nodeName),
   };
 }
 
@@ -116,6 +122,7 @@ export async function startHaven(
   stack = createOriginRouting({
     config,
     secrets: () => SECRETS,
+    tokenKey: () => GATEWAY_KEY,
     locator: () => tableLocator(Object.fromEntries([...['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'], ...(net.paris ?? [])].map((ip) => [ip, PARIS]))),
     media: () => ({ rtsp: `127.0.0.1:${origin.rtspPort}` }),
     events,

@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { createOriginRouting, HavenEmitter, originConfigSchema, type HavenEvents, type OriginRoutingDeps, type RoutingStack } from '@haven/core';
-import { RELAY, tableLocator, VIEWER } from './helpers.js';
+import { tableLocator, VIEWER } from './helpers.js';
+import { GATEWAY_KEY } from '../helpers/token-key.js';
 
 export const SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=test\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n';
 
@@ -90,7 +91,7 @@ export async function harness(o: {
   gateway?: Record<string, unknown>;
   health?: Record<string, unknown>;
   password?: () => string;
-  /** Sign viewer tokens (the relay password keys them). Default true. */
+  /** Sign viewer tokens (with the test gateway's key). Default true. */
   tokens?: boolean;
   hls?: boolean;
   extra?: Partial<OriginRoutingDeps>;
@@ -110,7 +111,8 @@ export async function harness(o: {
   events.on('viewer:refused', (e) => refused.push(e));
   const stack = createOriginRouting({
     config,
-    secrets: () => ({ viewerPassword: o.password?.() ?? VIEWER.password, ...(o.tokens === false ? {} : { relayPassword: RELAY.password }) }),
+    secrets: () => ({ viewerPassword: o.password?.() ?? VIEWER.password }),
+    ...(o.tokens === false ? {} : { tokenKey: () => GATEWAY_KEY }),
     locator: () => tableLocator({ '127.0.0.1': { lat: 48.86, lon: 2.35, country: 'FR' }, '127.0.0.2': { lat: 48.86, lon: 2.35 }, '127.0.0.3': { lat: 48.86, lon: 2.35 } }),
     media: () => ({ ...(o.splicePort ? { rtsp: `127.0.0.1:${o.splicePort}` } : {}), ...(o.localHls ? { hls: o.localHls } : {}) }),
     events,

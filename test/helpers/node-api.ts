@@ -13,10 +13,10 @@ export interface NodeFacingApi {
   reportPort: number;
 }
 
-/** Starts the API on 127.0.0.1 with its report listener; `nodeReportToken` is the shared relay credential. */
+/** Starts the API on 127.0.0.1 with its report listener; nodes are named by `nodeByAddress` and the deps' own credentials. */
 export async function startNodeFacingApi(
   deps: ControlApiDeps,
-  o: Pick<ControlApiOptions, 'nodeReportToken'> & Partial<Pick<ControlApiOptions, 'nodeByAddress'>>,
+  o: Partial<Pick<ControlApiOptions, 'nodeReportToken' | 'nodeByAddress'>>,
 ): Promise<NodeFacingApi> {
   const api = createControlApi(deps, {
     listen: '127.0.0.1:0',

@@ -18,10 +18,12 @@ import {
   SecretStore,
   type HavenConfigInput,
   type HavenSecrets,
+  type ViewerTokenKey,
 } from '@haven/core';
 import type { AccessResult, MediaServerAccess } from '@haven/core/testing';
 import { mediamtx, type MediamtxInstance, type MediamtxOptionsInput } from '@haven/plugin-mediamtx';
 import { freePort, run, spawnTracked, type Spawned } from '../helpers/process.js';
+import { GATEWAY_KEY, verifierKey } from '../helpers/token-key.js';
 import { mediamtxBin, requireTool } from '../helpers/tools.js';
 
 export const ffmpeg = () => requireTool('ffmpeg', 'apt-get install -y ffmpeg');
@@ -71,6 +73,8 @@ export interface StartOptions {
   streams?: string[];
   /** Extra top-level config (e.g. `name`, `public` of a node). */
   config?: Record<string, unknown>;
+  /** This machine's token key. Default: its own, accepting the test gateways' key (`GATEWAY_KEY`). */
+  tokenKey?: ViewerTokenKey;
 }
 
 /**
@@ -130,6 +134,7 @@ async function startOnce(opts: StartOptions): Promise<Started> {
     logger,
     events,
     secrets: store,
+    tokenKey: opts.tokenKey ?? verifierKey(`mediamtx-${role}`, GATEWAY_KEY),
     provided: { probes: [] },
   })) as MediamtxInstance;
   const stop = async () => {

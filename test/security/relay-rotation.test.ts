@@ -1,7 +1,7 @@
 /**
- * Rotating the relay password on the origin never strands a node: each node has its own credential
- * for reports and secret fetches (its WireGuard key: the origin knows it by its VPN address), so it
- * fetches the new relay password and pulls with it. The real `haven` CLI in network namespaces over
+ * Rotating the relay password on the origin never strands a node: each node's own credential is
+ * derived from it, and the node fetches its new one over the VPN (the origin knows it by its VPN
+ * address), then pulls with it. The real `haven` CLI in network namespaces over
  * wireguard-go (test/e2e's Topology), real MediaMTX, ffmpeg and ffprobe.
  */
 import { readFile } from 'node:fs/promises';
@@ -60,14 +60,21 @@ describe('relay password rotation', () => {
 
     // Rotate the relay password on the origin, live.
     const before = (await secretsOf(odir)).relayPassword;
+    // The node holds a credential of its own (from its bundle), not the origin's relay password.
+    const nodeBefore = (await secretsOf(nodeDir)).relayPassword;
+    expect(nodeBefore).not.toBe(before);
     const rotated = await t.cliOk(origin, odir, ['secrets', 'rotate', 'relay-password']);
     expect(rotated.stderr).toMatch(/rotated live/);
     const after = (await secretsOf(odir)).relayPassword;
     expect(after).not.toBe(before);
-    // The node fetches it over the VPN with its own credential (the old shared one no longer works).
+    // Each node's own credential is derived from it: the node fetches its new one over the VPN (the
+    // origin knows it by its VPN address), never the relay password itself.
     const t0 = Date.now();
-    await waitFor('the node to adopt the new relay password', async () => (await secretsOf(nodeDir)).relayPassword === after, 30_000, 250);
-    console.log(`relay password rotated on the origin: the node had it after ${Date.now() - t0} ms`);
+    await waitFor('the node to adopt its new credential', async () => (await secretsOf(nodeDir)).relayPassword !== nodeBefore, 30_000, 250);
+    const nodeAfter = (await secretsOf(nodeDir)).relayPassword;
+    console.log(`relay password rotated on the origin: the node had its new credential after ${Date.now() - t0} ms`);
+    expect(nodeAfter).not.toBe(after);
+    expect(nodeAfter).not.toBe(before);
     expect(/h264,video/.test(await playAtNode())).toBe(true);
 
     // A restarted node pulls with the new password: nothing stranded.

@@ -103,7 +103,7 @@ describe('the entry node\'s HTTPS door sends a Quest viewer to the nearest node 
     await streamReady(entry);
     const early = await door(NET.viewer);
     expect(early.code, early.stderr).toBe('302');
-    expect(early.location).toMatch(new RegExp(`^https://${esc(NET.entry)}:${HLS}/live/index\\.m3u8\\?token=v1\\.`));
+    expect(early.location).toMatch(new RegExp(`^https://${esc(NET.entry)}:${HLS}/live/index\\.m3u8\\?token=v2\\.`));
 
     // node-b certified by Pebble, and its report says so: the state offers it.
     const n = await certified(node);
@@ -116,7 +116,7 @@ describe('the entry node\'s HTTPS door sends a Quest viewer to the nearest node 
     // The Tokyo viewer: 302 from the entry to node-b's own HTTPS playlist with a token, no password.
     const tokyo = await door(NET.viewer);
     expect(tokyo.code, tokyo.stderr).toBe('302');
-    expect(tokyo.location).toMatch(new RegExp(`^https://${esc(NET.node)}:${HLS}/live/index\\.m3u8\\?token=v1\\.`));
+    expect(tokyo.location).toMatch(new RegExp(`^https://${esc(NET.node)}:${HLS}/live/index\\.m3u8\\?token=v2\\.`));
     expect(tokyo.location).not.toContain(S.viewerPassword);
     // node-b's HLS muxer is made on the first request ("muxer is waiting to be created" until then; a
     // player asks again, ffmpeg gives up at once): wait for its playlist, asking through the door.
@@ -139,7 +139,7 @@ describe('the entry node\'s HTTPS door sends a Quest viewer to the nearest node 
     // The Paris viewer (nearest: the entry itself) is sent to the entry's own HTTPS playlist and reads it.
     const paris = await door(NET.other);
     expect(paris.code, paris.stderr).toBe('302');
-    expect(paris.location).toMatch(new RegExp(`^https://${esc(NET.entry)}:${HLS}/live/index\\.m3u8\\?token=v1\\.`));
+    expect(paris.location).toMatch(new RegExp(`^https://${esc(NET.entry)}:${HLS}/live/index\\.m3u8\\?token=v2\\.`));
     // MediaMTX creates an HLS muxer on the first request and answers "muxer is waiting to be created"
     // until it has one; a player asks again, through the door (a fresh token each time).
     let own = { stdout: '', stderr: '' };

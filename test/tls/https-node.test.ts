@@ -158,7 +158,7 @@ describe('HTTPS LL-HLS on nodes with IP-address certificates from an ACME CA (Pe
     const r = await inViewer('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', '--cacert', pebble.rootFile, '-u', viewerAuth, `https://${NET.entry}/live/index.m3u8`]);
     const [code, location] = r.stdout.trim().split(' ');
     expect(code, r.stderr).toBe('302');
-    expect(location).toMatch(new RegExp(`^https://${NET.node.replace(/\./g, '\\.')}:${NODE_HLS}/live/index\\.m3u8\\?token=v1\\.`));
+    expect(location).toMatch(new RegExp(`^https://${NET.node.replace(/\./g, '\\.')}:${NODE_HLS}/live/index\\.m3u8\\?token=v2\\.`));
     expect(location).not.toContain(S.viewerPassword);
     // Without the password: 401, no redirect.
     const anon = await inViewer('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', pebble.rootFile, `https://${NET.entry}/live/index.m3u8`]);
@@ -177,11 +177,11 @@ describe('HTTPS LL-HLS on nodes with IP-address certificates from an ACME CA (Pe
     const self = await inViewer('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', '--cacert', pebble.rootFile, '-u', viewerAuth, `https://${NET.node}/live/index.m3u8`]);
     const [selfCode, selfLocation] = self.stdout.trim().split(' ');
     expect(selfCode, self.stderr).toBe('302');
-    expect(selfLocation).toMatch(new RegExp(`^https://${NET.node.replace(/\./g, '\\.')}:${NODE_HLS}/live/index\\.m3u8\\?token=v1\\.`));
+    expect(selfLocation).toMatch(new RegExp(`^https://${NET.node.replace(/\./g, '\\.')}:${NODE_HLS}/live/index\\.m3u8\\?token=v2\\.`));
     const selfPlay = await inViewer('curl', ['-sS', '-L', '-c', '/dev/null', '--cacert', pebble.rootFile, selfLocation as string]);
     expect(selfPlay.stdout, selfPlay.stderr).toMatch(/#EXTM3U/);
     // After its 5 s lifetime the token opens no new session.
-    const exp = Number.parseInt((location as string).split('token=v1.')[1]!.split('.')[0]!, 36) * 1000;
+    const exp = Number.parseInt((location as string).split('token=v2.')[1]!.split('.')[0]!, 36) * 1000;
     await waitFor('token expiry', () => Date.now() > exp + 1_000 || undefined, 20_000, 200);
     const late = await inViewer('curl', ['-sS', '-L', '-o', '/dev/null', '-w', '%{http_code}', '--interface', NET.viewer, '--cacert', pebble.rootFile, location as string]);
     expect(late.stdout).toBe('401');

@@ -250,16 +250,30 @@ export async function nodeJoin(l: Loaded, bundle: string): Promise<void> {
   progress('now run `haven start`');
 }
 
+/** What a removed node still knows, and how to take it away (said by `haven node remove`). */
+export function removedNodeHeld(origin: OriginConfig): string[] {
+  const viewer =
+    originExposure(origin) === 'public'
+      ? 'it still knows the viewer password (a public origin gives it to its nodes): rotate it with `haven secrets rotate viewer-password`, then share the new viewer URLs (`haven urls`)'
+      : "it still knows the viewer password's Digest verifier (a private origin gives its nodes only that, but it answers the gateways' Digest challenges): to shut it out of viewing too, `haven secrets rotate viewer-password`";
+  return [
+    viewer,
+    'it never held the stream key. A node that joined with a bundle from before per-node credentials held the relay password: then also `haven secrets rotate relay-password` (the other nodes fetch their new credentials by themselves)',
+  ];
+}
+
 export async function nodeRemove(l: Loaded, name: string): Promise<void> {
   const before = requireOrigin(l, 'haven node remove');
   const api = await ApiClient.for(l);
   if (await api.reachable()) {
     await api.call('DELETE', `/api/nodes/${encodeURIComponent(name)}`);
     progress(`node "${name}" removed live; its tunnel is closed`);
+    progress(`revoked now: its own report and relay credential (the origin refuses them) and its viewer-token key (every entry drops it with the next routing state, within seconds)`);
   } else {
     await removeNodeOffline(l.loaded.file, l.plugins, name);
-    progress(`node "${name}" removed from ${l.loaded.file}`);
+    progress(`node "${name}" removed from ${l.loaded.file}; its credential and viewer-token key are refused from the next \`haven start\``);
   }
+  for (const line of removedNodeHeld(before)) progress(line);
   const after = (await loadConfig(l.loaded.file, l.plugins)).config as OriginConfig;
   if (originExposure(before) !== originExposure(after)) {
     progress(`this origin has no node left and \`exposure\` is unset: it is public from its next \`haven start\` (viewers straight to this machine, its address in the URLs); set \`exposure: private\` to stay private`);
@@ -347,7 +361,7 @@ export async function rotate(l: Loaded, which: string): Promise<void> {
     if (await api.reachable()) {
       await api.call('POST', '/api/secrets/rotate', { name });
       progress(`${which} rotated live: new sessions need the new value (\`haven urls\`); playing viewers continue`);
-      if (name === 'relayPassword') progress('nodes fetch the new relay password over the VPN within about 10 s (their own credential is their WireGuard key)');
+      if (name === 'relayPassword') progress('every node gets a new credential of its own: each fetches it over the VPN within about 10 s (the origin knows it by its WireGuard address)');
       return;
     }
   }

@@ -53,7 +53,7 @@ export async function startEntryGateway(haven: Haven, join: JoinState, follower:
   const entry = createEntryRouting({
     self: cfg.name,
     follower,
-    relayPassword: () => haven.secrets().relayPassword,
+    tokenKey: () => haven.tokenKey(),
     mediaRtsp: () => haven.provided.mediaServer?.endpoints().rtsp,
     rtspListen: { host: cfg.public.bind, port: cfg.public.rtspPort },
     passthrough: (ip) => vpn.contains(ip),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import {
   HavenError,
+  nodeCredential,
   readPrivateFile,
   removeNodeEntry,
   SecretStore,
@@ -169,7 +170,8 @@ export async function makeJoinBundle(loaded: LoadedConfig, entry: NodeEntry, sec
     origin: { endpoint: s.vpn.endpoint, publicKey, address: s.vpn.originAddress },
     node: { name: entry.name, address: entry.vpnAddress },
     subnet: s.vpn.subnet,
-    relay: { url: `rtsp://${s.relay.host}:${s.relay.port}`, user: 'relay', password: secrets.relayPassword },
+    // The node's own credential (report bearer and pull password), never the Haven's relay password.
+    relay: { url: `rtsp://${s.relay.host}:${s.relay.port}`, user: 'relay', password: nodeCredential(secrets.relayPassword, entry)! },
     // A private origin's entries check viewers against the HA1 of the routing state: no password here.
     viewer: { user: cfg.viewer.user, ...(originExposure(cfg) === 'private' ? {} : { password: secrets.viewerPassword }) },
     streams: cfg.streams.map((st) => st.name),

@@ -45,6 +45,7 @@ import { startRoutingFollow } from './routing-follow.js';
 import { startEntryGateway } from './entry-gateway.js';
 import { ingestPathPrefix, startIngestCheck } from './ingest-view.js';
 import { createOriginRelay, createRelayFollower } from './relay.js';
+import { startOriginTrust, startEntryTrust } from './node-trust.js';
 
 export const API_TOKEN_FILE = 'api-token';
 
@@ -160,6 +161,8 @@ export async function startHaven(l: Loaded, progress: Progress, o: { jsonLogs?: 
     parts.push(() => reporter.stop());
     const routing = startRoutingFollow(haven, l.join!);
     parts.push(() => routing.stop());
+    const trust = startEntryTrust(haven, routing.follower);
+    parts.push(async () => trust.stop());
     const entry = await startEntryGateway(haven, l.join!, routing.follower);
     parts.push(() => entry.stop());
     return { haven, stop };
@@ -176,6 +179,8 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: Co
   const publicHost = publishHost(cfg, (l.loaded.pluginOptions.mediamtx ?? {}) as { ingest?: string; rtmpAddress?: string });
   const portOf = (hostPort?: string) => hostPort?.split(':').pop();
   const relay = createOriginRelay(haven, l);
+  // Each node's token key and relay credential count only while it is in the config.
+  const trust = startOriginTrust(haven);
   // Nodes with a CA certificate say so in each report (their HTTPS base URL); gone after 3 missed reports.
   // A URL counts only for the node's own public host (the host of its RTSP URL here).
   const httpsBook = createHttpsUrlBook({
@@ -197,6 +202,7 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: Co
       if (refused) httpsRefused.set(report.node, refused);
       else httpsRefused.delete(report.node);
       relay.onReport(report);
+      trust.onReport(report);
     },
     ingest: {
       ...(ingest?.rtmp ? { rtmp: `${publicHost}:${portOf(ingest.rtmp)}` } : {}),
@@ -223,7 +229,14 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: Co
   // Entry nodes poll the routing state (nodes, health, load, viewer HA1, players) on the report listener.
   // Entries place viewers with this origin's geo overrides too (the routing state's places).
   const places = ((l.loaded.pluginOptions.geo ?? {}) as { overrides?: RoutingStatePlace[] }).overrides ?? [];
-  if (vpn) deps.routingState = havenRoutingState(haven, { havenId: havenIdOf(await vpn.identity()), httpsUrl: (n) => httpsBook.get(n), places: () => places });
+  if (vpn) {
+    deps.routingState = havenRoutingState(haven, {
+      havenId: havenIdOf(await vpn.identity()),
+      httpsUrl: (n) => httpsBook.get(n),
+      places: () => places,
+      tokenKey: (n) => trust.tokenKey(n),
+    });
+  }
   const vpnUp = !!vpn && (!isOriginVpn(vpn) || vpn.isUp);
   const apiBind = containerBinds().api;
   const api = createControlApi(deps, {
@@ -231,9 +244,9 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: Co
     // VPN peers (and, in a container, anything but the host) read nothing without the token.
     readsNeedToken: apiReadsNeedToken({ vpnSubnets: [settingsOf(l.loaded).vpn.subnet, ...settingsOf(l.loaded).relaySubnets], containerBind: apiBind, hostGateway: apiBind ? defaultGateway() : undefined }),
     token,
-    nodeReportToken: () => haven.secrets().relayPassword,
+    // Nodes call with their own credential (havenApiDeps' nodeOfCredential), never a shared one.
     ...(vpnUp ? { reportListen: reportListen() } : {}),
-    // Each node's own credential is its WireGuard key: on the VPN listener its address names it.
+    // On the VPN listener a node's address names it too (WireGuard lets a peer send only from its own).
     nodeByAddress: (ip) => (haven.config as OriginConfig).nodes.find((n) => n.vpnAddress === ip)?.name,
     logger: haven.logger.child({ area: 'api' }),
     viewerUser: cfg.viewer.user,
@@ -242,6 +255,7 @@ async function startOriginApi(haven: Haven, l: Loaded, token: string, writer: Co
   const stopApi = api.stop.bind(api);
   api.stop = async () => {
     relay.stop();
+    trust.stop();
     await stopApi();
   };
   // A tunnel that comes up later (the first node, added live) opens the report listener then.
@@ -280,7 +294,9 @@ function startNodeReporter(haven: Haven, join: JoinState): NodeReporter & { stop
   const media = haven.provided.mediaServer;
   const reporter = createNodeReporter({
     url: join.reportUrl,
+    // The node's own credential (the origin hands it out per node; kept under the relay password's name).
     token: () => haven.secrets().relayPassword,
+    tokenKey: () => haven.tokenKey().publicKey,
     node: haven.config.name,
     httpsUrl: () => (media as Partial<Pick<MediaMtxServer, 'httpsDoor'>> | undefined)?.httpsDoor?.offer(),
     logger: haven.logger.child({ area: 'report' }),

@@ -9,6 +9,8 @@ import { HavenEmitter } from './events.js';
 import { createLogger, SecretRedactor, type Logger } from './logger.js';
 import type { HavenPlugin, PluginInstance, ProvidedContracts } from './plugin.js';
 import { SecretStore } from './secrets.js';
+import { ViewerTokenKey } from './gateway/token.js';
+import { loadTokenKey } from './gateway/token-key-file.js';
 import { createCoreServices, type CoreService, type CoreServices } from './services.js';
 
 export type HavenState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -37,6 +39,11 @@ export interface Haven {
   /** Core services (registry, health, gateway) once started. */
   readonly services: CoreServices;
   secrets(): HavenSecrets;
+  /**
+   * This gateway's viewer token key (after start): its own Ed25519 pair from the state directory, and
+   * the public keys it accepts (set with `acceptFrom` by whoever knows the Haven's entries).
+   */
+  tokenKey(): ViewerTokenKey;
   start(): Promise<void>;
   /** Reverse order; safe to call twice; resolves when every plugin has stopped. */
   stop(): Promise<void>;
@@ -91,6 +98,7 @@ export function createHaven(input: HavenConfigInput | LoadedConfig, plugins: Hav
   const provided: ProvidedContracts = { probes: [] };
   let services: CoreServices = { list: [] };
   let store: SecretStore | undefined;
+  let tokenKey: ViewerTokenKey | undefined;
   let state: HavenState = 'idle';
   let started: Started[] = [];
   const instances = new Map<string, PluginInstance>();
@@ -135,6 +143,10 @@ export function createHaven(input: HavenConfigInput | LoadedConfig, plugins: Hav
       if (!store) throw new HavenError('the Haven is not started', { code: 'NOT_STARTED' });
       return store.get();
     },
+    tokenKey() {
+      if (!tokenKey) throw new HavenError('the Haven is not started', { code: 'NOT_STARTED' });
+      return tokenKey;
+    },
     async start() {
       if (state !== 'idle' && state !== 'stopped' && state !== 'failed') {
         throw new HavenError(`cannot start a Haven that is ${state}`, { code: 'START_FAILED' });
@@ -142,6 +154,8 @@ export function createHaven(input: HavenConfigInput | LoadedConfig, plugins: Hav
       state = 'starting';
       try {
         store = options.secrets ? SecretStore.fromValues(options.secrets, redactor) : await SecretStore.open(stateDir, redactor);
+        // Embedded with given secrets: a key for this run only (nothing touches the disk).
+        tokenKey ??= options.secrets ? new ViewerTokenKey() : await loadTokenKey(stateDir);
         store.on('rotated', (name, secrets) => {
           applying = onRotated(name, secrets);
         });
@@ -157,6 +171,7 @@ export function createHaven(input: HavenConfigInput | LoadedConfig, plugins: Hav
               logger: log,
               events,
               secrets: store,
+              tokenKey,
               provided,
             });
           } catch (err) {
@@ -177,7 +192,7 @@ export function createHaven(input: HavenConfigInput | LoadedConfig, plugins: Hav
           events.emit('plugin:started', { name: plugin.name });
           log.info('started');
         }
-        services = await createCoreServices({ config, events, logger, provided, secrets: store, stateDir });
+        services = await createCoreServices({ config, events, logger, provided, secrets: store, tokenKey, stateDir });
         for (const svc of services.list) {
           started.push({ name: svc.name, plugin: false, stop: svc.stop.bind(svc) });
           await svc.start();

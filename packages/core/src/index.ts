@@ -8,6 +8,7 @@ export * from './logger.js';
 export * from './log-sink.js';
 export * from './state.js';
 export * from './secrets.js';
+export { nodeCredential, nodeOfCredential, credentialVerifier, matchesVerifier, type CredentialSubject } from './node-credential.js';
 export * from './config/schema.js';
 export * from './config/load.js';
 export * from './services.js';

@@ -4,6 +4,7 @@ import type { HavenEmitter } from './events.js';
 import type { Logger } from './logger.js';
 import type { HavenConfig } from './config/schema.js';
 import type { SecretStore } from './secrets.js';
+import type { ViewerTokenKey } from './gateway/token.js';
 
 /** What a plugin's `setup` receives. */
 export interface PluginContext<O = unknown> {
@@ -17,6 +18,11 @@ export interface PluginContext<O = unknown> {
   logger: Logger;
   events: HavenEmitter;
   secrets: SecretStore;
+  /**
+   * The Haven's viewer token key: a media server verifies the gateways' tokens with it (its own key and
+   * the ones it accepts now), an HTTPS entry signs with it. Absent (a context built by hand): no tokens.
+   */
+  tokenKey?: ViewerTokenKey;
   /** Contracts provided by plugins set up earlier in the list (e.g. the media server reads the VPN address). */
   provided: ProvidedContracts;
 }

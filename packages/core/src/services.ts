@@ -4,6 +4,7 @@ import type { HavenEmitter } from './events.js';
 import type { Logger } from './logger.js';
 import type { ProvidedContracts } from './plugin.js';
 import type { SecretStore } from './secrets.js';
+import type { ViewerTokenKey } from './gateway/token.js';
 import type { HlsGateway } from './gateway/hls/gateway.js';
 import type { HealthMonitor } from './routing/health.js';
 import type { NodeRegistry } from './routing/registry.js';
@@ -24,6 +25,8 @@ export interface CoreServiceContext {
   logger: Logger;
   provided: ProvidedContracts;
   secrets: SecretStore;
+  /** The gateway's token key (signs redirects, splices and probes). */
+  tokenKey: ViewerTokenKey;
   stateDir: string;
 }
 
@@ -49,6 +52,7 @@ export async function createCoreServices(ctx: CoreServiceContext): Promise<CoreS
     const stack = createOriginRouting({
       config,
       secrets: () => ctx.secrets.get(),
+      tokenKey: () => ctx.tokenKey,
       locator: () => provided.locator,
       probes: () => provided.probes,
       media: () => provided.mediaServer?.endpoints(),

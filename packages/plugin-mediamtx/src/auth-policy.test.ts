@@ -69,6 +69,19 @@ describe('decide', () => {
     expect(r({ protocol: 'hls' }, policy({ role: 'node' }))).toMatchObject({ reason: 'protocol' });
   });
 
+  it("relay with per-node credentials: the relay check decides (a removed node's credential, or the shared password, is refused)", () => {
+    let current = new Set(['alice-own-credential-0123456789', 'bob-own-credential-0123456789']);
+    const pol = policy({ relayCheck: (pw) => current.has(pw) });
+    const r = (password: string) => decide(req({ user: 'relay', password, ip: '10.77.0.9' }), pol, secrets);
+    expect(r('alice-own-credential-0123456789')).toEqual({ allow: true, as: 'relay' });
+    expect(r(secrets.relayPassword)).toMatchObject({ allow: false, reason: 'bad-credentials' });
+    current = new Set(['bob-own-credential-0123456789']);
+    expect(r('alice-own-credential-0123456789')).toMatchObject({ allow: false, reason: 'bad-credentials' });
+    expect(r('bob-own-credential-0123456789')).toEqual({ allow: true, as: 'relay' });
+    // Still RTSP only and from the relay subnets.
+    expect(decide(req({ user: 'relay', password: 'bob-own-credential-0123456789', ip: '198.51.100.7' }), pol, secrets)).toMatchObject({ reason: 'subnet' });
+  });
+
   it('api and metrics: only the internal credential, never a viewer, publisher or relay one', () => {
     const internal = { user: 'haven-internal', password: 'InternalMedia0123456789', apiPassword: 'InternalApi0123456789', read: new Set<string>(), publish: new Set<string>() };
     for (const action of ['api', 'metrics']) {

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import type { HavenSecrets } from '@haven/core';
+import type { HavenSecrets, ViewerTokenKey } from '@haven/core';
 import { normalizeIp, type SubnetMatcher } from './net.js';
 import { PUBLISHER_USER, RELAY_USER, type Role } from './render.js';
 import { decideInternal, INTERNAL_USER, type InternalAccess } from './internal-access.js';
@@ -59,6 +59,14 @@ export interface AuthPolicy {
   ingestPaths?: ReadonlySet<string>;
   /** This machine's node name as the origin's registry knows it: viewer tokens are bound to it. */
   nodeName?: string;
+  /** Verifies viewer tokens (this machine's own key and the keys it accepts now). Absent: tokens are refused. */
+  tokenKey?: ViewerTokenKey;
+  /**
+   * Checks a relay pull's password (user `relay`) in place of the stored relay password: each node pulls
+   * with its own credential (the origin knows every current node's; a relay parent gets verifiers in its
+   * routing state). `undefined` as a verdict: the stored relay password decides.
+   */
+  relayCheck?: (password: string) => boolean | undefined;
   /**
    * Node role: whether a stream has its real source now. A viewer path that plays MediaMTX's offline
    * segment (`alwaysAvailable`) is not the stream: new readers (viewers, the origin's probe, relay
@@ -110,7 +118,7 @@ function decideAccess(req: AuthRequest, policy: AuthPolicy, secrets: HavenSecret
     // playback/pprof are off.
     return deny('unknown-action');
   }
-  const token = policy.nodeName === undefined ? undefined : checkViewerToken(req, policy.nodeName, secrets.relayPassword);
+  const token = policy.nodeName === undefined ? undefined : checkViewerToken(req, policy.nodeName, policy.tokenKey);
   if (token !== undefined) {
     if (!policy.streams.has(req.path)) return deny('unknown-path');
     return token === 'ok' ? { allow: true, as: 'viewer', via: 'token' } : { allow: false, reason: 'bad-token', credentials: true };
@@ -130,7 +138,7 @@ function decideAccess(req: AuthRequest, policy: AuthPolicy, secrets: HavenSecret
 
   if (req.user === RELAY_USER) {
     // The origin feeds its nodes; a node feeds the nodes the relay tree gives it (same VPN subnet rule).
-    const passOk = secretEquals(req.password, secrets.relayPassword);
+    const passOk = policy.relayCheck?.(req.password) ?? secretEquals(req.password, secrets.relayPassword);
     if (!passOk) return deny('bad-credentials');
     if (req.protocol !== 'rtsp') return deny('protocol');
     if (!policy.relaySubnets.contains(normalizeIp(req.ip))) return deny('subnet');

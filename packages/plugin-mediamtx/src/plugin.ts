@@ -89,7 +89,7 @@ export function mediamtx(options: MediamtxOptionsInput = {}) {
       const listeners = resolveListeners(ctx.role, o, ctx.config.public, ctx.provided.vpn?.address());
       const tls = nodeTls(ctx.role, o, ctx.config.public.host, ctx.stateDir, ctx.logger);
       const door = tls ? nodeHttpsDoor(o, ctx.config, tls) : undefined;
-      const httpsEntry = tls && door ? nodeHttpsEntry(o, ctx.config, tls, door, ctx.secrets, ctx.logger) : undefined;
+      const httpsEntry = tls && door ? nodeHttpsEntry(o, ctx.config, tls, door, ctx.secrets, ctx.tokenKey, ctx.logger) : undefined;
       const gateway = (ctx.config as { gateway?: { maxAuthFailuresPerMinute?: number } }).gateway;
       const server = new MediaMtxServer({
         role: ctx.role,
@@ -104,6 +104,7 @@ export function mediamtx(options: MediamtxOptionsInput = {}) {
         ...(tls ? { tlsFile: tls.liveFile } : {}),
         streams: ctx.config.streams,
         secrets: ctx.secrets.get(),
+        ...(ctx.tokenKey ? { tokenKey: ctx.tokenKey } : {}),
         logger: ctx.logger,
         events: ctx.events,
       });

@@ -12,6 +12,7 @@ import {
   type StreamSpec,
   type StreamStats,
   type IngestTrack,
+  type ViewerTokenKey,
 } from '@haven/core';
 import { MediaMtxApi, type KickKind } from './api.js';
 import { AuthHookServer, type AuthFailure } from './auth-hook.js';
@@ -57,6 +58,8 @@ export interface MediaMtxServerInit {
   workDir: string;
   streams: readonly StreamSpec[];
   secrets: HavenSecrets;
+  /** Verifies the gateways' viewer tokens (see `AuthPolicy.tokenKey`). Absent: no token is accepted. */
+  tokenKey?: ViewerTokenKey;
   logger: Logger;
   events?: HavenEmitter;
 }
@@ -81,6 +84,7 @@ export class MediaMtxServer implements MediaServer {
   /** The relay tree's parent (node role); undefined = the origin. */
   #upstream: { host: string; port: number } | undefined;
   #viewerCheck: ((user: string, password: string) => boolean | undefined) | undefined;
+  #relayCheck: ((password: string) => boolean | undefined) | undefined;
   /** Node role: each stream's tracks as learned from `up/<stream>` (node-paths.ts). */
   #tracks = new Map<string, OfflineTrack[] | null>();
   /** Tracks whose viewer path is rendered and applied (null: no offline equivalent, a plain pull). */
@@ -346,6 +350,15 @@ export class MediaMtxServer implements MediaServer {
     this.#policy = this.#makePolicy();
   }
 
+  /**
+   * Check relay pulls' passwords with `check` instead of the stored relay password (see
+   * `AuthPolicy.relayCheck`); undefined goes back to the stored one. Applies to the next request.
+   */
+  setRelayCheck(check: ((password: string) => boolean | undefined) | undefined): void {
+    this.#relayCheck = check;
+    this.#policy = this.#makePolicy();
+  }
+
   /** Failed auth attempts (that carried credentials) from this IP in the last minute. */
   authFailures(ip: string): number {
     return this.#hook.failureCount(ip);
@@ -405,6 +418,8 @@ export class MediaMtxServer implements MediaServer {
       ...(this.#i.nodeName !== undefined ? { nodeName: this.#i.nodeName } : {}),
       ...(this.#i.role === 'node' ? { online: (stream: string) => this.#readable(stream) } : {}),
       ...(this.#viewerCheck ? { viewerCheck: this.#viewerCheck } : {}),
+      ...(this.#relayCheck ? { relayCheck: this.#relayCheck } : {}),
+      ...(this.#i.tokenKey ? { tokenKey: this.#i.tokenKey } : {}),
     };
   }
 

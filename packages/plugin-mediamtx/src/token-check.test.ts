@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { deriveTokenKey, signViewerToken } from '@haven/core';
+import { signViewerToken, ViewerTokenKey } from '@haven/core';
 import { decide, type AuthPolicy, type AuthRequest } from './auth-policy.js';
 import { SubnetMatcher } from './net.js';
 import { checkViewerToken } from './token-check.js';
 
 const secrets = { streamKey: 'StreamKey1234567890', viewerPassword: 'ViewerPass123456', relayPassword: 'RelayPass1234567890' };
-const key = deriveTokenKey(secrets.relayPassword);
+// The entry that redirected signs with its own key; this node (`par`) accepts the keys of its routing state's entries.
+const key = new ViewerTokenKey();
+let accepted: string[] = [key.publicKey];
+const nodeKey = new ViewerTokenKey();
+nodeKey.acceptFrom(() => accepted);
 const policy: AuthPolicy = {
   role: 'node',
   streams: new Set(['live', 'other']),
@@ -15,6 +19,7 @@ const policy: AuthPolicy = {
   readProtocols: new Set(['rtsp', 'hls']),
   relaySubnets: new SubnetMatcher([]),
   nodeName: 'par',
+  tokenKey: nodeKey,
 };
 const read = (o: Partial<AuthRequest>): AuthRequest => ({ ip: '198.51.100.7', user: '', password: '', action: 'read', path: 'live', protocol: 'rtsp', ...o });
 
@@ -31,9 +36,22 @@ describe('viewer token at the node auth hook', () => {
     expect(decide(read({ ip: '198.51.100.8', query: `token=${token}` }), policy, secrets)).toEqual(deny);
     expect(decide(read({ path: 'other', query: `token=${token}` }), policy, secrets)).toEqual(deny);
     expect(decide(read({ query: `token=${token}` }), { ...policy, nodeName: 'fra' }, secrets)).toEqual(deny);
-    expect(checkViewerToken(read({ query: `token=${token}` }), 'par', secrets.relayPassword, Date.now() + 120_000)).toBe('expired');
+    expect(checkViewerToken(read({ query: `token=${token}` }), 'par', nodeKey, Date.now() + 120_000)).toBe('expired');
     expect(decide(read({ query: `token=${token.slice(0, 20)}` }), policy, secrets)).toEqual(deny);
     expect(decide(read({ query: 'token=v1.zz.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }), policy, secrets)).toEqual(deny);
+  });
+
+  it("refuses a token of an entry that left the routing state, and any token when this machine has no key", () => {
+    const removed = new ViewerTokenKey();
+    const t = signViewerToken(removed, { ip: '198.51.100.7', stream: 'live', node: 'par' }, 60);
+    accepted = [key.publicKey, removed.publicKey];
+    expect(decide(read({ query: `token=${t}` }), policy, secrets)).toEqual({ allow: true, as: 'viewer', via: 'token' });
+    accepted = [key.publicKey];
+    expect(decide(read({ query: `token=${t}` }), policy, secrets)).toEqual({ allow: false, reason: 'bad-token', credentials: true });
+    expect(checkViewerToken(read({ query: `token=${t}` }), 'par', nodeKey)).toBe('unknown-signer');
+    // Without a key no token is taken: it is checked as a password (and fails).
+    const { tokenKey: _k, ...noKey } = policy;
+    expect(decide(read({ user: 'haven-token', password: token }), noKey, secrets)).toMatchObject({ allow: false, reason: 'bad-credentials' });
   });
 
   it('never lets a token publish, and a request without one goes the usual way', () => {

@@ -3,6 +3,7 @@ import type { HavenNode, StreamStats } from '../contracts.js';
 import { HavenError } from '../errors.js';
 import { logStats } from '../log-sink.js';
 import { ApiError } from './http.js';
+import { nodeCredential, nodeOfCredential, type CredentialSubject } from '../node-credential.js';
 import type { Haven } from '../haven.js';
 import type { ControlApiDeps, NodeInfo, RouteExplain, StatusInfo } from './types.js';
 import type { NodeReport } from './schemas.js';
@@ -24,6 +25,11 @@ export interface HavenApiDepsOptions {
   relay?: Pick<RelayPlanner, 'view' | 'assignmentOf'>;
   /** A node's HTTPS HLS base URL while it serves a CA certificate (from its reports: `createHttpsUrlBook`). */
   httpsUrl?: (node: string) => string | undefined;
+}
+
+/** The node entries of the running config (a node's own config has none). */
+function nodeEntries(haven: Haven): readonly CredentialSubject[] {
+  return (haven.config as { nodes?: CredentialSubject[] }).nodes ?? [];
 }
 
 function emptyStats(name: string): StreamStats {
@@ -127,6 +133,8 @@ export function havenApiDeps(haven: Haven, options: HavenApiDepsOptions): Contro
     },
     secrets: options.shareSecretsWithNodes === false ? undefined : () => haven.secrets(),
     locate: (ip) => haven.provided.locator?.locate(ip),
+    nodeCredential: (node) => nodeCredential(haven.secrets().relayPassword, nodeEntries(haven).find((n) => n.name === node) ?? { name: node }),
+    nodeOfCredential: (token) => nodeOfCredential(haven.secrets().relayPassword, nodeEntries(haven), token),
     nodeReport: (report) => {
       // The node's own count of its readers is its load; new readers' addresses settle redirects.
       const { health, rtspGateway } = haven.services;

@@ -87,6 +87,19 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
 
 const digest = (v: string) => createHash('sha256').update(v, 'utf8').digest();
 
+/** The Bearer token of a request, if it has one. */
+function bearerOf(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  return /^Bearer[ \t]+(\S+)\s*$/i.exec(header)?.[1];
+}
+
+/** The node whose own credential the request's Bearer token is (`nodeOf` compares in constant time). */
+export function nodeOfBearer(req: IncomingMessage, nodeOf: ((token: string) => string | undefined) | undefined): string | undefined {
+  const token = nodeOf ? bearerOf(req) : undefined;
+  return token === undefined || token.length > 256 ? undefined : nodeOf!(token);
+}
+
 /** Constant-time comparison of the request's Bearer token with any of the accepted tokens. */
 export function bearerMatches(req: IncomingMessage, sources: Array<TokenSource | undefined>): boolean {
   const header = req.headers.authorization;

@@ -25,6 +25,12 @@ describe('reportingNode', () => {
     expect(() => reportingNode(nodes, 'nope', '10.77.0.2')).toThrow(/no relay node named "nope"/);
   });
 
+  it("a sender its own credential proved is taken from anywhere, for itself only", () => {
+    expect(reportingNode(nodes, 'fra', '192.0.2.9', 'fra').name).toBe('fra');
+    expect(() => reportingNode(nodes, 'fra', '192.0.2.9', 'par')).toThrow(/must come from its VPN address/);
+    expect(() => reportingNode(nodes, 'nope', '192.0.2.9', 'nope')).toThrow(/no relay node named "nope"/);
+  });
+
   it('a node without a VPN address, or a loopback sender, is taken by name', () => {
     expect(reportingNode(nodes, 'lab', '192.0.2.9').name).toBe('lab');
     expect(reportingNode(nodes, 'fra', '127.0.0.1').name).toBe('fra');

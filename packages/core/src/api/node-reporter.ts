@@ -6,7 +6,7 @@ import type { TokenSource } from './types.js';
 export interface NodeReporterOptions {
   /** The origin's report endpoint base over the VPN, e.g. `http://10.77.0.1:8881`. */
   url: string;
-  /** Bearer token the origin accepts for reports (its `nodeReportToken`). */
+  /** Bearer token the origin accepts for reports: this node's own credential (see `nodeCredential`). */
   token: TokenSource;
   /** This node's name, as the origin knows it. */
   node: string;
@@ -17,6 +17,8 @@ export interface NodeReporterOptions {
   collect(): Promise<Array<NodeReport['streams'][number] & { readerAddresses?: readonly string[] }>>;
   /** The node's HTTPS HLS base URL while it holds a CA certificate (read per report); see `NodeReport.httpsUrl`. */
   httpsUrl?: () => string | undefined;
+  /** This node's public viewer token key (`ViewerTokenKey.publicKey`): the origin hands it to every entry. */
+  tokenKey?: () => string | undefined;
   /** Report interval, ms. Default 10000. */
   intervalMs?: number;
   /** Deadline of one report, ms. Default 5000. */
@@ -73,7 +75,14 @@ export function createNodeReporter(options: NodeReporterOptions): NodeReporter {
     try {
       const { out, next } = withArrivals(await options.collect());
       const httpsUrl = options.httpsUrl?.();
-      const report: NodeReport = { node: options.node, streams: out, uptimeSec: Math.round((Date.now() - started) / 1000), ...(httpsUrl ? { httpsUrl } : {}) };
+      const tokenKey = options.tokenKey?.();
+      const report: NodeReport = {
+        node: options.node,
+        streams: out,
+        uptimeSec: Math.round((Date.now() - started) / 1000),
+        ...(httpsUrl ? { httpsUrl } : {}),
+        ...(tokenKey ? { tokenKey } : {}),
+      };
       const res = await fetch(target, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token ?? ''}` },

@@ -191,9 +191,9 @@ export function apiRoutes(api: ApiContext): RouteDef[] {
       response: reportAcceptedSchema,
       handler: async ({ body, req, node }) => {
         const report = body as NodeReport;
-        // The sender is the node on its VPN source address (the report listener names it), never the body alone.
+        // The sender is the node its VPN source address or its own credential names, never the body alone.
         if (node !== undefined && report.node !== node) throw new ApiError(403, 'NODE_MISMATCH', `this call comes from node "${node}", not "${report.node.slice(0, 64)}"`);
-        reportingNode((await deps.status()).nodes.map((n) => n.node), report.node, req.socket.remoteAddress);
+        reportingNode((await deps.status()).nodes.map((n) => n.node), report.node, req.socket.remoteAddress, node);
         // Kept for views: counts only (arrivals are viewer addresses; they go to the learner alone).
         api.reports.set(report.node, { report: { ...report, streams: report.streams.map(({ arrivals: _a, ...s }) => s) }, at: Date.now() });
         api.metrics.report(report);
@@ -208,13 +208,14 @@ export function apiRoutes(api: ApiContext): RouteDef[] {
       auth: 'report',
       tag: 'nodes',
       summary:
-        "Nodes fetch the current viewer credentials over the VPN, so a password rotation reaches them; a node recognised by its own credential (its VPN address) gets the relay password too.",
+        "Nodes fetch the current viewer credentials over the VPN, so a password rotation reaches them; a node recognised by its own credential (its VPN address or its own bearer) gets that credential too (`relayPassword`: its report bearer and relay pull password, derived for it alone).",
       response: nodeSecretsSchema,
       handler: async ({ node }) => {
         if (!deps.secrets) throw new ApiError(501, 'NOT_AVAILABLE', 'this Haven does not share secrets with nodes');
         const s = deps.secrets();
         const viewerPassword = deps.withholdViewerPassword?.() ? '' : s.viewerPassword;
-        return { viewerUser: api.users.viewer, viewerPassword, ...(node ? { relayPassword: s.relayPassword } : {}) };
+        const own = node === undefined ? undefined : deps.nodeCredential?.(node);
+        return { viewerUser: api.users.viewer, viewerPassword, ...(own ? { relayPassword: own } : {}) };
       },
     },
     routingStateRoute(api),

@@ -63,6 +63,8 @@ export const nodeReportSchema = z
      * certificate for its address: the origin offers it to entries' HTTPS doors (Quest viewers).
      */
     httpsUrl: z.string().max(512).regex(/^https:\/\/[^/?#@]+$/, 'expected https://<host>:<port> with no path').optional(),
+    /** The node's public viewer token key (Ed25519, base64url of the raw 32 bytes): the origin hands it to every entry. */
+    tokenKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected an Ed25519 public key, base64url (43 characters)').optional(),
   })
   .register(requestSchemas, { id: 'NodeReport', description: "A node's readers and bytes, sent to the origin over the VPN." });
 
@@ -352,6 +354,7 @@ export const playersResetSchema = z
   .register(responseSchemas, { id: 'PlayersReset', description: 'How many players the gateway forgot (their counts, outcomes and learned verdicts).' });
 /** What a node needs to keep serving after a rotation on the origin (relay-credential protected). */
 export const nodeSecretsSchema = z
+  // `relayPassword`: the asking node's own credential (named so for nodes that joined before there was one).
   .object({ viewerUser: z.string(), viewerPassword: z.string(), relayPassword: z.string().optional() })
   .register(responseSchemas, { id: 'NodeSecrets', description: "The origin's current viewer credentials, for its nodes over the VPN." });
 export const reportAcceptedSchema = z.object({ accepted: z.literal(true) }).register(responseSchemas, { id: 'ReportAccepted' });

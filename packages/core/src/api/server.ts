@@ -6,7 +6,7 @@ import { normalizeIp } from '../routing/ip.js';
 import type { HavenEvents } from '../events.js';
 import type { ApiContext, RouteDef } from './context.js';
 import { DecisionLog } from './decisions.js';
-import { ApiError, badRequest, bearerMatches, readJson, sendError, sendJson, unauthorized } from './http.js';
+import { ApiError, badRequest, bearerMatches, nodeOfBearer, readJson, sendError, sendJson, unauthorized } from './http.js';
 import { HostGuard } from './host-guard.js';
 import { createMetrics } from './metrics.js';
 import { logStats } from '../log-sink.js';
@@ -155,6 +155,8 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
     if (route.auth === 'report') {
       const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
       node = onReportListener ? options.nodeByAddress?.(ip) : undefined;
+      // Else the node's own credential names it (a removed node's is no longer any node's).
+      node ??= nodeOfBearer(req, deps.nodeOfCredential);
       if (!node && !bearerMatches(req, [api.tokens.control, api.tokens.report])) throw unauthorized();
     }
     let query: unknown;

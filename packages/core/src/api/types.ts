@@ -120,6 +120,13 @@ export interface ControlApiDeps {
   withholdViewerPassword?(): boolean;
   /** Where an IP is (the Haven's Locator), to place viewers on the map. Never exposed raw. */
   locate?(ip: string): ViewerLocation | undefined;
+  /**
+   * A node's own credential (its report bearer and relay pull password, see `nodeCredential`), handed to
+   * it by `GET /api/node-secrets`. Absent or undefined: the answer carries none.
+   */
+  nodeCredential?(node: string): string | undefined;
+  /** The current node whose own credential `token` is; undefined for anything else (a removed node's included). */
+  nodeOfCredential?(token: string): string | undefined;
   /** A node reported its readers and bytes (already authenticated and validated). */
   nodeReport?(report: NodeReport): void;
   /** A node's relay parent and direct peers (`GET /api/relay`, the node's own credential). Absent: 501. */
@@ -142,8 +149,9 @@ export interface ControlApiOptions {
   /** Bearer token for every call that changes state or reveals secrets. Required. */
   token: TokenSource;
   /**
-   * Bearer token nodes use for `POST /api/node-report` (the relay credential, or a dedicated one).
-   * The control token is accepted too. Default: only the control token.
+   * One more Bearer token accepted on the node-facing calls (`POST /api/node-report`...), besides the
+   * control token and each node's own credential (`ControlApiDeps.nodeOfCredential`). A token shared by
+   * every node cannot be revoked for one of them: the app passes none. Default: none.
    */
   nodeReportToken?: TokenSource;
   /**

@@ -19,7 +19,9 @@ export { createHlsGateway, type HlsGateway, type HlsGatewayOptions } from './hls
 export { absolutizePlaylist } from './hls/playlist.js';
 export { createRelayDoor, type RelayDoor, type RelayDoorOptions } from './relay-door.js';
 export {
-  deriveTokenKey,
+  ViewerTokenKey,
+  tokenKeyId,
+  isTokenPublicKey,
   signViewerToken,
   verifyViewerToken,
   tokenOfQuery,
@@ -29,6 +31,7 @@ export {
   type TokenVerdict,
   type ViewerTokenClaims,
 } from './token.js';
+export { loadTokenKey, TOKEN_KEY_FILE } from './token-key-file.js';
 export { FollowLearner, type FollowLearnerOptions, type PlayerRecord, type PlayerView, type AuthScheme } from './follow-learning.js';
 export {
   ConnectionBudget,

@@ -1,15 +1,17 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { normalizeIp } from '../routing/ip.js';
 
 /**
- * Short-lived viewer tokens: what the gateway puts in a redirect's `Location` (and in the spliced
+ * Short-lived viewer tokens: what a gateway puts in a redirect's `Location` (and in the spliced
  * connection's Authorization, as the internal proof of its own check) instead of the viewer password.
  *
- * A token is `v1.<expiry, epoch seconds, base 36>.<HMAC-SHA256, base64url, 32 chars>` over
- * `{viewer IP, stream, node, expiry}`. The node checks it against what it sees itself (the reader's
- * address, the path, its own name, its clock), so a token replayed from another address, for another
- * stream or another node, or after expiry, is refused. The key never leaves a machine's memory: both
- * ends derive it from the relay password they already share (see `deriveTokenKey`).
+ * A token is `v2.<expiry, epoch seconds, base 36>.<key id>.<Ed25519 signature, base64url>` over
+ * `{viewer IP, stream, node, expiry, key id}`. Every gateway (each entry node, the origin) signs with
+ * its own key pair; a verifier accepts a signature only from its own key or from a key it was told to
+ * accept (an entry of its current routing state), so a node that leaves the Haven can no longer mint
+ * tokens anyone takes. The verifier checks the claims against what it sees itself (the reader's
+ * address, the path, its own name, its clock): a token replayed from another address, for another
+ * stream or another node, or after expiry, is refused.
  */
 
 /** Query parameter that carries the token (MediaMTX also hands `?token=` to its auth hook as `token`). */
@@ -27,37 +29,126 @@ export interface ViewerTokenClaims {
   node: string;
 }
 
-export type TokenVerdict = 'ok' | 'malformed' | 'bad-signature' | 'expired';
+/** `unknown-signer`: well-formed, but signed by a key this verifier does not accept (now). */
+export type TokenVerdict = 'ok' | 'malformed' | 'bad-signature' | 'expired' | 'unknown-signer';
 
-const FORMAT = /^v1\.([0-9a-z]{1,10})\.([A-Za-z0-9_-]{32})$/;
+const FORMAT = /^v2\.([0-9a-z]{1,10})\.([A-Za-z0-9_-]{11})\.([A-Za-z0-9_-]{86})$/;
+const PUBLIC_KEY = /^[A-Za-z0-9_-]{43}$/;
+/** Longest token `FORMAT` matches. */
+const MAX_LENGTH = 3 + 10 + 1 + 11 + 1 + 86;
 
-/** The token key shared by the origin and its nodes, from the relay password (HMAC as a KDF, labelled). */
-export function deriveTokenKey(relayPassword: string): Buffer {
-  return createHmac('sha256', relayPassword).update('stream-haven viewer token v1').digest();
+/** The key id a token names: 11 base64url characters of SHA-256 over the raw public key. */
+export function tokenKeyId(publicKey: string): string {
+  return createHash('sha256').update(Buffer.from(publicKey, 'base64url')).digest('base64url').slice(0, 11);
 }
 
-function mac(key: Buffer, c: ViewerTokenClaims, exp: string): string {
-  return createHmac('sha256', key)
-    .update(`v1\n${normalizeIp(c.ip)}\n${c.stream}\n${c.node}\n${exp}`)
-    .digest('base64url')
-    .slice(0, 32);
+/** An Ed25519 public key from its base64url raw form; undefined when it is not one. */
+function importPublicKey(publicKey: string): KeyObject | undefined {
+  if (!PUBLIC_KEY.test(publicKey)) return undefined;
+  try {
+    return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: publicKey }, format: 'jwk' });
+  } catch {
+    return undefined;
+  }
 }
 
-/** Sign a token valid for `ttlSec` seconds from `nowMs`. */
-export function signViewerToken(key: Buffer, claims: ViewerTokenClaims, ttlSec: number, nowMs = Date.now()): string {
+/** Whether `s` is a public token key as reports and routing states carry it (base64url of 32 raw bytes). */
+export function isTokenPublicKey(s: string): boolean {
+  return importPublicKey(s) !== undefined;
+}
+
+/**
+ * A gateway's token key: its own Ed25519 key pair (signs) and the public keys of the other gateways
+ * whose tokens it accepts (read at every verification, so a routing state without a node takes that
+ * node's key away at once). The private key never leaves this object.
+ */
+export class ViewerTokenKey {
+  /** This gateway's public key, base64url of the raw 32 bytes: what a node reports to its origin. */
+  readonly publicKey: string;
+  /** The key id in the tokens it signs. */
+  readonly id: string;
+  readonly #private: KeyObject;
+  readonly #own: KeyObject;
+  #accepted: () => Iterable<string | undefined> = () => [];
+  /** Imported keys by their base64url form (pruned to the accepted set when it grows). */
+  #cache = new Map<string, { id: string; key: KeyObject | undefined }>();
+
+  constructor(privateKey?: KeyObject) {
+    this.#private = privateKey ?? generateKeyPairSync('ed25519').privateKey;
+    if (this.#private.asymmetricKeyType !== 'ed25519') throw new TypeError('a viewer token key must be an Ed25519 private key');
+    this.#own = createPublicKey(this.#private);
+    this.publicKey = this.#own.export({ format: 'jwk' }).x as string;
+    this.id = tokenKeyId(this.publicKey);
+  }
+
+  /** The private key as PKCS#8 PEM, to keep in a 0600 file. */
+  exportPrivate(): string {
+    return this.#private.export({ format: 'pem', type: 'pkcs8' }).toString();
+  }
+
+  /** Accept tokens signed with these public keys too (besides its own); `source` is read per verification. */
+  acceptFrom(source: () => Iterable<string | undefined>): void {
+    this.#accepted = source;
+    this.#cache.clear();
+  }
+
+  /** @internal The signature over `data` with this gateway's own key. */
+  signBytes(data: Buffer): Buffer {
+    return sign(null, data, this.#private);
+  }
+
+  /** @internal The public key for a key id, when it is this gateway's own or one it accepts now. */
+  keyFor(id: string): KeyObject | undefined {
+    if (id === this.id) return this.#own;
+    let found: KeyObject | undefined;
+    let count = 0;
+    for (const pub of this.#accepted()) {
+      if (pub === undefined) continue;
+      count++;
+      let entry = this.#cache.get(pub);
+      if (!entry) {
+        entry = { id: tokenKeyId(pub), key: importPublicKey(pub) };
+        this.#cache.set(pub, entry);
+      }
+      if (entry.id === id && entry.key) found = entry.key;
+    }
+    // Keys of nodes gone long ago are not kept forever.
+    if (this.#cache.size > 2 * count + 64) this.#cache.clear();
+    return found;
+  }
+
+  /** Never print the key (logs, errors). */
+  toJSON(): { publicKey: string } {
+    return { publicKey: this.publicKey };
+  }
+}
+
+function message(c: ViewerTokenClaims, exp: string, kid: string): Buffer {
+  return Buffer.from(`v2\n${normalizeIp(c.ip)}\n${c.stream}\n${c.node}\n${exp}\n${kid}`, 'utf8');
+}
+
+/** Sign a token valid for `ttlSec` seconds from `nowMs`, with the gateway's own key. */
+export function signViewerToken(key: ViewerTokenKey, claims: ViewerTokenClaims, ttlSec: number, nowMs = Date.now()): string {
   const exp = Math.floor(nowMs / 1000 + Math.min(Math.max(1, ttlSec), MAX_TOKEN_TTL_SEC)).toString(36);
-  return `v1.${exp}.${mac(key, claims, exp)}`;
+  return `v2.${exp}.${key.id}.${key.signBytes(message(claims, exp, key.id)).toString('base64url')}`;
 }
 
-/** Check a token against what the verifier sees. Constant-time on the signature; never throws. */
-export function verifyViewerToken(key: Buffer, token: string, claims: ViewerTokenClaims, nowMs = Date.now()): TokenVerdict {
-  if (token.length > 64) return 'malformed';
+/** Check a token against what the verifier sees, with the keys it accepts now. Never throws. */
+export function verifyViewerToken(key: ViewerTokenKey, token: string, claims: ViewerTokenClaims, nowMs = Date.now()): TokenVerdict {
+  if (token.length > MAX_LENGTH) return 'malformed';
   const m = FORMAT.exec(token);
   if (!m) return 'malformed';
   const exp = m[1] as string;
-  const given = Buffer.from(m[2] as string, 'latin1');
-  const expected = Buffer.from(mac(key, claims, exp), 'latin1');
-  if (!timingSafeEqual(given, expected)) return 'bad-signature';
+  const kid = m[2] as string;
+  const signer = key.keyFor(kid);
+  if (!signer) return 'unknown-signer';
+  let ok = false;
+  try {
+    ok = verify(null, message(claims, exp, kid), signer, Buffer.from(m[3] as string, 'base64url'));
+  } catch {
+    ok = false;
+  }
+  if (!ok) return 'bad-signature';
   const expSec = Number.parseInt(exp, 36);
   const nowSec = nowMs / 1000;
   if (!(expSec >= nowSec) || expSec - nowSec > MAX_TOKEN_TTL_SEC) return 'expired';

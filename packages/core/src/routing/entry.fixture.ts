@@ -2,10 +2,14 @@
  * Unit-test fixture for entry routing: node `par` following a routing state on a clock the test moves.
  * Not exported from the package.
  */
+import { ViewerTokenKey } from '../gateway/token.js';
 import { createEntryRouting, type EntryRoutingDeps } from './entry.js';
 import { createRoutingStateFollower, digestHa1, type RoutingState } from './routing-state.js';
 
 export const HAVEN = '0123456789abcdef';
+
+/** The entry's own token key. */
+export const KEY = new ViewerTokenKey();
 
 /** The viewer part of a routing state: user `viewer`, password `pw`. */
 export const VIEWER: RoutingState['viewer'] = { user: 'viewer', realm: 'Stream Haven', ha1: digestHa1('viewer', 'Stream Haven', 'pw') };
@@ -17,7 +21,7 @@ export function entryOnClock(deps: Partial<EntryRoutingDeps> = {}) {
   const e = createEntryRouting({
     self: 'par',
     follower,
-    relayPassword: () => 'relay-pass',
+    tokenKey: () => KEY,
     mediaRtsp: () => '127.0.0.1:8654',
     rtspListen: { host: '127.0.0.1', port: 0 },
     selfReady: () => true,

@@ -6,7 +6,7 @@ import type { CoreService } from '../services.js';
 import { FollowLearner } from '../gateway/follow-learning.js';
 import { createRtspGateway, type RtspGateway } from '../gateway/rtsp/gateway.js';
 import { FailureLimiter } from '../gateway/rtsp/rate-limit.js';
-import { deriveTokenKey } from '../gateway/token.js';
+import type { ViewerTokenKey } from '../gateway/token.js';
 import { HealthMonitor } from './health.js';
 import { NodeRegistry } from './registry.js';
 import { Router } from './router.js';
@@ -20,8 +20,11 @@ export interface EntryRoutingDeps {
   self: string;
   /** The origin's routing state as this node follows it (`createRoutingStateFollower`). */
   follower: RoutingStateFollower;
-  /** The relay password the node holds (keys the viewer tokens, `deriveTokenKey`); read per viewer. */
-  relayPassword: () => string | undefined;
+  /**
+   * This node's token key: signs its redirects and splices; verifies tokens of the entries it accepts
+   * (the caller points `acceptFrom` at the routing state's keys).
+   */
+  tokenKey: () => ViewerTokenKey | undefined;
   /** The local media server's RTSP `host:port` (loopback), spliced to with a PROXY header; read per viewer. */
   mediaRtsp: () => string | undefined;
   /** Addresses spliced to the local MediaMTX untouched (relay children over the VPN): see `RtspGatewayOptions.passthrough`. */
@@ -130,13 +133,7 @@ export function createEntryRouting(d: EntryRoutingDeps): EntryRouting {
     ...(d.events ? { events: d.events } : {}),
     ...(logger ? { logger } : {}),
   });
-  let keyFor: { password: string; key: Buffer } | undefined;
-  const tokenKey = (): Buffer | undefined => {
-    const password = d.relayPassword();
-    if (!password) return undefined;
-    if (keyFor?.password !== password) keyFor = { password, key: deriveTokenKey(password) };
-    return keyFor.key;
-  };
+  const tokenKey = d.tokenKey;
   const viewer = () => {
     const v = d.follower.state()?.viewer;
     if (!v || v.realm !== REALM) return undefined;

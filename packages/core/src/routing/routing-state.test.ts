@@ -10,6 +10,8 @@ import {
 import { selectNearest } from './selector.js';
 import { digestResponse } from '../gateway/rtsp/auth.js';
 import { createHash } from 'node:crypto';
+import { ViewerTokenKey } from '../gateway/token.js';
+import { credentialVerifier, nodeCredential } from '../node-credential.js';
 
 const HAVEN = havenIdOf('b3JpZ2luLXB1YmxpYy1rZXktZm9yLXRlc3RzLTAwMDA=');
 const FRANKFURT = { lat: 50.11, lon: 8.68 };
@@ -124,6 +126,23 @@ describe('routing state', () => {
     expect(bad).toMatchObject({ ok: false, reason: 'invalid' });
     expect((bad as { message: string }).message).toContain('places.0.lat');
     expect(f.state()?.places).toEqual(places);
+  });
+
+  it("whom entries trust travels with the state: each node's token key and pull verifier, and the origin's key", () => {
+    const f = createRoutingStateFollower({ haven: HAVEN, maxAgeMs: 6_000 });
+    const fraKey = new ViewerTokenKey();
+    const originKey = new ViewerTokenKey();
+    const verifier = credentialVerifier(nodeCredential('RelayPass0123456789', { name: 'fra', publicKey: 'F'.repeat(43) + '=' })!);
+    const b = body();
+    b.nodes[0] = { ...b.nodes[0]!, tokenKey: fraKey.publicKey, relayVerifier: verifier };
+    const s = createRoutingStatePublisher({ haven: HAVEN, build: () => ({ ...b, originTokenKey: originKey.publicKey }) }).current();
+    expect(f.accept(JSON.parse(JSON.stringify(s)))).toEqual({ ok: true, changed: true });
+    expect(f.state()?.originTokenKey).toBe(originKey.publicKey);
+    expect(f.state()?.nodes[0]).toMatchObject({ tokenKey: fraKey.publicKey, relayVerifier: verifier });
+    // A malformed key refuses the state (the held one stays).
+    const bad = f.accept({ ...s, version: s.version + 1, originTokenKey: 'not a key' });
+    expect(bad).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(f.state()?.originTokenKey).toBe(originKey.publicKey);
   });
 
   it('unhealthy nodes are no candidates', () => {

@@ -13,6 +13,10 @@ import type { NodeCandidate } from '../contracts.js';
  * password-equivalent for that user and realm (whoever holds it can answer any Digest challenge of the
  * realm), so it is a secret like the password: it travels only inside WireGuard and a node keeps it in
  * memory. It does not reveal the password itself, nor work for another realm or for HLS Basic upstream.
+ *
+ * It also says whom an entry trusts: the public token key of every node and of the origin (an entry
+ * accepts a viewer token only if one of them signed it) and a verifier of each node's pull credential
+ * (a relay parent admits only current nodes as children). A node left out of the state is out at once.
  */
 
 const nodeSchema = z
@@ -30,6 +34,10 @@ const nodeSchema = z
     load: z.number().int().min(0),
     /** An entry node: runs the gateway on its public port, its URL is one viewers are given. */
     entry: z.boolean(),
+    /** The node's public token key (from its reports): entries accept viewer tokens it signs. Absent: none yet. */
+    tokenKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/).optional(),
+    /** Verifier of the node's own pull credential (`credentialVerifier`): a relay parent admits it as a child. */
+    relayVerifier: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   })
   // Fields a newer origin adds are dropped, not refused: see `routingStateSchema`.
   .strip();
@@ -67,6 +75,8 @@ export const routingStateSchema = z
     players: z.array(playerSchema).max(1024),
     /** The origin's geo overrides (absent: none). */
     places: z.array(placeSchema).max(4096).optional(),
+    /** The origin's own public token key: its gateway and probes sign tokens for entries with it. */
+    originTokenKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/).optional(),
   })
   // A node may run an older version than its origin: a part of the state it does not know yet (a field
   // a newer origin adds) is dropped, and the node keeps following what it does know.

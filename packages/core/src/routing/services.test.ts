@@ -82,7 +82,7 @@ describe('createCoreServices', () => {
     expect(await ask(rtspPort, `DESCRIBE rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 2\r\nUser-Agent: VRChat\r\nAuthorization: Basic ${basic}\r\n\r\n`, 1500)).toMatch(/^RTSP\/1.0 200 OK/);
     expect(received).toMatch(/^PROXY TCP4 127\.0\.0\.1 127\.0\.0\.1 \d+ \d+\r\nDESCRIBE rtsp:\/\/127.0.0.1\/live RTSP\/1.0\r\n/);
     const injected = /Authorization: Basic (\S+)/.exec(received)?.[1] ?? '';
-    expect(Buffer.from(injected, 'base64').toString()).toMatch(/^haven-token:v1\./);
+    expect(Buffer.from(injected, 'base64').toString()).toMatch(/^haven-token:v2\./);
     expect(received).not.toContain(basic);
     await haven.stop();
     expect(await ask(rtspPort, 'x')).toBe('');

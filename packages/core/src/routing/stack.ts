@@ -14,12 +14,14 @@ import { Router } from './router.js';
 import { createRtspGateway, type RtspGateway } from '../gateway/rtsp/gateway.js';
 import { FailureLimiter } from '../gateway/rtsp/rate-limit.js';
 import { FollowLearner } from '../gateway/follow-learning.js';
-import { deriveTokenKey, signViewerToken } from '../gateway/token.js';
+import { signViewerToken, type ViewerTokenKey } from '../gateway/token.js';
 
 export interface OriginRoutingDeps {
   config: OriginConfig;
-  /** The Haven's secrets, read per viewer (rotation applies at once). The relay password keys the viewer tokens. */
-  secrets: () => Pick<HavenSecrets, 'viewerPassword'> & Partial<Pick<HavenSecrets, 'relayPassword'>>;
+  /** The Haven's secrets, read per viewer (rotation applies at once). */
+  secrets: () => Pick<HavenSecrets, 'viewerPassword'>;
+  /** The origin's own token key (signs redirects, splices and probes); absent: no tokens (the password is sent). */
+  tokenKey?: () => ViewerTokenKey | undefined;
   /** Where what the gateway learns about players is kept (a 0600 JSON file); absent: memory only. */
   learnFile?: string;
   locator?: () => Locator | undefined;
@@ -56,13 +58,7 @@ export function createOriginRouting(d: OriginRoutingDeps): RoutingStack {
   const viewer = () => ({ user: config.viewer.user, password: d.secrets().viewerPassword });
   const logger = d.logger?.child({ area: 'routing' });
   const registry = new NodeRegistry(nodesFromConfig(config), d.events);
-  let keyFor: { password: string; key: Buffer } | undefined;
-  const tokenKey = (): Buffer | undefined => {
-    const password = d.secrets().relayPassword;
-    if (!password) return undefined;
-    if (keyFor?.password !== password) keyFor = { password, key: deriveTokenKey(password) };
-    return keyFor.key;
-  };
+  const tokenKey = (): ViewerTokenKey | undefined => d.tokenKey?.();
   // Probes ask nodes with a token, never the viewer password, unless a node refuses the token.
   const probe = rtspProbe({
     credentials: viewer,

@@ -1,4 +1,4 @@
-import { createHttpsGateway, deriveTokenKey, type HavenConfig, type HttpsGateway, type Logger, type SecretStore } from '@haven/core';
+import { createHttpsGateway, type HavenConfig, type HttpsGateway, type Logger, type SecretStore, type ViewerTokenKey } from '@haven/core';
 import { hostPort, parseListen } from '../net.js';
 import type { MediamtxOptions } from '../options.js';
 import { HttpsDoor } from './https-door.js';
@@ -22,12 +22,12 @@ export function nodeHttpsEntry(
   tls: TlsManager,
   door: HttpsDoor,
   secrets: SecretStore,
+  tokenKey: ViewerTokenKey | undefined,
   logger: Logger,
 ): HttpsGateway | undefined {
   if (o.httpsEntryAddress === false) return undefined;
   const at = parseListen(o.httpsEntryAddress ?? hostPort(config.public.bind, 443));
   if (!at) return undefined;
-  let key: { relay: string; key: Buffer } | undefined;
   return createHttpsGateway({
     host: at.host === '' ? '0.0.0.0' : at.host,
     port: at.port,
@@ -44,12 +44,8 @@ export function nodeHttpsEntry(
       return r ? r.choose(ip, stream) : { node: config.name, hlsBase: door.hlsBase };
     },
     prepare: (ip) => door.routing()?.prepare?.(ip),
-    tokenKey: () => {
-      const relay = secrets.get().relayPassword;
-      if (!relay) return undefined;
-      if (key?.relay !== relay) key = { relay, key: deriveTokenKey(relay) };
-      return key.key;
-    },
+    // The node's own key: the chosen node accepts it while this node is in its routing state.
+    tokenKey: () => tokenKey,
     logger,
   });
 }

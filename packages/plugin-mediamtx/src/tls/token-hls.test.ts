@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { deriveTokenKey, signViewerToken } from '@haven/core';
+import { signViewerToken, ViewerTokenKey } from '@haven/core';
 import { decide, type AuthPolicy, type AuthRequest } from '../auth-policy.js';
 import { SubnetMatcher } from '../net.js';
 
 // The HTTPS entry's 302 carries the token in the playlist URL; MediaMTX hands the query to the hook
 // on the HLS multivariant playlist request (then ties the session to its own secret).
 const secrets = { streamKey: 'StreamKey1234567890', viewerPassword: 'ViewerPass123456', relayPassword: 'RelayPass1234567890' };
-const key = deriveTokenKey(secrets.relayPassword);
+// The HTTPS entry that redirects signs with its own key; node-b accepts it (an entry of its routing state).
+const key = new ViewerTokenKey();
+const nodeKey = new ViewerTokenKey();
+nodeKey.acceptFrom(() => [key.publicKey]);
 const policy: AuthPolicy = {
   role: 'node',
   streams: new Set(['live']),
@@ -16,6 +19,7 @@ const policy: AuthPolicy = {
   readProtocols: new Set(['rtsp', 'hls']),
   relaySubnets: new SubnetMatcher([]),
   nodeName: 'node-b',
+  tokenKey: nodeKey,
 };
 const read = (o: Partial<AuthRequest>): AuthRequest => ({ ip: '198.51.100.7', user: '', password: '', action: 'read', path: 'live', protocol: 'hls', ...o });
 

@@ -7,7 +7,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deriveTokenKey, verifyViewerToken } from '../token.js';
+import { verifyViewerToken, ViewerTokenKey } from '../token.js';
 import { createHttpsGateway, type HttpsGateway } from './gateway.js';
 
 // A throwaway self-signed certificate for 127.0.0.1 (openssl; the gateway only needs key + chain in one file).
@@ -31,7 +31,7 @@ function get(port: number, p: string, auth?: string): Promise<{ status: number; 
 }
 
 describe('HTTPS entry gateway', () => {
-  const key = deriveTokenKey('relay-password-for-tests-0123456789');
+  const key = new ViewerTokenKey();
   let dir: string;
   let certFile: string;
   let gw: HttpsGateway;
@@ -72,6 +72,11 @@ describe('HTTPS entry gateway', () => {
     const token = loc.searchParams.get('token')!;
     expect(verifyViewerToken(key, token, { ip: '127.0.0.1', stream: 'live', node: 'node-b' })).toBe('ok');
     expect(verifyViewerToken(key, token, { ip: '127.0.0.2', stream: 'live', node: 'node-b' })).toBe('bad-signature');
+    // node-b takes it while this entry's key is one it accepts (an entry of its routing state), and only then.
+    const nodeB = new ViewerTokenKey();
+    expect(verifyViewerToken(nodeB, token, { ip: '127.0.0.1', stream: 'live', node: 'node-b' })).toBe('unknown-signer');
+    nodeB.acceptFrom(() => [key.publicKey]);
+    expect(verifyViewerToken(nodeB, token, { ip: '127.0.0.1', stream: 'live', node: 'node-b' })).toBe('ok');
   });
 
   it('serves nothing else: other streams and media paths are 404 (media never passes the entry)', async () => {
@@ -112,7 +117,7 @@ describe('HTTPS entry gateway on an entry node: the viewer checked against the H
       viewer: () => ({ user: 'viewer', password: '', ha1 }),
       streams: () => ['live'],
       choose: () => ({ node: 'node-b', hlsBase: 'https://198.51.100.3:8888' }),
-      tokenKey: () => deriveTokenKey('relay-password-for-tests-0123456789'),
+      tokenKey: () => new ViewerTokenKey(),
     });
     await gw.start();
     port = gw.address()!.port;

@@ -12,7 +12,7 @@ import { budgetHttpDoor } from '../budget-http.js';
 import { listenOrThrow } from '../listen.js';
 import { safeEqual, safeEqualExpected, type ViewerCredentials } from '../rtsp/auth.js';
 import { FailureLimiter } from '../rtsp/rate-limit.js';
-import { signViewerToken, TOKEN_PARAM } from '../token.js';
+import { signViewerToken, TOKEN_PARAM, type ViewerTokenKey } from '../token.js';
 import { originFormTarget } from '../hls/target.js';
 
 /** Where a viewer is sent: the node's name (tokens are bound to it) and its own HTTPS HLS base URL. */
@@ -42,7 +42,7 @@ export interface HttpsGatewayOptions {
   /** A viewer at `ip` opened a connection (before its TLS handshake): routing may start locating it. */
   prepare?: (ip: string) => void;
   /** Key of the signed viewer tokens; read per viewer. */
-  tokenKey: () => Buffer | undefined;
+  tokenKey: () => ViewerTokenKey | undefined;
   /** Token lifetime, s. Default 60. */
   tokenTtlSec?: () => number;
   maxAuthFailuresPerMinute?: number;

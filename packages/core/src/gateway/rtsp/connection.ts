@@ -5,7 +5,7 @@ import { guardCallback, logDoorFault, requestLineForLog } from '../../door-guard
 import { normalizeIp, trimBase } from '../../routing/ip.js';
 import type { RouteReason, Router } from '../../routing/router.js';
 import type { AuthScheme, FollowLearner } from '../follow-learning.js';
-import { signViewerToken, tokenOfQuery, TOKEN_PARAM, TOKEN_USER, verifyViewerToken } from '../token.js';
+import { signViewerToken, tokenOfQuery, TOKEN_PARAM, TOKEN_USER, verifyViewerToken, type ViewerTokenKey } from '../token.js';
 import type { RtspAuthenticator, ViewerCredentials } from './auth.js';
 import { AuthInjector, rewriteRequest } from './auth-injector.js';
 import { chunkNeedsParse, getHeader, parseRequest, type RtspLimits, type RtspRequest } from './parser.js';
@@ -33,7 +33,7 @@ export interface ConnectionDeps {
   /** Accept Basic answers (`viewer.allowBasic`). */
   allowBasic: () => boolean;
   /** Key of the signed viewer tokens; undefined: no tokens (redirects carry none, splices pass credentials on). */
-  tokenKey: () => Buffer | undefined;
+  tokenKey: () => ViewerTokenKey | undefined;
   tokenTtlSec: () => number;
   /**
    * An entry node's own name: the gateway then admits a viewer whose `?token=` was signed for this
@@ -279,7 +279,7 @@ export class GatewayConnection {
     }
     if (verdict !== 'ok') {
       const ua = (this.#ua ?? '').toLowerCase();
-      // Without tokens (no relay password known) a node checks the password itself, with Basic only,
+      // Without tokens (no token key) a node checks the password itself, with Basic only,
       // and FFmpeg re-sends the gateway's scheme there unasked: it keeps getting Basic then.
       const basicOnly = basicAllowed && !this.deps.tokenKey() && this.deps.basicOnlyAgents.some((a) => ua.includes(a));
       return this.#send(401, req, auth.challenge(this.ip, verdict === 'stale', basicOnly, basicAllowed).map((c): [string, string] => ['WWW-Authenticate', c]));
@@ -328,7 +328,7 @@ export class GatewayConnection {
    * Serve an authenticated read from the local MediaMTX: the DESCRIBE replayed (with `uri`), and
    * every request of the connection carrying the gateway's proof instead of the viewer's
    * credentials, so MediaMTX never challenges on the public path. The proof is a token bound to the
-   * viewer's address, the stream and this node; without a token key (no relay password known), the
+   * viewer's address, the stream and this node; without a token key, the
    * viewer credentials the gateway has just checked, sent to the local MediaMTX only.
    */
   #spliceRead(req: RtspRequest, stream: string, reason: RouteReason, t0: number, uri: string, location?: ViewerLocation, distanceKm?: number): void {

@@ -15,6 +15,7 @@ import { DEFAULT_RTSP_LIMITS } from './parser.js';
 import { FailureLimiter } from './rate-limit.js';
 import { rtspResponse } from './response.js';
 import { spliceTo } from './splice.js';
+import type { ViewerTokenKey } from '../token.js';
 
 export type RtspGatewayLimits = Pick<
   GatewayConfig,
@@ -55,8 +56,8 @@ export interface RtspGatewayOptions {
   basicOnlyUserAgents?: readonly string[];
   /** Accept Basic answers (`viewer.allowBasic`), read per viewer. Default true. */
   allowBasic?: () => boolean;
-  /** Key of the signed viewer tokens, read per viewer; undefined: no tokens. */
-  tokenKey?: () => Buffer | undefined;
+  /** The gateway's token key (its own pair, and the keys it accepts), read per viewer; undefined: no tokens. */
+  tokenKey?: () => ViewerTokenKey | undefined;
   /** An entry node's name: admit `?token=` signed for it and splice it locally (see `ConnectionDeps.self`). */
   self?: () => string | undefined;
   /**
