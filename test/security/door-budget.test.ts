@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpsGateway, createOriginRouting, deriveTokenKey, originConfigSchema, type HttpsGateway, type RoutingStack } from '@haven/core';
+import { createHttpsGateway, createOriginRouting, ViewerTokenKey, originConfigSchema, type HttpsGateway, type RoutingStack } from '@haven/core';
 import { freePort, stopAll, waitFor } from '../helpers/process.js';
 import { playMedia3 } from '../helpers/rtsp-players.js';
 import { mtxPathReady, PUBLISHER, startAuthHook, startMediamtx, startPublisher, VIEWER, type AuthHook, type Mtx } from '../gateway/helpers.js';
@@ -154,7 +154,7 @@ describe('every door has a budget per address and per network', () => {
       streams: () => ['live'],
       choose: () => ({ node: 'self', hlsBase: 'https://127.0.0.1:8888' }),
       prepare: (ip) => prepared.add(ip),
-      tokenKey: () => deriveTokenKey('relay-password-for-tests-0123456789'),
+      tokenKey: () => new ViewerTokenKey(),
     });
     await https.start();
     const port = https.address()!.port;

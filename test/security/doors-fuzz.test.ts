@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createControlApi, createHttpsGateway, createLogger, deriveTokenKey, type ControlApi, type HttpsGateway } from '@haven/core';
+import { createControlApi, createHttpsGateway, createLogger, ViewerTokenKey, type ControlApi, type HttpsGateway } from '@haven/core';
 import { AuthHookServer, ChallengeResponder, placeholderCertificate, SubnetMatcher } from '@haven/plugin-mediamtx';
 import { fakeHaven, REPORT_TOKEN, TOKEN } from '../api/fake-deps.js';
 import { basic, harness, recorder, type Harness } from '../gateway/fakes.js';
@@ -77,7 +77,7 @@ beforeAll(async () => {
     viewer: () => VIEWER,
     streams: () => ['live'],
     choose: () => ({ node: 'node-b', hlsBase: 'https://198.51.100.3:8888' }),
-    tokenKey: () => deriveTokenKey('relay-password-for-tests-0123456789'),
+    tokenKey: () => new ViewerTokenKey(),
     logger,
   });
   await https.start();

@@ -168,7 +168,7 @@ describe('HTTPS entry gateway: malformed input and its own bugs never end the pr
         if (broken) throw new Error('a bug in routing');
         return { node: 'node-b', hlsBase: 'https://198.51.100.3:8888' };
       },
-      tokenKey: () => deriveTokenKey('relay-password-for-tests-0123456789'),
+      tokenKey: () => new ViewerTokenKey(),
     });
     await gw.start();
     port = gw.address()!.port;
