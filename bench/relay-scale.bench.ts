@@ -11,7 +11,7 @@
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { createOriginRouting, createRelayPlanner, createSelector, haversineKm, HavenEmitter, originConfigSchema, treeDepth, type NodeCandidate, type ViewerLocation } from '@haven/core';
-import { freePort, mainOrWorker, median, rng, runWorker, smoke } from './lib.js';
+import { freePort, goalLine, mainOrWorker, median, rng, runWorker, smoke } from './lib.js';
 
 const NODES = 200;
 const FLAPPING = NODES / 10;
@@ -282,6 +282,7 @@ async function main(): Promise<void> {
     console.log(`${NODES} stand-in nodes (${FLAPPING} flapping), ${res.redirected + res.other + res.errors} viewer arrivals in batches of ${BATCH} over ${(res.ms / 1000).toFixed(1)} s (${res.redirected} redirected, ${res.other} other answers, ${res.errors} errors)`);
     console.log(`viewers sent to a node dead at decision time: ${toDead} of ${routed} (goal 0) = ${((toDead / Math.max(1, routed)) * 100).toFixed(3)}%; to a node that died during the decision, after answering its probe: ${diedDuring}`);
     console.log(`decision p50 ${stats.decisionMs.p50.toFixed(3)} ms, p99 ${stats.decisionMs.p99.toFixed(3)} ms (last ${stats.decisionMs.count}); fresh probes before redirect: ${stats.probesBeforeRedirect}`);
+    console.log(goalLine('decision p99', stats.decisionMs.p99, '<', 5, ' ms', 'at 200 nodes'));
     console.log(`gateway process RSS ${(rss / 1048576).toFixed(0)} MiB (with the 200 stand-ins in the same process)`);
     console.log(`relay tree, all up: depth ${before.depth} (goal <= ${config.relay.maxDepth}), origin children ${before.originChildren} of ${config.relay.maxChildren} (goal = budget), unplaced ${before.unplaced} (goal 0); at the end: depth ${treeDepth(tree)}, origin children ${tree.children.get(config.name)?.length ?? 0}`);
     console.log(
@@ -290,7 +291,8 @@ async function main(): Promise<void> {
         : 'time to re-parent: no flapping node was a parent during the run',
     );
     const sel = selectorRatio();
-    console.log(`selector at 1,000 nodes: ours ${(sel.ours / 1000).toFixed(1)} k/s, fair peer (distances once, partial top-5) ${(sel.peer / 1000).toFixed(1)} k/s, ratio ${(sel.ours / sel.peer).toFixed(2)}x`);
+    console.log(`selector at 1,000 nodes: ours ${(sel.ours / 1000).toFixed(1)} k/s, fair peer (distances once, partial top-5) ${(sel.peer / 1000).toFixed(1)} k/s`);
+    console.log(goalLine('selector ratio', sel.ours / sel.peer, '>=', 1, 'x', 'fair peer'));
     if (res.redirected === 0) throw new Error('no viewer was redirected');
   } finally {
     for (const svc of [...stack.list].reverse()) await svc.stop();
