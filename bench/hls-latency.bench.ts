@@ -20,7 +20,7 @@ import { startMediamtx, testSecrets } from '../test/mediamtx/harness.js';
 import { freePort, stopAll, waitFor } from '../test/helpers/process.js';
 import { requireTool } from '../test/helpers/tools.js';
 import { hlsJsReader, type BrowserReader } from '../test/tls/hlsjs-reader.js';
-import { median, smoke } from './lib.js';
+import { goalLine, median, smoke } from './lib.js';
 
 const FLASHES = smoke ? 3 : 12;
 const W = 160;
@@ -133,11 +133,12 @@ async function main(): Promise<void> {
       if (xs.length < Math.ceil(FLASHES / 2)) throw new Error(`${name}: saw ${xs.length} of ${FLASHES} flashes`);
     }
     const fmt = (xs: number[]) => `${xs.map((x) => x.toFixed(2)).join(' ')}${xs.length < FLASHES ? ` (${FLASHES - xs.length} missed)` : ''}`;
-    console.log(`flashes: ${FLASHES}, ${FPS} fps, GOP 1 s, MediaMTX LL-HLS defaults (segment 1 s, part 200 ms)`);
+    console.log(`flashes: ${FLASHES}, ${FPS} fps, GOP 1 s, the node's HTTPS LL-HLS as rendered (segment 1 s, part 100 ms, 7 segments)`);
     console.log(`rtspt (ffmpeg) publish → node reader: median ${median(a).toFixed(2)} s  [${fmt(a)}]`);
     console.log(`https LL-HLS, hls.js (Chromium) publish → node reader: median ${median(j).toFixed(2)} s  [${fmt(j)}]`);
     console.log(`https HLS, ffmpeg (whole segments) publish → node reader: median ${median(h).toFixed(2)} s  [${fmt(h)}]`);
     console.log(`ratio https LL-HLS (hls.js)/rtspt: ${(median(j) / median(a)).toFixed(1)}x; ffmpeg HLS/rtspt: ${(median(h) / median(a)).toFixed(1)}x`);
+    console.log(goalLine('LL-HLS (hls.js) / rtspt', median(j) / median(a), '<=', 4, 'x', 'latency'));
   } finally {
     clearInterval(pace);
     await browser?.close();
