@@ -69,8 +69,8 @@ export function renderStreamPaths(input: Omit<RenderInput, 'streams' | 'authUrl'
 
 /** The whole MediaMTX configuration as an object (every listener and auth key set explicitly). */
 /**
- * LL-HLS timing of a node's HTTPS HLS (what Quest viewers play). hls.js and ExoPlayer (Quest's
- * Android players) start PART-HOLD-BACK behind live, about 2.5 parts (MediaMTX derives it from the
+ * LL-HLS timing of a node's HTTPS HLS (what Quest viewers play). hls.js and Android players such
+ * as ExoPlayer start PART-HOLD-BACK behind live, a few part targets (MediaMTX derives it from the
  * part target), so the part length sets the latency: 100 ms parts instead of MediaMTX's 200 ms halve
  * it. Segments stay 1 s (a segment is cut at a keyframe, so it is never shorter than the publisher's
  * GOP whatever this says), and 7 of them: the least MediaMTX accepts for low-latency HLS. Overrides

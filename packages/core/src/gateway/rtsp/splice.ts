@@ -43,7 +43,7 @@ const PAUSE_BYTES = 256 * 1024;
  */
 const BATCH_AFTER_BYTES = 64 * 1024;
 const BATCH_BELOW_BYTES = 16 * 1024;
-const BATCH_MS = 5;
+const BATCH_MS = 10;
 
 /**
  * The server-to-viewer half, the one that carries the stream. The server socket reads into a buffer
