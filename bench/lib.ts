@@ -50,5 +50,17 @@ export async function runWorker<P, R>(fileUrl: string, flag: string, params: P):
 /** The `q` quantile (0..1) of a list, by rank. */
 export const pct = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? 0;
 
+/**
+ * The line that says whether a figure meets the goal of the performance table (README), e.g.
+ * `ratio 0.92x (goal ≥ 1.0x MediaMTX): missed`. `unit` follows the numbers (`x`, ` ms`); `of` names
+ * the peer or what is measured.
+ */
+export function goalLine(what: string, value: number, op: '>=' | '<=' | '<', goal: number, unit: string, of = ''): string {
+  const met = op === '>=' ? value >= goal : op === '<=' ? value <= goal : value < goal;
+  const sign = op === '>=' ? '≥' : op === '<=' ? '≤' : '<';
+  const digits = unit === 'x' ? 2 : 1;
+  return `${what} ${value.toFixed(digits)}${unit} (goal ${sign} ${goal.toFixed(1)}${unit}${of ? ` ${of}` : ''}): ${met ? 'met' : 'missed'}`;
+}
+
 /** A loopback TCP port that was free a moment ago (the tests' helper). */
 export { freePort } from '../test/helpers/process.js';

@@ -29,6 +29,16 @@ export interface GeoDatabase {
   readonly buffer: Buffer;
   /** The raw record for an address the reader accepts, or null. Throws on a corrupt record. */
   get(ip: string): unknown;
+  /**
+   * The search tree's answer for an IPv4 address given as a uint32 (an IPv6 database answers
+   * through its `::/96` subtree): a data pointer for `recordAt`, or 0 when no record covers it.
+   */
+  pointerV4(v4: number): number;
+  /**
+   * The raw record a `pointerV4` answer names (`v4`: the address it was found for). Throws on a
+   * corrupt record.
+   */
+  recordAt(pointer: number, v4: number): unknown;
 }
 
 export interface OpenDatabaseOptions {
@@ -52,6 +62,58 @@ function buildDateOf(epoch: Date): { text: string; valid: boolean } {
 function describeLoadError(err: unknown): string {
   if (err instanceof RangeError && /call stack/i.test(err.message)) return 'metadata nesting too deep or a pointer cycle';
   return reasonOf(err);
+}
+
+/**
+ * The IPv4 search-tree walk, one closure per record size, reading the bytes in place. Every node
+ * below node_count lies inside the search tree (checked at open), and the walk ends after 32 bits,
+ * so no file makes it read out of bounds or loop. Same walk as the reader's, without its parse of
+ * the address text (split + parseInt per lookup), which cost more than the walk itself.
+ */
+function v4Walker(buf: Buffer, recordSize: 24 | 28 | 32, nodeCount: number, start: number): (v4: number) => number {
+  const walk = (next: (off: number, right: number) => number) => (v4: number): number => {
+    let node = start;
+    for (let bit = 31; bit >= 0 && node < nodeCount; bit--) node = next(node, (v4 >>> bit) & 1);
+    return node > nodeCount ? node : 0;
+  };
+  if (recordSize === 24) {
+    return walk((node, right) => {
+      const o = node * 6 + right * 3;
+      return (buf[o]! << 16) | (buf[o + 1]! << 8) | buf[o + 2]!;
+    });
+  }
+  if (recordSize === 28) {
+    return walk((node, right) => {
+      const o = node * 7;
+      return right
+        ? (buf[o + 3]! & 0x0f) * 0x1000000 + ((buf[o + 4]! << 16) | (buf[o + 5]! << 8) | buf[o + 6]!)
+        : (buf[o + 3]! >> 4) * 0x1000000 + ((buf[o]! << 16) | (buf[o + 1]! << 8) | buf[o + 2]!);
+    });
+  }
+  return walk((node, right) => buf.readUInt32BE(node * 8 + right * 4));
+}
+
+/** First node of the IPv4 subtree: 0 in an IPv4 tree, the end of 96 left steps (::/96) in an IPv6 one. */
+function ipv4Start(buf: Buffer, recordSize: 24 | 28 | 32, nodeCount: number, ipVersion: 4 | 6): number {
+  if (ipVersion === 4) return 0;
+  let node = 0;
+  for (let i = 0; i < 96 && node < nodeCount; i++) {
+    const o = node * (recordSize / 4);
+    if (recordSize === 24) node = (buf[o]! << 16) | (buf[o + 1]! << 8) | buf[o + 2]!;
+    else if (recordSize === 28) node = (buf[o + 3]! >> 4) * 0x1000000 + ((buf[o]! << 16) | (buf[o + 1]! << 8) | buf[o + 2]!);
+    else node = buf.readUInt32BE(o);
+  }
+  return node;
+}
+
+/**
+ * The pointer -> record step of the reader (the part of its `get` after the tree walk, through its
+ * record cache). mmdb-lib keeps it private; should a version drop it, the address is looked up again.
+ */
+function recordAtOf(reader: Reader<Response>): (pointer: number, v4: number) => unknown {
+  const resolve = (reader as unknown as { resolveDataPointer?: (pointer: number) => unknown }).resolveDataPointer;
+  if (typeof resolve === 'function') return (pointer) => resolve.call(reader, pointer);
+  return (_pointer, v4) => reader.get(`${v4 >>> 24}.${(v4 >>> 16) & 255}.${(v4 >>> 8) & 255}.${v4 & 255}`);
 }
 
 /** Open a database from bytes already in memory (a download being verified, a test fixture). */
@@ -98,6 +160,8 @@ export function databaseFromBuffer(buffer: Buffer, file: string, options: OpenDa
     sizeBytes: buffer.length,
     buffer,
     get: (ip: string) => reader.get(ip),
+    pointerV4: v4Walker(buffer, m.recordSize as 24 | 28 | 32, m.nodeCount, ipv4Start(buffer, m.recordSize as 24 | 28 | 32, m.nodeCount, m.ipVersion)),
+    recordAt: recordAtOf(reader),
     toString: () => `${name} (${m.databaseType})`,
   } as GeoDatabase;
 }

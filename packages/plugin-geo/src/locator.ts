@@ -45,6 +45,8 @@ interface DbState {
   readonly all: readonly GeoDatabase[];
   readonly cache: LruCache<string, ViewerLocation | typeof MISS>;
   readonly memo: WeakMap<object, ViewerLocation | typeof MISS>;
+  /** Per database of `v4`: location by data pointer (records are shared by many networks). */
+  readonly v4memo: ReadonlyArray<LruCache<number, ViewerLocation | typeof MISS>>;
 }
 
 /**
@@ -78,7 +80,15 @@ export class GeoLocator implements Locator {
     const v6 = dbs.filter((d) => d.ipVersion === 6);
     // IPv4 asks the IPv4 databases first; an IPv6 database answers IPv4 through its ::/96 subtree.
     // IPv6 never goes to an IPv4-only database: its reader would walk the IPv4 tree with IPv6 bits.
-    return { v4: [...v4, ...v6], v6, all: [...dbs], cache: new LruCache(this.#cacheSize), memo: new WeakMap() };
+    const v4all = [...v4, ...v6];
+    return {
+      v4: v4all,
+      v6,
+      all: [...dbs],
+      cache: new LruCache(this.#cacheSize),
+      memo: new WeakMap(),
+      v4memo: v4all.map(() => new LruCache<number, ViewerLocation | typeof MISS>(this.#cacheSize)),
+    };
   }
 
   /** Replace the databases (hot reload). The result cache starts empty. */
@@ -124,8 +134,8 @@ export class GeoLocator implements Locator {
       this.#stats.special++;
       return undefined;
     }
-    const dbs = ip.version === 4 ? state.v4 : state.v6;
-    for (const db of dbs) {
+    if (ip.version === 4) return this.#resolveV4(ip.v4, input, state);
+    for (const db of state.v6) {
       let record: unknown;
       try {
         record = db.get(ip.text);
@@ -138,6 +148,36 @@ export class GeoLocator implements Locator {
       if (loc === undefined) {
         loc = recordToLocation(record, db.source, db.languages) ?? MISS;
         if (typeof record === 'object') state.memo.set(record, loc);
+      }
+      if (loc) return loc;
+    }
+    this.#stats.unknown++;
+    return undefined;
+  }
+
+  /**
+   * IPv4: our own walk of the search tree with the address already parsed, then the location by
+   * data pointer (the reader would parse the text again and decode the record before any memo).
+   */
+  #resolveV4(v4: number, input: string, state: DbState): ViewerLocation | undefined {
+    const dbs = state.v4;
+    for (let i = 0; i < dbs.length; i++) {
+      const db = dbs[i]!;
+      let loc: ViewerLocation | typeof MISS | undefined;
+      try {
+        const pointer = db.pointerV4(v4);
+        if (pointer === 0) continue;
+        const memo = state.v4memo[i]!;
+        loc = memo.get(pointer);
+        if (loc === undefined) {
+          const record = db.recordAt(pointer, v4);
+          if (record === null || record === undefined) continue;
+          loc = recordToLocation(record, db.source, db.languages) ?? MISS;
+          memo.set(pointer, loc);
+        }
+      } catch (err) {
+        this.#report(err, input, db);
+        continue;
       }
       if (loc) return loc;
     }

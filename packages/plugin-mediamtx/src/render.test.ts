@@ -60,6 +60,14 @@ describe('renderConfig', () => {
     expect(c.hlsAlwaysRemux).toBe(false);
   });
 
+  it('HTTPS HLS gets 100 ms LL-HLS parts, 1 s segments, 7 of them; overrides still win; plain HLS keeps MediaMTX defaults', () => {
+    const tls = renderConfig(base({ tlsFile: '/state/tls/node.pem' }));
+    expect(tls).toMatchObject({ hlsEncryption: true, hlsVariant: 'lowLatency', hlsPartDuration: '100ms', hlsSegmentDuration: '1s', hlsSegmentCount: 7 });
+    const options = mediamtxOptionsSchema.parse({ overrides: { global: { hlsPartDuration: '200ms', hlsSegmentCount: 9 } } });
+    expect(renderConfig(base({ tlsFile: '/state/tls/node.pem', options }))).toMatchObject({ hlsPartDuration: '200ms', hlsSegmentCount: 9 });
+    expect(renderConfig(base())).not.toHaveProperty('hlsPartDuration');
+  });
+
   it('node: pulls each stream from the origin relay over TCP, always on; no ingest', () => {
     const options = mediamtxOptionsSchema.parse({ originRelay: { host: '10.77.0.1' } });
     const c = renderConfig(base({ role: 'node', options, relayPassword: 'RelayRelayRelay1', streams: [{ name: 'live' }], hlsAddress: undefined }));

@@ -68,6 +68,16 @@ export function renderStreamPaths(input: Omit<RenderInput, 'streams' | 'authUrl'
 }
 
 /** The whole MediaMTX configuration as an object (every listener and auth key set explicitly). */
+/**
+ * LL-HLS timing of a node's HTTPS HLS (what Quest viewers play). hls.js and Android players such
+ * as ExoPlayer start PART-HOLD-BACK behind live, a few part targets (MediaMTX derives it from the
+ * part target), so the part length sets the latency: 100 ms parts instead of MediaMTX's 200 ms halve
+ * it. Segments stay 1 s (a segment is cut at a keyframe, so it is never shorter than the publisher's
+ * GOP whatever this says), and 7 of them: the least MediaMTX accepts for low-latency HLS. Overrides
+ * (`overrides.global`) still win.
+ */
+const LL_HLS = { hlsVariant: 'lowLatency', hlsPartDuration: '100ms', hlsSegmentDuration: '1s', hlsSegmentCount: 7 } as const;
+
 export function renderConfig(input: RenderInput): Record<string, unknown> {
   const o = input.options;
   const origin = input.role === 'origin';
@@ -113,7 +123,7 @@ export function renderConfig(input: RenderInput): Record<string, unknown> {
           // Remux from the start so the first HLS viewer (often sent by the origin) does not wait.
           hlsAlwaysRemux: true,
           // One file holds key and chain: a renewal is one rename, which MediaMTX's certloader picks up.
-          ...(input.tlsFile !== undefined ? { hlsEncryption: true, hlsServerKey: input.tlsFile, hlsServerCert: input.tlsFile } : {}),
+          ...(input.tlsFile !== undefined ? { hlsEncryption: true, hlsServerKey: input.tlsFile, hlsServerCert: input.tlsFile, ...LL_HLS } : {}),
         }
       : {}),
     ...(input.tlsFile !== undefined && o.rtspsAddress !== undefined

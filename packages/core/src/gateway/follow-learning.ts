@@ -86,6 +86,7 @@ const MAX_UA = 200;
 /** Outcomes kept per player: the most recent. */
 const MAX_OUTCOMES = 64;
 const DAY_MS = 24 * 3600_000;
+const SWEEP_EVERY_MS = 250;
 const uaKey = (ua: string | undefined): string => (ua ?? '').slice(0, MAX_UA).trim() || '(none)';
 
 export class FollowLearner {
@@ -96,6 +97,7 @@ export class FollowLearner {
   /** `ip|node` -> pending redirects, oldest first. */
   readonly #pending = new Map<string, Pending[]>();
   #pendingCount = 0;
+  #sweptAt = Number.NEGATIVE_INFINITY;
   #dirty = false;
   #saving: Promise<void> | undefined;
 
@@ -197,7 +199,9 @@ export class FollowLearner {
 
   /** A 302 was sent: wait for the node to report this address, or the same connection to ask again. */
   redirected(ip: string, ua: string | undefined, node: string): void {
-    this.sweep();
+    // A sweep walks every pending address: at most a few per second, not one per redirect (it was a
+    // walk of all pending viewers for each 302 under load). Expired entries are at most that late.
+    if (this.#now() - this.#sweptAt >= SWEEP_EVERY_MS) this.sweep();
     const r = this.#rec(ua);
     r.redirects++;
     const key = `${normalizeIp(ip)}|${node}`;
@@ -230,7 +234,8 @@ export class FollowLearner {
 
   /** Redirects past the deadline count as not followed. Returns how many expired. */
   sweep(): number {
-    const cut = this.#now() - this.#o.deadlineMs();
+    this.#sweptAt = this.#now();
+    const cut = this.#sweptAt - this.#o.deadlineMs();
     let n = 0;
     for (const [key, list] of this.#pending) {
       while (list.length > 0 && (list[0] as Pending).at <= cut) {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { HavenNode, NodeCandidate } from '../contracts.js';
 import { UNKNOWN_PLACE } from './nodes.js';
@@ -74,6 +75,28 @@ describe('selectNearest', () => {
     expect(names(top).slice(0, 5)).toEqual(names(all).slice(0, 5));
     expect(names(top).at(-1)).toBe('origin');
     expect(top.reason).toBe(all.reason);
+  });
+
+  it('with a limit equals the head of the full sort for any nodes, ties and tieKm (the latitude cut-off loses nothing)', () => {
+    const place = fc.record({ lat: fc.double({ min: -90, max: 90, noNaN: true }), lon: fc.double({ min: -180, max: 180, noNaN: true }) });
+    fc.assert(
+      fc.property(
+        place,
+        // Few distinct places, so nodes share coordinates and lie on bucket boundaries.
+        fc.array(place, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.record({ at: fc.nat(5), load: fc.nat(3), down: fc.boolean() }), { minLength: 1, maxLength: 60 }),
+        fc.constantFrom(0.001, 1, 50, 1000),
+        fc.integer({ min: 1, max: 6 }),
+        (viewer, places, specs, tieKm, limit) => {
+          const cs = specs.map((x, i) => cand(node(`n${i}`, places[x.at % places.length]), x.down ? 'down' : 'up', x.load));
+          const all = createSelector({ tieKm })({ viewer, candidates: cs });
+          const top = createSelector({ tieKm, limit })({ viewer, candidates: cs });
+          expect(top.ordered).toEqual(all.ordered.slice(0, limit));
+          expect(top.reason).toBe(all.reason);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('is pure: the same input gives the same output and the input is not changed', () => {

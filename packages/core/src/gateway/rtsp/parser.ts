@@ -34,20 +34,33 @@ export type ParseOutcome =
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const VERSION = /^RTSP\/(\d)\.(\d)$/;
+/** CSeq and Content-Length: 1 to 10 digits. */
+const CSEQ = /^\d{1,10}$/;
 const LF = 10;
 const CR = 13;
+
+/** Same name, ASCII case-insensitive (`lower` already lower case); the length is compared first. */
+function sameName(k: string, lower: string): boolean {
+  return k.length === lower.length && (k === lower || k.toLowerCase() === lower);
+}
 
 /** First value of a header, by case-insensitive name. */
 export function getHeader(req: Pick<RtspRequest, 'headers'>, name: string): string | undefined {
   const lower = name.toLowerCase();
-  for (const [k, v] of req.headers) if (k.toLowerCase() === lower) return v;
+  const hs = req.headers;
+  for (let i = 0; i < hs.length; i++) {
+    const h = hs[i] as [string, string];
+    if (sameName(h[0], lower)) return h[1];
+  }
   return undefined;
 }
 
 /** Every value of a header, by case-insensitive name. */
 export function getHeaders(req: Pick<RtspRequest, 'headers'>, name: string): string[] {
   const lower = name.toLowerCase();
-  return req.headers.filter(([k]) => k.toLowerCase() === lower).map(([, v]) => v);
+  const out: string[] = [];
+  for (const [k, v] of req.headers) if (sameName(k, lower)) out.push(v);
+  return out;
 }
 
 /** Request-line bytes: printable ASCII and SP. */
@@ -73,12 +86,14 @@ function err(status: 400 | 413 | 414 | 505, message: string, cseq?: string): Par
   return cseq === undefined ? { kind: 'error', status, message } : { kind: 'error', status, message, cseq };
 }
 
-/** One line [from, LF) without its CR; -1 when no LF yet. */
-function lineEnd(buf: Uint8Array, from: number, limit: number): number {
-  const end = Math.min(buf.length, limit);
-  for (let i = from; i < end; i++) if (buf[i] === LF) return i;
-  return -1;
+/** Where the line starting at `from` ends (its LF, before `limit`); -1 when no LF yet. */
+function lineEnd(buf: Buffer, from: number, limit: number): number {
+  if (from >= buf.length) return -1;
+  const i = buf.indexOf(LF, from); // memchr, not a byte loop in JS
+  return i >= 0 && i < limit ? i : -1;
 }
+
+const NO_BODY = Buffer.alloc(0);
 
 export function parseRequest(buf: Buffer, limits: RtspLimits = DEFAULT_RTSP_LIMITS): ParseOutcome {
   let start = 0;
@@ -115,6 +130,7 @@ export function parseRequest(buf: Buffer, limits: RtspLimits = DEFAULT_RTSP_LIMI
   let pos = lf + 1;
   let bodyStart = -1;
   let cseq: string | undefined;
+  let lengths: string[] | undefined;
   for (;;) {
     const end = lineEnd(buf, pos, headLimit);
     if (end < 0) {
@@ -137,22 +153,22 @@ export function parseRequest(buf: Buffer, limits: RtspLimits = DEFAULT_RTSP_LIMI
     if (headers.length >= limits.maxHeaders) return err(400, 'too many headers', cseq);
     const value = text.slice(colon + 1).trim();
     headers.push([name, value]);
-    if (cseq === undefined && name.toLowerCase() === 'cseq') cseq = value;
+    if (cseq === undefined && sameName(name, 'cseq')) cseq = value;
+    else if (sameName(name, 'content-length')) (lengths ??= []).push(value);
     pos = end + 1;
   }
 
   if (cseq === undefined) return err(400, 'CSeq is missing');
-  if (!/^\d{1,10}$/.test(cseq)) return err(400, 'malformed CSeq');
+  if (!CSEQ.test(cseq)) return err(400, 'malformed CSeq');
   let length = 0;
-  const lengths = getHeaders({ headers }, 'content-length');
-  if (lengths.length > 0) {
+  if (lengths !== undefined) {
     if (lengths.some((l) => l !== lengths[0])) return err(400, 'conflicting Content-Length', cseq);
     const l = lengths[0] as string;
-    if (!/^\d{1,10}$/.test(l)) return err(400, 'malformed Content-Length', cseq);
+    if (!CSEQ.test(l)) return err(400, 'malformed Content-Length', cseq);
     length = Number(l);
     if (length > limits.maxBodyBytes) return err(413, 'body too large', cseq);
   }
   if (buf.length < bodyStart + length) return { kind: 'incomplete' };
-  const body = Buffer.from(buf.subarray(bodyStart, bodyStart + length));
+  const body = length === 0 ? NO_BODY : Buffer.from(buf.subarray(bodyStart, bodyStart + length));
   return { kind: 'request', request: { method, uri, version, headers, body }, consumed: bodyStart + length };
 }

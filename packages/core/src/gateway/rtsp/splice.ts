@@ -28,18 +28,105 @@ export interface SpliceOptions {
   onClose?(stats: { toServer: number; toViewer: number }): void;
 }
 
+/** Bytes per read from the server (the most a wake-up moves). */
+const READ_BYTES = 64 * 1024;
+/**
+ * Queued toward the viewer before reading from the server stops; reading starts again once the queue
+ * is empty ('drain'). Above the socket's own 16 KiB mark, so a viewer that is briefly slow does not
+ * cause a pause/resume per packet.
+ */
+const PAUSE_BYTES = 256 * 1024;
+/**
+ * Once this much went to the viewer (DESCRIBE, SETUP and PLAY answered: the stream plays), a read
+ * smaller than BATCH_BELOW_BYTES waits BATCH_MS before the next one. Adds at most BATCH_MS to a
+ * packet's way (nothing next to a player's buffer); the setup exchange is never delayed.
+ */
+const BATCH_AFTER_BYTES = 64 * 1024;
+const BATCH_BELOW_BYTES = 16 * 1024;
+const BATCH_MS = 10;
+
+/**
+ * The server-to-viewer half, the one that carries the stream. The server socket reads into a buffer
+ * of ours (`onread`), written to the viewer as it is: no Buffer allocated per read, no stream events,
+ * no inspection. A write the kernel takes at once leaves nothing queued and the buffer is reused for
+ * the next read; when the viewer's queue is not empty, the bytes are copied (exact size) instead, and a
+ * read whose write stayed queued makes the next read use a new buffer.
+ */
+class ServerToViewer {
+  upstream: Socket | undefined;
+  #buf = Buffer.allocUnsafe(READ_BYTES);
+  #lent = false;
+  /** Waiting for the viewer's queue to empty. */
+  #paused = false;
+  /** Waiting for the batch timer. */
+  #gathering = false;
+  #moved = 0;
+  #timer: NodeJS.Timeout | undefined;
+  constructor(private readonly viewer: Socket) {}
+
+  readonly #wake = (): void => {
+    this.#gathering = false;
+    if (!this.#paused) this.upstream?.resume();
+  };
+
+  stop(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+  }
+
+  readonly nextBuffer = (): Buffer => {
+    if (this.#lent) {
+      this.#lent = false;
+      this.#buf = Buffer.allocUnsafe(READ_BYTES);
+    }
+    return this.#buf;
+  };
+
+  readonly onRead = (n: number, buf: Buffer): boolean => {
+    const v = this.viewer;
+    if (v.destroyed) return true;
+    if (v.writableLength > 0) v.write(Buffer.from(buf.subarray(0, n)));
+    else {
+      v.write(buf.subarray(0, n));
+      if (v.writableLength > 0) this.#lent = true;
+    }
+    // `writableNeedDrain`: a 'drain' will come (the viewer's own high-water mark was passed).
+    if (v.writableLength >= PAUSE_BYTES && v.writableNeedDrain) {
+      this.#paused = true;
+      return false; // the server socket stops reading until 'drain'
+    }
+    this.#moved += n;
+    if (this.#moved < BATCH_AFTER_BYTES || n >= BATCH_BELOW_BYTES) return true;
+    // A small read once the stream plays: the server writes a packet at a time, and a read and a write
+    // per packet is what costs. Stop reading for BATCH_MS so the next read takes what gathered meanwhile.
+    this.#gathering = true;
+    if (this.#timer) this.#timer.refresh();
+    else this.#timer = setTimeout(this.#wake, BATCH_MS);
+    return false;
+  };
+
+  readonly onDrain = (): void => {
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (!this.#gathering) this.upstream?.resume();
+  };
+}
+
 /**
  * Hand a viewer connection to a local RTSP server: dial it, send the PROXY line and the replayed
- * first bytes, then pipe both ways (backpressure through `pipe`). When either side ends or fails,
+ * first bytes, then carry the bytes both ways (viewer to server through `pipe`, server to viewer
+ * through `ServerToViewer`, both with backpressure). When either side ends or fails,
  * the other is closed too: a spliced connection never outlives its peer. A viewer that leaves while
  * the server is being dialed (a reset, say) never opens the splice at all.
  */
 export function spliceTo(viewer: Socket, o: SpliceOptions): void {
   viewer.pause();
-  const upstream: Socket = connect({ host: o.host, port: o.port });
+  const toViewer = new ServerToViewer(viewer);
+  const upstream: Socket = connect({ host: o.host, port: o.port, onread: { buffer: toViewer.nextBuffer, callback: toViewer.onRead } });
+  toViewer.upstream = upstream;
   let state: 'dialing' | 'open' | 'failed' | 'closed' = 'dialing';
   const timer = setTimeout(() => upstream.destroy(new Error('connect timeout')), o.connectTimeoutMs ?? 3000);
   const finish = () => {
+    toViewer.stop();
     if (state !== 'open') return;
     state = 'closed';
     o.onClose?.({ toServer: Math.max(0, upstream.bytesWritten - o.replay.length), toViewer: upstream.bytesRead });
@@ -76,7 +163,7 @@ export function spliceTo(viewer: Socket, o: SpliceOptions): void {
       });
       viewer.pipe(injected.transform).pipe(upstream);
     } else viewer.pipe(upstream);
-    upstream.pipe(viewer);
+    viewer.on('drain', toViewer.onDrain);
     viewer.resume();
     o.onOpen?.();
   });
@@ -91,7 +178,7 @@ export function spliceTo(viewer: Socket, o: SpliceOptions): void {
   upstream.once('close', () => {
     clearTimeout(timer);
     if (state !== 'open') return;
-    // `pipe` ends the viewer side after the last bytes; a viewer that never closes its half is cut.
+    // The viewer's side ends after the last bytes already queued; a viewer that never closes its half is cut.
     viewer.end();
     setTimeout(() => viewer.destroy(), 5000).unref();
     finish();
