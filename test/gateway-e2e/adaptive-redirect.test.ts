@@ -13,7 +13,7 @@ describe('adaptive redirect with real MediaMTX and player emulators', () => {
   const port = (name: 'par' | 'fra') => h.nodes[name].rtspPort;
 
   beforeAll(async () => {
-    h = await startHaven({ learnMinSamples: 1, followDeadlineMs: 3000 });
+    h = await startHaven({ learnMinSamples: 1, learnMinPrefixes: 1, followDeadlineMs: 3000 });
   });
   afterAll(async () => {
     await h?.stop();

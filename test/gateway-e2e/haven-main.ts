@@ -4,7 +4,7 @@
 import { startHaven } from './setup.js';
 
 const [host, ...paris] = process.argv.slice(2);
-const h = await startHaven({ learnMinSamples: 1, followDeadlineMs: 3000, sameConnectionMs: 10_000 }, {}, { ...(host ? { host } : {}), paris });
+const h = await startHaven({ learnMinSamples: 1, learnMinPrefixes: 1, followDeadlineMs: 3000, sameConnectionMs: 10_000 }, {}, { ...(host ? { host } : {}), paris });
 process.stdout.write(`${JSON.stringify({ ready: true, rtspPort: h.rtspPort, par: h.nodes.par.rtspPort, fra: h.nodes.fra.rtspPort })}\n`);
 let printed = 0;
 const tick = setInterval(() => {

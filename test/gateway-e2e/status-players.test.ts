@@ -7,7 +7,7 @@ import { fakeHaven, quietLogger, TOKEN } from '../api/fake-deps.js';
 
 let api: ControlApi;
 let haven: ReturnType<typeof fakeHaven>;
-const learner = new FollowLearner({ deadlineMs: () => 1, minSamples: () => 1, minFollowRate: () => 0.5, pinLocal: () => [], pinRedirect: () => ['Lavf'] });
+const learner = new FollowLearner({ deadlineMs: () => 1, minSamples: () => 1, minPrefixes: () => 1, minFollowRate: () => 0.5, pinLocal: () => [], pinRedirect: () => ['Lavf'] });
 
 beforeAll(async () => {
   // What a gateway learns: FFmpeg follows, a give-up player does not, media3 comes back on the same connection.

@@ -109,7 +109,7 @@ describe('every door has a budget per address and per network', () => {
     });
     try {
       const gw = () => stack.rtspGateway.stats().budget;
-      await waitFor('60 networks holding their budgets', () => gw().open >= NETS * 32 * 0.95, 30_000, 250);
+      await waitFor('60 networks holding their budgets', () => gw().open >= NETS * 32 * 0.95, 60_000, 250);
       const held = gw();
       expect(held.prefixes).toBeGreaterThanOrEqual(NETS);
       expect(held.open).toBeLessThanOrEqual(NETS * defaults.maxUndecidedPerPrefix);
@@ -124,7 +124,8 @@ describe('every door has a budget per address and per network', () => {
       // it), the networks filled their budgets again, and a viewer still plays.
       await new Promise((r) => setTimeout(r, defaults.undecidedDeadlineMs + 3000));
       expect(gw().shed.deadline).toBeGreaterThanOrEqual(NETS * 30);
-      expect(Math.max(...attack.lifetimes)).toBeLessThan(defaults.undecidedDeadlineMs + 2500);
+      // Slack for a loaded machine; without the deadline they would live 16 requests x 3 s = 48 s.
+      expect(Math.max(...attack.lifetimes)).toBeLessThan(defaults.undecidedDeadlineMs + 5000);
       expect(gw().open).toBeLessThanOrEqual(NETS * defaults.maxUndecidedPerPrefix + 1);
       const again = await play();
       expect(again.played).toBe(true);
@@ -170,7 +171,7 @@ describe('every door has a budget per address and per network', () => {
       200,
     );
     try {
-      await waitFor('60 networks holding their budgets', () => https!.budget().prefixes >= NETS && https!.budget().open >= NETS * 32 * 0.8, 30_000, 100);
+      await waitFor('60 networks holding their budgets', () => https!.budget().prefixes >= NETS && https!.budget().open >= NETS * 32 * 0.8, 60_000, 100);
       const held = https.budget();
       expect(held.open).toBeLessThanOrEqual(NETS * defaults.maxUndecidedPerPrefix);
       expect(held.refused.undecided).toBeGreaterThan(0);

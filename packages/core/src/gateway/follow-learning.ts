@@ -58,6 +58,12 @@ export interface FollowLearnerOptions {
   minFollowRate: () => number;
   pinLocal: () => readonly string[];
   pinRedirect: () => readonly string[];
+  /**
+   * Verdicts learned elsewhere (an entry node: the origin's, from the routing state; only the origin
+   * sees arrivals at the nodes). When given, this learner's own outcomes never serve a player locally:
+   * a player is served locally when this says so.
+   */
+  learnedElsewhere?: (userAgent: string) => boolean;
   /** Distinct networks whose redirects went unfollowed before a player is served locally. Default 3. */
   minPrefixes?: () => number;
   /** Outcomes older than this are forgotten (what was learned decays), ms. Default 24 h. */
@@ -135,6 +141,7 @@ export class FollowLearner {
     const low = (ua ?? '').toLowerCase();
     if (this.#o.pinLocal().some((p) => low.includes(p.toLowerCase()))) return { served: 'local', why: 'pinned-local' };
     if (this.#o.pinRedirect().some((p) => low.includes(p.toLowerCase()))) return { served: 'redirect', why: 'pinned-redirect' };
+    if (this.#o.learnedElsewhere) return this.#o.learnedElsewhere(uaKey(ua)) ? { served: 'local', why: 'learned-local' } : { served: 'redirect', why: 'default' };
     const e = this.evidence(ua);
     if (e && e.outcomes >= this.#o.minSamples() && e.followed / e.outcomes < this.#o.minFollowRate() && e.prefixes >= (this.#o.minPrefixes?.() ?? 3)) {
       return { served: 'local', why: 'learned-local' };

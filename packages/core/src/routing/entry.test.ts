@@ -87,3 +87,15 @@ describe('createEntryRouting: no placeholder verifier', () => {
     }
   });
 });
+
+describe('createEntryRouting: players', () => {
+  it("serves locally the players the origin learned to serve locally (the routing state), and drops them with the state", () => {
+    const { e, follower } = entryOnClock();
+    expect(follower.accept({ ...state(1, true), players: [{ userAgent: 'GiveUp/1', served: 'local' }, { userAgent: 'Lavf/61', served: 'redirect' }] })).toMatchObject({ ok: true });
+    const learner = e.rtspGateway.learner;
+    expect(learner.verdict('GiveUp/1')).toEqual({ served: 'local', why: 'learned-local' });
+    expect(learner.verdict('Lavf/61')).toEqual({ served: 'redirect', why: 'default' });
+    expect(follower.accept({ ...state(2, true), players: [] })).toMatchObject({ ok: true });
+    expect(learner.verdict('GiveUp/1').served).toBe('redirect');
+  });
+});

@@ -10,7 +10,7 @@ import type { ViewerTokenKey } from '../gateway/token.js';
 import { HealthMonitor } from './health.js';
 import { NodeRegistry } from './registry.js';
 import { Router } from './router.js';
-import { entryCandidates, type RoutingStateFollower } from './routing-state.js';
+import { entryCandidates, type RoutingState, type RoutingStateFollower } from './routing-state.js';
 
 /** The realm every Haven gateway challenges with (the HA1 in the routing state is for it). */
 const REALM = 'Stream Haven';
@@ -113,7 +113,19 @@ export function createEntryRouting(d: EntryRoutingDeps): EntryRouting {
     ...(d.events ? { events: d.events } : {}),
     ...(logger ? { logger } : {}),
   });
+  // An entry never hears of arrivals at other nodes (the origin does): it serves locally the players
+  // the origin learned to serve locally, from the routing state, and learns nothing of its own.
+  let learnedFor: RoutingState | undefined;
+  let learnedLocal = new Set<string>();
   const learner = new FollowLearner({
+    learnedElsewhere: (ua) => {
+      const state = d.follower.state();
+      if (state !== learnedFor) {
+        learnedFor = state;
+        learnedLocal = new Set((state?.players ?? []).filter((p) => p.served === 'local').map((p) => p.userAgent));
+      }
+      return learnedLocal.has(ua);
+    },
     deadlineMs: () => gw.followDeadlineMs,
     minSamples: () => gw.learnMinSamples,
     minFollowRate: () => gw.learnMinFollowRate,
