@@ -277,16 +277,13 @@ export class GatewayConnection {
     }
     const decision = await router.decide(this.ip, stream);
     if (this.#state !== 'talk') return; // the viewer left while we probed
-    if (!decision) {
+    // The one rule (`serveDecision`), the same `haven route` reports.
+    const serve = router.serveDecision(this.#ua, decision);
+    if (serve.mode === 'refuse' || !decision) {
       router.refused(this.ip, 'no-node');
       return this.#finish(rtspResponse(503, getHeader(req, 'cseq')));
     }
-    if (decision.node.origin) return this.#spliceRead(req, stream, decision.reason, t0, req.uri, decision.location, decision.distanceKm);
-    const verdictUa = this.deps.learner.verdict(this.#ua);
-    if (verdictUa.served === 'local' || !router.followsRedirects(this.#ua)) {
-      const reason: RouteReason = verdictUa.why === 'pinned-local' ? 'pinned-local' : verdictUa.why === 'learned-local' ? 'learned-local' : 'policy-splice';
-      return this.#spliceRead(req, stream, reason, t0, req.uri, decision.location, decision.distanceKm);
-    }
+    if (serve.mode === 'splice') return this.#spliceRead(req, stream, serve.reason, t0, req.uri, decision.location, decision.distanceKm);
     const key = this.deps.tokenKey();
     const token = key ? signViewerToken(key, { ip: this.ip, stream, node: decision.node.name }, this.deps.tokenTtlSec()) : undefined;
     const location = tokenLocation(decision.node.rtspUrl, stream, token);
