@@ -86,6 +86,9 @@ export async function startEntries(o: { paris?: string[]; gateway?: Record<strin
     });
     for (const s of entries[n].list) await s.start();
   }
+  // par's first probe round ran before fra's gateway listened (refused: down at once); two rounds now,
+  // as the background rounds would within 2 × health.intervalMs, see every node up.
+  for (const e of Object.values(entries)) for (let i = 0; i < 2; i++) await e.health.probeAll();
   return {
     ports,
     media,

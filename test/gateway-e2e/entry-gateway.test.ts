@@ -65,7 +65,7 @@ describe('entry nodes: the gateway on a node, from the routing state', () => {
       }),
     });
     for (const n of ['par', 'fra'] as const) {
-      const follower = createRoutingStateFollower({ haven: HAVEN, maxAgeMs: 6000, now: () => (n === 'par' && parLost ? clock + 60_000 : Date.now()) });
+      const follower = createRoutingStateFollower({ haven: HAVEN, maxAgeMs: 30_000, now: () => (n === 'par' && parLost ? clock + 60_000 : Date.now()) });
       expect(follower.accept(JSON.parse(JSON.stringify(publisher.current())))).toMatchObject({ ok: true });
       followers[n] = follower;
       const events = new HavenEmitter();
@@ -83,6 +83,9 @@ describe('entry nodes: the gateway on a node, from the routing state', () => {
       for (const s of e.list) await s.start();
       entries[n] = e;
     }
+    // par's first probe round ran before fra's gateway listened (refused: down at once); two rounds
+    // now, as its background rounds would within 2 × health.intervalMs, see every node up.
+    for (const e of Object.values(entries)) for (let i = 0; i < 2; i++) await e.health.probeAll();
   }, 120_000);
 
   afterAll(async () => {

@@ -145,6 +145,8 @@ export async function startHaven(
   };
   const par = await entryNode('par', parMtx);
   const fra = await entryNode('fra', fraMtx);
+  // par's first probe round ran before fra's gateway listened (refused: down at once): two rounds now.
+  for (const n of [par, fra]) for (let i = 0; i < 2; i++) await n.entry.health.probeAll();
   const rtspPort = await freePort();
   const config = originConfigSchema.parse({
     role: 'origin',

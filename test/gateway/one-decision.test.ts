@@ -54,7 +54,7 @@ describe('redirect or serve: the gateway and the dry run agree on every row', ()
           cases.map(async ({ ip, agent }) => {
             const dry = h.stack.router.explain(ip, agent, 'live');
             const ua = agent === undefined ? '' : `User-Agent: ${agent}\r\n`;
-            const r = await exchange(h.port, [`DESCRIBE rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 2\r\n${ua}Authorization: ${basic()}\r\n\r\n`], { localAddress: ip, untilMs: 600 });
+            const r = await exchange(h.port, [`DESCRIBE rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 2\r\n${ua}Authorization: ${basic()}\r\n\r\n`], { localAddress: ip, untilMs: 2000 });
             return { ip, agent, dry, status: statuses(r.text)[0] };
           }),
         );
