@@ -186,8 +186,15 @@ export async function playMsRtsp(o: PlayOptions & { onRedirect?: 'follow' | 'giv
   const creds = first.user !== undefined ? { user: first.user, password: first.password ?? '' } : undefined;
   let target = first;
   for (let hop = 0; hop < 4; hop++) {
-    const wire = await RtspWire.open(target.host, target.port, o.localAddress);
     out.hops.push({ host: target.host, port: target.port });
+    let wire: RtspWire;
+    try {
+      wire = await RtspWire.open(target.host, target.port, o.localAddress);
+    } catch (err) {
+      // Refused, reset, unreachable: the player reports it and stops (no retry of its own).
+      out.error = `connect ${target.host}:${target.port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+      return out;
+    }
     let challenge: string | undefined;
     const auth = (method: string, u: string): Array<[string, string]> => {
       if (!challenge || !creds) return [];
