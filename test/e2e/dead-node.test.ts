@@ -131,7 +131,6 @@ describe('never to a dead node', () => {
       `[dead node] node-a killed (${killMs} ms to kill); ${results.length} MS-RTSP viewers asked node-b from +${results[0]?.at ?? 0} to +${results.at(-1)?.at ?? 0} ms after: ` +
         `${toDead.length} redirected to the dead node, ${played.length} played (from ${[...new Set(played.map((r) => r.playedFrom?.host))].join(', ')})`,
     );
-    console.log(figures.at(-1));
     expect(results.length).toBe(VIEWERS);
     expect(results.at(-1)!.at).toBeLessThanOrEqual(WITHIN_MS);
     expect(toDead.length).toBe(0);
