@@ -86,9 +86,13 @@ export async function startEntries(o: { paris?: string[]; gateway?: Record<strin
     });
     for (const s of entries[n].list) await s.start();
   }
-  // par's first probe round ran before fra's gateway listened (refused: down at once); two rounds now,
-  // as the background rounds would within 2 × health.intervalMs, see every node up.
-  for (const e of Object.values(entries)) for (let i = 0; i < 2; i++) await e.health.probeAll();
+  // par's first probe round ran before fra's gateway listened (refused: down at once, then
+  // successesToUp good rounds to come back): probe until every entry sees every other node up, as its
+  // background rounds would within a few health.intervalMs.
+  await waitFor('every entry seeing the others up', async () => {
+    for (const e of Object.values(entries)) await e.health.probeAll();
+    return Object.values(entries).every((e) => e.registry.list().every((n) => n.origin || e.health.state(n, 'live') === 'up'));
+  }, 30_000, 100);
   return {
     ports,
     media,

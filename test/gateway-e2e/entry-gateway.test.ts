@@ -83,9 +83,13 @@ describe('entry nodes: the gateway on a node, from the routing state', () => {
       for (const s of e.list) await s.start();
       entries[n] = e;
     }
-    // par's first probe round ran before fra's gateway listened (refused: down at once); two rounds
-    // now, as its background rounds would within 2 × health.intervalMs, see every node up.
-    for (const e of Object.values(entries)) for (let i = 0; i < 2; i++) await e.health.probeAll();
+    // par's first probe round ran before fra's gateway listened (refused: down at once, then
+    // successesToUp good rounds to come back): probe until every entry sees every other node up, as its
+    // background rounds would within a few health.intervalMs.
+    await waitFor('every entry seeing the others up', async () => {
+      for (const e of Object.values(entries)) await e.health.probeAll();
+      return Object.values(entries).every((e) => e.registry.list().every((n) => n.origin || e.health.state(n, 'live') === 'up'));
+    }, 30_000, 100);
   }, 120_000);
 
   afterAll(async () => {
@@ -97,7 +101,7 @@ describe('entry nodes: the gateway on a node, from the routing state', () => {
   it('a viewer asking the nearest entry plays there, spliced to its MediaMTX with its own token (no password reaches MediaMTX)', async () => {
     const n = reads.length;
     const r = await playMsRtsp({ url: url('par'), userAgent: 'MSRTSP-Emulator/1.0 (Windows Media Foundation)' });
-    expect(r.error).toBeUndefined();
+    expect(r.error, `par's view of the nodes: ${JSON.stringify(entries.par!.health.snapshot())}`).toBeUndefined();
     expect(r.played).toBe(true);
     expect(r.hops).toEqual([{ host: '127.0.0.1', port: ports.par }]);
     expect(r.schemes.every((s) => s === 'digest')).toBe(true);
@@ -151,7 +155,7 @@ describe('entry nodes: the gateway on a node, from the routing state', () => {
     entries.par!.sync();
     expect(entries.par!.registry.get('par')).toBeUndefined();
     const r = await playMsRtsp({ url: url('par'), userAgent: 'MSRTSP-Emulator/1.0 (Windows Media Foundation)' });
-    expect(r.error).toBeUndefined();
+    expect(r.error, `par's view of the nodes: ${JSON.stringify(entries.par!.health.snapshot())}`).toBeUndefined();
     expect(r.played).toBe(true);
     expect(r.hops).toEqual([{ host: '127.0.0.1', port: ports.par }, { host: '127.0.0.1', port: ports.fra }]);
     expect(routed.filter((e) => e.entry === 'par' && e.mode === 'redirect').at(-1)).toMatchObject({ node: 'fra' });

@@ -145,8 +145,12 @@ export async function startHaven(
   };
   const par = await entryNode('par', parMtx);
   const fra = await entryNode('fra', fraMtx);
-  // par's first probe round ran before fra's gateway listened (refused: down at once): two rounds now.
-  for (const n of [par, fra]) for (let i = 0; i < 2; i++) await n.entry.health.probeAll();
+  // par's first probe round ran before fra's gateway listened (refused: down at once): probe until
+  // each sees the other up, as their background rounds would within a few health.intervalMs.
+  await waitFor('every entry seeing the others up', async () => {
+    for (const n of [par, fra]) await n.entry.health.probeAll();
+    return [par, fra].every((n) => n.entry.registry.list().every((x) => x.origin || n.entry.health.state(x, 'live') === 'up'));
+  }, 30_000, 100);
   const rtspPort = await freePort();
   const config = originConfigSchema.parse({
     role: 'origin',
