@@ -5,7 +5,8 @@ import { playMedia3, playMsRtsp } from '../helpers/rtsp-players.js';
 import { ffprobe, gstreamerRtsp, RELAY, VIEWER } from '../gateway/helpers.js';
 import { startHaven, type Haven } from './setup.js';
 
-// A Haven with two nodes on loopback (see setup.ts). Every viewer is in Paris: `par` is nearest.
+// A Haven with two nodes on loopback (see setup.ts), each an entry gateway in front of its MediaMTX as
+// the app builds a node. Every viewer is in Paris: `par` is nearest.
 
 describe('adaptive redirect with real MediaMTX and player emulators', () => {
   let h: Haven;
@@ -94,12 +95,13 @@ describe('adaptive redirect with real MediaMTX and player emulators', () => {
   it('a token replayed from another address, expired, for another stream or forged is refused by the node', async () => {
     // A real Location for 127.0.0.1, used from 127.0.0.2.
     const msg = await fetchLocation(h.rtspPort, '127.0.0.1');
-    expect(msg).toMatch(new RegExp(`^rtsp://127\\.0\\.0\\.1:${port('par')}/live\\?token=v2\\.`));
+    expect(msg).toMatch(new RegExp(`^rtsp://127\\.0\\.0\\.1:${port('par')}/live/token=v2\\.`));
     const replay = await playMsRtsp({ url: msg, userAgent: 'Replay/1', localAddress: '127.0.0.2' });
     expect(replay.played).toBe(false);
     expect(replay.statuses).toContain(401);
     const key = GATEWAY_KEY;
-    const nodeUrl = (token: string) => `rtsp://127.0.0.1:${port('par')}/live?token=${token}`;
+    const nodeUrl = (token: string) => `rtsp://127.0.0.1:${port('par')}/live/token=${token}`;
+    const before = h.reads.length;
     const expired = signViewerToken(key, { ip: '127.0.0.1', stream: 'live', node: 'par' }, 5, Date.now() - 60_000);
     const otherStream = signViewerToken(key, { ip: '127.0.0.1', stream: 'other', node: 'par' }, 60);
     const otherNode = signViewerToken(key, { ip: '127.0.0.1', stream: 'live', node: 'fra' }, 60);
@@ -109,10 +111,12 @@ describe('adaptive redirect with real MediaMTX and player emulators', () => {
       expect(r.played, t.slice(0, 8)).toBe(false);
       expect(r.statuses.at(-1)).toBe(401);
     }
+    // par's gateway challenged them all: none reached its MediaMTX.
+    expect(h.reads.slice(before).filter((x) => x.node === 'par')).toEqual([]);
     const ok = await playMsRtsp({ url: nodeUrl(good), userAgent: 'Replay/1' });
     expect(ok.played).toBe(true);
     expect(ok.challenges).toBe(0);
-    expect(h.reads.some((x) => x.node === 'par' && x.reason === 'bad-token')).toBe(true);
+    expect(h.reads.slice(before).filter((x) => x.node === 'par').every((x) => x.allow && x.via === 'token')).toBe(true);
   });
 
   it('a Basic-only player still plays by default (counted per player); with viewer.allowBasic false it is refused with a clear status', async () => {

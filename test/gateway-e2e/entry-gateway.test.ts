@@ -66,7 +66,7 @@ describe('entry nodes: the gateway on a node, from the routing state', () => {
       }),
     });
     for (const n of ['par', 'fra'] as const) {
-      const follower = createRoutingStateFollower({ haven: HAVEN, maxAgeMs: 6000, now: () => (n === 'par' && parLost ? clock + 60_000 : Date.now()) });
+      const follower = createRoutingStateFollower({ haven: HAVEN, maxAgeMs: 30_000, now: () => (n === 'par' && parLost ? clock + 60_000 : Date.now()) });
       expect(follower.accept(JSON.parse(JSON.stringify(publisher.current())))).toMatchObject({ ok: true });
       followers[n] = follower;
       const events = new HavenEmitter();
@@ -84,6 +84,13 @@ describe('entry nodes: the gateway on a node, from the routing state', () => {
       for (const s of e.list) await s.start();
       entries[n] = e;
     }
+    // par's first probe round ran before fra's gateway listened (refused: down at once, then
+    // successesToUp good rounds to come back): probe until every entry sees every other node up, as its
+    // background rounds would within a few health.intervalMs.
+    await waitFor('every entry seeing the others up', async () => {
+      for (const e of Object.values(entries)) await e.health.probeAll();
+      return Object.values(entries).every((e) => e.registry.list().every((n) => n.origin || e.health.state(n, 'live') === 'up'));
+    }, 30_000, 100);
   }, 120_000);
 
   afterAll(async () => {
@@ -95,7 +102,7 @@ describe('entry nodes: the gateway on a node, from the routing state', () => {
   it('a viewer asking the nearest entry plays there, spliced to its MediaMTX with its own token (no password reaches MediaMTX)', async () => {
     const n = reads.length;
     const r = await playMsRtsp({ url: url('par'), userAgent: 'MSRTSP-Emulator/1.0 (Windows Media Foundation)' });
-    expect(r.error).toBeUndefined();
+    expect(r.error, `par's view of the nodes: ${JSON.stringify(entries.par!.health.snapshot())}`).toBeUndefined();
     expect(r.played).toBe(true);
     expect(r.hops).toEqual([{ host: '127.0.0.1', port: ports.par }]);
     expect(r.schemes.every((s) => s === 'digest')).toBe(true);
@@ -149,7 +156,7 @@ describe('entry nodes: the gateway on a node, from the routing state', () => {
     entries.par!.sync();
     expect(entries.par!.registry.get('par')).toBeUndefined();
     const r = await playMsRtsp({ url: url('par'), userAgent: 'MSRTSP-Emulator/1.0 (Windows Media Foundation)' });
-    expect(r.error).toBeUndefined();
+    expect(r.error, `par's view of the nodes: ${JSON.stringify(entries.par!.health.snapshot())}`).toBeUndefined();
     expect(r.played).toBe(true);
     expect(r.hops).toEqual([{ host: '127.0.0.1', port: ports.par }, { host: '127.0.0.1', port: ports.fra }]);
     expect(routed.filter((e) => e.entry === 'par' && e.mode === 'redirect').at(-1)).toMatchObject({ node: 'fra' });

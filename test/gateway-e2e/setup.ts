@@ -1,4 +1,16 @@
-import { createOriginRouting, HavenEmitter, originConfigSchema, type HavenEvents, type RoutingStack, type ViewerTokenKey } from '@haven/core';
+import {
+  createEntryRouting,
+  createOriginRouting,
+  createRoutingStateFollower,
+  createRoutingStatePublisher,
+  digestHa1,
+  HavenEmitter,
+  originConfigSchema,
+  type EntryRouting,
+  type HavenEvents,
+  type RoutingStack,
+  type ViewerTokenKey,
+} from '@haven/core';
 import { AuthHookServer, SubnetMatcher, type AuthDecision, type AuthPolicy } from '@haven/plugin-mediamtx';
 import { freePort, stopAll, waitFor } from '../helpers/process.js';
 import { GATEWAY_KEY, verifierKey } from '../helpers/token-key.js';
@@ -56,9 +68,18 @@ export interface Reads {
   reason?: string;
 }
 
+/** A relay node as the app builds it: its MediaMTX on loopback behind its entry gateway. */
+export interface EntryNode extends Mtx {
+  /** The node's public RTSP port: its gateway. */
+  rtspPort: number;
+  /** Its MediaMTX's own RTSP port (loopback, behind the gateway). */
+  mediaRtspPort: number;
+  entry: EntryRouting;
+}
+
 export interface Haven {
   origin: Mtx;
-  nodes: Record<'par' | 'fra', Mtx>;
+  nodes: Record<'par' | 'fra', EntryNode>;
   stack: RoutingStack;
   /** The parsed config the stack reads per viewer (a test may change it live, as a config reload does). */
   config: ReturnType<typeof originConfigSchema.parse>;
@@ -72,8 +93,9 @@ export interface Haven {
 
 /**
  * A Haven on loopback with real processes: an origin MediaMTX fed by ffmpeg, two relay nodes (par
- * in Paris, fra in Frankfurt) pulling from it, each MediaMTX with the plugin's real auth hook (token
- * check included), and the origin's routing stack (gateway) in this process. 127.0.0.x viewers are
+ * in Paris, fra in Frankfurt) pulling from it, each as the app builds a node: its MediaMTX (with the
+ * plugin's real auth hook, token check included) on loopback behind its entry gateway
+ * (`createEntryRouting`, from a routing state), and the origin's routing stack (gateway) in this process. 127.0.0.x viewers are
  * in Paris. Node arrivals reach the gateway's learner from the nodes' hooks (a reader whose token
  * verified), standing in for the node report over the VPN.
  */
@@ -94,11 +116,48 @@ export async function startHaven(
   startPublisher(`rtsp://${PUBLISHER.user}:${PUBLISHER.password}@127.0.0.1:${origin.rtspPort}/live`, 400);
   await waitFor('origin stream ready', () => mtxPathReady(origin.apiPort), 30_000);
   const relay = `rtsp://${RELAY.user}:${RELAY.password}@127.0.0.1:${origin.rtspPort}/live`;
-  const [par, fra] = await Promise.all([
-    startMediamtx({ source: relay, authHook: await hook('node', 'par'), host }),
-    startMediamtx({ source: relay, authHook: await hook('node', 'fra'), host }),
+  const [parMtx, fraMtx] = await Promise.all([
+    startMediamtx({ source: relay, authHook: await hook('node', 'par'), trustProxies: true }),
+    startMediamtx({ source: relay, authHook: await hook('node', 'fra'), trustProxies: true }),
   ]);
-  await waitFor('relay nodes ready', async () => (await mtxPathReady(par.apiPort)) && mtxPathReady(fra.apiPort), 30_000);
+  await waitFor('relay nodes ready', async () => (await mtxPathReady(parMtx.apiPort)) && mtxPathReady(fraMtx.apiPort), 30_000);
+  const paris = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4', ...(net.paris ?? [])];
+  const gatewayPorts = { par: await freePort(), fra: await freePort() };
+  // The origin's routing state as its entries follow it: both nodes healthy entries.
+  const statePublisher = createRoutingStatePublisher({
+    haven: '0123456789abcdef',
+    build: () => ({
+      nodes: [
+        { name: 'par', location: { lat: 48.86, lon: 2.35 }, rtspUrl: `rtsp://${host}:${gatewayPorts.par}`, healthy: true, capacity: 100, load: 0, entry: true },
+        { name: 'fra', location: { lat: 50.11, lon: 8.68 }, region: 'eu-central', rtspUrl: `rtsp://${host}:${gatewayPorts.fra}`, healthy: true, capacity: 100, load: 0, entry: true },
+      ],
+      viewer: { user: VIEWER.user, realm: 'Stream Haven', ha1: digestHa1(VIEWER.user, 'Stream Haven', VIEWER.password) },
+      players: [],
+    }),
+  });
+  const entryNode = async (name: 'par' | 'fra', m: Mtx): Promise<EntryNode> => {
+    const follower = createRoutingStateFollower({ haven: '0123456789abcdef', maxAgeMs: 3_600_000 });
+    follower.accept(JSON.parse(JSON.stringify(statePublisher.current())));
+    const entry = createEntryRouting({
+      self: name,
+      follower,
+      tokenKey: () => GATEWAY_KEY,
+      mediaRtsp: () => `127.0.0.1:${m.rtspPort}`,
+      rtspListen: { host, port: gatewayPorts[name] },
+      locator: () => tableLocator(Object.fromEntries(paris.map((ip) => [ip, PARIS]))),
+      gateway: { stickySec: 0 },
+    });
+    for (const s of entry.list) await s.start();
+    return { ...m, rtspPort: gatewayPorts[name], mediaRtspPort: m.rtspPort, entry };
+  };
+  const par = await entryNode('par', parMtx);
+  const fra = await entryNode('fra', fraMtx);
+  // par's first probe round ran before fra's gateway listened (refused: down at once): probe until
+  // each sees the other up, as their background rounds would within a few health.intervalMs.
+  await waitFor('every entry seeing the others up', async () => {
+    for (const n of [par, fra]) await n.entry.health.probeAll();
+    return [par, fra].every((n) => n.entry.registry.list().every((x) => x.origin || n.entry.health.state(x, 'live') === 'up'));
+  }, 30_000, 100);
   const rtspPort = await freePort();
   const config = originConfigSchema.parse({
     role: 'origin',
@@ -123,7 +182,7 @@ export async function startHaven(
     config,
     secrets: () => SECRETS,
     tokenKey: () => GATEWAY_KEY,
-    locator: () => tableLocator(Object.fromEntries([...['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'], ...(net.paris ?? [])].map((ip) => [ip, PARIS]))),
+    locator: () => tableLocator(Object.fromEntries(paris.map((ip) => [ip, PARIS]))),
     media: () => ({ rtsp: `127.0.0.1:${origin.rtspPort}` }),
     events,
     hlsListen: false,
@@ -155,6 +214,7 @@ export async function startHaven(
       reporting = false;
       await reportLoop;
       for (const s of [...st.list].reverse()) await s.stop();
+      for (const n of [par, fra]) for (const s of [...n.entry.list].reverse()) await s.stop();
       await stopAll();
       for (const h of hooks) await h.close();
     },

@@ -1,3 +1,4 @@
+import { media3Control, rfc2326Control, type DescribeBase } from './control-url.js';
 import { authorizationFor, header, headers, RtspWire, sdpMedia, sdpTracks, splitUrl, type SdpMedia, type WireResponse } from './rtsp-wire.js';
 
 /**
@@ -52,20 +53,13 @@ function schemeOf(a: string | undefined): string | undefined {
   return a ? (/^(\w+)/.exec(a)?.[1] ?? '').toLowerCase() : undefined;
 }
 
-/** Resolve a track's control against a base the way RFC 2326 C.1.1 does (absolute wins; else base + "/" + control). */
-function resolveControl(base: string, control: string): string {
-  if (control === '' || control === '*') return base;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(control)) return control;
-  return base.endsWith('/') ? base + control : `${base}/${control}`;
-}
-
-/** media3 `Uri.buildUpon().appendEncodedPath(control)`: the control joins the path, the query stays after it. */
-function appendEncodedPath(sessionUri: string, control: string): string {
-  if (control === '' || control === '*') return sessionUri;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(control)) return control;
-  const u = new URL(sessionUri);
-  u.pathname = u.pathname.endsWith('/') ? u.pathname + control : `${u.pathname}/${control}`;
-  return u.toString();
+function baseOf(d: WireResponse, request: string): DescribeBase {
+  const b: DescribeBase = { request };
+  const cb = header(d, 'content-base');
+  const cl = header(d, 'content-location');
+  if (cb) b.contentBase = cb;
+  if (cl) b.contentLocation = cl;
+  return b;
 }
 
 /** SETUP every track over TCP interleaved, PLAY, count RTP. */
@@ -121,8 +115,9 @@ function newResult(): PlayResult & { startedAt: number } {
  * - 301/302: `uri = removeUserInfo(Location)`, `rtspAuthUserInfo = parseUserInfo(Location)` (none
  *   there: no Authorization from then on), and `sendDescribeRequest(uri)` on the SAME socket; it
  *   never connects to the Location's host (androidx/media#1725).
- * - Track URIs: the session URI with the SDP control appended (`RtspMediaTrack`, `appendEncodedPath`),
- *   SETUP `RTP/AVP/TCP;unicast;interleaved=..`, PLAY `Range: npt=0.000-` on the session URI.
+ * - Track URIs: `RtspMediaTrack.extractTrackUri` (see `media3Control`: Content-Base, else
+ *   Content-Location, else the session URI, then `appendEncodedPath(control)`), SETUP
+ *   `RTP/AVP/TCP;unicast;interleaved=..`, PLAY `Range: npt=0.000-` on the session URI.
  * User-Agent: `AndroidXMedia3/<version>` (`MediaLibraryInfo.VERSION_SLASHY`).
  */
 export async function playMedia3(o: PlayOptions): Promise<PlayResult> {
@@ -171,7 +166,8 @@ export async function playMedia3(o: PlayOptions): Promise<PlayResult> {
     if (d.status !== 200) throw new Error(`DESCRIBE ${d.status}`);
     out.tracks = sdpMedia(d.body);
     out.setupTracks = out.tracks;
-    const tracks = sdpTracks(d.body).map((c) => appendEncodedPath(uri, c));
+    const base = baseOf(d, uri);
+    const tracks = sdpTracks(d.body).map((c) => media3Control(base, c));
     await setupAndPlay(wire, tracks, uri, auth, o.userAgent, o, out);
   } catch (err) {
     out.error = (err as Error).message;
@@ -187,7 +183,8 @@ export async function playMedia3(o: PlayOptions): Promise<PlayResult> {
  * a 300-305 answer to DESCRIBE means the client MUST close the TCP connection and open a new one to
  * the URL in `Location`. Requests follow RFC 2326: OPTIONS then DESCRIBE on each connection, a 401
  * answered once per connection with the credentials the user gave (Digest when offered), track
- * URIs resolved against Content-Base (RFC 2326 C.1.1), SETUP over TCP interleaved (`rtspt`) of the
+ * URIs resolved by RFC 2326 C.1.1 (see `rfc2326Control`: Content-Base, else Content-Location, else the
+ * URL asked; generic relative resolution), SETUP over TCP interleaved (`rtspt`) of the
  * tracks Media Foundation can decode and only those (H.264 video, AAC `MPEG4-GENERIC` or LPCM `L16`
  * audio: DESIGN.md "What VRChat's players accept": with H.264 + Opus it SETUPs the video alone), PLAY.
  * `give-up` stops after the 3xx instead (a player that cannot follow a redirect at all).
@@ -198,8 +195,15 @@ export async function playMsRtsp(o: PlayOptions & { onRedirect?: 'follow' | 'giv
   const creds = first.user !== undefined ? { user: first.user, password: first.password ?? '' } : undefined;
   let target = first;
   for (let hop = 0; hop < 4; hop++) {
-    const wire = await RtspWire.open(target.host, target.port, o.localAddress);
     out.hops.push({ host: target.host, port: target.port });
+    let wire: RtspWire;
+    try {
+      wire = await RtspWire.open(target.host, target.port, o.localAddress);
+    } catch (err) {
+      // Refused, reset, unreachable: the player reports it and stops (no retry of its own).
+      out.error = `connect ${target.host}:${target.port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+      return out;
+    }
     let challenge: string | undefined;
     const auth = (method: string, u: string): Array<[string, string]> => {
       if (!challenge || !creds) return [];
@@ -236,10 +240,10 @@ export async function playMsRtsp(o: PlayOptions & { onRedirect?: 'follow' | 'giv
         continue;
       }
       if (d.status !== 200) throw new Error(`DESCRIBE ${d.status}`);
-      const base = header(d, 'content-base') ?? header(d, 'content-location') ?? target.uri;
+      const base = baseOf(d, target.uri);
       out.tracks = sdpMedia(d.body);
       out.setupTracks = out.tracks.filter((t) => MS_RTSP_PLAYABLE.test(t.rtpmap));
-      await setupAndPlay(wire, out.setupTracks.map((t) => resolveControl(base, t.control)), base, auth, o.userAgent, o, out);
+      await setupAndPlay(wire, out.setupTracks.map((t) => rfc2326Control(base, t.control)), rfc2326Control(base, '*'), auth, o.userAgent, o, out);
       return out;
     } catch (err) {
       out.error = (err as Error).message;

@@ -302,7 +302,8 @@ export async function route(l: Loaded, o: { ip: string; userAgent?: string; stre
   if (o.json) return printJson(out);
   const where = out.viewer ? `${out.viewer.city ?? '?'}, ${out.viewer.country ?? '?'} (${out.viewer.lat.toFixed(2)}, ${out.viewer.lon.toFixed(2)})` : 'unknown place';
   print(`viewer ${o.ip}: ${where}`);
-  print(`→ ${out.mode === 'redirect' ? `redirect to ${out.node}` : `served by the origin${out.node && out.node !== cfg.name ? ` (best: ${out.node})` : ''}`} (${out.reason})`);
+  const verdict = out.mode === 'redirect' ? `redirect to ${out.node}` : out.mode === 'refuse' ? 'refused (503): no node can take the viewer' : `served by the origin${out.node && out.node !== cfg.name ? ` (best: ${out.node})` : ''}`;
+  print(`→ ${verdict} (${out.reason})`);
   print(table([['candidate', 'health', 'load', 'distance'], ...out.candidates.map((c) => [c.node, c.health, String(c.load), c.distanceKm !== undefined ? `${Math.round(c.distanceKm)} km` : '?'])]));
 }
 

@@ -44,9 +44,10 @@ viewer:
 stateDir: ./state
 
 gateway:
-  # known-players: redirect players that follow RTSP redirects (FFmpeg, VLC, GStreamer, MediaMTX)
-  # to the nearest node; serve every other player (VRChat) here. Or: always | never.
-  redirect: known-players
+  # adaptive: every player (VRChat's too) is sent (302) to the nearest live node; a player that asks
+  # again on the same connection (Quest's) is served right there, and one seen not to follow is
+  # served here from then on. Or: known-players (only redirectUserAgents) | always | never.
+  redirect: adaptive
 
 # Control API and status page (loopback only; changes need the token in state/api-token).
 api:

@@ -72,8 +72,8 @@ export interface StatusInfo {
 export interface RouteExplain {
   stream: string;
   viewer?: ViewerLocation;
-  /** What would happen: redirect to a node, or serve through the local splice. */
-  mode: RouteMode;
+  /** What would happen: redirect to a node, serve through the local splice, or refuse (no node at all). */
+  mode: RouteMode | 'refuse';
   reason: string;
   /** The chosen node's name; undefined when no node can take the viewer. */
   node?: string;

@@ -254,8 +254,12 @@ const healthSchema = z
     failuresToDown: z.number().int().min(1).default(2),
     /** Consecutive successes before a node is marked up. Default 2. */
     successesToUp: z.number().int().min(1).default(2),
-    /** A result younger than this is fresh enough to redirect on, ms. Default 2000. */
-    freshMs: z.number().int().min(0).default(2000),
+    /**
+     * A good result younger than this is fresh enough to redirect on, ms. Default 0: every redirect
+     * waits for a probe of its node (one round trip; decisions at the same moment share it), so a node
+     * that died a moment ago is never chosen.
+     */
+    freshMs: z.number().int().min(0).default(0),
   })
   .prefault({});
 

@@ -8,6 +8,7 @@ import { createRtspGateway, type RtspGateway } from '../gateway/rtsp/gateway.js'
 import { FailureLimiter } from '../gateway/rtsp/rate-limit.js';
 import type { ViewerTokenKey } from '../gateway/token.js';
 import { HealthMonitor } from './health.js';
+import { rtspAliveProbe } from './probe-rtsp.js';
 import { NodeRegistry } from './registry.js';
 import { Router } from './router.js';
 import { entryCandidates, type RoutingState, type RoutingStateFollower } from './routing-state.js';
@@ -49,7 +50,7 @@ export interface EntryRoutingDeps {
   allowBasic?: () => boolean;
   /** Streams served (the node config's). Default: the config's default streams. */
   streams?: () => readonly string[];
-  /** Health settings. Default: the origin's defaults with `freshMs: 0` (each pick reads the state). */
+  /** Health settings. Default: the origin's defaults with `freshMs: 0` (each pick reads the state and asks the node). */
   health?: Partial<HealthConfig>;
   /** Failed logins its media server counted per IP. */
   authFailures?: (ip: string) => number;
@@ -89,7 +90,8 @@ export interface EntryRouting {
  * signs for itself, or redirected to the nearest healthy node with a token for that node. A viewer that
  * arrives with a token signed for this node (another gateway's redirect) is spliced at once. While the
  * state is not current (origin lost, refused), this node leaves itself out (`entryCandidates`).
- * Health is taken from the origin's state: the probe answers from it, without network.
+ * Health is the origin's state and the node's own answer: a redirect goes only to a node the state
+ * says is healthy and that answered an RTSP OPTIONS right before it (`freshMs` 0).
  */
 export function createEntryRouting(d: EntryRoutingDeps): EntryRouting {
   const defaults = originConfigSchema.parse({ role: 'origin' });
@@ -105,9 +107,12 @@ export function createEntryRouting(d: EntryRoutingDeps): EntryRouting {
     },
   };
   const streams = d.streams ?? (() => defaults.streams.map((s) => s.name));
+  // The origin's view lags (a probe round, a state poll): before each redirect the node itself is
+  // asked too, so a node that died a moment ago (refused: down at once) is never a target.
+  const alive = rtspAliveProbe();
   const health = new HealthMonitor({
     registry,
-    probes: () => [fromState],
+    probes: () => [fromState, alive],
     streams,
     config: { ...defaults.health, freshMs: 0, ...d.health },
     ...(d.events ? { events: d.events } : {}),

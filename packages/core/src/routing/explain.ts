@@ -1,4 +1,5 @@
-import type { NodeHealthState, ProbeResult, SelectionReason, ViewerLocation } from '../contracts.js';
+import type { NodeHealthState, ProbeResult, ViewerLocation } from '../contracts.js';
+import type { ViewerRoutedEvent } from '../events.js';
 import { haversineKm, isValidPoint } from '../geo.js';
 import type { Router } from './router.js';
 import { selectNearest } from './selector.js';
@@ -24,10 +25,10 @@ export interface Explanation {
   userAgent?: string;
   location?: ViewerLocation;
   followsRedirects: boolean;
-  /** `redirect` (302 to a node) or `splice` (served by the origin through the gateway). */
-  mode: 'redirect' | 'splice';
+  /** `redirect` (302 to a node), `splice` (served by this gateway's own media server) or `refuse` (503: no node). */
+  mode: 'redirect' | 'splice' | 'refuse';
   node: string | undefined;
-  reason: SelectionReason | 'policy-splice' | 'learned-local' | 'pinned-local';
+  reason: ViewerRoutedEvent['reason'] | 'no-node';
   /** A fresh probe runs before a redirect; a failure there moves the viewer to the next rank. */
   note?: string;
   candidates: ExplainedCandidate[];
@@ -43,10 +44,7 @@ function probeView(r: { result: ProbeResult; ageMs: number } | undefined): Expla
 /** The dry-run behind `Router.explain`: read-only over the router's current state. */
 export function explainRoute(router: Router, ip: string, userAgent: string | undefined, stream: string): Explanation {
   const location = router.locate(ip);
-  const verdict = router.playerVerdict(userAgent);
-  const byPolicy = router.followsRedirects(userAgent);
-  const follows = byPolicy && verdict.served === 'redirect';
-  const localReason = !byPolicy ? ('policy-splice' as const) : verdict.why === 'pinned-local' ? ('pinned-local' as const) : ('learned-local' as const);
+  const follows = router.followsRedirects(userAgent) && router.playerVerdict(userAgent).served === 'redirect';
   const plan = router.plan(ip, stream, location, selectNearest);
   const rank = new Map(plan.ordered.map((o, i) => [o.node.name, i + 1]));
   const candidates = router.candidates(stream).map((c): ExplainedCandidate => {
@@ -62,13 +60,15 @@ export function explainRoute(router: Router, ip: string, userAgent: string | und
   });
   candidates.sort((a, b) => (a.rank ?? Infinity) - (b.rank ?? Infinity) || a.node.localeCompare(b.node));
   const first = plan.ordered[0]?.node;
+  // The gateway's own rule, on the plan's first node (the gateway's is the first that passes its probe).
+  const serve = router.serveDecision(userAgent, first ? { node: first, reason: plan.reason } : undefined);
   const out: Explanation = {
     ip,
     stream,
     followsRedirects: follows,
-    mode: !follows || !first || first.origin ? 'splice' : 'redirect',
-    node: follows ? first?.name : router.registry.origin()?.name,
-    reason: follows ? plan.reason : localReason,
+    mode: serve.mode,
+    node: serve.mode === 'redirect' ? serve.node : serve.mode === 'splice' ? router.registry.origin()?.name : undefined,
+    reason: serve.reason,
     candidates,
   };
   if (userAgent !== undefined) out.userAgent = userAgent;

@@ -8,6 +8,8 @@ import { NodeRegistry } from './registry.js';
 const node = (name: string, origin = false): HavenNode => ({ name, origin, location: { lat: 0, lon: 0 }, rtspUrl: `rtsp://${name}:8554`, capacity: 0 });
 const OK: ProbeResult = { up: true, ready: true, rttMs: 1 };
 const DOWN: ProbeResult = { up: false, ready: false, rttMs: 1, reason: 'ECONNREFUSED' };
+/** The node answers but cannot serve (its relay pull is down): a failure that is not a refusal. */
+const NOT_READY: ProbeResult = { up: true, ready: false, rttMs: 1, reason: '503 Service Unavailable' };
 
 function setup(results: Record<string, ProbeResult>, extra: Partial<ReturnType<typeof healthSchemaDefaults>> = {}) {
   let now = 0;
@@ -38,12 +40,12 @@ function setup(results: Record<string, ProbeResult>, extra: Partial<ReturnType<t
 
 describe('HealthMonitor', () => {
   it('decides new nodes on the first result, then needs N failures / M successes (hysteresis)', async () => {
-    const t = setup({ a: OK, b: DOWN });
+    const t = setup({ a: OK, b: NOT_READY });
     await t.health.probeAll();
     const a = t.registry.get('a') as HavenNode;
     expect(t.health.state(a)).toBe('up');
     expect(t.health.state(t.registry.get('b') as HavenNode)).toBe('down');
-    t.results.a = DOWN;
+    t.results.a = NOT_READY;
     await t.health.probeAll();
     expect(t.health.state(a)).toBe('up'); // one failure is not enough
     await t.health.probeAll();
@@ -99,9 +101,31 @@ describe('HealthMonitor', () => {
     const t = setup({ a: OK, b: OK });
     const a = t.registry.get('a') as HavenNode;
     await t.health.probeAll();
-    t.results.a = DOWN;
+    t.results.a = NOT_READY;
     await t.health.probeAll();
     expect(t.health.state(a)).toBe('up');
+  });
+
+  it('a refused or reset connection takes the node down at once, background probe or not', async () => {
+    for (const reason of ['ECONNREFUSED', 'rtsp: ECONNRESET']) {
+      const t = setup({ a: OK, b: OK });
+      const a = t.registry.get('a') as HavenNode;
+      await t.health.probeAll();
+      t.results.a = { up: false, ready: false, rttMs: 1, reason };
+      await t.health.probeAll();
+      expect(t.health.state(a), reason).toBe('down');
+      expect(t.log.slice(-2)).toEqual(['a:up->down', 'down:a']);
+    }
+  });
+
+  it('by default (freshMs 0) every redirect check probes: a node that died since its last good answer is never chosen', async () => {
+    const t = setup({ a: OK, b: OK }, { freshMs: healthSchemaDefaults().freshMs });
+    expect(healthSchemaDefaults().freshMs).toBe(0);
+    const a = t.registry.get('a') as HavenNode;
+    expect(await t.health.ensureFresh(a, 'live')).toMatchObject({ ok: true, probed: true });
+    t.results.a = DOWN;
+    expect(await t.health.ensureFresh(a, 'live')).toMatchObject({ ok: false, probed: true });
+    expect(t.health.state(a)).toBe('down');
   });
 
   it('recheck probes at once and takes a failing node down without waiting for failuresToDown rounds', async () => {

@@ -25,6 +25,11 @@ export interface HealthMonitorOptions {
   now?: () => number;
 }
 
+/** The node's address answered with a refusal or a reset: nothing serves there now. */
+function refusedOrReset(r: ProbeResult): boolean {
+  return !r.up && /\b(ECONNREFUSED|ECONNRESET)\b/.test(r.reason ?? '');
+}
+
 export interface FreshCheck {
   ok: boolean;
   /** A probe ran for this check (the last result was older than `freshMs` or missing). */
@@ -45,10 +50,11 @@ export interface NodeHealthSnapshot {
 /**
  * Probes every relay node on an interval with hysteresis (`failuresToDown` failures in a row to go
  * down, `successesToUp` successes to come back; the first result decides a new node), per stream.
- * `ensureFresh` is the probe-before-redirect: it reuses a result younger than `freshMs` and otherwise
- * probes with the short `redirectProbeTimeoutMs` deadline; a failed redirect probe takes the node down at
- * once (hysteresis only for coming back up). The origin is never probed: it is this
- * process, always `up`.
+ * `ensureFresh` is the probe-before-redirect: it reuses a good result younger than `freshMs` (default 0:
+ * never) and otherwise probes with the short `redirectProbeTimeoutMs` deadline; a failed redirect probe
+ * takes the node down at once (hysteresis only for coming back up), and so does any probe, background
+ * or not, that the node refused or reset (nothing listens there any more: a dead process or machine).
+ * The origin is never probed: it is this process, always `up`.
  */
 export class HealthMonitor implements CoreService {
   readonly name = 'health';
@@ -175,7 +181,10 @@ export class HealthMonitor implements CoreService {
     const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(timeoutMs)]);
     const p = runProbes(this.#o.probes(), { node, stream }, signal)
       .then((r) => {
-        if (!this.#stop.signal.aborted) this.#apply(node, stream, r);
+        if (!this.#stop.signal.aborted) {
+          this.#apply(node, stream, r);
+          if (refusedOrReset(r)) this.#markDown(node, stream, r);
+        }
         return r;
       })
       .finally(() => this.#inflight.delete(key));
@@ -188,7 +197,8 @@ export class HealthMonitor implements CoreService {
     if (node.origin) return { ok: true, probed: false, started: false };
     const rec = this.#record(node, stream);
     const { freshMs, redirectProbeTimeoutMs } = this.#o.config;
-    if (rec.last && rec.lastAt !== undefined && this.#now() - rec.lastAt < freshMs) {
+    // Only a good answer is reused; a failure is not retried while the node is down (it is no candidate then).
+    if (rec.last && rec.lastAt !== undefined && this.#now() - rec.lastAt < freshMs && (probeOk(rec.last) || rec.state === 'down')) {
       return { ok: probeOk(rec.last) && rec.state !== 'down', probed: false, started: false, result: rec.last };
     }
     let timer: NodeJS.Timeout | undefined;

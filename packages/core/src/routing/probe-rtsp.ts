@@ -83,3 +83,31 @@ export function rtspProbe(options: RtspProbeOptions): HealthProbe {
     },
   };
 }
+
+/**
+ * Is anything serving RTSP at the node's advertised address right now? One `OPTIONS` (any answer is
+ * up; a refused or reset connection is a dead node, see `HealthMonitor`). Readiness is not its
+ * question (`ready` = `up`): an entry node combines it with the origin's view of the node, which lags
+ * by a probe round and a state poll, so that a node that just died is never a redirect target.
+ */
+export function rtspAliveProbe(options: { userAgent?: string } = {}): HealthProbe {
+  const ua = options.userAgent ?? 'StreamHaven-probe/1';
+  return {
+    name: 'rtsp-alive',
+    async probe({ node }: ProbeTarget, signal: AbortSignal): Promise<ProbeResult> {
+      const t0 = performance.now();
+      const rtt = () => Math.round((performance.now() - t0) * 100) / 100;
+      let conn: RtspClientConnection | undefined;
+      try {
+        const { host, port } = urlHostPort(node.rtspUrl, 554);
+        conn = await RtspClientConnection.open(host, port, signal);
+        await conn.request('OPTIONS', trimBase(node.rtspUrl), [['User-Agent', ua]]);
+        return { up: true, ready: true, rttMs: rtt() };
+      } catch (e) {
+        return { up: false, ready: false, rttMs: rtt(), reason: short(signal.aborted ? signal.reason : e) };
+      } finally {
+        conn?.close();
+      }
+    },
+  };
+}

@@ -9,6 +9,7 @@ import { createSelector } from './selector.js';
 import { RoutingCounters, type RefuseReason, type RoutingStats } from './stats.js';
 import { StickyMap } from './sticky.js';
 import { explainRoute, type Explanation } from './explain.js';
+import { serveDecision, type PlayerVerdict, type ServeDecision } from './serve-decision.js';
 
 /** How long a decision waits for a locator that asks elsewhere (`Locator.prepare`) before it goes on without a location. */
 const PREPARE_WAIT_MS = 500;
@@ -26,7 +27,7 @@ export interface RouterOptions {
   /** Redirect policy, read per viewer (config reload). */
   policy: () => RedirectPolicy;
   /** What was learned or pinned about a player (the gateway's `FollowLearner`); default: redirect. */
-  playerVerdict?: (userAgent: string | undefined) => { served: 'redirect' | 'local'; why: 'pinned-local' | 'pinned-redirect' | 'learned-local' | 'default' };
+  playerVerdict?: (userAgent: string | undefined) => PlayerVerdict;
   /** Streams served; the first is the default for `explain`. */
   streams: () => readonly string[];
   /** Same viewer IP keeps its node this long while it is healthy; 0 = off. Default 0. */
@@ -120,8 +121,22 @@ export class Router {
   }
 
   /** Pinned or learned: is this player served locally whatever its best node? */
-  playerVerdict(userAgent: string | undefined): { served: 'redirect' | 'local'; why: 'pinned-local' | 'pinned-redirect' | 'learned-local' | 'default' } {
+  playerVerdict(userAgent: string | undefined): PlayerVerdict {
     return this.#o.playerVerdict?.(userAgent) ?? { served: 'redirect', why: 'default' };
+  }
+
+  /**
+   * Redirect, serve here or refuse a viewer with this User-Agent whose best node is `best` (a decision
+   * of `decide`, or the first of a `plan` for the dry run): `serveDecision` over this router's policy
+   * and what was learned about the player. The gateway acts on it; `explain` reports it.
+   */
+  serveDecision(userAgent: string | undefined, best: { node: HavenNode; reason: RouteReason } | undefined): ServeDecision {
+    return serveDecision({
+      best: best ? { name: best.node.name, local: !!best.node.origin } : undefined,
+      reason: best?.reason ?? 'fallback-no-location',
+      policyFollows: this.followsRedirects(userAgent),
+      verdict: this.playerVerdict(userAgent),
+    });
   }
 
   /** Candidates for a stream with their health and load (the origin's load is its open spliced viewers). */

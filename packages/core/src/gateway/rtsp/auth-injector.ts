@@ -24,6 +24,8 @@ export class AuthInjector extends Transform {
   constructor(
     private readonly authorize: (req: RtspRequest) => string | undefined,
     private readonly limits: RtspLimits,
+    /** Rewrite each request's URI before it is authorised and forwarded (token-admitted reads). */
+    private readonly mapUri?: (uri: string) => string,
   ) {
     super();
   }
@@ -47,7 +49,8 @@ export class AuthInjector extends Transform {
       const r = parseRequest(this.#buf, this.limits);
       if (r.kind === 'incomplete') break;
       if (r.kind === 'error') return cb(new Error(`unparsable request on a spliced connection (${r.status})`));
-      out.push(rewriteRequest(r.request, this.authorize(r.request)));
+      const req = this.mapUri ? { ...r.request, uri: this.mapUri(r.request.uri) } : r.request;
+      out.push(rewriteRequest(req, this.authorize(req), req.uri));
       this.#buf = this.#buf.subarray(r.consumed);
     }
     cb(null, out.length === 1 ? out[0] : Buffer.concat(out));

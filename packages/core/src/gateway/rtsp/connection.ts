@@ -2,17 +2,17 @@ import type { Socket } from 'node:net';
 import type { ViewerLocation } from '../../contracts.js';
 import type { Logger } from '../../logger.js';
 import { guardCallback, logDoorFault, requestLineForLog } from '../../door-guard.js';
-import { normalizeIp, trimBase } from '../../routing/ip.js';
+import { normalizeIp } from '../../routing/ip.js';
 import type { RouteReason, Router } from '../../routing/router.js';
 import type { AuthScheme, FollowLearner } from '../follow-learning.js';
-import { signViewerToken, tokenOfQuery, TOKEN_PARAM, TOKEN_USER, verifyViewerToken, type ViewerTokenKey } from '../token.js';
+import { signViewerToken, TOKEN_USER, verifyViewerToken, type ViewerTokenKey } from '../token.js';
 import type { RtspAuthenticator, ViewerCredentials } from './auth.js';
 import { AuthInjector, rewriteRequest } from './auth-injector.js';
 import { chunkNeedsParse, getHeader, parseRequest, type RtspLimits, type RtspRequest } from './parser.js';
 import type { FailureLimiter } from './rate-limit.js';
 import { rtspResponse } from './response.js';
 import { spliceTo } from './splice.js';
-import { sameRedirectTarget, streamOfUri } from './target.js';
+import { forwardUri, readTokenUri, sameRedirectTarget, streamOfUri, tokenLocation } from './target.js';
 
 export interface ConnectionDeps {
   router: Router;
@@ -248,10 +248,16 @@ export class GatewayConnection {
       return this.#finish(rtspResponse(same === 'other-stream' ? 403 : 400, cseq));
     }
     this.deps.learner.sameConnection(this.ip, this.#ua, r.node);
-    const local = streamOfUri(req.uri)?.suffix.replace(/[?#].*$/, '') ?? '';
-    const target = this.deps.spliceTarget();
-    const uri = target ? `rtsp://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}/${r.stream}${local}` : req.uri;
-    return this.#spliceRead(req, r.stream, 'same-connection', t0, uri);
+    // Served here, under the Location's own URL (what media3 resolves its tracks against), token removed.
+    return this.#spliceRead(req, r.stream, 'same-connection', t0, forwardUri(req.uri, r.stream, this.#authority(r.location)), undefined, undefined, true);
+  }
+
+  /** `host:port` of a URI (for a path-only request URI: the address the viewer reached). */
+  #authority(uri: string): string {
+    const a = readTokenUri(uri)?.authority;
+    if (a) return a;
+    const host = normalizeIp(this.socket.localAddress);
+    return `${host.includes(':') ? `[${host}]` : host}:${this.socket.localPort ?? 554}`;
   }
 
   async #describe(req: RtspRequest, stream: string, t0: number): Promise<void> {
@@ -265,7 +271,7 @@ export class GatewayConnection {
       router.refused(this.ip, 'no-node');
       return this.#finish(rtspResponse(503, getHeader(req, 'cseq')));
     }
-    if (this.#tokenForSelf(req.uri, stream)) return this.#spliceRead(req, stream, 'token', t0, req.uri);
+    if (this.#tokenForSelf(req.uri, stream)) return this.#spliceRead(req, stream, 'token', t0, forwardUri(req.uri, stream, this.#authority(req.uri)), undefined, undefined, true);
     let verdict = auth.verify(req.method, authorization, viewer, this.ip, req.uri);
     if (verdict === 'ok' && scheme === 'basic' && !basicAllowed) {
       // Right password, refused scheme: say so plainly (no retry prompt, no failure count).
@@ -290,20 +296,16 @@ export class GatewayConnection {
     }
     const decision = await router.decide(this.ip, stream);
     if (this.#state !== 'talk') return; // the viewer left while we probed
-    if (!decision) {
+    // The one rule (`serveDecision`), the same `haven route` reports.
+    const serve = router.serveDecision(this.#ua, decision);
+    if (serve.mode === 'refuse' || !decision) {
       router.refused(this.ip, 'no-node');
       return this.#finish(rtspResponse(503, getHeader(req, 'cseq')));
     }
-    if (decision.node.origin) return this.#spliceRead(req, stream, decision.reason, t0, req.uri, decision.location, decision.distanceKm);
-    const verdictUa = this.deps.learner.verdict(this.#ua);
-    if (verdictUa.served === 'local' || !router.followsRedirects(this.#ua)) {
-      const reason: RouteReason = verdictUa.why === 'pinned-local' ? 'pinned-local' : verdictUa.why === 'learned-local' ? 'learned-local' : 'policy-splice';
-      return this.#spliceRead(req, stream, reason, t0, req.uri, decision.location, decision.distanceKm);
-    }
-    const suffix = streamOfUri(req.uri)?.suffix.replace(/[?#].*$/, '') ?? '';
+    if (serve.mode === 'splice') return this.#spliceRead(req, stream, serve.reason, t0, req.uri, decision.location, decision.distanceKm);
     const key = this.deps.tokenKey();
     const token = key ? signViewerToken(key, { ip: this.ip, stream, node: decision.node.name }, this.deps.tokenTtlSec()) : undefined;
-    const location = `${trimBase(decision.node.rtspUrl)}/${stream}${suffix}${token ? `?${TOKEN_PARAM}=${token}` : ''}`;
+    const location = tokenLocation(decision.node.rtspUrl, stream, token);
     const decisionMs = performance.now() - t0;
     this.socket.write(rtspResponse(302, getHeader(req, 'cseq'), [['Location', location]]));
     this.#redirect = { location, node: decision.node.name, stream, reason: decision.reason };
@@ -319,8 +321,7 @@ export class GatewayConnection {
     const self = this.deps.self?.();
     const key = this.deps.tokenKey();
     if (!self || !key) return false;
-    const q = uri.indexOf('?');
-    const token = q < 0 ? undefined : tokenOfQuery(uri.slice(q + 1).replace(/#.*$/, ''));
+    const token = readTokenUri(uri)?.token;
     return token !== undefined && verifyViewerToken(key, token, { ip: this.ip, stream, node: self }) === 'ok';
   }
 
@@ -331,7 +332,7 @@ export class GatewayConnection {
    * viewer's address, the stream and this node; without a token key, the
    * viewer credentials the gateway has just checked, sent to the local MediaMTX only.
    */
-  #spliceRead(req: RtspRequest, stream: string, reason: RouteReason, t0: number, uri: string, location?: ViewerLocation, distanceKm?: number): void {
+  #spliceRead(req: RtspRequest, stream: string, reason: RouteReason, t0: number, uri: string, location?: ViewerLocation, distanceKm?: number, mapUris = false): void {
     const key = this.deps.tokenKey();
     const tokenNode = this.deps.self?.() ?? this.deps.router.registry.origin()?.name;
     const rest = this.#buf;
@@ -349,7 +350,11 @@ export class GatewayConnection {
         return s === undefined || s === '' ? proof(stream) : proof(s);
       };
       // Requests the viewer pipelined behind the DESCRIBE get the same treatment as later ones.
-      const transform = new AuthInjector(authorize, this.deps.limits);
+      // A redirected player resolves its track controls against the token URL by its own rule: every
+      // later request goes on as `/<stream>/<control>`, without the token (see `forwardUri`).
+      const authority = readTokenUri(uri)?.authority ?? '';
+      const map = mapUris ? (u: string) => forwardUri(u, stream, authority) : undefined;
+      const transform = new AuthInjector(authorize, this.deps.limits, map);
       if (rest.length > 0) transform.write(rest);
       return { replay: rewriteRequest(req, proof(stream), uri), transform };
     };
