@@ -42,7 +42,7 @@ describe('every player plays after a redirect from one entry node to another', (
       const r = await w.request('DESCRIBE', `rtsp://127.0.0.1:${h.ports.fra}/live`, [['User-Agent', 'Fetch/1'], ['Authorization', auth]]);
       expect(r.status).toBe(302);
       location = header(r, 'location') ?? '';
-      expect(location).toMatch(new RegExp(`^rtsp://127\\.0\\.0\\.1:${h.ports.par}/live/token=v1\\.[0-9a-z]+\\.[A-Za-z0-9_-]{32}$`));
+      expect(location).toMatch(new RegExp(`^rtsp://127\\.0\\.0\\.1:${h.ports.par}/live/token=v2\\.[0-9a-z]+\\.[A-Za-z0-9_-]{11}\\.[A-Za-z0-9_-]{86}$`));
     } finally {
       w.close();
     }
