@@ -40,7 +40,10 @@ describe('redirect or serve: the gateway and the dry run agree on every row', ()
       // What was learned: these players were redirected and never arrived (below the follow rate).
       const learnFile = path.join(dir, `players-${policy}.json`);
       const learned = AGENTS.map((a) => ({ userAgent: uaOf(a, 'learned-local'), redirects: 5, followed: 0, sameConnection: 0, notFollowed: 5, basic: 0, digest: 0, lastAt: Date.now() }));
-      await writeFile(learnFile, JSON.stringify({ version: 1, players: learned }), { mode: 0o600 });
+      // Unfollowed from three networks within the window: evidence a few senders cannot make.
+      const now = Date.now();
+      const outcomes = Object.fromEntries(learned.map((p) => [p.userAgent, ['198.51.100.0/24', '203.0.113.0/24', '192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24'].map((prefix, i) => ({ at: now - (5 - i) * 1000, prefix, followed: false }))]));
+      await writeFile(learnFile, JSON.stringify({ version: 2, players: learned, outcomes }), { mode: 0o600 });
       const h: Harness = await harness({
         nodes: [{ name: 'par', port: node.port, lat: 48.86, lon: 2.35 }],
         splicePort: media.port,
