@@ -79,6 +79,7 @@ describe('door guard', () => {
     expect(() => parseRequestTarget('http://x/')).toThrow(BadInput);
     expect(parseRequestTarget('/a/b?c=1').pathname).toBe('/a/b');
     expect(requestTargetForLog('rtsp://viewer:pw@1.2.3.4/live?token=abc#x')).toBe('rtsp://1.2.3.4/live');
+    expect(requestTargetForLog('rtsp://1.2.3.4:8554/live/token=v2.abc.def.ghi/trackID=0')).toBe('rtsp://1.2.3.4:8554/live/token=[token]/trackID=0');
     expect(requestTargetForLog('/a\x00b\r\n')).toBe('/a?b??');
     expect(requestTargetForLog(`/${'a'.repeat(500)}`)).toHaveLength(201);
     expect(requestLineForLog('GET\r\n', '/x?y', 'HTTP/1.1')).toBe('GET?? /x HTTP/1.1');

@@ -38,12 +38,17 @@ export interface DoorGuardOptions {
 const MAX_LOGGED_TARGET = 200;
 
 /**
- * A request target fit for a log line: without query or fragment (tokens travel there), without
+ * A request target fit for a log line: without query or fragment (tokens travel there) and with a
+ * `token=` path segment masked, without
  * userinfo (`rtsp://user:pass@host/` carries the viewer password), control characters replaced,
  * cut to 200 characters.
  */
 export function requestTargetForLog(target: string | undefined): string {
-  const t = (target ?? '').replace(/[?#][\s\S]*$/, '').replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/]*@/i, '$1');
+  const t = (target ?? '')
+    .replace(/[?#][\s\S]*$/, '')
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/]*@/i, '$1')
+    // A redirect's Location carries the viewer token as a path segment (`/<stream>/token=<t>`).
+    .replace(/\/token=[^/]*/gi, '/token=[token]');
   // eslint-disable-next-line no-control-regex
   const clean = t.replace(/[\x00-\x1f\x7f]/g, '?');
   return clean.length > MAX_LOGGED_TARGET ? `${clean.slice(0, MAX_LOGGED_TARGET)}…` : clean;
