@@ -4,14 +4,13 @@
 // image the test built from the file's own build section (checked, then dropped, so nothing is
 // rebuilt and no `stream-haven:latest` here is touched). Container ports, command, environment,
 // capabilities and volumes are the file's own.
-import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { freePort, run, spawnTracked, waitFor } from '../helpers/process.js';
+import { freePort, freeUdpPort, run, spawnTracked, waitFor } from '../helpers/process.js';
 import { repoRoot, requireTool } from '../helpers/tools.js';
 import type { Podman } from './podman.js';
 
@@ -34,14 +33,6 @@ interface ComposeFile {
 const appDir = path.join(repoRoot, 'examples/docker-app');
 /** A host address no test traffic goes to (TEST-NET-1): it only appears in the URLs the app prints. */
 const PUBLIC_HOST = '192.0.2.10';
-
-async function freeUdpPort(): Promise<number> {
-  const sock = createSocket('udp4');
-  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
-  const { port } = sock.address();
-  await new Promise<void>((resolve) => sock.close(() => resolve()));
-  return port;
-}
 
 /** The file with its host bindings pointed at test-owned ones; returns the copy and the host port of each container port. */
 async function hostSideCopy(file: string, o: { image: string; tun: string; dir: string }): Promise<{ file: string; ports: Record<string, number>; original: ComposeFile }> {

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
-import { freePort } from './process.js';
+import { freePort, freeUdpPort } from './process.js';
 
 /**
  * Moves every listener of the origin config in `file` (made by `haven init`) to free loopback ports,
@@ -18,7 +18,7 @@ export async function moveListenersToFreeLoopbackPorts(file: string): Promise<{ 
     rtspAddress: `127.0.0.1:${await freePort()}`,
     hlsAddress: `127.0.0.1:${await freePort()}`,
     rtmpAddress: `127.0.0.1:${await freePort()}`,
-    srtAddress: `127.0.0.1:${await freePort()}`,
+    srtAddress: `127.0.0.1:${await freeUdpPort()}`,
     apiAddress: `127.0.0.1:${mediamtxApi}`,
   }));
   await writeFile(file, doc.toString());

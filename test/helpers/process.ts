@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** Processes started by tests; `stopAll` ends every one still running (call it in afterEach/afterAll). */
@@ -101,15 +103,60 @@ export async function run(
   return { code, stdout, stderr };
 }
 
-/** A TCP port that was free a moment ago on the given host. */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, host);
-  await once(srv, 'listening');
-  const addr = srv.address();
-  await new Promise((r) => srv.close(r));
-  if (!addr || typeof addr === 'string') throw new Error('no port');
-  return addr.port;
+/**
+ * Ports for tests come from below the kernel's ephemeral range: a port picked there is never taken as the local
+ * port of some outgoing connection between the pick and the bind (which is how a MediaMTX once failed with
+ * "address already in use" on a port the OS had just said was free). Picks are random, so two test processes
+ * rarely meet, and each process never hands the same port out twice.
+ */
+const handedOut = new Set<number>();
+
+function portRange(): [number, number] {
+  let low = 32768;
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch {
+    /* not Linux: keep the IANA default */
+  }
+  const top = Math.min(low - 1, 32767);
+  return [Math.max(10_000, top - 12_000), top];
+}
+
+async function bindable(port: number, host: string, udp: boolean): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (udp) {
+      const sock = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+      sock.once('error', () => resolve(false));
+      sock.bind(port, host, () => sock.close(() => resolve(true)));
+      return;
+    }
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
+  });
+}
+
+async function pickPort(host: string, udp: boolean): Promise<number> {
+  const [lo, hi] = portRange();
+  for (let i = 0; i < 500; i++) {
+    const port = lo + Math.floor(Math.random() * (hi - lo + 1));
+    if (handedOut.has(port)) continue;
+    if (!(await bindable(port, host, udp))) continue;
+    if (udp && !(await bindable(port, host, false))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port on ${host} in ${lo}-${hi} after 500 tries`);
+}
+
+/** A TCP port that was free a moment ago on the given host, outside the ephemeral range. */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return pickPort(host, false);
+}
+
+/** A port free on both UDP and TCP a moment ago (SRT listens on UDP), outside the ephemeral range. */
+export function freeUdpPort(host = '127.0.0.1'): Promise<number> {
+  return pickPort(host, true);
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {

@@ -3,8 +3,6 @@
  * (parsed options, a SecretStore, an event bus, a logger whose output we keep), ffmpeg as publisher and
  * ffprobe as viewer. Every port comes from freePort(); every process is tracked and stopped.
  */
-import { createSocket } from 'node:dgram';
-import { once } from 'node:events';
 import { connect } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,29 +20,14 @@ import {
 } from '@haven/core';
 import type { AccessResult, MediaServerAccess } from '@haven/core/testing';
 import { mediamtx, type MediamtxInstance, type MediamtxOptionsInput } from '@haven/plugin-mediamtx';
-import { freePort, run, spawnTracked, type Spawned } from '../helpers/process.js';
+import { freePort, freeUdpPort, run, spawnTracked, type Spawned } from '../helpers/process.js';
 import { GATEWAY_KEY, verifierKey } from '../helpers/token-key.js';
 import { mediamtxBin, requireTool } from '../helpers/tools.js';
 
 export const ffmpeg = () => requireTool('ffmpeg', 'apt-get install -y ffmpeg');
 export const ffprobe = () => requireTool('ffprobe', 'apt-get install -y ffmpeg');
 
-/** A UDP port that was free a moment ago (SRT listens on UDP). */
-export async function freeUdpPort(): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    const sock = createSocket('udp4');
-    try {
-      sock.bind(port, '127.0.0.1');
-      await once(sock, 'listening');
-      return port;
-    } catch {
-      /* taken on UDP: try another */
-    } finally {
-      sock.close();
-    }
-  }
-}
+export { freeUdpPort };
 
 export const testSecrets = (): HavenSecrets => ({
   streamKey: 'StreamKey0123456789abcdefABCDEF01',

@@ -1,11 +1,24 @@
-import { once } from 'node:events';
 import { createServer } from 'node:net';
 
-/** A loopback TCP port that was free a moment ago (core's own tests; not exported). */
+/**
+ * A loopback TCP port that was free a moment ago (core's own tests; not exported). Picked below the kernel's
+ * ephemeral range (32768 and up on Linux) so no outgoing connection takes it before the test binds it.
+ */
+const handedOut = new Set<number>();
+
 export async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
+  for (let i = 0; i < 500; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port)) continue;
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (ok) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free loopback port in 20000-31999 after 500 tries');
 }
