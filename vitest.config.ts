@@ -7,6 +7,7 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 const alias = {
   '@haven/core/testing': fileURLToPath(new URL('./packages/core/src/testing/index.ts', import.meta.url)),
   '@haven/core': src('core'),
+  '@haven/gateway': src('gateway'),
   '@haven/plugin-geo': src('plugin-geo'),
   '@haven/plugin-wireguard': src('plugin-wireguard'),
   '@haven/plugin-mediamtx': src('plugin-mediamtx'),

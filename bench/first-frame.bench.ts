@@ -13,7 +13,7 @@
 // rounds interleave the four.
 //   node bench/run.mjs first-frame            full run (~1 min)
 //   node bench/run.mjs --smoke first-frame    a few seconds
-import { signViewerToken } from '@haven/core';
+import { signViewerToken } from '@haven/gateway';
 import { GATEWAY_KEY } from '../test/helpers/token-key.js';
 import { playMedia3, playMsRtsp, type PlayResult } from '../test/helpers/rtsp-players.js';
 import { RELAY, startMediamtx, VIEWER } from '../test/gateway/helpers.js';

@@ -32,7 +32,8 @@ import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { createOriginRouting, originConfigSchema } from '@haven/core';
+import { originConfigSchema } from '@haven/core';
+import { createOriginRouting } from '@haven/gateway';
 import { mediamtxBin } from '../test/helpers/tools.js';
 import { freePort, goalLine, mainOrWorker, pct, runWorker, smoke } from './lib.js';
 

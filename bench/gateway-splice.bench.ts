@@ -32,7 +32,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createOriginRouting, originConfigSchema, parseResponse, type RtspResponse } from '@haven/core';
+import { originConfigSchema } from '@haven/core';
+import { createOriginRouting, parseResponse, type RtspResponse } from '@haven/gateway';
 import { mediamtxBin } from '../test/helpers/tools.js';
 import { freePort, goalLine, mainOrWorker, median, runWorker, smoke } from './lib.js';
 

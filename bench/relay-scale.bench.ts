@@ -27,7 +27,8 @@
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { createOriginRouting, createRelayPlanner, createSelector, haversineKm, HavenEmitter, originConfigSchema, treeDepth, type NodeCandidate, type ViewerLocation } from '@haven/core';
+import { createRelayPlanner, createSelector, haversineKm, HavenEmitter, originConfigSchema, treeDepth, type NodeCandidate, type ViewerLocation } from '@haven/core';
+import { createOriginRouting } from '@haven/gateway';
 import { freePort, goalLine, mainOrWorker, median, pct, rng, runWorker, smoke } from './lib.js';
 
 const NODES = 200;

@@ -11,6 +11,7 @@ const require = createRequire(import.meta.url);
 
 const PACKAGES: Array<{ name: string; dir: string; exportsOf: string[]; esmOnly?: boolean }> = [
   { name: '@haven/core', dir: 'packages/core', exportsOf: ['createHaven', 'HavenError', 'definePlugin', 'loadConfig', 'haversineKm'] },
+  { name: '@haven/gateway', dir: 'packages/gateway', exportsOf: ['gatewayServices', 'createRtspGateway', 'createEntryRouting', 'rtspProbe'] },
   { name: '@haven/core/testing', dir: 'packages/core', exportsOf: ['locatorContract', 'vpnContract', 'mediaServerContract', 'probeContract'], esmOnly: true },
   { name: '@haven/plugin-geo', dir: 'packages/plugin-geo', exportsOf: ['geoip'] },
   { name: '@haven/plugin-wireguard', dir: 'packages/plugin-wireguard', exportsOf: ['wireguard'] },

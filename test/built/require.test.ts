@@ -13,6 +13,7 @@ import { freePort } from '../helpers/process.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const require = createRequire(import.meta.url);
 type Core = typeof import('@haven/core');
+type Gateway = typeof import('@haven/gateway');
 type Geo = typeof import('@haven/plugin-geo');
 type Wg = typeof import('@haven/plugin-wireguard');
 type Mtx = typeof import('@haven/plugin-mediamtx');
@@ -67,13 +68,14 @@ describe('require() of the built packages does real work', () => {
   it('@haven/core loads a config, runs a Haven with the geo plugin, and serves the status page and API', async () => {
     const core = requireCjs<Core>('@haven/core', 'packages/core');
     const geo = requireCjs<Geo>('@haven/plugin-geo', 'packages/plugin-geo');
+    const gateway = requireCjs<Gateway>('@haven/gateway', 'packages/gateway');
     const dir = tempDir();
     const [rtsp, hls, api] = [await freePort(), await freePort(), await freePort()];
     const file = path.join(dir, 'haven.yaml');
     writeFileSync(file, `role: origin\nname: cjs\npublic:\n  host: 127.0.0.1\n  bind: 127.0.0.1\n  rtspPort: ${rtsp}\n  hlsPort: ${hls}\nstateDir: ./state\nplugins:\n  geo: {}\n`);
     const plugins = [geo.geoip()];
     const loaded = await core.loadConfig(file, plugins);
-    const haven = core.createHaven(loaded, plugins, { logger: core.createLogger({ level: 'silent' }) });
+    const haven = core.createHaven(loaded, plugins, { logger: core.createLogger({ level: 'silent' }), services: gateway.gatewayServices });
     await haven.start();
     const token = core.randomToken(32);
     const ctl = core.createControlApi(
@@ -131,7 +133,7 @@ describe('require() of the built packages does real work', () => {
   });
 
   it('the built packages never leave an empty import.meta in their CJS output', () => {
-    for (const dir of ['packages/core', 'packages/plugin-geo', 'packages/plugin-wireguard', 'packages/plugin-mediamtx', 'examples/custom-locator']) {
+    for (const dir of ['packages/core', 'packages/gateway', 'packages/plugin-geo', 'packages/plugin-wireguard', 'packages/plugin-mediamtx', 'examples/custom-locator']) {
       expect(readFileSync(path.join(root, dir, 'dist', 'index.cjs'), 'utf8'), dir).not.toMatch(/import_meta\s*=\s*\{\}/);
     }
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signViewerToken } from '@haven/core';
+import { signViewerToken } from '@haven/gateway';
 import { GATEWAY_KEY } from '../helpers/token-key.js';
 import { playMedia3, playMsRtsp } from '../helpers/rtsp-players.js';
 import { ffprobe, gstreamerRtsp, RELAY, VIEWER } from '../gateway/helpers.js';

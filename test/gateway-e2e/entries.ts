@@ -1,13 +1,5 @@
-import {
-  createEntryRouting,
-  createRoutingStateFollower,
-  createRoutingStatePublisher,
-  digestHa1,
-  HavenEmitter,
-  type EntryRouting,
-  type HavenEvents,
-  type RoutingStateFollower,
-} from '@haven/core';
+import { createRoutingStateFollower, createRoutingStatePublisher, digestHa1, HavenEmitter, type HavenEvents, type RoutingStateFollower } from '@haven/core';
+import { createEntryRouting, type EntryRouting } from '@haven/gateway';
 import type { AuthHookServer } from '@haven/plugin-mediamtx';
 import { freePort, stopAll, waitFor } from '../helpers/process.js';
 import { mtxPathReady, PUBLISHER, RELAY, startMediamtx, startPublisher, tableLocator, VIEWER, type Mtx } from '../gateway/helpers.js';

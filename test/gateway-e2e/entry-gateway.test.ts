@@ -1,14 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createEntryRouting,
-  createRoutingStateFollower,
-  createRoutingStatePublisher,
-  digestHa1,
-  HavenEmitter,
-  type EntryRouting,
-  type HavenEvents,
-  type RoutingStateFollower,
-} from '@haven/core';
+import { createRoutingStateFollower, createRoutingStatePublisher, digestHa1, HavenEmitter, type HavenEvents, type RoutingStateFollower } from '@haven/core';
+import { createEntryRouting, type EntryRouting } from '@haven/gateway';
 import type { AuthHookServer } from '@haven/plugin-mediamtx';
 import { playMedia3, playMsRtsp } from '../helpers/rtsp-players.js';
 import { freePort, stopAll, waitFor } from '../helpers/process.js';

@@ -1,16 +1,5 @@
-import {
-  createEntryRouting,
-  createOriginRouting,
-  createRoutingStateFollower,
-  createRoutingStatePublisher,
-  digestHa1,
-  HavenEmitter,
-  originConfigSchema,
-  type EntryRouting,
-  type HavenEvents,
-  type RoutingStack,
-  type ViewerTokenKey,
-} from '@haven/core';
+import { createRoutingStateFollower, createRoutingStatePublisher, digestHa1, HavenEmitter, originConfigSchema, type HavenEvents, type ViewerTokenKey } from '@haven/core';
+import { createEntryRouting, createOriginRouting, type EntryRouting, type RoutingStack } from '@haven/gateway';
 import { AuthHookServer, SubnetMatcher, type AuthDecision, type AuthPolicy } from '@haven/plugin-mediamtx';
 import { freePort, stopAll, waitFor } from '../helpers/process.js';
 import { GATEWAY_KEY, verifierKey } from '../helpers/token-key.js';

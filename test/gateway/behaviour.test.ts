@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digestResponse, parseAuthParams, RtspClientConnection, rtspHeader as getHeader } from '@haven/core';
+import { digestResponse, parseAuthParams, RtspClientConnection, rtspHeader as getHeader } from '@haven/gateway';
 import { VIEWER } from './helpers.js';
 import { basic, exchange, fakeRtspNode, harness, recorder, statuses, type Harness } from './fakes.js';
 

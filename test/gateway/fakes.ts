@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { createOriginRouting, HavenEmitter, originConfigSchema, type HavenEvents, type OriginRoutingDeps, type RoutingStack } from '@haven/core';
+import { HavenEmitter, originConfigSchema, type HavenEvents } from '@haven/core';
+import { createOriginRouting, type OriginRoutingDeps, type RoutingStack } from '@haven/gateway';
 import { tableLocator, VIEWER } from './helpers.js';
 import { GATEWAY_KEY } from '../helpers/token-key.js';
 

@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { digestResponse, parseAuthParams, rtspProbe, type HavenNode } from '@haven/core';
+import { type HavenNode } from '@haven/core';
+import { digestResponse, parseAuthParams, rtspProbe } from '@haven/gateway';
 import { probeContract } from '@haven/core/testing';
 import { freePort } from '../helpers/process.js';
 import { fakeRtspNode, SDP } from './fakes.js';

@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOriginRouting, HavenEmitter, originConfigSchema, type HavenEvents, type RoutingStack } from '@haven/core';
+import { HavenEmitter, originConfigSchema, type HavenEvents } from '@haven/core';
+import { createOriginRouting, type RoutingStack } from '@haven/gateway';
 import { freePort, stopAll, waitFor } from '../helpers/process.js';
 import {
   ffprobe,

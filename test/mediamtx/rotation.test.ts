@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHaven, createLogger, SecretRedactor, type Haven } from '@haven/core';
+import { gatewayServices } from '@haven/gateway';
 import { mediamtx, type MediaMtxServer } from '@haven/plugin-mediamtx';
 import { freePort, stopAll, waitFor, type Spawned } from '../helpers/process.js';
 import { mediamtxBin } from '../helpers/tools.js';
@@ -45,7 +46,7 @@ describe('password rotation through the Haven', () => {
           pollIntervalMs: 250,
         }),
       ],
-      { stateDir: dir, redactor, logger: createLogger({ level: 'debug', redactor, destination }) },
+      { stateDir: dir, redactor, logger: createLogger({ level: 'debug', redactor, destination }), services: gatewayServices },
     );
     await haven.start();
   });

@@ -1,20 +1,6 @@
 import { existsSync } from 'node:fs';
-import {
-  createLogger,
-  createOriginRouting,
-  exposureReason,
-  HavenEmitter,
-  HavenError,
-  loadConfig,
-  originExposure,
-  resolveRegion,
-  SecretStore,
-  writeFileAtomic,
-  type Locator,
-  type OriginConfig,
-  type RelayTreeView,
-  type SecretName,
-} from '@haven/core';
+import { createLogger, exposureReason, HavenEmitter, HavenError, loadConfig, originExposure, resolveRegion, SecretStore, writeFileAtomic, type Locator, type OriginConfig, type RelayTreeView, type SecretName } from '@haven/core';
+import { createOriginRouting } from '@haven/gateway';
 import { DBIP_ATTRIBUTION } from '@haven/plugin-geo';
 import { JOIN_BUNDLE_WARNING, makeShareCode } from '@haven/plugin-wireguard';
 import { ApiClient } from './client.js';

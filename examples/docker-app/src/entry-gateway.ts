@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createEntryRouting, type EntryRouting, type Haven, type NodeConfig, type RoutingStateFollower, type ViewerLocation } from '@haven/core';
+import { type Haven, type NodeConfig, type RoutingStateFollower, type ViewerLocation } from '@haven/core';
+import { createEntryRouting, type EntryRouting } from '@haven/gateway';
 import { SubnetMatcher, type MediaMtxServer } from '@haven/plugin-mediamtx';
 import { createEntryLocator } from './entry-locator.js';
 import type { JoinState } from './join.js';

@@ -1,35 +1,6 @@
 import path from 'node:path';
-import {
-  addNodeEntry,
-  ConfigWriter,
-  createRelayDoor,
-  type RelayDoor,
-  createControlApi,
-  createHaven,
-  originExposure,
-  createNodeReporter,
-  havenApiDeps,
-  havenIdOf,
-  havenRoutingState,
-  createHttpsUrlBook,
-  HavenError,
-  loadConfig,
-  randomToken,
-  readPrivateFile,
-  removeNodeEntry,
-  watchConfig,
-  writePrivateFile,
-  type ControlApi,
-  type Haven,
-  type HavenPlugin,
-  type LoadedConfig,
-  type NodeEntry,
-  type NodeReporter,
-  type OriginConfig,
-  type RoutingStatePlace,
-  type Vpn,
-  type IngestMonitor,
-} from '@haven/core';
+import { addNodeEntry, ConfigWriter, createControlApi, createHaven, originExposure, createNodeReporter, havenApiDeps, havenIdOf, havenRoutingState, createHttpsUrlBook, HavenError, loadConfig, randomToken, readPrivateFile, removeNodeEntry, watchConfig, writePrivateFile, type ControlApi, type Haven, type HavenPlugin, type LoadedConfig, type NodeEntry, type NodeReporter, type OriginConfig, type RoutingStatePlace, type Vpn, type IngestMonitor } from '@haven/core';
+import { createRelayDoor, gatewayServices, type RelayDoor } from '@haven/gateway';
 import type { MediaMtxServer } from '@haven/plugin-mediamtx';
 import { apiReadsNeedToken, containerBinds, withHost } from './container-binds.js';
 import { defaultGateway } from './lan-address.js';
@@ -99,7 +70,7 @@ export async function startHaven(l: Loaded, progress: Progress, o: { jsonLogs?: 
     throw new HavenError('this node has not joined a Haven yet: run `haven node join <bundle>` with the bundle the origin gave you', { code: 'NOT_STARTED' });
   }
   const log = terminalLog({ level: o.logLevel ?? cfg.log.level, name: `haven-${cfg.role}`, json: !!o.jsonLogs });
-  const haven = createHaven(loaded, plugins, { logger: log.logger, redactor: log.redactor });
+  const haven = createHaven(loaded, plugins, { logger: log.logger, redactor: log.redactor, services: gatewayServices });
   const READY: Record<string, string> = { wireguard: 'WireGuard tunnel up', mediamtx: 'MediaMTX answering', geo: 'GeoIP database loaded' };
   haven.events.on('plugin:started', ({ name }) => {
     const vpn = haven.provided.vpn;

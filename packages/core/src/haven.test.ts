@@ -11,7 +11,7 @@ import { definePlugin } from './plugin.js';
 import { freePort } from './testing/free-port.js';
 
 let dir: string;
-/** An origin on loopback with free ports: core's gateway listens during these tests. */
+/** An origin on loopback with free ports (the doors are `@haven/gateway`'s: none listens here). */
 let base: Record<string, unknown>;
 beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'haven-life-'));

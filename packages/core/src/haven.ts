@@ -9,9 +9,9 @@ import { HavenEmitter } from './events.js';
 import { createLogger, SecretRedactor, type Logger } from './logger.js';
 import type { HavenPlugin, PluginInstance, ProvidedContracts } from './plugin.js';
 import { SecretStore } from './secrets.js';
-import { ViewerTokenKey } from './gateway/token.js';
-import { loadTokenKey } from './gateway/token-key-file.js';
-import { createCoreServices, type CoreService, type CoreServices } from './services.js';
+import { ViewerTokenKey } from './token-key.js';
+import { loadTokenKey } from './token-key-file.js';
+import type { CoreServices, CoreServicesFactory } from './services.js';
 
 export type HavenState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
@@ -26,6 +26,11 @@ export interface CreateHavenOptions {
   secrets?: HavenSecrets;
   /** Redactor shared with a caller-provided logger. */
   redactor?: SecretRedactor;
+  /**
+   * The services started after the plugins: registry, health, router and the viewer doors for the
+   * role (`gatewayServices` from `@haven/gateway`). Absent: plugins only (no routing, no doors).
+   */
+  services?: CoreServicesFactory;
 }
 
 export interface Haven {
@@ -192,7 +197,7 @@ export function createHaven(input: HavenConfigInput | LoadedConfig, plugins: Hav
           events.emit('plugin:started', { name: plugin.name });
           log.info('started');
         }
-        services = await createCoreServices({ config, events, logger, provided, secrets: store, tokenKey, stateDir });
+        services = options.services ? await options.services({ config, events, logger, provided, secrets: store, tokenKey, stateDir }) : { list: [] };
         for (const svc of services.list) {
           started.push({ name: svc.name, plugin: false, stop: svc.stop.bind(svc) });
           await svc.start();
@@ -285,4 +290,3 @@ export function createHaven(input: HavenConfigInput | LoadedConfig, plugins: Hav
   return haven;
 }
 
-export type { CoreService };

@@ -14,7 +14,10 @@ export * from './config/load.js';
 export * from './services.js';
 export * from './routing/index.js';
 export * from './relay/index.js';
-export * from './gateway/index.js';
+export * from './token-key.js';
+export * from './token-key-file.js';
+export * from './token-buckets.js';
+export * from './core-service.js';
 export * from './haven.js';
 export * from './config/edit.js';
 export * from './config/watch.js';
@@ -27,6 +30,9 @@ export {
   BadInput,
   guardRequestListener,
   guardConnection,
+  guardCallback,
+  logDoorFault,
+  requestLineForLog,
   parseRequestTarget,
   decodeComponent,
   requestTargetForLog,

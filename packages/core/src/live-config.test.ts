@@ -9,6 +9,12 @@ import { createHaven, type Haven } from './haven.js';
 import { createLogger } from './logger.js';
 import { definePlugin } from './plugin.js';
 import { freePort as port } from './testing/free-port.js';
+import { nodesFromConfig } from './routing/nodes.js';
+import { NodeRegistry } from './routing/registry.js';
+import type { CoreServicesFactory } from './services.js';
+
+/** The registry alone (the doors are `@haven/gateway`'s): what a live node change updates. */
+const registryOnly: CoreServicesFactory = ({ config, events }) => ({ list: [], registry: new NodeRegistry(config.role === 'origin' ? nodesFromConfig(config) : [], events) });
 
 const KEY_A = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
 const KEY_B = 'HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=';
@@ -58,7 +64,7 @@ describe('applyConfig (live node changes)', () => {
       nodes: [{ name: 'alice', region: 'eu-central', rtsp: 'rtsp://127.0.0.2:8554', publicKey: KEY_A, vpnAddress: '10.77.0.2' }],
     };
     const vpnPlugin = definePlugin({ name: 'vpn', schema: z.strictObject({}), setup: () => ({ vpn: fakeVpn(calls) }) });
-    haven = createHaven(base as never, [vpnPlugin], { logger: createLogger({ level: 'silent' }) });
+    haven = createHaven(base as never, [vpnPlugin], { logger: createLogger({ level: 'silent' }), services: registryOnly });
     await haven.start();
     expect(haven.services.registry?.list().map((n) => n.name)).toEqual(['origin', 'alice']);
 
@@ -97,7 +103,7 @@ describe('applyConfig (live node changes)', () => {
 
   it('refuses a role change and keeps the running config', async () => {
     const base = { role: 'origin', stateDir: dir, public: { host: '127.0.0.1', bind: '127.0.0.1', rtspPort: await port(), hlsPort: await port() } };
-    haven = createHaven(base as never, [], { logger: createLogger({ level: 'silent' }) });
+    haven = createHaven(base as never, [], { logger: createLogger({ level: 'silent' }), services: registryOnly });
     await haven.start();
     const node = { ...validateConfig({ role: 'node', name: 'n1', region: 'eu-central' }), file: 'x', stateDir: dir };
     await expect(haven.applyConfig(node)).rejects.toThrow(/role changed from origin to node/);
@@ -119,7 +125,7 @@ describe('applyConfig (live node changes)', () => {
       ],
     };
     const vpnPlugin = definePlugin({ name: 'vpn', schema: z.strictObject({}), setup: () => ({ vpn }) });
-    haven = createHaven(base as never, [vpnPlugin], { logger: createLogger({ level: 'silent' }) });
+    haven = createHaven(base as never, [vpnPlugin], { logger: createLogger({ level: 'silent' }), services: registryOnly });
     await haven.start();
     await vpn.addPeer({ publicKey: KEY_A, name: 'alice', allowedIps: ['10.77.0.2/32'] });
     await vpn.addPeer({ publicKey: KEY_B, name: 'bob', allowedIps: ['10.77.0.3/32'] });

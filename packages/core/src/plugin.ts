@@ -4,7 +4,7 @@ import type { HavenEmitter } from './events.js';
 import type { Logger } from './logger.js';
 import type { HavenConfig } from './config/schema.js';
 import type { SecretStore } from './secrets.js';
-import type { ViewerTokenKey } from './gateway/token.js';
+import type { ViewerTokenKey } from './token-key.js';
 
 /** What a plugin's `setup` receives. */
 export interface PluginContext<O = unknown> {

@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
-import { definePlugin, type HavenSecrets, type HttpsGateway, type PluginInstance } from '@haven/core';
+import { definePlugin, type HavenSecrets, type PluginInstance } from '@haven/core';
+import { type HttpsGateway } from '@haven/gateway';
 import { mtxError, PLUGIN_NAME } from './errors.js';
 import { hostPort, parseListen } from './net.js';
 import { mediamtxOptionsSchema, parseOptions, type MediamtxOptions, type MediamtxOptionsInput } from './options.js';

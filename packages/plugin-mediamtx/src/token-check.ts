@@ -1,4 +1,5 @@
-import { tokenOfQuery, TOKEN_USER, verifyViewerToken, type TokenVerdict, type ViewerTokenKey } from '@haven/core';
+import { type ViewerTokenKey } from '@haven/core';
+import { tokenOfQuery, TOKEN_USER, verifyViewerToken, type TokenVerdict } from '@haven/gateway';
 import type { AuthRequest } from './auth-policy.js';
 import { normalizeIp } from './net.js';
 

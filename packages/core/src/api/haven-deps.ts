@@ -96,7 +96,7 @@ export function havenApiDeps(haven: Haven, options: HavenApiDepsOptions): Contro
       if (options.ingest) status.ingest = options.ingest;
       const log = logStats(haven.logger);
       if (log) status.log = log;
-      const players = haven.services.rtspGateway?.learner.snapshot();
+      const players = haven.services.players?.snapshot();
       if (players) status.players = players;
       if (options.relay) status.relay = options.relay.view();
       return status;
@@ -124,7 +124,7 @@ export function havenApiDeps(haven: Haven, options: HavenApiDepsOptions): Contro
     },
     rotateSecret: (name) => haven.rotateSecret(name),
     resetPlayers: async (userAgent) => {
-      const learner = haven.services.rtspGateway?.learner;
+      const learner = haven.services.players;
       if (!learner) throw new ApiError(409, 'NO_GATEWAY', 'this Haven runs no RTSP gateway here: nothing was learned about players');
       const n = learner.reset(userAgent);
       await learner.save();
@@ -137,10 +137,10 @@ export function havenApiDeps(haven: Haven, options: HavenApiDepsOptions): Contro
     nodeOfCredential: (token) => nodeOfCredential(haven.secrets().relayPassword, nodeEntries(haven), token),
     nodeReport: (report) => {
       // The node's own count of its readers is its load; new readers' addresses settle redirects.
-      const { health, rtspGateway } = haven.services;
+      const { health, players } = haven.services;
       health?.reportReaders(report.node, report.streams.reduce((n, s) => n + s.readers, 0));
       const arrivals = report.streams.flatMap((s) => s.arrivals ?? []);
-      if (arrivals.length > 0) rtspGateway?.learner.arrived(report.node, arrivals);
+      if (arrivals.length > 0) players?.arrived(report.node, arrivals);
       options.onNodeReport?.(report);
     },
     ...(options.relay ? { relayAssignment: (node: string) => options.relay!.assignmentOf(node) } : {}),

@@ -1,6 +1,6 @@
 import type { Haven } from '../haven.js';
 import { HavenError } from '../errors.js';
-import { isTokenPublicKey } from '../gateway/token.js';
+import { isTokenPublicKey } from '../token-key.js';
 import { credentialVerifier, nodeCredential, type CredentialSubject } from '../node-credential.js';
 import { createRoutingStatePublisher, digestHa1, type RoutingStatePlace, type RoutingStatePublisher } from '../routing/routing-state.js';
 
@@ -28,7 +28,7 @@ export function havenRoutingState(
   return createRoutingStatePublisher({
     haven: o.havenId,
     build: () => {
-      const { registry, health, rtspGateway } = haven.services;
+      const { registry, health, players } = haven.services;
       if (!registry || !health) throw new HavenError('the routing state needs a running origin', { code: 'NOT_STARTED' });
       const user = (haven.config as { viewer?: { user?: string } }).viewer?.user ?? 'viewer';
       const places = [...(o.places?.() ?? [])].slice(0, 4096);
@@ -62,7 +62,7 @@ export function havenRoutingState(
             };
           }),
         viewer: { user, realm: REALM, ha1: digestHa1(user, REALM, haven.secrets().viewerPassword) },
-        players: (rtspGateway?.learner.snapshot() ?? []).slice(0, 1024).map((p) => ({ userAgent: p.userAgent.slice(0, 512), served: p.served })),
+        players: (players?.snapshot() ?? []).slice(0, 1024).map((p) => ({ userAgent: p.userAgent.slice(0, 512), served: p.served })),
         ...(places.length > 0 ? { places } : {}),
         originTokenKey: haven.tokenKey().publicKey,
       };

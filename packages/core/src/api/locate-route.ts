@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { TokenBuckets } from '../gateway/token-buckets.js';
+import { TokenBuckets } from '../token-buckets.js';
 import { ipGroups, normalizeIp } from '../routing/ip.js';
 import type { ApiContext, RouteDef } from './context.js';
 import { ApiError } from './http.js';

@@ -1,5 +1,5 @@
 import type { LogStats } from '../log-sink.js';
-import type { PlayerView } from '../gateway/follow-learning.js';
+import type { PlayerView } from '../routing/players.js';
 import type { RelayAssignment, RelayTreeView } from '../relay/planner.js';
 import type {
   HavenNode,

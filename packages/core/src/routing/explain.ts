@@ -1,8 +1,24 @@
-import type { NodeHealthState, ProbeResult, ViewerLocation } from '../contracts.js';
+import type { HavenNode, NodeCandidate, NodeHealthState, NodeSelector, ProbeResult, Selection, ViewerLocation } from '../contracts.js';
 import type { ViewerRoutedEvent } from '../events.js';
 import { haversineKm, isValidPoint } from '../geo.js';
-import type { Router } from './router.js';
 import { selectNearest } from './selector.js';
+import type { PlayerVerdict, ServeDecision } from './serve-decision.js';
+
+/**
+ * What the dry run reads of a router (`Router` has it all): declared here, so the router can hand
+ * itself to `explainRoute` without the two files importing each other.
+ */
+export interface ExplainSource {
+  readonly registry: { origin(): HavenNode | undefined };
+  readonly health: { last(node: HavenNode, stream: string): { result: ProbeResult; ageMs: number } | undefined };
+  locate(ip: string): ViewerLocation | undefined;
+  followsRedirects(userAgent: string | undefined): boolean;
+  playerVerdict(userAgent: string | undefined): PlayerVerdict;
+  plan(ip: string, stream: string, location: ViewerLocation | undefined, selector?: NodeSelector): Selection;
+  candidates(stream: string): NodeCandidate[];
+  serveDecision(userAgent: string | undefined, best: { node: HavenNode; reason: ViewerRoutedEvent['reason'] } | undefined): ServeDecision;
+  hasStream(stream: string): boolean;
+}
 
 export interface ExplainedCandidate {
   node: string;
@@ -42,7 +58,7 @@ function probeView(r: { result: ProbeResult; ageMs: number } | undefined): Expla
 }
 
 /** The dry-run behind `Router.explain`: read-only over the router's current state. */
-export function explainRoute(router: Router, ip: string, userAgent: string | undefined, stream: string): Explanation {
+export function explainRoute(router: ExplainSource, ip: string, userAgent: string | undefined, stream: string): Explanation {
   const location = router.locate(ip);
   const follows = router.followsRedirects(userAgent) && router.playerVerdict(userAgent).served === 'redirect';
   const plan = router.plan(ip, stream, location, selectNearest);

@@ -2,7 +2,7 @@ import type { HavenNode, HealthProbe, NodeHealthState, ProbeResult } from '../co
 import type { HealthConfig } from '../config/schema.js';
 import type { HavenEmitter } from '../events.js';
 import type { Logger } from '../logger.js';
-import type { CoreService } from '../services.js';
+import type { CoreService } from '../core-service.js';
 import { probeOk, runProbes } from './probes.js';
 import type { NodeRegistry } from './registry.js';
 import { HealthRecord, LoadTracker } from './health-record.js';

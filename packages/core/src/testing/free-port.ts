@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 
 /**
- * A loopback TCP port that was free a moment ago (core's own tests; not exported). Picked below the kernel's
+ * A loopback TCP port that was free a moment ago (the SDK's own tests and the doors' unit tests). Picked below the kernel's
  * ephemeral range (32768 and up on Linux) so no outgoing connection takes it before the test binds it.
  */
 const handedOut = new Set<number>();

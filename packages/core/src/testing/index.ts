@@ -12,3 +12,4 @@ export { vpnContract, type VpnFixture } from './vpn.js';
 export { mediaServerContract, type AccessResult, type MediaServerAccess, type MediaServerFixture } from './media-server.js';
 export { probeContract, type ProbeFixture } from './probe.js';
 export { pluginContract, type PluginFixture } from './plugin.js';
+export { freePort } from './free-port.js';

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
-import { budgetHttpDoor, gatewayBudget, guardRequestListener, type ConnectionBudget, type ConnectionBudgetStats, type DoorLogger, type GatewayBudgetLimits } from '@haven/core';
+import { guardRequestListener, type DoorLogger } from '@haven/core';
+import { budgetHttpDoor, gatewayBudget, type ConnectionBudget, type ConnectionBudgetStats, type GatewayBudgetLimits } from '@haven/gateway';
 import { canonicalIp } from './cert-info.js';
 
 /** RFC 8555 §8.3: the CA fetches `http://<identifier>/.well-known/acme-challenge/<token>`. */

@@ -1,4 +1,4 @@
-import type { HttpsTarget, ViewerCredentials } from '@haven/core';
+import type { HttpsTarget, ViewerCredentials } from '@haven/gateway';
 import type { TlsManager } from './manager.js';
 
 /** How the node's HTTPS entry routes, handed in by the app once the node follows the origin's routing state. */

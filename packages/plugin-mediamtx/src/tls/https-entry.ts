@@ -1,4 +1,5 @@
-import { createHttpsGateway, type HavenConfig, type HttpsGateway, type Logger, type SecretStore, type ViewerTokenKey } from '@haven/core';
+import { type HavenConfig, type Logger, type SecretStore, type ViewerTokenKey } from '@haven/core';
+import { createHttpsGateway, type HttpsGateway } from '@haven/gateway';
 import { hostPort, parseListen } from '../net.js';
 import type { MediamtxOptions } from '../options.js';
 import { HttpsDoor } from './https-door.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { signViewerToken, ViewerTokenKey } from '@haven/core';
+import { ViewerTokenKey } from '@haven/core';
+import { signViewerToken } from '@haven/gateway';
 import { decide, type AuthPolicy, type AuthRequest } from '../auth-policy.js';
 import { SubnetMatcher } from '../net.js';
 

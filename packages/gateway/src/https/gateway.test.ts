@@ -1,0 +1,215 @@
+import { ViewerTokenKey } from '@haven/core';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyViewerToken } from '../auth/token.js';
+import { createHttpsGateway, type HttpsGateway } from './gateway.js';
+
+// A throwaway self-signed certificate for 127.0.0.1 (openssl; the gateway only needs key + chain in one file).
+function selfSigned(dir: string, cn: string): string {
+  const key = path.join(dir, `${cn}.key`);
+  const crt = path.join(dir, `${cn}.crt`);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', crt, '-days', '1', '-subj', `/CN=${cn}`, '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  return `${readFileSync(key, 'utf8')}${readFileSync(crt, 'utf8')}`;
+}
+
+function get(port: number, p: string, auth?: string): Promise<{ status: number; location?: string; serial?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: p, rejectUnauthorized: false, agent: false, headers: auth ? { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {} }, (res) => {
+      res.resume();
+      const sock = res.socket as import('node:tls').TLSSocket;
+      resolve({ status: res.statusCode ?? 0, location: res.headers.location, serial: sock.getPeerCertificate().serialNumber });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('HTTPS entry gateway', () => {
+  const key = new ViewerTokenKey();
+  let dir: string;
+  let certFile: string;
+  let gw: HttpsGateway;
+  let port: number;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'haven-https-gw-'));
+    certFile = path.join(dir, 'live.pem');
+    await writeFile(certFile, selfSigned(dir, 'one'), { mode: 0o600 });
+    gw = createHttpsGateway({
+      host: '127.0.0.1',
+      port: 0,
+      certFile,
+      certPollMs: 100,
+      viewer: () => ({ user: 'viewer', password: 'ViewerPass0123456789' }),
+      streams: () => ['live'],
+      choose: () => ({ node: 'node-b', hlsBase: 'https://198.51.100.3:8888/' }),
+      tokenKey: () => key,
+      tokenTtlSec: () => 30,
+      maxAuthFailuresPerMinute: 3,
+    });
+    await gw.start();
+    port = gw.address()!.port;
+  });
+  afterAll(async () => {
+    await gw?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('asks for the viewer password (Basic), then answers 302 to the node with a token bound to the viewer, the stream and the node', async () => {
+    const anon = await get(port, '/live/index.m3u8');
+    expect(anon.status).toBe(401);
+    const r = await get(port, '/live/index.m3u8', 'viewer:ViewerPass0123456789');
+    expect(r.status).toBe(302);
+    const loc = new URL(r.location!);
+    expect(`${loc.origin}${loc.pathname}`).toBe('https://198.51.100.3:8888/live/index.m3u8');
+    expect(r.location).not.toContain('ViewerPass');
+    const token = loc.searchParams.get('token')!;
+    expect(verifyViewerToken(key, token, { ip: '127.0.0.1', stream: 'live', node: 'node-b' })).toBe('ok');
+    expect(verifyViewerToken(key, token, { ip: '127.0.0.2', stream: 'live', node: 'node-b' })).toBe('bad-signature');
+    // node-b takes it while this entry's key is one it accepts (an entry of its routing state), and only then.
+    const nodeB = new ViewerTokenKey();
+    expect(verifyViewerToken(nodeB, token, { ip: '127.0.0.1', stream: 'live', node: 'node-b' })).toBe('unknown-signer');
+    nodeB.acceptFrom(() => [key.publicKey]);
+    expect(verifyViewerToken(nodeB, token, { ip: '127.0.0.1', stream: 'live', node: 'node-b' })).toBe('ok');
+  });
+
+  it('serves nothing else: other streams and media paths are 404 (media never passes the entry)', async () => {
+    expect((await get(port, '/other/index.m3u8', 'viewer:ViewerPass0123456789')).status).toBe(404);
+    expect((await get(port, '/live/segment1.mp4', 'viewer:ViewerPass0123456789')).status).toBe(404);
+  });
+
+  it('picks up a renewed certificate file for new connections', async () => {
+    const before = (await get(port, '/live/index.m3u8')).serial;
+    await writeFile(`${certFile}.tmp`, selfSigned(dir, 'two'), { mode: 0o600 });
+    await rename(`${certFile}.tmp`, certFile);
+    gw.reloadCertificate();
+    const after = (await get(port, '/live/index.m3u8')).serial;
+    expect(after).not.toBe(before);
+  });
+
+  it('limits wrong passwords per address (429 after the budget)', async () => {
+    for (let i = 0; i < 3; i++) expect((await get(port, '/live/index.m3u8', 'viewer:wrong')).status).toBe(401);
+    expect((await get(port, '/live/index.m3u8', 'viewer:ViewerPass0123456789')).status).toBe(429);
+  });
+});
+
+describe('HTTPS entry gateway on an entry node: the viewer checked against the HA1 alone', () => {
+  let dir: string;
+  let gw: HttpsGateway;
+  let port: number;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'haven-https-ha1-'));
+    const certFile = path.join(dir, 'live.pem');
+    await writeFile(certFile, selfSigned(dir, 'ha1'), { mode: 0o600 });
+    // What an entry node holds: no clear password, the routing state's HA1 = MD5(user:realm:password).
+    const ha1 = createHash('md5').update('viewer:Stream Haven:ViewerPass0123456789').digest('hex');
+    gw = createHttpsGateway({
+      host: '127.0.0.1',
+      port: 0,
+      certFile,
+      viewer: () => ({ user: 'viewer', password: '', ha1 }),
+      streams: () => ['live'],
+      choose: () => ({ node: 'node-b', hlsBase: 'https://198.51.100.3:8888' }),
+      tokenKey: () => new ViewerTokenKey(),
+    });
+    await gw.start();
+    port = gw.address()!.port;
+  });
+  afterAll(async () => {
+    await gw?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('accepts the password whose hash matches, refuses another and the empty one', async () => {
+    expect((await get(port, '/live/index.m3u8', 'viewer:ViewerPass0123456789')).status).toBe(302);
+    expect((await get(port, '/live/index.m3u8', 'viewer:wrong')).status).toBe(401);
+    expect((await get(port, '/live/index.m3u8', 'viewer:')).status).toBe(401);
+    expect((await get(port, '/live/index.m3u8', 'other:ViewerPass0123456789')).status).toBe(401);
+  });
+});
+
+/** One raw request over TLS, exactly as written (no client library cleans the target); the status line's code. */
+function raw(port: number, head: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => s.end(head));
+    let text = '';
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => (text += d));
+    s.on('error', reject);
+    s.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0)));
+  });
+}
+
+describe('HTTPS entry gateway: malformed input and its own bugs never end the process', () => {
+  let dir: string;
+  let gw: HttpsGateway;
+  let port: number;
+  let state: 'none' | 'held' = 'held';
+  let broken = false;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'haven-https-bad-'));
+    const certFile = path.join(dir, 'live.pem');
+    await writeFile(certFile, selfSigned(dir, 'bad'), { mode: 0o600 });
+    gw = createHttpsGateway({
+      host: '127.0.0.1',
+      port: 0,
+      certFile,
+      viewer: () => (state === 'held' ? { user: 'viewer', password: 'ViewerPass0123456789' } : undefined),
+      streams: () => ['live'],
+      choose: () => {
+        if (broken) throw new Error('a bug in routing');
+        return { node: 'node-b', hlsBase: 'https://198.51.100.3:8888' };
+      },
+      tokenKey: () => new ViewerTokenKey(),
+    });
+    await gw.start();
+    port = gw.address()!.port;
+  });
+  afterAll(async () => {
+    await gw?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const good = () => get(port, '/live/index.m3u8', 'viewer:ViewerPass0123456789');
+
+  it('GET /%ff/index.m3u8 is a 400 (was: URIError out of the listener), and the door keeps serving', async () => {
+    expect(await raw(port, 'GET /%ff/index.m3u8 HTTP/1.1\r\nHost: x\r\n\r\n')).toBe(400);
+    expect((await good()).status).toBe(302);
+  });
+
+  it('the target //[/ is a 400 (was: TypeError from new URL), and the door keeps serving', async () => {
+    expect(await raw(port, 'GET //[/ HTTP/1.1\r\nHost: x\r\n\r\n')).toBe(400);
+    expect(await raw(port, 'GET http://[fe80::1%25eth0]/live/index.m3u8 HTTP/1.1\r\nHost: x\r\n\r\n')).toBe(400);
+    expect((await good()).status).toBe(302);
+  });
+
+  it('a throw inside the door is answered 500 and the next viewer is served', async () => {
+    broken = true;
+    try {
+      expect((await good()).status).toBe(500);
+    } finally {
+      broken = false;
+    }
+    expect((await good()).status).toBe(302);
+  });
+
+  it('without a routing state every viewer gets 503 before any credential check', async () => {
+    state = 'none';
+    try {
+      expect((await good()).status).toBe(503);
+      expect((await get(port, '/live/index.m3u8', 'viewer:wrong')).status).toBe(503);
+      expect((await get(port, '/live/index.m3u8')).status).toBe(503);
+    } finally {
+      state = 'held';
+    }
+  });
+});

@@ -1,0 +1,112 @@
+import { type HealthProbe, normalizeIp, type ProbeResult, type ProbeTarget, trimBase, urlHostPort } from '@haven/core';
+import { TOKEN_PARAM } from '../auth/token.js';
+import { digestResponse, parseAuthParams, type ViewerCredentials } from '../auth/digest.js';
+import { RtspClientConnection, getHeader, getHeaders, type RtspResponse } from './client.js';
+
+export interface RtspProbeOptions {
+  /** The viewer credentials nodes accept, read at every probe (rotation takes effect at once). */
+  credentials: () => ViewerCredentials | undefined;
+  /**
+   * A signed viewer token for this probe (see `signViewerToken`), bound to the address the node
+   * sees (this side of the connection), the stream and the node. When given, the probe asks with the
+   * token first and sends no password; only a node that refuses it (a NAT between, an old node) gets
+   * the credentials.
+   */
+  token?: (claims: { ip: string; stream: string; node: string }) => string | undefined;
+  /** User-Agent the probe sends. Default `StreamHaven-probe/1`. */
+  userAgent?: string;
+}
+
+function basic(c: ViewerCredentials): string {
+  return `Basic ${Buffer.from(`${c.user}:${c.password}`).toString('base64')}`;
+}
+
+function digestFor(res: RtspResponse, c: ViewerCredentials, method: string, uri: string): string | undefined {
+  const ch = getHeaders(res, 'www-authenticate').find((v) => /^digest\s/i.test(v));
+  if (!ch) return undefined;
+  const p = parseAuthParams(ch.slice(7));
+  const realm = p.get('realm') ?? '';
+  const nonce = p.get('nonce') ?? '';
+  const response = digestResponse({ user: c.user, password: c.password, realm, nonce, method, uri });
+  return `Digest username="${c.user}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}"`;
+}
+
+function short(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return 'timeout';
+  return err?.code ?? (err instanceof Error ? err.message.slice(0, 80) : 'error');
+}
+
+/**
+ * The default health probe: RTSP `DESCRIBE` of the stream on the node's advertised address, with
+ * the viewer credentials (Basic first; a Digest challenge is answered once). `up` when the node
+ * answers RTSP at all, `ready` when the DESCRIBE returns 200 with an SDP that has a media line.
+ */
+export function rtspProbe(options: RtspProbeOptions): HealthProbe {
+  const ua = options.userAgent ?? 'StreamHaven-probe/1';
+  return {
+    name: 'rtsp',
+    async probe({ node, stream }: ProbeTarget, signal: AbortSignal): Promise<ProbeResult> {
+      const t0 = performance.now();
+      const rtt = () => Math.round((performance.now() - t0) * 100) / 100;
+      let conn: RtspClientConnection | undefined;
+      try {
+        const { host, port } = urlHostPort(node.rtspUrl, 554);
+        conn = await RtspClientConnection.open(host, port, signal);
+        const uri = `${trimBase(node.rtspUrl)}/${stream}`;
+        const creds = options.credentials();
+        const base: Array<[string, string]> = [
+          ['User-Agent', ua],
+          ['Accept', 'application/sdp'],
+        ];
+        const token = options.token?.({ ip: normalizeIp(conn.localAddress), stream, node: node.name });
+        let res = token
+          ? await conn.request('DESCRIBE', `${uri}?${TOKEN_PARAM}=${token}`, base)
+          : await conn.request('DESCRIBE', uri, creds ? [...base, ['Authorization', basic(creds)]] : base);
+        const firstRtt = rtt();
+        if (token && res.status === 401 && creds) res = await conn.request('DESCRIBE', uri, [...base, ['Authorization', basic(creds)]]);
+        if (res.status === 401 && creds) {
+          const digest = digestFor(res, creds, 'DESCRIBE', uri);
+          if (digest) res = await conn.request('DESCRIBE', uri, [...base, ['Authorization', digest]]);
+        }
+        const sdp = res.status === 200 && /application\/sdp/i.test(getHeader(res, 'content-type') ?? '') ? res.body.toString('latin1') : '';
+        const ready = /^m=/m.test(sdp);
+        const result: ProbeResult = { up: true, rttMs: firstRtt, ready };
+        if (!ready) result.reason = res.status === 200 ? 'no media in SDP' : `${res.status} ${res.reason}`.trim();
+        return result;
+      } catch (e) {
+        return { up: false, ready: false, rttMs: rtt(), reason: short(signal.aborted ? signal.reason : e) };
+      } finally {
+        conn?.close();
+      }
+    },
+  };
+}
+
+/**
+ * Is anything serving RTSP at the node's advertised address right now? One `OPTIONS` (any answer is
+ * up; a refused or reset connection is a dead node, see `HealthMonitor`). Readiness is not its
+ * question (`ready` = `up`): an entry node combines it with the origin's view of the node, which lags
+ * by a probe round and a state poll, so that a node that just died is never a redirect target.
+ */
+export function rtspAliveProbe(options: { userAgent?: string } = {}): HealthProbe {
+  const ua = options.userAgent ?? 'StreamHaven-probe/1';
+  return {
+    name: 'rtsp-alive',
+    async probe({ node }: ProbeTarget, signal: AbortSignal): Promise<ProbeResult> {
+      const t0 = performance.now();
+      const rtt = () => Math.round((performance.now() - t0) * 100) / 100;
+      let conn: RtspClientConnection | undefined;
+      try {
+        const { host, port } = urlHostPort(node.rtspUrl, 554);
+        conn = await RtspClientConnection.open(host, port, signal);
+        await conn.request('OPTIONS', trimBase(node.rtspUrl), [['User-Agent', ua]]);
+        return { up: true, ready: true, rttMs: rtt() };
+      } catch (e) {
+        return { up: false, ready: false, rttMs: rtt(), reason: short(signal.aborted ? signal.reason : e) };
+      } finally {
+        conn?.close();
+      }
+    },
+  };
+}
