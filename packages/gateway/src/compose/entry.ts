@@ -1,7 +1,6 @@
-import { type CoreService, entryCandidates, type GatewayConfig, type HavenEmitter, type HavenNode, type HealthConfig, HealthMonitor, type HealthProbe, type Locator, type Logger, NodeRegistry, originConfigSchema, type ProbeResult, Router, type RoutingState, type RoutingStateFollower, type ViewerTokenKey } from '@haven/core';
-import { FollowLearner } from '../players/follow-learning.js';
+import { type CoreService, entryCandidates, type GatewayConfig, type HavenEmitter, type HavenNode, type HealthConfig, HealthMonitor, type HealthProbe, type Locator, type Logger, NodeRegistry, originConfigSchema, type ProbeResult, type Router, type RoutingState, type RoutingStateFollower, type ViewerTokenKey } from '@haven/core';
 import { createRtspGateway, type RtspGateway } from '../rtsp/gateway.js';
-import { FailureLimiter } from '../budget/rate-limit.js';
+import { createViewerRouting } from './viewer-routing.js';
 import { rtspAliveProbe } from '../rtsp/probe.js';
 
 /** The realm every Haven gateway challenges with (the HA1 in the routing state is for it). */
@@ -112,32 +111,23 @@ export function createEntryRouting(d: EntryRoutingDeps): EntryRouting {
   // An entry never hears of arrivals at other nodes (the origin does): it serves locally the players
   // the origin learned to serve locally, from the routing state, and learns nothing of its own.
   let learnedFor: RoutingState | undefined;
-  let learnedLocal = new Set<string>();
-  const learner = new FollowLearner({
-    learnedElsewhere: (ua) => {
-      const state = d.follower.state();
-      if (state !== learnedFor) {
-        learnedFor = state;
-        learnedLocal = new Set((state?.players ?? []).filter((p) => p.served === 'local').map((p) => p.userAgent));
-      }
-      return learnedLocal.has(ua);
-    },
-    deadlineMs: () => gw.followDeadlineMs,
-    minSamples: () => gw.learnMinSamples,
-    minFollowRate: () => gw.learnMinFollowRate,
-    minPrefixes: () => gw.learnMinPrefixes,
-    windowMs: () => gw.learnWindowSec * 1000,
-    pinLocal: () => gw.pinLocal,
-    pinRedirect: () => gw.pinRedirect,
-  });
-  const router = new Router({
+  let learnedSet = new Set<string>();
+  const learnedLocal = (ua: string): boolean => {
+    const state = d.follower.state();
+    if (state !== learnedFor) {
+      learnedFor = state;
+      learnedSet = new Set((state?.players ?? []).filter((p) => p.served === 'local').map((p) => p.userAgent));
+    }
+    return learnedSet.has(ua);
+  };
+  const { learner, router, limiter } = createViewerRouting({
     registry,
     health,
-    playerVerdict: (ua) => learner.verdict(ua),
-    policy: () => gw,
+    gateway: () => gw,
     streams,
-    stickySec: gw.stickySec,
+    learner: { learnedElsewhere: (ua) => learnedLocal(ua) },
     ...(d.locator ? { locator: d.locator } : {}),
+    ...(d.authFailures ? { authFailures: d.authFailures } : {}),
     ...(d.events ? { events: d.events } : {}),
     ...(logger ? { logger } : {}),
   });
@@ -163,7 +153,7 @@ export function createEntryRouting(d: EntryRoutingDeps): EntryRouting {
     limits: gw,
     proxyProtocol: true,
     ...(d.passthrough ? { passthrough: d.passthrough } : {}),
-    limiter: new FailureLimiter({ maxFailures: gw.maxAuthFailuresPerMinute, ...(d.authFailures ? { external: d.authFailures } : {}) }),
+    limiter,
     ...(logger ? { logger } : {}),
   });
 

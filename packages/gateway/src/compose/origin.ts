@@ -1,9 +1,8 @@
-import { type CoreService, type HavenEmitter, type HavenNode, type HavenSecrets, type HealthConfig, HealthMonitor, type HealthProbe, healthSchemaDefaults, type Locator, type Logger, type MediaEndpoints, type NodeConfig, NodeRegistry, nodesFromConfig, type OriginConfig, originGatewayBind, placeOf, Router, type ViewerTokenKey } from '@haven/core';
+import { type CoreService, type HavenEmitter, type HavenNode, type HavenSecrets, type HealthConfig, HealthMonitor, type HealthProbe, healthSchemaDefaults, type Locator, type Logger, type MediaEndpoints, type NodeConfig, NodeRegistry, nodesFromConfig, type OriginConfig, originGatewayBind, placeOf, type Router, type ViewerTokenKey } from '@haven/core';
 import { createHlsGateway, type HlsGateway } from '../hls/gateway.js';
 import { rtspProbe } from '../rtsp/probe.js';
 import { createRtspGateway, type RtspGateway } from '../rtsp/gateway.js';
-import { FailureLimiter } from '../budget/rate-limit.js';
-import { FollowLearner } from '../players/follow-learning.js';
+import { createViewerRouting } from './viewer-routing.js';
 import { signViewerToken } from '../auth/token.js';
 
 export interface OriginRoutingDeps {
@@ -65,31 +64,19 @@ export function createOriginRouting(d: OriginRoutingDeps): RoutingStack {
     ...(d.events ? { events: d.events } : {}),
     ...(logger ? { logger } : {}),
   });
-  const learner = new FollowLearner({
-    ...(d.learnFile ? { file: d.learnFile } : {}),
-    deadlineMs: () => config.gateway.followDeadlineMs,
-    minSamples: () => config.gateway.learnMinSamples,
-    minFollowRate: () => config.gateway.learnMinFollowRate,
-    minPrefixes: () => config.gateway.learnMinPrefixes,
-    windowMs: () => config.gateway.learnWindowSec * 1000,
-    pinLocal: () => config.gateway.pinLocal,
-    pinRedirect: () => config.gateway.pinRedirect,
-    onError: (err) => logger?.warn({ err: (err as Error).message }, 'what was learned about players could not be read or written'),
-  });
-  const router = new Router({
+  const { learner, router, limiter } = createViewerRouting({
     registry,
     health,
-    playerVerdict: (ua) => learner.verdict(ua),
-    policy: () => config.gateway,
+    gateway: () => config.gateway,
     streams,
-    stickySec: config.gateway.stickySec,
+    learner: {
+      ...(d.learnFile ? { file: d.learnFile } : {}),
+      onError: (err) => logger?.warn({ err: (err as Error).message }, 'what was learned about players could not be read or written'),
+    },
     ...(d.locator ? { locator: d.locator } : {}),
+    ...(d.authFailures ? { authFailures: d.authFailures } : {}),
     ...(d.events ? { events: d.events } : {}),
     ...(logger ? { logger } : {}),
-  });
-  const limiter = new FailureLimiter({
-    maxFailures: config.gateway.maxAuthFailuresPerMinute,
-    ...(d.authFailures ? { external: d.authFailures } : {}),
   });
   const rtspGateway = createRtspGateway({
     router,
