@@ -1,60 +1,14 @@
 import type { Socket } from 'node:net';
-import { guardCallback, logDoorFault, type Logger, normalizeIp, requestLineForLog, type Router, type RouteReason, type ViewerLocation, type AuthScheme, type ViewerTokenKey } from '@haven/core';
-import type { FollowLearner } from '../players/follow-learning.js';
+import { guardCallback, logDoorFault, normalizeIp, requestLineForLog, type AuthScheme, type RouteReason, type ViewerLocation } from '@haven/core';
 import { signViewerToken, TOKEN_USER, verifyViewerToken } from '../auth/token.js';
-import type { RtspAuthenticator, ViewerCredentials } from '../auth/digest.js';
 import { AuthInjector, rewriteRequest } from '../auth/injector.js';
-import { chunkNeedsParse, getHeader, parseRequest, type RtspLimits, type RtspRequest } from './parser.js';
-import type { FailureLimiter } from '../budget/rate-limit.js';
+import type { ConnectionDeps, Redirect } from './connection-deps.js';
+import { chunkNeedsParse, getHeader, parseRequest, type RtspRequest } from './parser.js';
 import { rtspResponse } from './response.js';
 import { spliceTo } from './splice.js';
 import { forwardUri, readTokenUri, sameRedirectTarget, streamOfUri, tokenLocation } from './target.js';
 
-export interface ConnectionDeps {
-  router: Router;
-  auth: RtspAuthenticator;
-  limiter: FailureLimiter;
-  /** Undefined: nothing to check a viewer against now (an entry without a routing state): 503 before any credential check. */
-  viewer: () => ViewerCredentials | undefined;
-  /** Local MediaMTX RTSP address; undefined = nothing to splice to (viewers that need it get 503). */
-  spliceTarget: () => { host: string; port: number } | undefined;
-  limits: RtspLimits;
-  /** Time allowed to the first full request, and to each next one before a decision, ms. */
-  requestTimeoutMs: number;
-  proxyProtocol: boolean;
-  /** Requests answered on one connection before it is handed over or closed. */
-  maxRequests: number;
-  /** User-Agent substrings (lower case) challenged with Basic only when there is no token key. */
-  basicOnlyAgents: readonly string[];
-  /** Accept Basic answers (`viewer.allowBasic`). */
-  allowBasic: () => boolean;
-  /** Key of the signed viewer tokens; undefined: no tokens (redirects carry none, splices pass credentials on). */
-  tokenKey: () => ViewerTokenKey | undefined;
-  tokenTtlSec: () => number;
-  /**
-   * An entry node's own name: the gateway then admits a viewer whose `?token=` was signed for this
-   * node (a redirect from another gateway) and splices it to its local media server, and signs its
-   * splice tokens for this name. Undefined (the origin): tokens are only issued, never admitted.
-   */
-  self?: () => string | undefined;
-  /** How long a connection stays open after its 302, ms. */
-  sameConnectionMs: () => number;
-  learner: FollowLearner;
-  logger?: Logger;
-  /** The connection left the undecided phase (spliced, redirected or closed). */
-  onSettled(): void;
-  onSpliceOpen(): void;
-  onSpliceClose(): void;
-}
-
 const PUBLIC = 'OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER';
-
-interface Redirect {
-  location: string;
-  node: string;
-  stream: string;
-  reason: RouteReason;
-}
 
 /**
  * One viewer connection on the gateway. Publishers (ANNOUNCE) are spliced at once. Viewers talk to
