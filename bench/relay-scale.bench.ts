@@ -27,7 +27,8 @@
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { createRelayPlanner, createSelector, haversineKm, HavenEmitter, originConfigSchema, treeDepth, type NodeCandidate, type ViewerLocation } from '@haven/core';
+import { createSelector, haversineKm, HavenEmitter, originConfigSchema, type NodeCandidate, type ViewerLocation } from '@haven/core';
+import { createRelayPlanner, treeDepth } from '@haven/control';
 import { createOriginRouting } from '@haven/gateway';
 import { freePort, goalLine, mainOrWorker, median, pct, rng, runWorker, smoke } from './lib.js';
 

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createControlApi, type ControlApi } from '@haven/core';
+import { createControlApi, type ControlApi } from '@haven/control';
 import { waitFor } from '../helpers/process.js';
 import { fakeHaven, quietLogger, REPORT_TOKEN, SECRETS, TOKEN, type FakeHaven } from './fake-deps.js';
 

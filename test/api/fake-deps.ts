@@ -1,6 +1,7 @@
 // A fake ControlApiDeps: the API server is the unit under test, so the Haven behind it is a small
 // in-memory stand-in whose state the tests change and whose events they emit.
-import { HavenEmitter, HavenError, createLogger, type ApiNodeInfo, type ApiStatusInfo, type ControlApiDeps, type HavenNode, type HavenSecrets, type NodeEntry, type NodeReport, type SecretName } from '@haven/core';
+import { HavenEmitter, HavenError, createLogger, type HavenNode, type HavenSecrets, type NodeEntry, type SecretName } from '@haven/core';
+import { type ApiNodeInfo, type ApiStatusInfo, type ControlApiDeps, type NodeReport } from '@haven/control';
 import { FollowLearner } from '@haven/gateway';
 
 export const TOKEN = 'test-control-token-0123456789';

@@ -4,7 +4,7 @@
  */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createControlApi, type ControlApi } from '@haven/core';
+import { createControlApi, type ControlApi } from '@haven/control';
 import { fakeHaven, quietLogger } from './fake-deps.js';
 
 let api: ControlApi;

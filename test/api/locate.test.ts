@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ControlApi } from '@haven/core';
+import type { ControlApi } from '@haven/control';
 import { callFrom as call, startNodeFacingApi } from '../helpers/node-api.js';
 import { fakeHaven, REPORT_TOKEN } from './fake-deps.js';
 

@@ -1,6 +1,7 @@
 import parsePrometheusTextFormat, { type PromFamily, type PromSample } from 'parse-prometheus-text-format';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createControlApi, HavenError, METRIC_NAMES, type ControlApi } from '@haven/core';
+import { HavenError } from '@haven/core';
+import { createControlApi, METRIC_NAMES, type ControlApi } from '@haven/control';
 import { fakeHaven, quietLogger, REPORT_TOKEN, TOKEN, type FakeHaven } from './fake-deps.js';
 
 let haven: FakeHaven;

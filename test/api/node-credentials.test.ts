@@ -6,7 +6,8 @@
  * Loopback addresses stand in for VPN addresses.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeCredential, nodeOfCredential, type ControlApi } from '@haven/core';
+import { nodeCredential, nodeOfCredential } from '@haven/core';
+import { type ControlApi } from '@haven/control';
 import { callFrom, startNodeFacingApi } from '../helpers/node-api.js';
 import { fakeHaven, makeNode, SECRETS } from './fake-deps.js';
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createNodeReporter, ViewerTokenKey, type ControlApi, type NodeReporter } from '@haven/core';
+import { ViewerTokenKey } from '@haven/core';
+import { createNodeReporter, type ControlApi, type NodeReporter } from '@haven/control';
 import { startNodeFacingApi } from '../helpers/node-api.js';
 import { waitFor } from '../helpers/process.js';
 import { fakeHaven, quietLogger, REPORT_TOKEN, TOKEN } from './fake-deps.js';

@@ -2,7 +2,7 @@
 // who feeds whom with bitrates, from the live snapshot; names shown as text, never as markup.
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createControlApi, createRelayPlanner, type ControlApi, type PlannerNode } from '@haven/core';
+import { createControlApi, createRelayPlanner, type ControlApi, type PlannerNode } from '@haven/control';
 import { requireTool } from '../helpers/tools.js';
 import { fakeHaven, quietLogger, TOKEN } from './fake-deps.js';
 

@@ -3,7 +3,7 @@
  * own credential (its VPN address; loopback addresses stand in), and the status carries the tree.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRelayPlanner, type ControlApi, type PlannerNode } from '@haven/core';
+import { createRelayPlanner, type ControlApi, type PlannerNode } from '@haven/control';
 import { callFrom as call, startNodeFacingApi } from '../helpers/node-api.js';
 import { fakeHaven, TOKEN } from './fake-deps.js';
 

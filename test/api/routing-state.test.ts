@@ -4,7 +4,8 @@
  * a state of another Haven. Loopback addresses stand in for VPN addresses.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpsUrlBook, createRoutingStateFollower, createRoutingStatePublisher, digestHa1, havenIdOf, type ControlApi } from '@haven/core';
+import { createHttpsUrlBook, createRoutingStateFollower, createRoutingStatePublisher, digestHa1, havenIdOf } from '@haven/core';
+import { type ControlApi } from '@haven/control';
 import { callFrom as get, startNodeFacingApi } from '../helpers/node-api.js';
 import { fakeHaven, SECRETS, TOKEN } from './fake-deps.js';
 

@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createControlApi, type ControlApi } from '@haven/core';
+import { createControlApi, type ControlApi } from '@haven/control';
 import { repoRoot, requireTool } from '../helpers/tools.js';
 import { fakeHaven, makeNode, quietLogger, TOKEN, type FakeHaven } from './fake-deps.js';
 

@@ -12,6 +12,9 @@ const require = createRequire(import.meta.url);
 const PACKAGES: Array<{ name: string; dir: string; exportsOf: string[]; esmOnly?: boolean }> = [
   { name: '@haven/core', dir: 'packages/core', exportsOf: ['createHaven', 'HavenError', 'definePlugin', 'loadConfig', 'haversineKm'] },
   { name: '@haven/gateway', dir: 'packages/gateway', exportsOf: ['gatewayServices', 'createRtspGateway', 'createEntryRouting', 'rtspProbe'] },
+  { name: '@haven/control', dir: 'packages/control', exportsOf: ['createControlApi', 'havenApiDeps', 'createNodeReporter', 'createRelayPlanner'] },
+  { name: '@haven/door', dir: 'packages/door', exportsOf: ['guardRequestListener', 'guardConnection', 'TokenBuckets'] },
+  { name: '@haven/ingest', dir: 'packages/ingest', exportsOf: ['checkIngest', 'createIngestMonitor', 'audioNeedsFix'] },
   { name: '@haven/core/testing', dir: 'packages/core', exportsOf: ['locatorContract', 'vpnContract', 'mediaServerContract', 'probeContract'], esmOnly: true },
   { name: '@haven/plugin-geo', dir: 'packages/plugin-geo', exportsOf: ['geoip'] },
   { name: '@haven/plugin-wireguard', dir: 'packages/plugin-wireguard', exportsOf: ['wireguard'] },

@@ -1,5 +1,5 @@
 // Every built package loaded with require() (the CJS build, as a CommonJS user gets it), doing real
-// work: a package that reads its own files (the geo plugin's database, core's status page) must find
+// work: a package that reads its own files (the geo plugin's database, the control API's status page) must find
 // them from the .cjs file too. Runs in the `dist` project: `pnpm -r build` must have run.
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,6 +14,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const require = createRequire(import.meta.url);
 type Core = typeof import('@haven/core');
 type Gateway = typeof import('@haven/gateway');
+type Control = typeof import('@haven/control');
 type Geo = typeof import('@haven/plugin-geo');
 type Wg = typeof import('@haven/plugin-wireguard');
 type Mtx = typeof import('@haven/plugin-mediamtx');
@@ -69,6 +70,7 @@ describe('require() of the built packages does real work', () => {
     const core = requireCjs<Core>('@haven/core', 'packages/core');
     const geo = requireCjs<Geo>('@haven/plugin-geo', 'packages/plugin-geo');
     const gateway = requireCjs<Gateway>('@haven/gateway', 'packages/gateway');
+    const control = requireCjs<Control>('@haven/control', 'packages/control');
     const dir = tempDir();
     const [rtsp, hls, api] = [await freePort(), await freePort(), await freePort()];
     const file = path.join(dir, 'haven.yaml');
@@ -78,8 +80,8 @@ describe('require() of the built packages does real work', () => {
     const haven = core.createHaven(loaded, plugins, { logger: core.createLogger({ level: 'silent' }), services: gateway.gatewayServices });
     await haven.start();
     const token = core.randomToken(32);
-    const ctl = core.createControlApi(
-      core.havenApiDeps(haven, { nodes: { add: async () => Promise.reject(new Error('not here')), remove: async () => false } }),
+    const ctl = control.createControlApi(
+      control.havenApiDeps(haven, { nodes: { add: async () => Promise.reject(new Error('not here')), remove: async () => false } }),
       { listen: `127.0.0.1:${api}`, token, logger: core.createLogger({ level: 'silent' }) },
     );
     await ctl.start();
@@ -133,7 +135,7 @@ describe('require() of the built packages does real work', () => {
   });
 
   it('the built packages never leave an empty import.meta in their CJS output', () => {
-    for (const dir of ['packages/core', 'packages/gateway', 'packages/plugin-geo', 'packages/plugin-wireguard', 'packages/plugin-mediamtx', 'examples/custom-locator']) {
+    for (const dir of ['packages/core', 'packages/gateway', 'packages/control', 'packages/door', 'packages/ingest', 'packages/plugin-geo', 'packages/plugin-wireguard', 'packages/plugin-mediamtx', 'examples/custom-locator']) {
       expect(readFileSync(path.join(root, dir, 'dist', 'index.cjs'), 'utf8'), dir).not.toMatch(/import_meta\s*=\s*\{\}/);
     }
   });

@@ -1,7 +1,7 @@
 // Follow-rate per player and auth schemes: in /api/status, /metrics and the status page (Chromium).
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createControlApi, type ControlApi } from '@haven/core';
+import { createControlApi, type ControlApi } from '@haven/control';
 import { FollowLearner } from '@haven/gateway';
 import { requireTool } from '../helpers/tools.js';
 import { fakeHaven, quietLogger, TOKEN } from '../api/fake-deps.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forwardUri, readTokenUri, tokenLocation } from '../../packages/core/src/gateway/rtsp/target.js';
+import { forwardUri, readTokenUri, tokenLocation } from '../../packages/gateway/src/rtsp/target.js';
 import { ffmpegControl, gstreamerControls, media3Control, rfc2326Control, type DescribeBase } from '../helpers/control-url.js';
 
 // Every client's control-URL rule (test/helpers/control-url.ts, from their sources) against the

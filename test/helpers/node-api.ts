@@ -4,7 +4,7 @@
  * given loopback address (loopback aliases stand in for nodes' VPN addresses).
  */
 import { request } from 'node:http';
-import { createControlApi, type ControlApi, type ControlApiDeps, type ControlApiOptions } from '@haven/core';
+import { createControlApi, type ControlApi, type ControlApiDeps, type ControlApiOptions } from '@haven/control';
 import { quietLogger, TOKEN } from '../api/fake-deps.js';
 
 export interface NodeFacingApi {

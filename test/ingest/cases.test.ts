@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IngestVerdict } from '@haven/core';
+import type { IngestVerdict } from '@haven/ingest';
 import { run, spawnTracked, stopAll, waitFor, type Spawned } from '../helpers/process.js';
 import { moveListenersToFreeLoopbackPorts } from '../helpers/loopback-ports.js';
 import { mediamtxBin, repoRoot, requireTool } from '../helpers/tools.js';

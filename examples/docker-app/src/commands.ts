@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
-import { createLogger, exposureReason, HavenEmitter, HavenError, loadConfig, originExposure, resolveRegion, SecretStore, writeFileAtomic, type Locator, type OriginConfig, type RelayTreeView, type SecretName } from '@haven/core';
+import { createLogger, exposureReason, HavenEmitter, HavenError, loadConfig, type Locator, type OriginConfig, originExposure, resolveRegion, type SecretName, SecretStore, writeFileAtomic } from '@haven/core';
+import { type IngestVerdict } from '@haven/ingest';
+import { type RelayTreeView } from '@haven/control';
 import { createOriginRouting } from '@haven/gateway';
 import { DBIP_ATTRIBUTION } from '@haven/plugin-geo';
 import { JOIN_BUNDLE_WARNING, makeShareCode } from '@haven/plugin-wireguard';
@@ -17,7 +19,6 @@ import { readNodeTlsStatus, tlsStatusLines } from './tls-status.js';
 import { printPlayers, type PlayerRow } from './players.js';
 import { readRoutingFollowStatus, routingStatusLine } from './routing-follow.js';
 import { printVrchat, printVrchatHelp } from './ingest-view.js';
-import type { IngestVerdict } from '@haven/core';
 
 export interface InitOptions {
   role: 'origin' | 'node';

@@ -1,4 +1,5 @@
-import { ipGroups, TokenBuckets, type Locator, type RoutingState, type RoutingStateFollower, type ViewerLocation } from '@haven/core';
+import { ipGroups, type Locator, type RoutingState, type RoutingStateFollower, type ViewerLocation } from '@haven/core';
+import { TokenBuckets } from '@haven/door';
 import { compileOverrides, LruCache, parseIp, type OverrideTable } from '@haven/plugin-geo';
 
 /** What the origin said of an address, and when (an unknown address is kept too, shorter). */

@@ -3,14 +3,9 @@
  * sends through MediaMTX's loopback RTSP listener with the internal credential), printed by
  * `haven status`, explained by `haven urls`.
  */
-import {
-  createIngestMonitor,
-  ffprobeSampler,
-  ingestDoctorChecks,
-  type Haven,
-  type IngestMonitor,
-  type IngestVerdict,
-} from '@haven/core';
+import { type Haven } from '@haven/core';
+import { type IngestVerdict } from '@haven/ingest';
+import { createIngestMonitor, ffprobeSampler, ingestDoctorChecks, type IngestMonitor } from '@haven/ingest';
 import { INGEST_PREFIX } from '@haven/plugin-mediamtx';
 import { print } from './output.js';
 import type { Loaded } from './runtime.js';

@@ -1,4 +1,5 @@
-import { matchesVerifier, nodeOfCredential, type Haven, type NodeReport, type OriginConfig, type RoutingStateFollower } from '@haven/core';
+import { matchesVerifier, nodeOfCredential, type Haven, type OriginConfig, type RoutingStateFollower } from '@haven/core';
+import { type NodeReport } from '@haven/control';
 
 /** The media server's relay check, where the plugin offers one (the MediaMTX plugin does). */
 type RelayCheckable = { setRelayCheck?: (check: ((password: string) => boolean | undefined) | undefined) => void };

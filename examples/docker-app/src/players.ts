@@ -1,4 +1,5 @@
-import { HavenError, type ApiStatusView } from '@haven/core';
+import { HavenError } from '@haven/core';
+import { type ApiStatusView } from '@haven/control';
 import { ApiClient } from './client.js';
 import { print, progress, table } from './output.js';
 import type { Loaded } from './runtime.js';

@@ -1,12 +1,5 @@
-import {
-  createRelayPlanner,
-  type Haven,
-  type NodeReport,
-  type OriginConfig,
-  type RelayAssignment,
-  type RelayPlanner,
-  type RelayTreeView,
-} from '@haven/core';
+import { type Haven, type OriginConfig } from '@haven/core';
+import { createRelayPlanner, type NodeReport, type RelayAssignment, type RelayPlanner, type RelayTreeView } from '@haven/control';
 import { connect } from 'node:net';
 import type { Loaded } from './runtime.js';
 import { settingsOf } from './derived.js';

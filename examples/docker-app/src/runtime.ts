@@ -1,5 +1,7 @@
 import path from 'node:path';
-import { addNodeEntry, ConfigWriter, createControlApi, createHaven, originExposure, createNodeReporter, havenApiDeps, havenIdOf, havenRoutingState, createHttpsUrlBook, HavenError, loadConfig, randomToken, readPrivateFile, removeNodeEntry, watchConfig, writePrivateFile, type ControlApi, type Haven, type HavenPlugin, type LoadedConfig, type NodeEntry, type NodeReporter, type OriginConfig, type RoutingStatePlace, type Vpn, type IngestMonitor } from '@haven/core';
+import { addNodeEntry, ConfigWriter, createHaven, originExposure, havenIdOf, createHttpsUrlBook, HavenError, loadConfig, randomToken, readPrivateFile, removeNodeEntry, watchConfig, writePrivateFile, type Haven, type HavenPlugin, type LoadedConfig, type NodeEntry, type OriginConfig, type RoutingStatePlace, type Vpn } from '@haven/core';
+import { createControlApi, createNodeReporter, havenApiDeps, havenRoutingState, type ControlApi, type NodeReporter } from '@haven/control';
+import { type IngestMonitor } from '@haven/ingest';
 import { createRelayDoor, gatewayServices, type RelayDoor } from '@haven/gateway';
 import type { MediaMtxServer } from '@haven/plugin-mediamtx';
 import { apiReadsNeedToken, containerBinds, withHost } from './container-binds.js';

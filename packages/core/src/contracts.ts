@@ -3,7 +3,6 @@
  * a `capabilities` object that core reads instead of `instanceof` checks.
  */
 import type { GeoPoint } from './geo.js';
-import type { IngestTrack } from './ingest/types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared shapes
@@ -75,6 +74,18 @@ export interface StreamStats {
   sourceType?: string;
   /** Addresses of the RTSP viewers reading it now (a node reports new ones to the origin). */
   readerAddresses?: string[];
+}
+
+/** One track as MediaMTX describes it (`tracks2` of `/v3/paths/get`). */
+export interface IngestTrack {
+  /** MediaMTX's codec name: `H264`, `H265`, `MPEG-4 Audio`, `Opus`, `G711`, `MPEG-1/2 Audio`, `LPCM`... */
+  codec: string;
+  width?: number;
+  height?: number;
+  /** H.264/H.265 profile as MediaMTX reports it (`High`, `Main`...). */
+  profile?: string;
+  sampleRate?: number;
+  channels?: number;
 }
 
 export interface MediaServerCapabilities {

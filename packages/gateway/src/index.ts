@@ -36,8 +36,7 @@ export {
   type TokenVerdict,
   type ViewerTokenClaims,
 } from './auth/token.js';
-export { loadTokenKey, TOKEN_KEY_FILE } from '@haven/core';
-export { FollowLearner, type FollowLearnerOptions } from './players/follow-learning.js';
+export { FollowLearner, type AuthScheme, type FollowLearnerOptions, type PlayerEvidence, type PlayerRecord } from './players/follow-learning.js';
 export {
   ConnectionBudget,
   gatewayBudget,
@@ -49,4 +48,3 @@ export {
   type ShedReason,
 } from './budget/budget.js';
 export { budgetHttpDoor, type HttpDoorBudgetOptions } from './budget/budget-http.js';
-export { TokenBuckets, type TokenBucketsOptions } from '@haven/core';

@@ -9,7 +9,8 @@
  * decoding), so the viewer-facing path is the same either way. It lives in the MediaMTX plugin because
  * it is MediaMTX's paths, auth hook and Control API it works with, and it reuses MediaMTX's supervisor.
  */
-import { audioNeedsFix, toHavenError, type HavenEmitter, type IngestTrack, type Logger } from '@haven/core';
+import { toHavenError, type HavenEmitter, type IngestTrack, type Logger } from '@haven/core';
+import { audioNeedsFix } from '@haven/ingest';
 import type { MediaMtxApi } from './api.js';
 import type { MtxPath } from './api-schemas.js';
 import { PLUGIN_NAME } from './errors.js';

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { originConfigSchema } from '../config/schema.js';
-import { links } from '../api/views.js';
-import type { StatusInfo } from '../api/types.js';
 import { nodesFromConfig } from './nodes.js';
 import { exposureChange, exposureReason, orderEntries, originExposure, originGatewayBind } from './exposure.js';
 
@@ -68,21 +66,5 @@ describe('origin exposure', () => {
       'z',
       'b',
     ]);
-  });
-
-  it('status links of a private origin: one per entry, by region, never the origin', () => {
-    const c = originConfigSchema.parse({ role: 'origin', exposure: 'private', public: { host: '203.0.113.5' }, nodes });
-    const info: StatusInfo = {
-      name: 'home',
-      state: 'running',
-      streams: [{ name: 'live', ready: true, readers: 0, bytesIn: 0, bytesOut: 0, tracks: [] }],
-      nodes: nodesFromConfig(c).map((node) => ({ node, health: 'up', viewers: 0 })),
-      gateway: { rtspUrl: 'rtsp://127.0.0.1:8554' },
-      exposure: 'private',
-    } as unknown as StatusInfo;
-    const l = links(info, 'viewer:pw');
-    expect(l.map((x) => x.node)).toEqual(['fra', 'nyc']);
-    expect(l[0]!.rtsp).toBe('rtsp://viewer:pw@198.51.100.7:8554/live');
-    expect(JSON.stringify(l)).not.toMatch(/203\.0\.113\.5|127\.0\.0\.1/);
   });
 });

@@ -3,9 +3,8 @@
  * book a gateway keeps them in. The learner itself is the gateway's (`FollowLearner` in `@haven/gateway`).
  */
 
-export type AuthScheme = 'basic' | 'digest';
-
-export interface PlayerRecord {
+/** One player (User-Agent) as the gateway's book shows it. No viewer address or network is in it. */
+export interface PlayerView {
   userAgent: string;
   redirects: number;
   /** Reached the node (reported by the node). */
@@ -14,26 +13,21 @@ export interface PlayerRecord {
   sameConnection: number;
   /** Neither came back nor reached the node in time. */
   notFollowed: number;
+  /** Logins answered with Basic, and with Digest. */
   basic: number;
   digest: number;
   lastAt: number;
-}
-
-/** What a verdict rests on: the outcomes within the window (no viewer address or network is shown). */
-export interface PlayerEvidence {
-  /** Outcomes (followed or not) within the window. */
-  outcomes: number;
-  followed: number;
-  /** Distinct networks (IPv4 /24, IPv6 /48) whose redirects were not followed. */
-  prefixes: number;
-  /** Epoch ms of the oldest and newest outcome counted. */
-  firstAt: number;
-  lastAt: number;
-}
-
-export interface PlayerView extends PlayerRecord {
-  /** What the learned verdict rests on now; absent without outcomes in the window. */
-  evidence?: PlayerEvidence;
+  /** What the learned verdict rests on now (the outcomes within the window); absent without outcomes. */
+  evidence?: {
+    /** Outcomes (followed or not) within the window. */
+    outcomes: number;
+    followed: number;
+    /** Distinct networks (IPv4 /24, IPv6 /48) whose redirects were not followed. */
+    prefixes: number;
+    /** Epoch ms of the oldest and newest outcome counted. */
+    firstAt: number;
+    lastAt: number;
+  };
   /** followed / (followed + notFollowed); undefined before any outcome. */
   followRate?: number;
   /** What the next viewer with this User-Agent gets. */

@@ -1,7 +1,8 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
-import { type DoorGuardOptions, guardConnection, normalizeIp } from '@haven/core';
+import { normalizeIp } from '@haven/core';
+import { type DoorGuardOptions, guardConnection } from '@haven/door';
 import type { Admission, ConnectionBudget, RefusalReason, ShedReason } from './budget.js';
 
 export interface HttpDoorBudgetOptions {

@@ -1,4 +1,5 @@
-import { type GatewayConfig, ipGroups, TokenBuckets } from '@haven/core';
+import { type GatewayConfig, ipGroups } from '@haven/core';
+import { TokenBuckets } from '@haven/door';
 
 /**
  * The address a connection is accounted to: an IPv4 address as it is, an IPv6 address by its /64

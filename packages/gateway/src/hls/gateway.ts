@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { type CoreService, type GatewayConfig, guardRequestListener, type HavenNode, type Logger, normalizeIp, type Router, trimBase } from '@haven/core';
+import { type CoreService, type GatewayConfig, type HavenNode, type Logger, normalizeIp, type Router, trimBase } from '@haven/core';
+import { guardRequestListener } from '@haven/door';
 import { gatewayBudget, type GatewayBudgetLimits } from '../budget/budget.js';
 import { budgetHttpDoor } from '../budget/budget-http.js';
 import { listenOrThrow } from '../listen.js';

@@ -1,4 +1,4 @@
-import { ipGroups, normalizeIp, readPrivateFile, writePrivateFile, type AuthScheme, type PlayerBook, type PlayerEvidence, type PlayerRecord, type PlayerView } from '@haven/core';
+import { ipGroups, normalizeIp, readPrivateFile, writePrivateFile, type PlayerBook, type PlayerView } from '@haven/core';
 
 /**
  * What the gateway learns about players and redirects: per User-Agent, how many 302s it got, how
@@ -10,6 +10,35 @@ import { ipGroups, normalizeIp, readPrivateFile, writePrivateFile, type AuthSche
  * (`reset`). Config pins override. Bounded (agents, outcomes per agent, pending redirects), persisted
  * 0600 in the state directory.
  */
+
+export type AuthScheme = 'basic' | 'digest';
+
+/** What the book keeps per User-Agent (the file's records). */
+export interface PlayerRecord {
+  userAgent: string;
+  redirects: number;
+  /** Reached the node (reported by the node). */
+  followed: number;
+  /** Asked again on the same connection and was served there. */
+  sameConnection: number;
+  /** Neither came back nor reached the node in time. */
+  notFollowed: number;
+  basic: number;
+  digest: number;
+  lastAt: number;
+}
+
+/** What a verdict rests on: the outcomes within the window (no viewer address or network is shown). */
+export interface PlayerEvidence {
+  /** Outcomes (followed or not) within the window. */
+  outcomes: number;
+  followed: number;
+  /** Distinct networks (IPv4 /24, IPv6 /48) whose redirects were not followed. */
+  prefixes: number;
+  /** Epoch ms of the oldest and newest outcome counted. */
+  firstAt: number;
+  lastAt: number;
+}
 
 export interface FollowLearnerOptions {
   /** JSON file in the state directory; absent: memory only. */

@@ -1,5 +1,7 @@
 import type { Socket } from 'node:net';
-import { guardCallback, logDoorFault, normalizeIp, requestLineForLog, type AuthScheme, type RouteReason, type ViewerLocation } from '@haven/core';
+import { normalizeIp, type RouteReason, type ViewerLocation } from '@haven/core';
+import type { AuthScheme } from '../players/follow-learning.js';
+import { guardCallback, logDoorFault, requestLineForLog } from '@haven/door';
 import { signViewerToken, TOKEN_USER, verifyViewerToken } from '../auth/token.js';
 import { AuthInjector, rewriteRequest } from '../auth/injector.js';
 import type { ConnectionDeps, Redirect } from './connection-deps.js';

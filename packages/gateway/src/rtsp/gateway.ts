@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
-import { type CoreService, type GatewayConfig, guardConnection, type Logger, normalizeIp, type Router, splitHostPort, type ViewerTokenKey } from '@haven/core';
+import { type CoreService, type GatewayConfig, type Logger, normalizeIp, type Router, splitHostPort, type ViewerTokenKey } from '@haven/core';
+import { guardConnection } from '@haven/door';
 import { FollowLearner } from '../players/follow-learning.js';
 import { RtspAuthenticator, type ViewerCredentials } from '../auth/digest.js';
 import { GatewayConnection } from './connection.js';

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
-import { guardRequestListener, type DoorLogger } from '@haven/core';
+import { guardRequestListener, type DoorLogger } from '@haven/door';
 import { budgetHttpDoor, gatewayBudget, type ConnectionBudget, type ConnectionBudgetStats, type GatewayBudgetLimits } from '@haven/gateway';
 import { canonicalIp } from './cert-info.js';
 
