@@ -32,6 +32,5 @@ export type {
 export { havenApiDeps, type HavenApiDepsOptions } from './api/haven-deps.js';
 export { havenRoutingState } from './api/haven-routing-state.js';
 // The relay planner.
-export { assignParents, originBudget, treeDepth, DEFAULT_MAX_DEPTH, type RelayTree, type TreeInput, type TreeNode } from './relay/tree.js';
-export { createRelayHealth, type Demotion, type RelayHealth, type RelayHealthOptions, type RelaySample } from './relay/demote.js';
+export { treeDepth } from './relay/tree.js';
 export { createRelayPlanner, type PlannerNode, type RelayAssignment, type RelayPeer, type RelayEdgeView, type RelayParent, type RelayPlanner, type RelayPlannerDeps, type RelayTreeView } from './relay/planner.js';

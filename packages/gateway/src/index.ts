@@ -7,24 +7,13 @@ export { gatewayServices } from './compose/services.js';
 export { createOriginRouting, createNodeRouting, type OriginRoutingDeps, type NodeRoutingDeps, type RoutingStack } from './compose/origin.js';
 export { createEntryRouting, type EntryRouting, type EntryRoutingDeps } from './compose/entry.js';
 export { rtspProbe, rtspAliveProbe, type RtspProbeOptions } from './rtsp/probe.js';
-export {
-  parseRequest,
-  chunkNeedsParse,
-  getHeader as rtspHeader,
-  getHeaders as rtspHeaders,
-  DEFAULT_RTSP_LIMITS,
-  type RtspLimits,
-  type RtspRequest,
-  type ParseOutcome,
-} from './rtsp/parser.js';
+export { getHeader as rtspHeader } from './rtsp/parser.js';
 export { RtspAuthenticator, digestResponse, parseAuthParams, type AuthResult, type RtspAuthOptions, type ViewerCredentials } from './auth/digest.js';
 export { FailureLimiter, type FailureLimiterOptions } from './budget/rate-limit.js';
-export { proxyV1Header } from './rtsp/proxy-protocol.js';
-export { parseResponse, RtspClientConnection, type RtspResponse, type ResponseOutcome } from './rtsp/client.js';
+export { parseResponse, RtspClientConnection, type RtspResponse } from './rtsp/client.js';
 export { createRtspGateway, type RtspGateway, type RtspGatewayLimits, type RtspGatewayOptions, type RtspGatewayStats } from './rtsp/gateway.js';
 export { createHttpsGateway, type HttpsGateway, type HttpsGatewayOptions, type HttpsTarget } from './https/gateway.js';
 export { createHlsGateway, type HlsGateway, type HlsGatewayOptions } from './hls/gateway.js';
-export { absolutizePlaylist } from './hls/playlist.js';
 export { createRelayDoor, type RelayDoor, type RelayDoorOptions } from './relay-door.js';
 export {
   signViewerToken,

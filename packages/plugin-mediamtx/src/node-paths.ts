@@ -1,6 +1,6 @@
 /**
  * A node's two paths per stream, so viewers keep their connection when the relay tree changes the
- * node's parent (checked with MediaMTX v1.20.1, see packages/core/src/relay/README.md):
+ * node's parent (checked with MediaMTX v1.20.1, see packages/control/src/relay/README.md):
  * - `up/<stream>` pulls from the parent (its `source` follows the tree; MediaMTX recreates it on change);
  * - `<stream>` (what viewers read) pulls `up/<stream>` over loopback with the internal credential. Once the
  *   stream's tracks are known it is `alwaysAvailable` with exactly those tracks, so while `up/<stream>` is

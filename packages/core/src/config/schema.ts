@@ -52,7 +52,7 @@ export const DEFAULT_NODE_RELAY_CHILDREN = 2;
 
 /**
  * The origin's uplink budget: how many nodes pull from it directly. Unset = every node pulls from the
- * origin (unbounded). Nodes beyond the budget pull from another node (packages/core/src/relay).
+ * origin (unbounded). Nodes beyond the budget pull from another node (packages/control/src/relay).
  */
 export const relaySchema = z
   .strictObject({
