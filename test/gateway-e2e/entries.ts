@@ -32,7 +32,7 @@ export interface Entries {
 }
 
 /**
- * Two entry nodes as the app builds them (examples/docker-app/src/entry-gateway.ts): each node's
+ * Two entry nodes as the app builds them (examples/docker-app/src/node/entry-gateway.ts): each node's
  * public RTSP port is the Haven's gateway (`createEntryRouting`, from the origin's routing state), its
  * MediaMTX on a loopback port behind it, trusting the gateway's PROXY line, with the plugin's own auth
  * hook (token check included), pulling the stream from the origin's MediaMTX (fed by ffmpeg). Viewers

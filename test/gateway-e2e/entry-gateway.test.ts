@@ -16,8 +16,8 @@ import { ffprobe, mtxPathReady, PUBLISHER, RELAY, startMediamtx, startPublisher,
 import { PARIS, recordingHooks, SECRETS, type Reads } from './setup.js';
 import { fakeHaven } from '../api/fake-deps.js';
 import { startNodeFacingApi } from '../helpers/node-api.js';
-import { locateAtOrigin } from '../../examples/docker-app/src/entry-gateway.js';
-import { createEntryLocator } from '../../examples/docker-app/src/entry-locator.js';
+import { locateAtOrigin } from '../../examples/docker-app/src/node/entry-gateway.js';
+import { createEntryLocator } from '../../examples/docker-app/src/node/entry-locator.js';
 import { GATEWAY_KEY } from '../helpers/token-key.js';
 
 // Entry nodes: each node's public RTSP port is the Haven's gateway (built from the origin's routing

@@ -12,8 +12,8 @@ import {
   type IngestVerdict,
 } from '@haven/core';
 import { INGEST_PREFIX } from '@haven/plugin-mediamtx';
-import { print } from './output.js';
-import type { Loaded } from './runtime.js';
+import { print } from '../commands/output.js';
+import type { Loaded } from '../home/loaded.js';
 
 /** Publish URLs' path prefix: `ingest/` unless the audio fix is off. */
 export function ingestPathPrefix(l: Loaded): { pathPrefix?: string } {

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createEntryRouting, type EntryRouting, type Haven, type NodeConfig, type RoutingStateFollower, type ViewerLocation } from '@haven/core';
 import { SubnetMatcher, type MediaMtxServer } from '@haven/plugin-mediamtx';
 import { createEntryLocator } from './entry-locator.js';
-import type { JoinState } from './join.js';
+import type { JoinState } from '../home/join-state.js';
 
 export interface EntryGateway {
   entry: EntryRouting;

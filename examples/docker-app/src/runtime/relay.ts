@@ -8,9 +8,9 @@ import {
   type RelayTreeView,
 } from '@haven/core';
 import { connect } from 'node:net';
-import type { Loaded } from './runtime.js';
-import { settingsOf } from './derived.js';
-import type { JoinState } from './join.js';
+import type { Loaded } from '../home/loaded.js';
+import { settingsOf } from '../home/derived.js';
+import type { JoinState } from '../home/join-state.js';
 
 /** Host and port of a node's public `rtsp://host:port` (8554 when absent). */
 function rtspHostPort(url: string): { host: string; port: number } {

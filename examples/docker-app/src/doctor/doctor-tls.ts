@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { certInfo } from '@haven/plugin-mediamtx';
-import type { Check, Finding } from './doctor.js';
+import type { Check, Finding } from './findings.js';
 
 const DAY = 86_400_000;
 

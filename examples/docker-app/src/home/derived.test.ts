@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, SecretStore } from '@haven/core';
 import { decodeJoinBundle, generateKeyPair, encodeShareCode } from '@haven/plugin-wireguard';
 import { crossPluginSettings, REPORT_PORT, settingsOf } from './derived.js';
-import { addNodeOffline, entryFromShareCode, joinWithBundle, makeJoinBundle } from './join.js';
+import { addNodeOffline, entryFromShareCode, joinWithBundle, makeJoinBundle } from '../node/join.js';
 import { selectPlugins } from './plugins.js';
 import { nodeTemplate, originTemplate } from './template.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { JoinState } from './join.js';
+import type { JoinState } from './join-state.js';
 import { crossPluginSettings } from './derived.js';
 import { selectPlugins } from './plugins.js';
 

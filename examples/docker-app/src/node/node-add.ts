@@ -10,7 +10,7 @@ import {
   type NodeEntry,
   type OriginConfig,
 } from '@haven/core';
-import { isOriginVpn } from './origin-vpn.js';
+import { isOriginVpn } from '../home/origin-vpn.js';
 
 /**
  * A node that is already in the config (same name, or same key under another name) is not added

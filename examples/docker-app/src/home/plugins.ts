@@ -4,7 +4,7 @@ import { geoip } from '@haven/plugin-geo';
 import { mediamtx, type MediamtxOptionsInput } from '@haven/plugin-mediamtx';
 import { wireguard, type WireGuardOptionsInput } from '@haven/plugin-wireguard';
 import { crossPluginSettings, type CrossPluginSettings } from './derived.js';
-import type { JoinState } from './join.js';
+import type { JoinState } from './join-state.js';
 import { originWireguard } from './origin-vpn.js';
 
 /** Plugins the reference app knows, by their section name under `plugins:` in haven.yaml. */

@@ -1,10 +1,10 @@
 import { HavenError, SecretStore, type OriginConfig } from '@haven/core';
 import { JOIN_BUNDLE_WARNING } from '@haven/plugin-wireguard';
-import { ApiClient } from './client.js';
-import { makeJoinBundle } from './join.js';
+import { ApiClient } from '../runtime/client.js';
+import { makeJoinBundle } from '../node/join.js';
 import { print, printJson, progress, table } from './output.js';
-import { warnPublicHost } from './public-host.js';
-import type { Loaded } from './runtime.js';
+import { warnPublicHost } from '../home/public-host.js';
+import type { Loaded } from '../home/loaded.js';
 
 function originOf(l: Loaded, what: string): OriginConfig {
   if (l.loaded.config.role !== 'origin') {

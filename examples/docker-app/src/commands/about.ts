@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { resolveBinary } from '@haven/plugin-mediamtx';
-import { HAVEN_VERSION } from './version.js';
+import { HAVEN_VERSION } from '../version.js';
 
 /** The MediaMTX this Haven runs (`$MEDIAMTX_BIN`, else `mediamtx` on PATH), as the binary itself says. */
 export function mediamtxVersionLine(env: NodeJS.ProcessEnv = process.env): string {

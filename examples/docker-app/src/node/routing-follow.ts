@@ -8,7 +8,7 @@ import {
   type RoutingStateFollower,
   type RoutingStateHealth,
 } from '@haven/core';
-import type { JoinState } from './join.js';
+import type { JoinState } from '../home/join-state.js';
 
 /** Where a running node leaves what it knows of the origin's routing state (no secret in it), for `haven status`. */
 export const ROUTING_STATUS_FILE = 'routing-state.status.json';

@@ -4,9 +4,10 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, readPrivateFile, SecretStore } from '@haven/core';
 import { decodeJoinBundle, encodeJoinBundle, generateKeyPair } from '@haven/plugin-wireguard';
-import { JOIN_FILE, joinWithBundle, readJoinState } from './join.js';
-import { selectPlugins } from './plugins.js';
-import { nodeTemplate } from './template.js';
+import { JOIN_FILE, readJoinState } from '../home/join-state.js';
+import { joinWithBundle } from './join.js';
+import { selectPlugins } from '../home/plugins.js';
+import { nodeTemplate } from '../home/template.js';
 
 const bundle = (name = 'node-a') =>
   encodeJoinBundle({

@@ -1,8 +1,8 @@
 import { orderEntries, originExposure, SecretStore, type HavenConfig, type HavenSecrets } from '@haven/core';
-import type { Loaded } from './runtime.js';
+import type { Loaded } from '../home/loaded.js';
 import { ingestPathPrefix } from './ingest-view.js';
 import { ApiClient } from './client.js';
-import { detectLanAddress } from './lan-address.js';
+import { detectLanAddress } from '../home/lan-address.js';
 
 export interface HavenUrls {
   publish: Array<{ stream: string; rtmp: string; obsServer: string; obsStreamKey: string; srt: string }>;

@@ -17,20 +17,21 @@ import {
 } from '@haven/core';
 import { DBIP_ATTRIBUTION } from '@haven/plugin-geo';
 import { JOIN_BUNDLE_WARNING, makeShareCode } from '@haven/plugin-wireguard';
-import { ApiClient } from './client.js';
-import { type Home, peekConfig } from './home.js';
-import { assertNewNode } from './node-add.js';
-import { warnPublicHost } from './public-host.js';
-import { addNodeOffline, entryFromShareCode, joinWithBundle, makeJoinBundle, removeNodeOffline } from './join.js';
+import { ApiClient } from '../runtime/client.js';
+import { type Home, peekConfig } from '../home/home.js';
+import { assertNewNode } from '../node/node-add.js';
+import { warnPublicHost } from '../home/public-host.js';
+import { addNodeOffline, entryFromShareCode, joinWithBundle, makeJoinBundle, removeNodeOffline } from '../node/join.js';
 import { print, printJson, progress, table } from './output.js';
-import { formatRelayTree } from './relay.js';
-import { apiToken, loadHome, type Loaded } from './runtime.js';
-import { nodeTemplate, originTemplate } from './template.js';
-import { urlsFor } from './urls.js';
+import { formatRelayTree } from '../runtime/relay.js';
+import { apiToken } from '../home/api-token.js';
+import { loadHome, type Loaded } from '../home/loaded.js';
+import { nodeTemplate, originTemplate } from '../home/template.js';
+import { urlsFor } from '../runtime/urls.js';
 import { readNodeTlsStatus, tlsStatusLines } from './tls-status.js';
 import { printPlayers, type PlayerRow } from './players.js';
-import { readRoutingFollowStatus, routingStatusLine } from './routing-follow.js';
-import { printVrchat, printVrchatHelp } from './ingest-view.js';
+import { readRoutingFollowStatus, routingStatusLine } from '../node/routing-follow.js';
+import { printVrchat, printVrchatHelp } from '../runtime/ingest-view.js';
 import type { IngestVerdict } from '@haven/core';
 
 export interface InitOptions {

@@ -1,7 +1,7 @@
 import { HavenError, type ApiStatusView } from '@haven/core';
-import { ApiClient } from './client.js';
+import { ApiClient } from '../runtime/client.js';
 import { print, progress, table } from './output.js';
-import type { Loaded } from './runtime.js';
+import type { Loaded } from '../home/loaded.js';
 
 /** One player's row of the status view (the control API's `Player` schema). */
 export type PlayerRow = NonNullable<ApiStatusView['players']>[number];

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { havenConfigSchema } from '@haven/core';
 import { placeholderCertificate } from '@haven/plugin-mediamtx';
 import { nodeTls } from './doctor-tls.js';
-import type { DoctorContext } from './doctor.js';
+import type { DoctorContext } from './findings.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -41,7 +41,7 @@ describe('haven doctor: HTTPS on a node', () => {
 
 describe('haven status on a node: TLS lines', () => {
   it('shows the state, the expiry and the last problem and challenge refusal', async () => {
-    const { tlsStatusLines } = await import('./tls-status.js');
+    const { tlsStatusLines } = await import('../commands/tls-status.js');
     const lines = tlsStatusLines({
       mode: 'acme',
       state: 'error',

@@ -6,36 +6,13 @@ import { release } from 'node:os';
 import path from 'node:path';
 import { ingestDoctorChecks, originExposure, originGatewayBind, type OriginConfig } from '@haven/core';
 import { resolveBinary } from '@haven/plugin-mediamtx';
-import { ApiClient } from './client.js';
-import { settingsOf } from './derived.js';
-import { print } from './output.js';
-import { hostReach, publicHostWarning } from './public-host.js';
-import type { Loaded } from './runtime.js';
+import { ApiClient } from '../runtime/client.js';
+import { settingsOf } from '../home/derived.js';
+import { print } from '../commands/output.js';
+import { hostReach, publicHostWarning } from '../home/public-host.js';
+import type { Loaded } from '../home/loaded.js';
 import { nodeTls } from './doctor-tls.js';
-
-/** One line of `haven doctor`: what was found and, unless all is well, what to do. */
-export interface Finding {
-  level: 'ok' | 'warn' | 'fail';
-  what: string;
-  fix?: string;
-}
-
-/** A check looks at one thing; it never throws (a failure to look is a finding too). */
-export type Check = (ctx: DoctorContext) => Promise<Finding[]> | Finding[];
-
-export interface DoctorContext {
-  l: Loaded;
-  env: NodeJS.ProcessEnv;
-  /** The running origin's status, when it answers. */
-  running?:
-    | {
-        nodes: Array<{ name: string; origin: boolean; health: string; reason?: string }>;
-        streams?: Parameters<typeof ingestDoctorChecks>[0]['streams'];
-        /** Set while the running gateway still listens as it did at start (see `exposureChange`). */
-        exposure?: { mode: 'private' | 'public'; why: string; change?: string };
-      }
-    | undefined;
-}
+import type { Check, DoctorContext, Finding } from './findings.js';
 
 /** The first executable named `name` on PATH. */
 export function which(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {

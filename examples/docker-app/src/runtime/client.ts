@@ -1,5 +1,6 @@
 import { HavenError, type OriginConfig } from '@haven/core';
-import { apiToken, type Loaded } from './runtime.js';
+import { apiToken } from '../home/api-token.js';
+import { type Loaded } from '../home/loaded.js';
 
 /** A client for the running origin's control API (loopback, token from the state dir). */
 export class ApiClient {
