@@ -33,3 +33,5 @@ export {
   type DoorGuardOptions,
   type DoorLogger,
 } from './door-guard.js';
+export { addressIp, joinHostPort, normalizeIp, parseHostPort, splitHostPort, trimBase, urlHostPort } from './net/address.js';
+export { findExecutable } from './find-executable.js';

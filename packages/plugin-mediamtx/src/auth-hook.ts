@@ -3,10 +3,11 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { guardRequestListener, type DoorLogger, type HavenSecrets } from '@haven/core';
-import { authRequestSchema, decide, FailureCounter, type AuthDecision, type AuthPolicy, type DenyReason, type FailureEntry } from './auth-policy.js';
+import { decide, FailureCounter, type AuthPolicy, type FailureEntry } from './auth-policy.js';
+import { authRequestSchema, type AuthDecision, type DenyReason } from './auth-request.js';
 import { mtxError } from './errors.js';
 import { applyLoginLimit } from './login-limit.js';
-import { normalizeIp } from './net.js';
+import { normalizeIp } from '@haven/core';
 
 /** A denied request that carried credentials. No user name or password, ever. */
 export interface AuthFailure {

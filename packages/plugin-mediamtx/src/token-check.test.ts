@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { signViewerToken, ViewerTokenKey } from '@haven/core';
-import { decide, type AuthPolicy, type AuthRequest } from './auth-policy.js';
+import { decide, type AuthPolicy } from './auth-policy.js';
+import type { AuthRequest } from './auth-request.js';
 import { SubnetMatcher } from './net.js';
 import { checkViewerToken } from './token-check.js';
 

@@ -1,6 +1,6 @@
 import { tokenOfQuery, TOKEN_USER, verifyViewerToken, type TokenVerdict, type ViewerTokenKey } from '@haven/core';
-import type { AuthRequest } from './auth-policy.js';
-import { normalizeIp } from './net.js';
+import type { AuthRequest } from './auth-request.js';
+import { normalizeIp } from '@haven/core';
 
 /**
  * The gateway's signed viewer token in an RTSP read, checked against what MediaMTX reports: the

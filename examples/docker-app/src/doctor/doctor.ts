@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { release } from 'node:os';
 import path from 'node:path';
-import { ingestDoctorChecks, originExposure, originGatewayBind, type OriginConfig } from '@haven/core';
+import { findExecutable, ingestDoctorChecks, parseHostPort, originExposure, originGatewayBind, type OriginConfig } from '@haven/core';
 import { resolveBinary } from '@haven/plugin-mediamtx';
 import { ApiClient } from '../runtime/client.js';
 import { settingsOf } from '../home/derived.js';
@@ -13,21 +13,6 @@ import { hostReach, publicHostWarning } from '../home/public-host.js';
 import type { Loaded } from '../home/loaded.js';
 import { nodeTls } from './doctor-tls.js';
 import type { Check, DoctorContext, Finding } from './findings.js';
-
-/** The first executable named `name` on PATH. */
-export function which(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const p = path.join(dir, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      /* next */
-    }
-  }
-  return undefined;
-}
 
 const MIN_MEDIAMTX = [1, 19, 1];
 const isOrigin = (ctx: DoctorContext) => ctx.l.loaded.config.role === 'origin';
@@ -61,14 +46,14 @@ function kernelWireGuard(): boolean {
 export const tools: Check = (ctx) => {
   const out: Finding[] = [];
   const tool = (name: string, pkg: string, need: 'fail' | 'warn', why: string) => {
-    const at = which(name, ctx.env);
+    const at = findExecutable(name, ctx.env);
     out.push(at ? { level: 'ok', what: `${name}: ${at}` } : { level: need, what: `${name} is not installed (${why})`, fix: `install the Debian package ${pkg}: apt-get install ${pkg}` });
   };
   tool('wg', 'wireguard-tools', 'fail', 'configures the VPN');
   tool('ip', 'iproute2', 'fail', 'creates the VPN interface');
   if (kernelWireGuard()) out.push({ level: 'ok', what: 'WireGuard: kernel module' });
   else {
-    const go = which('wireguard-go', ctx.env);
+    const go = findExecutable('wireguard-go', ctx.env);
     out.push(
       go
         ? { level: 'ok', what: `WireGuard: wireguard-go (${go}); no kernel module` }
@@ -117,8 +102,8 @@ interface PortUse {
 }
 
 function portOf(listen: string): { host: string; port: number } {
-  const i = listen.lastIndexOf(':');
-  return { host: listen.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(listen.slice(i + 1)) };
+  const { host, port } = parseHostPort(listen);
+  return { host: host || '0.0.0.0', port: port ?? 0 };
 }
 
 function portsOf(l: Loaded): PortUse[] {

@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { HavenError } from '@haven/core';
+import { HavenError, joinHostPort, normalizeIp, parseHostPort } from '@haven/core';
 
 /**
  * Hosts a container image binds its listeners on, from its environment (the Dockerfile's ENV).
@@ -35,8 +35,7 @@ export function containerBinds(env: NodeJS.ProcessEnv = process.env): ContainerB
 
 /** `host:port` with the host replaced (`[v6]:port` for IPv6). */
 export function withHost(listen: string, host: string): string {
-  const port = listen.slice(listen.lastIndexOf(':') + 1);
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return joinHostPort(host, parseHostPort(listen).port ?? '');
 }
 
 /**
@@ -55,7 +54,7 @@ export function apiReadsNeedToken(o: { vpnSubnets: readonly string[]; containerB
   const loopback = (ip: string) => ip === '::1' || (isIP(ip) === 4 && ip.startsWith('127.'));
   const open = o.containerBind !== undefined && !loopback(o.containerBind);
   return (ip) => {
-    const a = ip.replace(/^::ffff:/i, '');
+    const a = normalizeIp(ip);
     const family = isIP(a);
     if (family === 0) return true;
     if (vpn.check(a, family === 6 ? 'ipv6' : 'ipv4')) return true;

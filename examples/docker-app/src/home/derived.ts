@@ -1,5 +1,6 @@
 import { ORIGIN_RTSP_ADDRESS } from '@haven/plugin-mediamtx';
 import { firstHost, parseSubnet, wireguardOptionsSchema } from '@haven/plugin-wireguard';
+import { joinHostPort, parseHostPort } from '@haven/core';
 
 /** The origin's node-report listener port on its VPN address (the app's own listener). */
 export const REPORT_PORT = 8881;
@@ -36,14 +37,6 @@ export interface SettingsInput {
   mediamtx?: unknown;
 }
 
-function portOf(listen: string): number {
-  return Number(listen.slice(listen.lastIndexOf(':') + 1));
-}
-
-function hostPort(host: string, port: number): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-
 /**
  * Derive the cross-plugin settings. A section that does not validate falls back to the defaults
  * here: config validation reports it with its line, this function never throws for it.
@@ -57,8 +50,8 @@ export function crossPluginSettings(input: SettingsInput): CrossPluginSettings {
   const rtspAddress = typeof mtx.rtspAddress === 'string' && /:\d+$/.test(mtx.rtspAddress) ? mtx.rtspAddress : ORIGIN_RTSP_ADDRESS;
   const relaySubnets = Array.isArray(mtx.relaySubnets) && mtx.relaySubnets.length > 0 ? (mtx.relaySubnets as string[]) : [subnet.cidr];
   return {
-    vpn: { subnet: subnet.cidr, originAddress, listenPort: wg.listenPort, endpoint: wg.endpoint ?? hostPort(input.publicHost, wg.listenPort) },
-    relay: { host: originAddress, port: portOf(rtspAddress) },
+    vpn: { subnet: subnet.cidr, originAddress, listenPort: wg.listenPort, endpoint: wg.endpoint ?? joinHostPort(input.publicHost, wg.listenPort) },
+    relay: { host: originAddress, port: parseHostPort(rtspAddress).port ?? 0 },
     report: { host: originAddress, port: REPORT_PORT, url: `http://${originAddress}:${REPORT_PORT}` },
     relaySubnets,
   };

@@ -1,8 +1,9 @@
 import { isIP } from 'node:net';
+import { normalizeIp } from '@haven/core';
 
 /** Loopback, private or link-local: an address only this machine or its LAN can reach. */
 export function hostReach(host: string): 'loopback' | 'private' | 'public' {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  const h = normalizeIp(host.replace(/^\[|\]$/g, '').toLowerCase());
   if (h === 'localhost' || h.endsWith('.localhost')) return 'loopback';
   const kind = isIP(h);
   if (kind === 4) {
@@ -14,8 +15,7 @@ export function hostReach(host: string): 'loopback' | 'private' | 'public' {
   if (kind === 6) {
     if (h === '::1' || h === '::') return 'loopback';
     if (/^f[cd]/.test(h) || /^fe[89ab]/.test(h)) return 'private';
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
-    return mapped ? hostReach(mapped[1]!) : 'public';
+    return 'public';
   }
   // A name: whoever resolves it decides; a name is what people use for a public address.
   return 'public';

@@ -1,4 +1,4 @@
-import { HavenError, type OriginConfig } from '@haven/core';
+import { HavenError, joinHostPort, splitHostPort, type OriginConfig } from '@haven/core';
 import { apiToken } from '../home/api-token.js';
 import { type Loaded } from '../home/loaded.js';
 
@@ -11,9 +11,8 @@ export class ApiClient {
 
   static async for(l: Loaded): Promise<ApiClient> {
     const listen = (l.loaded.config as OriginConfig).api.listen;
-    const [host, port] = [listen.slice(0, listen.lastIndexOf(':')), listen.slice(listen.lastIndexOf(':') + 1)];
-    const h = !host || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host;
-    return new ApiClient(`http://${h}:${port}`, await apiToken(l.loaded.stateDir));
+    const { host, port } = splitHostPort(listen, 0);
+    return new ApiClient(`http://${joinHostPort(host, port)}`, await apiToken(l.loaded.stateDir));
   }
 
   /** True when the origin answers (it is running). */

@@ -1,4 +1,5 @@
 import {
+  parseHostPort,
   createControlApi,
   createHttpsUrlBook,
   createRelayDoor,
@@ -130,7 +131,7 @@ export function openRelayDoor(haven: Haven, l: Loaded): RelayDoor | undefined {
   const vpn = haven.provided.vpn;
   if (!vpn) return undefined;
   const set = (l.loaded.pluginOptions.mediamtx as { rtspAddress?: string } | undefined)?.rtspAddress;
-  const host = set === undefined ? '127.0.0.1' : set.slice(0, set.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  const host = set === undefined ? '127.0.0.1' : parseHostPort(set).host;
   if (!/^(127\.|::1$|localhost$)/.test(host)) return undefined;
   const { relay } = settingsOf(l.loaded);
   const door = createRelayDoor({ upstream: { host, port: relay.port } });

@@ -1,4 +1,6 @@
 import {
+  joinHostPort,
+  parseHostPort,
   ConfigWriter,
   createHaven,
   HavenError,
@@ -88,10 +90,9 @@ export async function startHaven(l: Loaded, progress: Progress, o: { jsonLogs?: 
         progress(`players: ${origin?.rtspUrl ?? '?'}/<stream> (RTSP; rtspt:// in VRChat), ${origin?.hlsUrl ?? '?'}/<stream>/index.m3u8 (HLS over http:// sends the password with Basic: prefer RTSP)`);
       }
       const media = haven.provided.mediaServer?.endpoints();
-      const port = (a?: string) => a?.slice(a.lastIndexOf(':') + 1);
-      const ingestHost = publishHost(cfg, (loaded.pluginOptions.mediamtx ?? {}) as { ingest?: string; rtmpAddress?: string });
-      const host = ingestHost.includes(':') ? `[${ingestHost}]` : ingestHost;
-      if (media?.rtmp) progress(`OBS: rtmp://${host}:${port(media.rtmp)} or srt://${host}:${port(media.srt)} with the stream key`);
+      const host = publishHost(cfg, (loaded.pluginOptions.mediamtx ?? {}) as { ingest?: string; rtmpAddress?: string });
+      const at = (a?: string) => joinHostPort(host, a ? (parseHostPort(a).port ?? '') : '');
+      if (media?.rtmp) progress(`OBS: rtmp://${at(media.rtmp)} or srt://${at(media.srt)} with the stream key`);
       return { haven, api, stop };
     }
     const reporter = startNodeReporter(haven, l.join!);

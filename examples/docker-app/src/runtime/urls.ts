@@ -1,4 +1,4 @@
-import { orderEntries, originExposure, SecretStore, type HavenConfig, type HavenSecrets } from '@haven/core';
+import { orderEntries, originExposure, parseHostPort, SecretStore, type HavenConfig, type HavenSecrets } from '@haven/core';
 import type { Loaded } from '../home/loaded.js';
 import { ingestPathPrefix } from './ingest-view.js';
 import { ApiClient } from './client.js';
@@ -39,7 +39,7 @@ function hostOf(h: string): string {
 export function publishHost(config: HavenConfig, mtx: { ingest?: string; rtmpAddress?: string }, lan: () => string | undefined = detectLanAddress): string {
   const everyInterface = () => (config.role === 'origin' && originExposure(config) === 'private' ? (lan() ?? '127.0.0.1') : config.public.host);
   if (mtx.rtmpAddress) {
-    const h = mtx.rtmpAddress.slice(0, mtx.rtmpAddress.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+    const h = parseHostPort(mtx.rtmpAddress).host;
     return h === '' || h === '0.0.0.0' || h === '::' ? everyInterface() : h;
   }
   return mtx.ingest === 'lan' ? everyInterface() : '127.0.0.1';
@@ -119,7 +119,7 @@ export async function urlsFor(l: Loaded): Promise<HavenUrls> {
   }
   const store = await SecretStore.open(l.loaded.stateDir);
   const mtx = (l.loaded.pluginOptions.mediamtx ?? {}) as { rtmpAddress?: string; srtAddress?: string; ingest?: string };
-  const port = (a: string | undefined, d: number) => (a ? Number(a.slice(a.lastIndexOf(':') + 1)) : d);
+  const port = (a: string | undefined, d: number) => (a ? (parseHostPort(a).port ?? d) : d);
   return buildUrls(l.loaded.config, store.get(), { rtmpPort: port(mtx.rtmpAddress, 1935), srtPort: port(mtx.srtAddress, 8890), host: publishHost(l.loaded.config, mtx), ...ingestPathPrefix(l) }, await runningHttps(l));
 }
 

@@ -1,5 +1,5 @@
-import { createHttpsGateway, type HavenConfig, type HttpsGateway, type Logger, type SecretStore, type ViewerTokenKey } from '@haven/core';
-import { hostPort, parseListen } from '../net.js';
+import { createHttpsGateway, joinHostPort, type HavenConfig, type HttpsGateway, type Logger, type SecretStore, type ViewerTokenKey } from '@haven/core';
+import { parseListen } from '../net.js';
 import type { MediamtxOptions } from '../options.js';
 import { HttpsDoor } from './https-door.js';
 import type { TlsManager } from './manager.js';
@@ -26,7 +26,7 @@ export function nodeHttpsEntry(
   logger: Logger,
 ): HttpsGateway | undefined {
   if (o.httpsEntryAddress === false) return undefined;
-  const at = parseListen(o.httpsEntryAddress ?? hostPort(config.public.bind, 443));
+  const at = parseListen(o.httpsEntryAddress ?? joinHostPort(config.public.bind, 443));
   if (!at) return undefined;
   return createHttpsGateway({
     host: at.host === '' ? '0.0.0.0' : at.host,
