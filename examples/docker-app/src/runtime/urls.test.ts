@@ -51,16 +51,19 @@ describe('buildUrls: Quest URL', () => {
 
 describe('buildUrls on a private origin', () => {
   const secrets = { streamKey: 'k', viewerPassword: 'pw', relayPassword: 'r' };
-  it('viewer URLs name the entry nodes only, by region, and say which to paste into a VRChat world', () => {
-    const config = havenConfigSchema.parse({
+  /** A private origin with two entries: fra with HLS, nyc with HLS when told. */
+  const privateOrigin = (o: { nycHls: boolean }) =>
+    havenConfigSchema.parse({
       role: 'origin',
       exposure: 'private',
       public: { host: '203.0.113.7' },
       nodes: [
-        { name: 'nyc', region: 'us-east', rtsp: 'rtsp://198.51.100.9:8554' },
+        { name: 'nyc', region: 'us-east', rtsp: 'rtsp://198.51.100.9:8554', ...(o.nycHls ? { hls: 'http://198.51.100.9:8888' } : {}) },
         { name: 'fra', region: 'eu-central', rtsp: 'rtsp://198.51.100.7:8554', hls: 'http://198.51.100.7:8888' },
       ],
     });
+  it('viewer URLs name the entry nodes only, by region, and say which to paste into a VRChat world', () => {
+    const config = privateOrigin({ nycHls: false });
     const u = buildUrls(config, secrets, { rtmpPort: 1935, srtPort: 8890, host: '127.0.0.1' });
     expect(u.viewer.map((v) => v.entry)).toEqual(['fra', 'nyc']);
     expect(u.viewer[0]!.rtspt).toBe('rtspt://viewer:pw@198.51.100.7:8554/live');
@@ -71,15 +74,7 @@ describe('buildUrls on a private origin', () => {
   });
 
   it('with the running origin\'s word on HTTPS: a certified entry gets its HTTPS HLS and a Quest URL, the others neither', () => {
-    const config = havenConfigSchema.parse({
-      role: 'origin',
-      exposure: 'private',
-      public: { host: '203.0.113.7' },
-      nodes: [
-        { name: 'nyc', region: 'us-east', rtsp: 'rtsp://198.51.100.9:8554', hls: 'http://198.51.100.9:8888' },
-        { name: 'fra', region: 'eu-central', rtsp: 'rtsp://198.51.100.7:8554', hls: 'http://198.51.100.7:8888' },
-      ],
-    });
+    const config = privateOrigin({ nycHls: true });
     const u = buildUrls(config, secrets, { rtmpPort: 1935, srtPort: 8890, host: '127.0.0.1' }, new Map([['fra', 'https://198.51.100.7:8888']]));
     expect(u.viewer.find((v) => v.entry === 'fra')).toMatchObject({ hls: 'https://viewer:pw@198.51.100.7:8888/live/index.m3u8', quest: 'https://viewer:pw@198.51.100.7/live/index.m3u8' });
     const nyc = u.viewer.find((v) => v.entry === 'nyc')!;
