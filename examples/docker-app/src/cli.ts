@@ -5,7 +5,7 @@ import { isHavenError } from '@haven/core';
 import { init, nodeAdd, nodeJoin, nodeKeygen, nodeRemove, printUrls, rotate, route, status } from './commands/commands.js';
 import { playersReset } from './commands/players.js';
 import { resolveHome } from './home/home.js';
-import { progress } from './commands/output.js';
+import { progress } from './runtime/output.js';
 import { doctor } from './doctor/doctor.js';
 import { listNodes, printBundle } from './commands/node-commands.js';
 import { warnPublicHost } from './home/public-host.js';

@@ -22,7 +22,7 @@ import { type Home, peekConfig } from '../home/home.js';
 import { assertNewNode } from '../node/node-add.js';
 import { warnPublicHost } from '../home/public-host.js';
 import { addNodeOffline, entryFromShareCode, joinWithBundle, makeJoinBundle, removeNodeOffline } from '../node/join.js';
-import { print, printJson, progress, table } from './output.js';
+import { print, printJson, progress, table } from '../runtime/output.js';
 import { formatRelayTree } from '../runtime/relay.js';
 import { apiToken } from '../home/api-token.js';
 import { loadHome, type Loaded } from '../home/loaded.js';

@@ -2,7 +2,7 @@ import { HavenError, SecretStore, type OriginConfig } from '@haven/core';
 import { JOIN_BUNDLE_WARNING } from '@haven/plugin-wireguard';
 import { ApiClient } from '../runtime/client.js';
 import { makeJoinBundle } from '../node/join.js';
-import { print, printJson, progress, table } from './output.js';
+import { print, printJson, progress, table } from '../runtime/output.js';
 import { warnPublicHost } from '../home/public-host.js';
 import type { Loaded } from '../home/loaded.js';
 

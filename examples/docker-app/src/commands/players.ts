@@ -1,6 +1,6 @@
 import { HavenError, type ApiStatusView } from '@haven/core';
 import { ApiClient } from '../runtime/client.js';
-import { print, progress, table } from './output.js';
+import { print, progress, table } from '../runtime/output.js';
 import type { Loaded } from '../home/loaded.js';
 
 /** One player's row of the status view (the control API's `Player` schema). */

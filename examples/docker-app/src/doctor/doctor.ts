@@ -8,7 +8,7 @@ import { findExecutable, ingestDoctorChecks, parseHostPort, originExposure, orig
 import { resolveBinary } from '@haven/plugin-mediamtx';
 import { ApiClient } from '../runtime/client.js';
 import { settingsOf } from '../home/derived.js';
-import { print } from '../commands/output.js';
+import { print } from '../runtime/output.js';
 import { hostReach, publicHostWarning } from '../home/public-host.js';
 import type { Loaded } from '../home/loaded.js';
 import { nodeTls } from './doctor-tls.js';

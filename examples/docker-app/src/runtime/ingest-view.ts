@@ -12,7 +12,7 @@ import {
   type IngestVerdict,
 } from '@haven/core';
 import { INGEST_PREFIX } from '@haven/plugin-mediamtx';
-import { print } from '../commands/output.js';
+import { print } from './output.js';
 import type { Loaded } from '../home/loaded.js';
 
 /** Publish URLs' path prefix: `ingest/` unless the audio fix is off. */
