@@ -9,7 +9,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor, type Spawned } from '../helpers/process.js';
+import { waitFor } from '../helpers/process.js';
 import { repoRoot } from '../helpers/tools.js';
 import type { PlayResult } from '../helpers/rtsp-players.js';
 import { Topology, type Host } from './topology.js';
@@ -30,7 +30,6 @@ describe('never to a dead node', () => {
   let entryUrls: Record<string, string> = {};
   let token = '';
   let redact: (s: string) => string = (s) => s;
-  let publisher: Spawned | undefined;
   const figures: string[] = [];
 
   const api = <T>(p: string) => t.fetchJson<T>(origin, `http://127.0.0.1:8880${p}`, { token });
@@ -51,7 +50,6 @@ describe('never to a dead node', () => {
 
   afterAll(async () => {
     for (const line of figures) console.log(line);
-    await publisher?.stop('SIGTERM', 3000).catch(() => {});
     await t?.cleanup();
   }, 60_000);
 
@@ -65,20 +63,14 @@ describe('never to a dead node', () => {
       redact = await makeSecretsRedactor(originDir);
       const bundles: Record<string, string> = {};
       for (const [name, region] of [['node-a', 'eu-central'], ['node-b', 'us-east']] as const) {
-        const host = nodes[name];
-        const dir = await t.dir(host);
-        nodeDirs[name] = dir;
-        await t.cliOk(host, dir, ['init', '--role', 'node', '--name', name, '--region', region, '--public-host', host.ip]);
-        const share = (await t.cliOk(host, dir, ['node', 'keygen', '--region', region])).stdout.trim();
-        bundles[name] = (JSON.parse((await t.cliOk(origin, originDir, ['node', 'add', share, '--json'])).stdout) as { bundle: string }).bundle;
+        const node = await t.addNode(origin, originDir, nodes[name], name, region);
+        nodeDirs[name] = node.dir;
+        bundles[name] = node.bundle;
       }
       await t.start(origin, originDir);
       token = (await readFile(path.join(originDir, 'state', 'api-token'), 'utf8')).trim();
       const urls = JSON.parse((await t.cliOk(origin, originDir, ['urls', '--json'])).stdout) as { publish: Array<{ rtmp: string }> };
-      publisher = t.h.spawn(origin.ns, 'ffmpeg', [
-        '-nostdin', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `testsrc=size=320x240:rate=${FPS}`,
-        '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(FPS), '-t', '900', '-f', 'flv', urls.publish[0]!.rtmp,
-      ]);
+      t.publish(origin, urls.publish[0]!.rtmp, { fps: FPS, seconds: 900 });
       await waitFor('the stream live at the origin', async () => (await api<{ streams: Array<{ ready: boolean }> }>('/api/status')).streams[0]?.ready, 30_000, 250);
       for (const name of ['node-a', 'node-b'] as const) {
         await t.cliOk(nodes[name], nodeDirs[name]!, ['node', 'join', bundles[name]!]);

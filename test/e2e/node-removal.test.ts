@@ -17,7 +17,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ViewerTokenKey } from '@haven/core';
 import { signViewerToken, TOKEN_PARAM } from '@haven/gateway';
-import { waitFor, type Spawned } from '../helpers/process.js';
+import { waitFor } from '../helpers/process.js';
 import { Steps, Topology, type Host } from './topology.js';
 import { makeSecretsRedactor } from './viewers.js';
 
@@ -37,7 +37,6 @@ let viewer: Host;
 const hosts = {} as Record<NodeName, Host>;
 const dirs = {} as Record<NodeName, string>;
 let originDir = '';
-let publisher: Spawned | undefined;
 let redact: (s: string) => string = (s) => s;
 const steps = new Steps(() => redact(t?.logs() ?? ''));
 
@@ -77,7 +76,6 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await publisher?.stop('SIGTERM', 5000).catch(() => {});
   await t?.cleanup();
 }, 120_000);
 
@@ -96,18 +94,14 @@ describe('haven node remove revokes what the node held', () => {
       await t.cliOk(origin, originDir, ['init', '--name', 'origin', '--public-host', origin.ip, '--region', 'us-east']);
       const bundles = {} as Record<NodeName, string>;
       for (const n of NODES) {
-        dirs[n] = await t.dir(hosts[n]);
-        await t.cliOk(hosts[n], dirs[n], ['init', '--role', 'node', '--name', n, '--region', 'eu-central', '--public-host', hosts[n].ip]);
-        const share = (await t.cliOk(hosts[n], dirs[n], ['node', 'keygen', '--region', 'eu-central'])).stdout.trim();
-        bundles[n] = (JSON.parse((await t.cliOk(origin, originDir, ['node', 'add', share, '--json'])).stdout) as { bundle: string }).bundle;
+        const node = await t.addNode(origin, originDir, hosts[n], n, 'eu-central');
+        dirs[n] = node.dir;
+        bundles[n] = node.bundle;
       }
       await t.start(origin, originDir);
       redact = await makeSecretsRedactor(originDir);
       const urls = JSON.parse((await t.cliOk(origin, originDir, ['urls', '--json'])).stdout) as { publish: Array<{ rtmp: string }> };
-      publisher = t.h.spawn(origin.ns, 'ffmpeg', [
-        '-nostdin', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=15',
-        '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '15', '-t', '900', '-f', 'flv', urls.publish[0]!.rtmp,
-      ]);
+      t.publish(origin, urls.publish[0]!.rtmp, { fps: 15, seconds: 900 });
       for (const n of NODES) await t.cliOk(hosts[n], dirs[n], ['node', 'join', bundles[n]]);
       await Promise.all(NODES.map((n) => t.start(hosts[n], dirs[n])));
 

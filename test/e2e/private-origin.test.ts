@@ -172,17 +172,13 @@ table inet ${PREFIX} {
       redact = await makeSecretsRedactor(originDir);
       const bundles: Record<string, string> = {};
       for (const [name, region] of [['node-a', 'eu-central'], ['node-b', 'us-east']] as const) {
-        const host = nodes[name];
-        const dir = await t.dir(host);
+        const { dir, share, added, bundle } = await t.addNode(origin, originDir, nodes[name], name, region);
         nodeDirs[name] = dir;
-        await t.cliOk(host, dir, ['init', '--role', 'node', '--name', name, '--region', region, '--public-host', host.ip]);
-        const share = (await t.cliOk(host, dir, ['node', 'keygen', '--region', region])).stdout.trim();
         nodeKeys[name] = decodeShareCode(share).publicKey;
-        const added = await t.cliOk(origin, originDir, ['node', 'add', share, '--json']);
         // The first node makes this origin private (exposure unset); the origin is not running yet.
         if (name === 'node-a') expect(added.stderr).toMatch(/this origin is private from its next start \(exposure unset and the Haven has 1 node\)/);
         else expect(added.stderr).not.toMatch(/private from its next start/);
-        bundles[name] = (JSON.parse(added.stdout) as { bundle: string }).bundle;
+        bundles[name] = bundle;
         // The viewer password never reaches a node in clear: the bundle carries none.
         expect(decodeJoinBundle(bundles[name]).viewer).toEqual({ user: 'viewer' });
         originWg = defaultInterfaceName(decodeJoinBundle(bundles[name]).origin.publicKey);

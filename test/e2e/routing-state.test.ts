@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor, type Spawned } from '../helpers/process.js';
+import { waitFor } from '../helpers/process.js';
 import { Topology, type Host, Steps } from './topology.js';
 import { makeSecretsRedactor } from './viewers.js';
 
@@ -26,7 +26,6 @@ describe('entry nodes follow the origin\'s routing state over the VPN', () => {
   let node: Host;
   let originDir = '';
   let nodeDir = '';
-  let publisher: Spawned | undefined;
   let redact: (s: string) => string = (s) => s;
 
   const steps = new Steps(() => redact(t?.logs() ?? ''));
@@ -44,7 +43,6 @@ describe('entry nodes follow the origin\'s routing state over the VPN', () => {
   }, 300_000);
 
   afterAll(async () => {
-    await publisher?.stop('SIGTERM', 5000).catch(() => {});
     await t?.cleanup();
   }, 60_000);
 
@@ -55,10 +53,7 @@ describe('entry nodes follow the origin\'s routing state over the VPN', () => {
       await t.start(origin, originDir);
       redact = await makeSecretsRedactor(originDir);
       const urls = JSON.parse((await t.cliOk(origin, originDir, ['urls', '--json'])).stdout) as { publish: Array<{ rtmp: string }> };
-      publisher = t.h.spawn(origin.ns, 'ffmpeg', [
-        '-nostdin', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25',
-        '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-t', '600', '-f', 'flv', urls.publish[0]!.rtmp,
-      ]);
+      t.publish(origin, urls.publish[0]!.rtmp);
 
       nodeDir = await t.dir(node);
       await t.cliOk(node, nodeDir, ['init', '--role', 'node', '--name', 'alice', '--region', 'eu-central', '--public-host', node.ip]);

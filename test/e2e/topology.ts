@@ -44,6 +44,7 @@ export class Topology {
   readonly havens = new Map<string, HavenProcess>();
   /** Exited `haven start` outputs, kept for diagnostics. */
   readonly #pastLogs: string[] = [];
+  readonly #publishers: Spawned[] = [];
   readonly env: NodeJS.ProcessEnv;
 
   private constructor(
@@ -124,6 +125,33 @@ export class Topology {
   }
 
   /** Edit `<dir>/haven.yaml` as a YAML document. */
+  /**
+   * A node as its owner sets it up, added at the origin: `haven init --role node` on `host`, its share
+   * code from `node keygen`, and `node add` of that code at the origin (not running, or running).
+   * Returns the node's folder, the share code and what `node add --json` said (the bundle for `node join`).
+   */
+  async addNode(origin: Host, originDir: string, host: Host, name: string, region: string): Promise<{ dir: string; share: string; added: RunResult; bundle: string }> {
+    const dir = await this.dir(host);
+    await this.cliOk(host, dir, ['init', '--role', 'node', '--name', name, '--region', region, '--public-host', host.ip]);
+    const share = (await this.cliOk(host, dir, ['node', 'keygen', '--region', region])).stdout.trim();
+    const added = await this.cliOk(origin, originDir, ['node', 'add', share, '--json']);
+    return { dir, share, added, bundle: (JSON.parse(added.stdout) as { bundle: string }).bundle };
+  }
+
+  /**
+   * OBS as the tests play it: ffmpeg sends a 320x240 test picture (H.264, a keyframe a second) to
+   * `rtmpUrl` from `host` for `seconds`. Stopped by `cleanup()` before the havens.
+   */
+  publish(host: Host, rtmpUrl: string, o: { fps?: number; seconds?: number } = {}): Spawned {
+    const fps = String(o.fps ?? 25);
+    const p = this.h.spawn(host.ns, 'ffmpeg', [
+      '-nostdin', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `testsrc=size=320x240:rate=${fps}`,
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', fps, '-t', String(o.seconds ?? 600), '-f', 'flv', rtmpUrl,
+    ]);
+    this.#publishers.push(p);
+    return p;
+  }
+
   async editConfig(dir: string, edit: (doc: ReturnType<typeof parseDocument>) => void): Promise<void> {
     const file = path.join(dir, 'haven.yaml');
     const doc = parseDocument(await readFile(file, 'utf8'));
@@ -201,8 +229,9 @@ export class Topology {
     return [...this.#pastLogs, ...running].join('\n');
   }
 
-  /** Stop every haven with SIGTERM (clean stop), then tear down everything with the prefix. */
+  /** Stop the publishers and every haven with SIGTERM (clean stop), then tear down everything with the prefix. */
   async cleanup(): Promise<void> {
+    await Promise.all(this.#publishers.map((p) => p.stop('SIGTERM', 5000).catch(() => {})));
     await Promise.all([...this.havens.values()].map((p) => p.proc.stop('SIGTERM', 8000).catch(() => {})));
     await sleep(50);
     try {

@@ -24,19 +24,29 @@ export interface Entries {
 }
 
 /**
- * Two entry nodes as the app builds them (examples/docker-app/src/entry-gateway.ts): each node's
+ * Two entry nodes as the app builds them (examples/docker-app/src/node/entry-gateway.ts): each node's
  * public RTSP port is the Haven's gateway (`createEntryRouting`, from the origin's routing state), its
  * MediaMTX on a loopback port behind it, trusting the gateway's PROXY line, with the plugin's own auth
  * hook (token check included), pulling the stream from the origin's MediaMTX (fed by ffmpeg). Viewers
  * from `paris` addresses are in Paris: `par` is their nearest node, and `fra` redirects them there.
  */
-export async function startEntries(o: { paris?: string[]; gateway?: Record<string, unknown> } = {}): Promise<Entries> {
+export async function startEntries(
+  o: {
+    /** More viewer addresses placed in Paris (127.0.0.1 always is). */
+    paris?: string[];
+    gateway?: Record<string, unknown>;
+    /** How long the publisher sends, in seconds (600 unless told). */
+    publishSeconds?: number;
+    /** Each entry's routing-state follower: how old a state it still trusts, and its clock. */
+    follower?: (entry: EntryName) => { maxAgeMs?: number; now?: () => number };
+  } = {},
+): Promise<Entries> {
   const reads: Reads[] = [];
   const hooks: AuthHookServer[] = [];
   const routed: Entries['routed'] = [];
   const hook = recordingHooks(reads, hooks, ['live']);
   const origin = await startMediamtx({ authHook: await hook('origin', 'origin') });
-  startPublisher(`rtsp://${PUBLISHER.user}:${PUBLISHER.password}@127.0.0.1:${origin.rtspPort}/live`, 600);
+  startPublisher(`rtsp://${PUBLISHER.user}:${PUBLISHER.password}@127.0.0.1:${origin.rtspPort}/live`, o.publishSeconds ?? 600);
   await waitFor('origin stream ready', () => mtxPathReady(origin.apiPort), 30_000);
   const relay = `rtsp://${RELAY.user}:${RELAY.password}@127.0.0.1:${origin.rtspPort}/live`;
   const media = {} as Record<EntryName, Mtx>;
@@ -61,7 +71,7 @@ export async function startEntries(o: { paris?: string[]; gateway?: Record<strin
   const followers = {} as Record<EntryName, RoutingStateFollower>;
   const paris = ['127.0.0.1', ...(o.paris ?? [])];
   for (const n of ['par', 'fra'] as const) {
-    const follower = createRoutingStateFollower({ haven: HAVEN, maxAgeMs: 600_000 });
+    const follower = createRoutingStateFollower({ haven: HAVEN, maxAgeMs: 600_000, ...o.follower?.(n) });
     const accepted = follower.accept(JSON.parse(JSON.stringify(publisher.current())));
     if (!accepted.ok) throw new Error(`routing state refused: ${JSON.stringify(accepted)}`);
     followers[n] = follower;

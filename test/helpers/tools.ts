@@ -1,28 +1,16 @@
-import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findExecutable } from '@haven/core';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const sharedDir = path.resolve(repoRoot, '..', 'shared');
-
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    const p = path.join(dir, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      /* next */
-    }
-  }
-  return undefined;
-}
 
 /**
  * A required tool. Missing tools fail loudly with what to install; tests never skip silently.
  */
 export function requireTool(name: string, install: string): string {
-  const p = onPath(name) ?? (existsSync(`/usr/sbin/${name}`) ? `/usr/sbin/${name}` : undefined);
+  const p = findExecutable(name) ?? (existsSync(`/usr/sbin/${name}`) ? `/usr/sbin/${name}` : undefined);
   if (!p) throw new Error(`${name} is not installed: ${install} (bash .ci/run installs it)`);
   return p;
 }
@@ -33,7 +21,7 @@ export function mediamtxBin(): string {
   if (env && existsSync(env)) return env;
   const cached = path.join(process.env.HAVEN_CACHE_DIR ?? path.join(repoRoot, '.cache'), 'mediamtx', 'current');
   if (existsSync(cached)) return realpathSync(cached);
-  const p = onPath('mediamtx');
+  const p = findExecutable('mediamtx');
   if (p) return p;
   throw new Error('MediaMTX is missing: run `bash scripts/get-mediamtx.sh` (builds it from its Go module) or set MEDIAMTX_BIN');
 }

@@ -7,6 +7,7 @@
  * (`ignorePorts`: the RTMP ingest, when a test opts the origin into `ingest: lan`).
  */
 import { BlockList, isIP } from 'node:net';
+import { normalizeIp, parseHostPort } from '@haven/core';
 import { run } from '../helpers/process.js';
 import { requireTool } from '../helpers/tools.js';
 
@@ -24,9 +25,8 @@ export function parseSs(text: string): Listener[] {
     const f = line.trim().split(/\s+/);
     if (f.length < 5) continue;
     const local = f[3] ?? '';
-    const c = local.lastIndexOf(':');
-    const address = local.slice(0, c).replace(/^\[|\]$/g, '').replace(/%.*$/, '');
-    const port = Number(local.slice(c + 1));
+    // A zone id (`%lo`, `%eth0`) names no address: dropped before the split.
+    const { host: address, port = 0 } = parseHostPort(local.replace(/%[^:\]]*/, ''));
     for (const m of line.matchAll(/\("([^"]+)",pid=(\d+)/g)) out.push({ address, port, process: m[1] ?? '', pid: Number(m[2]) });
   }
   return out;
@@ -34,7 +34,7 @@ export function parseSs(text: string): Listener[] {
 
 export function isPublic(address: string, vpnSubnets: readonly string[] = []): boolean {
   if (address === '*' || address === '0.0.0.0' || address === '::' || address === '') return true;
-  const a = address.replace(/^::ffff:/i, '');
+  const a = normalizeIp(address);
   const family = isIP(a);
   if (family === 0) return true;
   if (family === 4 && a.startsWith('127.')) return false;

@@ -2,7 +2,7 @@
  * The entry node's HTTPS door (the Quest URL) routes with the entry routing, as the app wires it: two
  * nodes, each in its own namespace with a certificate for its IP address from Pebble (real http-01, no
  * ALWAYS_VALID), each running the MediaMTX plugin with `tls: acme` (its HTTPS entry on :443) and the
- * app's `startEntryGateway` (examples/docker-app/src/entry-gateway.ts) with a real routing-state
+ * app's `startEntryGateway` (examples/docker-app/src/node/entry-gateway.ts) with a real routing-state
  * follower. The origin's side is played by this test with the origin's own pieces: the routing state
  * from `createRoutingStatePublisher`, each node's HTTPS URL from `createHttpsUrlBook`, fed with what
  * each node's report carries (`HttpsDoor.offer()`, the reporter's `httpsUrl`). Not the origin process

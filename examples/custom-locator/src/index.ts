@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
-import { definePlugin, HavenError, type Locator, type ViewerLocation } from '@haven/core';
+import { definePlugin, HavenError, normalizeIp, type Locator, type ViewerLocation } from '@haven/core';
 import { z } from 'zod';
 import { parseCsv } from './csv.js';
 
@@ -26,8 +26,7 @@ export function createCsvLocator(text: string, source = 'csv'): Locator {
     capabilities: { ipv6: true, updates: false },
     locate(ip: string): ViewerLocation | undefined {
       if (typeof ip !== 'string' || ip.length > 64) return undefined;
-      const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-      const addr = mapped ? mapped[1]! : ip;
+      const addr = normalizeIp(ip);
       const family = isIP(addr);
       if (family === 0) return undefined;
       const type = family === 6 ? 'ipv6' : 'ipv4';

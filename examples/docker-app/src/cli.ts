@@ -2,17 +2,18 @@
 import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isHavenError } from '@haven/core';
-import { init, nodeAdd, nodeJoin, nodeKeygen, nodeRemove, printUrls, rotate, route, status } from './commands.js';
-import { playersReset } from './players.js';
-import { resolveHome } from './home.js';
-import { progress } from './output.js';
-import { doctor } from './doctor.js';
-import { listNodes, printBundle } from './node-commands.js';
-import { warnPublicHost } from './public-host.js';
-import { loadHome, startHaven } from './runtime.js';
-import { armStopDeadline } from './stop-deadline.js';
-import { versionText } from './about.js';
-import { flatHelp } from './help.js';
+import { init, nodeAdd, nodeJoin, nodeKeygen, nodeRemove, printUrls, rotate, route, status } from './commands/commands.js';
+import { playersReset } from './commands/players.js';
+import { resolveHome } from './home/home.js';
+import { progress } from './runtime/output.js';
+import { doctor } from './doctor/doctor.js';
+import { listNodes, printBundle } from './commands/node-commands.js';
+import { warnPublicHost } from './home/public-host.js';
+import { loadHome } from './home/loaded.js';
+import { startHaven } from './runtime/start.js';
+import { armStopDeadline } from './runtime/stop-deadline.js';
+import { versionText } from './commands/about.js';
+import { flatHelp } from './commands/help.js';
 
 function int(v: string): number {
   const n = Number(v);

@@ -98,5 +98,6 @@ export {
   type RoutingStatePlace,
   type RoutingStatePublisher,
 } from './routing/routing-state.js';
-// Address helpers every door uses (one home: `routing/ip.ts`).
-export { ipGroups, normalizeIp, splitHostPort, trimBase, urlHostPort } from './routing/ip.js';
+// Address helpers every door uses (one home: `net/address.ts`) and the PATH finder.
+export { addressIp, ipGroups, joinHostPort, normalizeIp, parseHostPort, splitHostPort, trimBase, urlHostPort } from './net/address.js';
+export { findExecutable } from './find-executable.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { audioFixArgs, ingestPath, ingestTracks, renderIngestPaths } from './audio-fix.js';
-import { decide, type AuthPolicy, type AuthRequest } from './auth-policy.js';
+import { decide, type AuthPolicy } from './auth-policy.js';
+import type { AuthRequest } from './auth-request.js';
 import { INTERNAL_USER, internalUrl } from './internal-access.js';
 import { originPolicy, SECRETS } from './auth.fixture.js';
 

@@ -4,10 +4,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { type HavenSecrets } from '@haven/core';
 import { guardRequestListener, type DoorLogger } from '@haven/door';
-import { authRequestSchema, decide, FailureCounter, type AuthDecision, type AuthPolicy, type DenyReason, type FailureEntry } from './auth-policy.js';
+import { decide, FailureCounter, type AuthPolicy, type FailureEntry } from './auth-policy.js';
+import { authRequestSchema, type AuthDecision, type DenyReason } from './auth-request.js';
 import { mtxError } from './errors.js';
 import { applyLoginLimit } from './login-limit.js';
-import { normalizeIp } from './net.js';
+import { normalizeIp } from '@haven/core';
 
 /** A denied request that carried credentials. No user name or password, ever. */
 export interface AuthFailure {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decide, FailureCounter, secretEquals, type AuthPolicy, type AuthRequest } from './auth-policy.js';
+import { decide, FailureCounter, type AuthPolicy } from './auth-policy.js';
+import { secretEquals, type AuthRequest } from './auth-request.js';
 import { originPolicy, SECRETS } from './auth.fixture.js';
 
 const secrets = SECRETS;

@@ -5,17 +5,8 @@ export { MediaMtxServer, type MediaMtxServerInit } from './server.js';
 export { MediaMtxApi, apiStatus, type ApiClientOptions, type KickKind } from './api.js';
 export type { MtxConn, MtxInfo, MtxList, MtxPath, MtxPathConf, MtxRtspSession } from './api-schemas.js';
 export { AuthHookServer, type AuthFailure, type AuthHookOptions } from './auth-hook.js';
-export {
-  decide,
-  FailureCounter,
-  secretEquals,
-  type AuthDecision,
-  type AuthIdentity,
-  type AuthPolicy,
-  type AuthRequest,
-  type DenyReason,
-  type FailureEntry,
-} from './auth-policy.js';
+export { decide, FailureCounter, type AuthPolicy, type FailureEntry } from './auth-policy.js';
+export { secretEquals, type AuthDecision, type AuthIdentity, type AuthRequest, type DenyReason } from './auth-request.js';
 export { Supervisor, type SupervisorOptions, type ExitInfo } from './supervisor.js';
 export { renderConfig, renderPath, relaySourceUrl, toYaml, PUBLISHER_USER, RELAY_USER, type RenderInput, type Role } from './render.js';
 export { SubnetMatcher, sanitize } from './net.js';

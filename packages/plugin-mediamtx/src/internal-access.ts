@@ -10,9 +10,8 @@
  * Why not the relay credential: it is long-lived and valid from the VPN.
  */
 import { randomBytes } from 'node:crypto';
-import { normalizeIp } from './net.js';
-import type { AuthDecision, AuthRequest } from './auth-policy.js';
-import { secretEquals } from './auth-policy.js';
+import { normalizeIp } from '@haven/core';
+import { secretEquals, type AuthDecision, type AuthRequest } from './auth-request.js';
 
 export const INTERNAL_USER = 'haven-internal';
 

@@ -1,4 +1,5 @@
-import type { AuthDecision, AuthRequest, FailureCounter } from './auth-policy.js';
+import type { FailureCounter } from './auth-policy.js';
+import type { AuthDecision, AuthRequest } from './auth-request.js';
 
 /**
  * The failed-login limit, enforced in the hook itself so it holds for viewers spliced by the gateway

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { joinHostPort, normalizeIp, splitHostPort } from '@haven/core';
 
 /** `a.b.c.d/len` or `v6::/len`; a bare address means a single host. */
 export function parseCidr(cidr: string): { address: string; prefix: number; family: 4 | 6 } | undefined {
@@ -12,12 +13,6 @@ export function parseCidr(cidr: string): { address: string; prefix: number; fami
   const prefix = Number(len);
   if (prefix > max) return undefined;
   return { address: addr, prefix, family };
-}
-
-/** `::ffff:10.0.0.1` -> `10.0.0.1`; other input unchanged. */
-export function normalizeIp(ip: string): string {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  return m?.[1] ?? ip;
 }
 
 /** Answers "is this IP inside one of these subnets?" (IPv4 and IPv6). */
@@ -63,23 +58,11 @@ export function isLoopbackHost(host: string): boolean {
   return LOOPBACK_NAMES.has(host.toLowerCase()) || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
-/** Where a local client connects to reach a listener (`:8554` and `0.0.0.0` -> loopback). */
-export function connectHost(host: string): string {
-  if (host === '' || host === '0.0.0.0') return '127.0.0.1';
-  if (host === '::') return '::1';
-  return host;
-}
-
-/** `host:port` for URLs, bracketing IPv6. */
-export function hostPort(host: string, port: number): string {
-  return `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
-}
-
 /** A listen address as a client would dial it, e.g. `:8654` -> `127.0.0.1:8654`. */
 export function dialAddress(address: string): string {
-  const p = parseListen(address);
-  if (!p) return address;
-  return hostPort(connectHost(p.host), p.port);
+  if (!parseListen(address)) return address;
+  const { host, port } = splitHostPort(address, 0);
+  return joinHostPort(host, port);
 }
 
 /**

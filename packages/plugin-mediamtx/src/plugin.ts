@@ -1,9 +1,8 @@
-import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
-import { definePlugin, type HavenSecrets, type PluginInstance } from '@haven/core';
+import { definePlugin, findExecutable, joinHostPort, type HavenSecrets, type PluginInstance } from '@haven/core';
 import { type HttpsGateway } from '@haven/gateway';
 import { mtxError, PLUGIN_NAME } from './errors.js';
-import { hostPort, parseListen } from './net.js';
+import { parseListen } from './net.js';
 import { mediamtxOptionsSchema, parseOptions, type MediamtxOptions, type MediamtxOptionsInput } from './options.js';
 import { MediaMtxServer } from './server.js';
 import { nodeTls } from './tls/node-tls.js';
@@ -33,7 +32,7 @@ export function resolveListeners(
   const origin = role === 'origin';
   // A node's RTSP is on loopback too: its entry gateway owns the public port (the app's entry-gateway.ts).
   const rtspAddress = o.rtspAddress ?? ORIGIN_RTSP_ADDRESS;
-  const hlsAddress = o.hls ? (o.hlsAddress ?? (origin ? ORIGIN_HLS_ADDRESS : hostPort(pub.bind, pub.hlsPort))) : undefined;
+  const hlsAddress = o.hls ? (o.hlsAddress ?? (origin ? ORIGIN_HLS_ADDRESS : joinHostPort(pub.bind, pub.hlsPort))) : undefined;
   const lan = o.ingest === 'lan';
   const rtmpAddress = o.rtmpAddress ?? (lan ? ':1935' : '127.0.0.1:1935');
   const srtAddress = o.srtAddress ?? (lan ? ':8890' : '127.0.0.1:8890');
@@ -47,16 +46,8 @@ export function resolveListeners(
 export function resolveBinary(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   if (option) return option;
   if (env.MEDIAMTX_BIN) return env.MEDIAMTX_BIN;
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const p = path.join(dir, 'mediamtx');
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      /* next */
-    }
-  }
+  const found = findExecutable('mediamtx', env);
+  if (found) return found;
   return 'mediamtx'; // spawning it fails with BINARY_MISSING and what to do
 }
 

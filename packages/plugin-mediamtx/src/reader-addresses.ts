@@ -1,13 +1,10 @@
 import type { MediaMtxApi } from './api.js';
-import { normalizeIp } from './net.js';
+import { normalizeIp, parseHostPort } from '@haven/core';
 import { RELAY_USER } from './render.js';
 
 /** `1.2.3.4:5678` / `[::1]:5678` -> the address alone. */
 export function hostOfRemoteAddr(remote: string): string {
-  const v6 = /^\[([^\]]+)\]:\d+$/.exec(remote);
-  if (v6) return normalizeIp(v6[1] as string);
-  const i = remote.lastIndexOf(':');
-  return normalizeIp(i > 0 && remote.indexOf(':') === i ? remote.slice(0, i) : remote);
+  return normalizeIp(parseHostPort(remote).host);
 }
 
 /** Addresses of RTSP sessions reading `stream` (relay pulls left out), at most 10,000; undefined when the API fails. */
@@ -23,5 +20,15 @@ export async function readerAddresses(api: MediaMtxApi, stream: string): Promise
     return [...out];
   } catch {
     return undefined;
+  }
+}
+
+/** How many relay pulls (nodes, over the VPN) read `stream` now; 0 when the API fails. */
+export async function relayReaders(api: MediaMtxApi, stream: string): Promise<number> {
+  try {
+    const list = await api.listRtspSessions();
+    return list.items.filter((x) => x.path === stream && x.user === RELAY_USER && x.state === 'read').length;
+  } catch {
+    return 0;
   }
 }

@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import type { StreamSpec } from '@haven/core';
-import { hostPort } from './net.js';
+import { joinHostPort } from '@haven/core';
 import type { MediamtxOptions } from './options.js';
 import { renderViewerPath, upstreamPath, type OfflineTrack } from './node-paths.js';
 
@@ -39,7 +39,7 @@ export interface RenderInput {
 
 /** `rtsp://relay:<pass>@<origin>/<stream>`: the node's pull source. Never log it. */
 export function relaySourceUrl(host: string, port: number, stream: string, relayPassword: string): string {
-  return `rtsp://${RELAY_USER}:${encodeURIComponent(relayPassword)}@${hostPort(host, port)}/${stream}`;
+  return `rtsp://${RELAY_USER}:${encodeURIComponent(relayPassword)}@${joinHostPort(host, port)}/${stream}`;
 }
 
 /** The path config of one stream for the role; the same object goes in the file and to the API. */

@@ -1,68 +1,38 @@
 import path from 'node:path';
 import {
+  addressIp,
   ensureStateDir,
-  streamNameSchema,
   writePrivateFile,
-  type HavenEmitter,
   type HavenSecrets,
-  type Logger,
+  type IngestTrack,
   type MediaEndpoints,
   type MediaServer,
   type MediaServerCapabilities,
   type StreamSpec,
   type StreamStats,
-  type IngestTrack,
-  type ViewerTokenKey,
 } from '@haven/core';
 import { MediaMtxApi, type KickKind } from './api.js';
-import { AuthHookServer, type AuthFailure } from './auth-hook.js';
-import { convergePaths, CONVERGE_WAIT_MS } from './converge.js';
-import type { AuthPolicy, FailureEntry } from './auth-policy.js';
-import { mtxError, PLUGIN_NAME } from './errors.js';
-import { dialAddress, sanitize, SubnetMatcher } from './net.js';
-import { isIP } from 'node:net';
-import type { MediamtxOptions } from './options.js';
-import { renderConfig, renderStreamPaths, toYaml, type Role, RELAY_USER } from './render.js';
-import { dropUpstreamReads, hasStream, offlineTracks, sameTracks, upstreamBytes, upstreamPath, type OfflineTrack } from './node-paths.js';
 import type { MtxPath } from './api-schemas.js';
-import { StreamWatch } from './stream-watch.js';
 import { AudioFix, ingestPath, ingestTracks, renderIngestPaths } from './audio-fix.js';
+import { AuthHookServer, type AuthFailure } from './auth-hook.js';
+import type { AuthPolicy, FailureEntry } from './auth-policy.js';
+import { convergePaths, CONVERGE_WAIT_MS } from './converge.js';
+import { mtxError, PLUGIN_NAME } from './errors.js';
 import { INTERNAL_USER, internalPassword, internalUrl } from './internal-access.js';
-import { readerAddresses } from './reader-addresses.js';
+import { mediamtxSupervisor } from './mediamtx-process.js';
+import { dialAddress, sanitize, SubnetMatcher } from './net.js';
+import { dropUpstreamReads, hasStream, upstreamBytes } from './node-paths.js';
+import { NodeTracks } from './node-tracks.js';
+import { readerAddresses, relayReaders } from './reader-addresses.js';
 import { RecentReaders } from './recent-readers.js';
-import { Supervisor } from './supervisor.js';
+import { renderConfig, renderStreamPaths, toYaml } from './render.js';
+import { checkStreams, renderInput, type MediaMtxServerInit } from './server-init.js';
+import { makePolicy } from './server-policy.js';
+import { StreamWatch } from './stream-watch.js';
+import type { Supervisor } from './supervisor.js';
 import type { HttpsDoor } from './tls/https-door.js';
 
-export interface MediaMtxServerInit {
-  role: Role;
-  options: MediamtxOptions;
-  /** Resolved MediaMTX executable. */
-  binary: string;
-  /** Resolved ffmpeg executable for the audio fix. Default `ffmpeg`. */
-  ffmpegBinary?: string;
-  viewerUser: string;
-  /** This machine's name in the Haven (viewer tokens are bound to it). */
-  nodeName?: string;
-  rtspAddress: string;
-  /** Undefined when HLS is off. */
-  hlsAddress: string | undefined;
-  rtmpAddress: string;
-  srtAddress: string;
-  /** PROXY-protocol senders trusted on the RTSP listener. */
-  trustedProxies: readonly string[];
-  /** Node with TLS: the key+chain PEM file MediaMTX serves HTTPS with (see tls/store.ts). */
-  tlsFile?: string;
-  /** Failed logins per address per minute before the hook refuses it outright. Default 10. */
-  maxAuthFailures?: number;
-  /** The plugin's own folder, e.g. `<stateDir>/mediamtx` (created 0700). */
-  workDir: string;
-  streams: readonly StreamSpec[];
-  secrets: HavenSecrets;
-  /** Verifies the gateways' viewer tokens (see `AuthPolicy.tokenKey`). Absent: no token is accepted. */
-  tokenKey?: ViewerTokenKey;
-  logger: Logger;
-  events?: HavenEmitter;
-}
+export type { MediaMtxServerInit } from './server-init.js';
 
 /** The MediaServer contract on a supervised MediaMTX process, an auth hook and the Control API. */
 export class MediaMtxServer implements MediaServer {
@@ -85,10 +55,7 @@ export class MediaMtxServer implements MediaServer {
   #upstream: { host: string; port: number } | undefined;
   #viewerCheck: ((user: string, password: string) => boolean | undefined) | undefined;
   #relayCheck: ((password: string) => boolean | undefined) | undefined;
-  /** Node role: each stream's tracks as learned from `up/<stream>` (node-paths.ts). */
-  #tracks = new Map<string, OfflineTrack[] | null>();
-  /** Tracks whose viewer path is rendered and applied (null: no offline equivalent, a plain pull). */
-  #applied = new Map<string, OfflineTrack[] | null>();
+  readonly #tracks: NodeTracks;
   #streams: StreamSpec[];
   #policy: AuthPolicy;
   #secrets: HavenSecrets;
@@ -110,6 +77,7 @@ export class MediaMtxServer implements MediaServer {
     this.#secrets = { ...init.secrets };
     this.#streams = checkStreams(init.streams);
     this.#relaySubnets = new SubnetMatcher(init.options.relaySubnets);
+    this.#tracks = new NodeTracks({ sync: () => this.#sync(), isUp: (stream) => this.#watch.isUp(stream), logger: init.logger });
     this.#policy = this.#makePolicy();
     const log = init.logger;
     this.api = new MediaMtxApi(`http://${dialAddress(init.options.apiAddress)}`, {
@@ -127,36 +95,15 @@ export class MediaMtxServer implements MediaServer {
         log.debug({ ...m, allow: d.allow, as: d.allow ? d.as : undefined, reason: d.allow ? undefined : d.reason }, 'auth decision');
       },
     });
-    this.#supervisor = new Supervisor({
-      label: 'MediaMTX',
-      command: init.binary,
-      args: [this.configFile],
-      cwd: init.workDir,
-      // MTX_* variables override the config file (auth included): never inherit them.
-      env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MTX_'))),
+    this.#supervisor = mediamtxSupervisor(init, this.configFile, {
       probe: async (signal) => {
         this.#version = (await this.api.info(signal)).version;
         return true;
       },
-      startTimeoutMs: init.options.startTimeoutMs,
-      stopGraceMs: init.options.stopGraceMs,
-      restartDelayMs: init.options.restartDelayMs,
-      restartMaxDelayMs: init.options.restartMaxDelayMs,
       sanitize: (line) => sanitize(line, this.#secretValues()),
-      onLine: (line) => log.debug({ line }, 'mediamtx output'),
-      onExit: ({ code, signal, expected }) => {
-        if (expected) return;
-        log.warn({ code, signal }, 'MediaMTX exited unexpectedly; restarting it');
+      onUnexpectedExit: () => {
         this.#watch.markAllDown();
         this.#audioFix?.markAllDown();
-      },
-      onRestart: ({ attempt, pid }) => {
-        log.warn({ attempt, pid }, 'MediaMTX restarted');
-        init.events?.emit('process:restarted', { plugin: PLUGIN_NAME, process: 'mediamtx', attempt, ...(pid ? { pid } : {}) });
-      },
-      onError: (error) => {
-        log.error({ err: error }, 'MediaMTX restart failed; trying again');
-        init.events?.emit('error', { error, source: PLUGIN_NAME });
       },
     });
     this.#watch = new StreamWatch({
@@ -164,7 +111,7 @@ export class MediaMtxServer implements MediaServer {
       intervalMs: init.options.pollIntervalMs,
       streams: () => this.#streams.map((s) => s.name),
       active: () => this.#supervisor.state === 'running',
-      ...(init.role === 'node' ? { onList: (items: readonly MtxPath[]) => this.#learnTracks(items), isReady: (p: MtxPath) => this.#nodeReady(p) } : {}),
+      ...(init.role === 'node' ? { onList: (items: readonly MtxPath[]) => this.#tracks.learn(items, this.#streams), isReady: (p: MtxPath) => this.#tracks.ready(p) } : {}),
       onChange: (stream, up) => {
         log.info({ stream, up }, up ? 'stream is up' : 'stream is down');
         if (init.role === 'origin') init.events?.emit(up ? 'publisher:up' : 'publisher:down', { stream });
@@ -204,7 +151,7 @@ export class MediaMtxServer implements MediaServer {
     const tracks = p.tracks2?.map((t) => t.codec) ?? p.tracks ?? [];
     const readers = p.readers?.length ?? 0;
     // On an origin, nodes pulling over the VPN are readers too; count them apart from viewers.
-    const relays = this.#i.role === 'origin' && readers > 0 ? await this.#relayReaders(stream) : 0;
+    const relays = this.#i.role === 'origin' && readers > 0 ? await relayReaders(this.api, stream) : 0;
     const sourceType = await this.#sourceType(stream, p);
     // On a node, the viewers' addresses (reading now, or admitted with a token in the last minute):
     // the origin matches new ones to the redirects it sent.
@@ -212,7 +159,7 @@ export class MediaMtxServer implements MediaServer {
       this.#i.role === 'node' ? [...new Set([...(readers > 0 ? ((await readerAddresses(this.api, stream)) ?? []) : []), ...this.#recent.list(stream)])] : undefined;
     return {
       name: stream,
-      ready: this.#i.role === 'node' ? this.#nodeReady(p) : hasStream(p),
+      ready: this.#i.role === 'node' ? this.#tracks.ready(p) : hasStream(p),
       readers: readers - relays,
       ...(relays > 0 ? { relays } : {}),
       bytesIn: p.inboundBytes ?? p.bytesReceived ?? 0,
@@ -223,67 +170,11 @@ export class MediaMtxServer implements MediaServer {
     };
   }
 
-  /**
-   * Node role: the tracks `up/<stream>` carries while online. A change re-renders the viewer path
-   * (`alwaysAvailable` with exactly these tracks; MediaMTX recreates it once, before viewers are expected).
-   */
-  #learnTracks(items: readonly MtxPath[]): void {
-    const byName = new Map(items.map((p) => [p.name, p]));
-    let changed = false;
-    for (const { name } of this.#streams) {
-      const up = byName.get(upstreamPath(name));
-      if (!hasStream(up)) continue;
-      const tracks = offlineTracks(up) ?? null;
-      if (this.#tracks.has(name) && sameTracks(tracks ?? undefined, this.#tracks.get(name) ?? undefined)) continue;
-      this.#tracks.set(name, tracks);
-      changed = true;
-    }
-    if (!changed) return;
-    const learned = new Map(this.#tracks);
-    this.#sync()
-      .then(() => {
-        for (const [name, t] of learned) if (this.#tracks.get(name) === t) this.#applied.set(name, t);
-      })
-      .catch((err: unknown) => {
-        // Learn them again at the next poll: else the viewer path's gate (#readable) stays shut for good.
-        for (const [name, t] of learned) if (this.#tracks.get(name) === t && this.#applied.get(name) !== t) this.#tracks.delete(name);
-        this.#i.logger.warn({ err }, 'could not apply the learned stream tracks; trying again');
-      });
-  }
-
-  /**
-   * Node role, the auth gate for new reads of the viewer path. Before `up/<stream>` was ever online MediaMTX
-   * answers 404 itself (no gate). From then on, refused until the viewer path with the learned tracks is
-   * applied (it is recreated once) and, when it is alwaysAvailable, while it plays the offline segment.
-   */
-  #readable(stream: string): boolean {
-    if (!this.#tracks.has(stream)) return true;
-    if (!this.#applied.has(stream) || this.#applied.get(stream) !== this.#tracks.get(stream)) return false;
-    return this.#applied.get(stream) === null || this.#watch.isUp(stream);
-  }
-
-  /**
-   * Node role: the viewer path has the stream, and its final shape is applied (the learned tracks), so
-   * the one recreation after the first pull is behind it before the node calls itself ready.
-   */
-  #nodeReady(p: MtxPath): boolean {
-    return hasStream(p) && this.#applied.has(p.name);
-  }
-
   /** How the publisher sends: while the audio fix republishes a stream, the ingest path's source. */
   async #sourceType(stream: string, p: { source?: { type: string } | null }): Promise<string | undefined> {
     if (!this.#audioFix?.mode(stream)) return p.source?.type;
     const ingest = await this.api.getPath(ingestPath(stream)).catch(() => undefined);
     return ingest?.source?.type ?? p.source?.type;
-  }
-
-  async #relayReaders(stream: string): Promise<number> {
-    try {
-      const list = await this.api.listRtspSessions();
-      return list.items.filter((x) => x.path === stream && x.user === RELAY_USER && x.state === 'read').length;
-    } catch {
-      return 0;
-    }
   }
 
   async kick(sessionId: string): Promise<boolean> {
@@ -298,7 +189,6 @@ export class MediaMtxServer implements MediaServer {
   }
 
   endpoints(): MediaEndpoints {
-    const o = this.#i.options;
     const origin = this.#i.role === 'origin';
     return {
       rtsp: dialAddress(this.#i.rtspAddress),
@@ -405,46 +295,17 @@ export class MediaMtxServer implements MediaServer {
   }
 
   #makePolicy(): AuthPolicy {
-    const o = this.#i.options;
-    return {
-      role: this.#i.role,
-      streams: new Set(this.#streams.map((s) => s.name)),
-      viewerUser: this.#i.viewerUser,
-      publishAnyUser: o.publishAnyUser,
-      publishProtocols: new Set(o.publishProtocols),
-      readProtocols: new Set(o.readProtocols),
+    return makePolicy({
+      init: this.#i,
+      streams: this.#streams,
       relaySubnets: this.#relaySubnets,
-      ...this.#internalPolicy(),
-      ...(this.#i.nodeName !== undefined ? { nodeName: this.#i.nodeName } : {}),
-      ...(this.#i.role === 'node' ? { online: (stream: string) => this.#readable(stream) } : {}),
-      ...(this.#viewerCheck ? { viewerCheck: this.#viewerCheck } : {}),
-      ...(this.#relayCheck ? { relayCheck: this.#relayCheck } : {}),
-      ...(this.#i.tokenKey ? { tokenKey: this.#i.tokenKey } : {}),
-    };
-  }
-
-  /** The internal credential's rights, and the audio fix's ingest paths (see internal-access.ts). */
-  #internalPolicy(): Pick<AuthPolicy, 'internal' | 'ingestPaths'> {
-    const names = this.#streams.map((s) => s.name);
-    const local = parseLocalIp(dialAddress(this.#i.rtspAddress));
-    // A node's internal credential serves the Control API and metrics client, and the viewer path's
-    // loopback pull of `up/<stream>` (node-paths.ts).
-    if (this.#i.role !== 'origin') {
-      return {
-        internal: { password: this.#internalPassword, apiPassword: this.#apiPassword, read: new Set(names.map(upstreamPath)), publish: new Set(), ...(local ? { localIps: new Set([local]) } : {}) },
-      };
-    }
-    const ingest = this.#audioFix ? names.map(ingestPath) : [];
-    return {
-      internal: {
-        password: this.#internalPassword,
-        apiPassword: this.#apiPassword,
-        read: new Set([...names, ...ingest]),
-        publish: new Set(this.#audioFix ? names : []),
-        ...(local ? { localIps: new Set([local]) } : {}),
-      },
-      ...(this.#audioFix ? { ingestPaths: new Set(ingest) } : {}),
-    };
+      internalPassword: this.#internalPassword,
+      apiPassword: this.#apiPassword,
+      audioFix: this.#audioFix !== undefined,
+      readable: (stream) => this.#tracks.readable(stream),
+      viewerCheck: this.#viewerCheck,
+      relayCheck: this.#relayCheck,
+    });
   }
 
   #makeAudioFix(): AudioFix {
@@ -491,20 +352,7 @@ export class MediaMtxServer implements MediaServer {
   }
 
   #renderInput() {
-    return {
-      role: this.#i.role,
-      options: this.#upstream ? { ...this.#i.options, originRelay: this.#upstream } : this.#i.options,
-      rtspAddress: this.#i.rtspAddress,
-      hlsAddress: this.#i.hlsAddress,
-      rtmpAddress: this.#i.rtmpAddress,
-      srtAddress: this.#i.srtAddress,
-      trustedProxies: this.#i.trustedProxies,
-      relayPassword: this.#secrets.relayPassword,
-      ...(this.#i.tlsFile !== undefined ? { tlsFile: this.#i.tlsFile } : {}),
-      ...(this.#i.role === 'node'
-        ? { nodePaths: { upstreamUrl: (p: string) => this.#internalUrl(p), tracks: (stream: string) => this.#tracks.get(stream) ?? undefined } }
-        : {}),
-    };
+    return renderInput(this.#i, { upstream: this.#upstream, relayPassword: this.#secrets.relayPassword, internalUrl: (p) => this.#internalUrl(p), tracks: this.#tracks });
   }
 
   async #writeConfig(): Promise<boolean> {
@@ -536,23 +384,4 @@ export class MediaMtxServer implements MediaServer {
     for (const [name, conf] of Object.entries(renderIngestPaths({ ...this.#renderInput(), streams: this.#streams }))) desired.set(name, conf);
     await convergePaths(this.api, desired, changed ? CONVERGE_WAIT_MS : 0);
   }
-}
-
-function checkStreams(streams: readonly StreamSpec[]): StreamSpec[] {
-  const seen = new Set<string>();
-  const out: StreamSpec[] = [];
-  for (const s of streams) {
-    if (!streamNameSchema.safeParse(s?.name).success) {
-      throw mtxError('STREAM_INVALID', `stream name ${JSON.stringify(s?.name)} is not valid: expected 1-64 chars of A-Z a-z 0-9 _ -`);
-    }
-    if (!seen.has(s.name)) out.push({ name: s.name });
-    seen.add(s.name);
-  }
-  return out;
-}
-
-/** The IP of a dial address (`1.2.3.4:8654`, `[::1]:8654`), if it is one. */
-function parseLocalIp(dial: string): string | undefined {
-  const host = dial.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return isIP(host) ? host : undefined;
 }

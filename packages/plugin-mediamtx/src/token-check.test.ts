@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ViewerTokenKey } from '@haven/core';
 import { signViewerToken } from '@haven/gateway';
-import { decide, type AuthPolicy, type AuthRequest } from './auth-policy.js';
+import { decide, type AuthPolicy } from './auth-policy.js';
+import type { AuthRequest } from './auth-request.js';
 import { SubnetMatcher } from './net.js';
 import { checkViewerToken } from './token-check.js';
 

@@ -1,7 +1,6 @@
-import { type ViewerTokenKey } from '@haven/core';
+import { normalizeIp, type ViewerTokenKey } from '@haven/core';
 import { tokenOfQuery, TOKEN_USER, verifyViewerToken, type TokenVerdict } from '@haven/gateway';
-import type { AuthRequest } from './auth-policy.js';
-import { normalizeIp } from './net.js';
+import type { AuthRequest } from './auth-request.js';
 
 /**
  * The gateway's signed viewer token in an RTSP read, checked against what MediaMTX reports: the

@@ -150,7 +150,7 @@ export function createControlApi(deps: ControlApiDeps, options: ControlApiOption
     if (tokenNeeded && !bearerMatches(req, [api.tokens.control])) throw unauthorized();
     let node: string | undefined;
     if (route.auth === 'report') {
-      const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+      const ip = normalizeIp(req.socket.remoteAddress);
       node = onReportListener ? options.nodeByAddress?.(ip) : undefined;
       // Else the node's own credential names it (a removed node's is no longer any node's).
       node ??= nodeOfBearer(req, deps.nodeOfCredential);

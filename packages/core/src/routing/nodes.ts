@@ -4,7 +4,7 @@ import type { NodeEntry, OriginConfig } from '../config/schema.js';
 import { HavenError } from '../errors.js';
 import { isValidPoint, type GeoPoint } from '../geo.js';
 import { resolveRegion } from '../regions.js';
-import { trimBase } from './ip.js';
+import { trimBase } from '../net/address.js';
 
 /**
  * The point used for a node whose place is unknown (an origin configured without region or

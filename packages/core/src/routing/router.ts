@@ -2,7 +2,7 @@ import type { HavenNode, Locator, NodeCandidate, NodeSelector, Selection, Viewer
 import type { HavenEmitter, ViewerRoutedEvent } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { HealthMonitor } from './health.js';
-import { normalizeIp } from './ip.js';
+import { normalizeIp } from '../net/address.js';
 import { followsRedirects, type RedirectPolicy } from './policy.js';
 import type { NodeRegistry } from './registry.js';
 import { createSelector } from './selector.js';

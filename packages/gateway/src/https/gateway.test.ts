@@ -31,36 +31,52 @@ function get(port: number, p: string, auth?: string): Promise<{ status: number; 
   });
 }
 
+type GatewayOptions = Parameters<typeof createHttpsGateway>[0];
+
+interface Started {
+  gw: HttpsGateway;
+  port: number;
+  dir: string;
+  certFile: string;
+  stop(): Promise<void>;
+}
+
+/** A gateway on 127.0.0.1 with its own self-signed certificate (`cn`), the stream `live`; `o` says what the test is about. */
+async function startGateway(cn: string, o: Partial<GatewayOptions> & Pick<GatewayOptions, 'viewer' | 'choose'>): Promise<Started> {
+  const dir = await mkdtemp(path.join(tmpdir(), `haven-https-${cn}-`));
+  const certFile = path.join(dir, 'live.pem');
+  await writeFile(certFile, selfSigned(dir, cn), { mode: 0o600 });
+  const gw = createHttpsGateway({ host: '127.0.0.1', port: 0, certFile, streams: () => ['live'], tokenKey: () => new ViewerTokenKey(), ...o });
+  await gw.start();
+  return {
+    gw,
+    port: gw.address()!.port,
+    dir,
+    certFile,
+    stop: async () => {
+      await gw.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 describe('HTTPS entry gateway', () => {
   const key = new ViewerTokenKey();
-  let dir: string;
-  let certFile: string;
-  let gw: HttpsGateway;
+  let g: Started;
   let port: number;
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'haven-https-gw-'));
-    certFile = path.join(dir, 'live.pem');
-    await writeFile(certFile, selfSigned(dir, 'one'), { mode: 0o600 });
-    gw = createHttpsGateway({
-      host: '127.0.0.1',
-      port: 0,
-      certFile,
+    g = await startGateway('one', {
       certPollMs: 100,
       viewer: () => ({ user: 'viewer', password: 'ViewerPass0123456789' }),
-      streams: () => ['live'],
       choose: () => ({ node: 'node-b', hlsBase: 'https://198.51.100.3:8888/' }),
       tokenKey: () => key,
       tokenTtlSec: () => 30,
       maxAuthFailuresPerMinute: 3,
     });
-    await gw.start();
-    port = gw.address()!.port;
+    port = g.port;
   });
-  afterAll(async () => {
-    await gw?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => g?.stop());
 
   it('asks for the viewer password (Basic), then answers 302 to the node with a token bound to the viewer, the stream and the node', async () => {
     const anon = await get(port, '/live/index.m3u8');
@@ -87,9 +103,9 @@ describe('HTTPS entry gateway', () => {
 
   it('picks up a renewed certificate file for new connections', async () => {
     const before = (await get(port, '/live/index.m3u8')).serial;
-    await writeFile(`${certFile}.tmp`, selfSigned(dir, 'two'), { mode: 0o600 });
-    await rename(`${certFile}.tmp`, certFile);
-    gw.reloadCertificate();
+    await writeFile(`${g.certFile}.tmp`, selfSigned(g.dir, 'two'), { mode: 0o600 });
+    await rename(`${g.certFile}.tmp`, g.certFile);
+    g.gw.reloadCertificate();
     const after = (await get(port, '/live/index.m3u8')).serial;
     expect(after).not.toBe(before);
   });
@@ -101,32 +117,19 @@ describe('HTTPS entry gateway', () => {
 });
 
 describe('HTTPS entry gateway on an entry node: the viewer checked against the HA1 alone', () => {
-  let dir: string;
-  let gw: HttpsGateway;
+  let g: Started;
   let port: number;
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'haven-https-ha1-'));
-    const certFile = path.join(dir, 'live.pem');
-    await writeFile(certFile, selfSigned(dir, 'ha1'), { mode: 0o600 });
     // What an entry node holds: no clear password, the routing state's HA1 = MD5(user:realm:password).
     const ha1 = createHash('md5').update('viewer:Stream Haven:ViewerPass0123456789').digest('hex');
-    gw = createHttpsGateway({
-      host: '127.0.0.1',
-      port: 0,
-      certFile,
+    g = await startGateway('ha1', {
       viewer: () => ({ user: 'viewer', password: '', ha1 }),
-      streams: () => ['live'],
       choose: () => ({ node: 'node-b', hlsBase: 'https://198.51.100.3:8888' }),
-      tokenKey: () => new ViewerTokenKey(),
     });
-    await gw.start();
-    port = gw.address()!.port;
+    port = g.port;
   });
-  afterAll(async () => {
-    await gw?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => g?.stop());
 
   it('accepts the password whose hash matches, refuses another and the empty one', async () => {
     expect((await get(port, '/live/index.m3u8', 'viewer:ViewerPass0123456789')).status).toBe(302);
@@ -149,35 +152,22 @@ function raw(port: number, head: string): Promise<number> {
 }
 
 describe('HTTPS entry gateway: malformed input and its own bugs never end the process', () => {
-  let dir: string;
-  let gw: HttpsGateway;
+  let g: Started;
   let port: number;
   let state: 'none' | 'held' = 'held';
   let broken = false;
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'haven-https-bad-'));
-    const certFile = path.join(dir, 'live.pem');
-    await writeFile(certFile, selfSigned(dir, 'bad'), { mode: 0o600 });
-    gw = createHttpsGateway({
-      host: '127.0.0.1',
-      port: 0,
-      certFile,
+    g = await startGateway('bad', {
       viewer: () => (state === 'held' ? { user: 'viewer', password: 'ViewerPass0123456789' } : undefined),
-      streams: () => ['live'],
       choose: () => {
         if (broken) throw new Error('a bug in routing');
         return { node: 'node-b', hlsBase: 'https://198.51.100.3:8888' };
       },
-      tokenKey: () => new ViewerTokenKey(),
     });
-    await gw.start();
-    port = gw.address()!.port;
+    port = g.port;
   });
-  afterAll(async () => {
-    await gw?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => g?.stop());
 
   const good = () => get(port, '/live/index.m3u8', 'viewer:ViewerPass0123456789');
 

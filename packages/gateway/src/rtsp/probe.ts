@@ -38,6 +38,25 @@ function short(e: unknown): string {
 }
 
 /**
+ * Connect to the node's advertised RTSP address, let `ask` talk over the connection, close it. A
+ * failure to connect or an error while asking is `up: false` with a short reason (`timeout`, the code).
+ */
+async function probeOver(rtspUrl: string, signal: AbortSignal, ask: (conn: RtspClientConnection, rtt: () => number) => Promise<ProbeResult>): Promise<ProbeResult> {
+  const t0 = performance.now();
+  const rtt = () => Math.round((performance.now() - t0) * 100) / 100;
+  let conn: RtspClientConnection | undefined;
+  try {
+    const { host, port } = urlHostPort(rtspUrl, 554);
+    conn = await RtspClientConnection.open(host, port, signal);
+    return await ask(conn, rtt);
+  } catch (e) {
+    return { up: false, ready: false, rttMs: rtt(), reason: short(signal.aborted ? signal.reason : e) };
+  } finally {
+    conn?.close();
+  }
+}
+
+/**
  * The default health probe: RTSP `DESCRIBE` of the stream on the node's advertised address, with
  * the viewer credentials (Basic first; a Digest challenge is answered once). `up` when the node
  * answers RTSP at all, `ready` when the DESCRIBE returns 200 with an SDP that has a media line.
@@ -47,12 +66,7 @@ export function rtspProbe(options: RtspProbeOptions): HealthProbe {
   return {
     name: 'rtsp',
     async probe({ node, stream }: ProbeTarget, signal: AbortSignal): Promise<ProbeResult> {
-      const t0 = performance.now();
-      const rtt = () => Math.round((performance.now() - t0) * 100) / 100;
-      let conn: RtspClientConnection | undefined;
-      try {
-        const { host, port } = urlHostPort(node.rtspUrl, 554);
-        conn = await RtspClientConnection.open(host, port, signal);
+      return probeOver(node.rtspUrl, signal, async (conn, rtt) => {
         const uri = `${trimBase(node.rtspUrl)}/${stream}`;
         const creds = options.credentials();
         const base: Array<[string, string]> = [
@@ -74,11 +88,7 @@ export function rtspProbe(options: RtspProbeOptions): HealthProbe {
         const result: ProbeResult = { up: true, rttMs: firstRtt, ready };
         if (!ready) result.reason = res.status === 200 ? 'no media in SDP' : `${res.status} ${res.reason}`.trim();
         return result;
-      } catch (e) {
-        return { up: false, ready: false, rttMs: rtt(), reason: short(signal.aborted ? signal.reason : e) };
-      } finally {
-        conn?.close();
-      }
+      });
     },
   };
 }
@@ -94,19 +104,10 @@ export function rtspAliveProbe(options: { userAgent?: string } = {}): HealthProb
   return {
     name: 'rtsp-alive',
     async probe({ node }: ProbeTarget, signal: AbortSignal): Promise<ProbeResult> {
-      const t0 = performance.now();
-      const rtt = () => Math.round((performance.now() - t0) * 100) / 100;
-      let conn: RtspClientConnection | undefined;
-      try {
-        const { host, port } = urlHostPort(node.rtspUrl, 554);
-        conn = await RtspClientConnection.open(host, port, signal);
+      return probeOver(node.rtspUrl, signal, async (conn, rtt) => {
         await conn.request('OPTIONS', trimBase(node.rtspUrl), [['User-Agent', ua]]);
         return { up: true, ready: true, rttMs: rtt() };
-      } catch (e) {
-        return { up: false, ready: false, rttMs: rtt(), reason: short(signal.aborted ? signal.reason : e) };
-      } finally {
-        conn?.close();
-      }
+      });
     },
   };
 }

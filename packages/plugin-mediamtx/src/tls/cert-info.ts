@@ -1,5 +1,6 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
+import { normalizeIp } from '@haven/core';
 
 export interface CertInfo {
   /** Hex serial number, upper case (as Node prints it). */
@@ -29,12 +30,12 @@ export function pemPrivateKey(pem: string): string | undefined {
 
 /** Canonical text of an IP address (IPv6 expanded the way Node prints SAN entries: lower case, compressed). */
 export function canonicalIp(ip: string): string {
-  const v = ip.replace(/^\[|\]$/g, '');
+  // An IPv4-mapped address is the IPv4 address a certificate names.
+  const v = normalizeIp(ip.replace(/^\[|\]$/g, ''));
   // A zone id (`fe80::1%eth0`: isIP says 6, the URL parser throws) names no address a certificate
   // holds: kept as it is (lower case), so it matches nothing.
   if (v.includes('%')) return v.toLowerCase();
   if (isIP(v) === 6) return new URL(`http://[${v}]/`).hostname.slice(1, -1);
-  if (v.startsWith('::ffff:') && isIP(v.slice(7)) === 4) return v.slice(7);
   return v;
 }
 

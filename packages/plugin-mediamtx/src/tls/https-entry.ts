@@ -1,6 +1,6 @@
-import { type HavenConfig, type Logger, type SecretStore, type ViewerTokenKey } from '@haven/core';
+import { joinHostPort, type HavenConfig, type Logger, type SecretStore, type ViewerTokenKey } from '@haven/core';
 import { createHttpsGateway, type HttpsGateway } from '@haven/gateway';
-import { hostPort, parseListen } from '../net.js';
+import { parseListen } from '../net.js';
 import type { MediamtxOptions } from '../options.js';
 import { HttpsDoor } from './https-door.js';
 import type { TlsManager } from './manager.js';
@@ -27,7 +27,7 @@ export function nodeHttpsEntry(
   logger: Logger,
 ): HttpsGateway | undefined {
   if (o.httpsEntryAddress === false) return undefined;
-  const at = parseListen(o.httpsEntryAddress ?? hostPort(config.public.bind, 443));
+  const at = parseListen(o.httpsEntryAddress ?? joinHostPort(config.public.bind, 443));
   if (!at) return undefined;
   return createHttpsGateway({
     host: at.host === '' ? '0.0.0.0' : at.host,

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { parseHostPort } from '@haven/core';
 import { AcmeStepError, issueForIp } from './acme.js';
 import { certInfo, checkCertificate, describeProblem, pemCertificates, pemPrivateKey, type CertInfo } from './cert-info.js';
 import { ChallengeResponder, type ChallengeRefusal } from './challenge.js';
@@ -52,9 +53,10 @@ export interface TlsManagerOptions {
 
 const HOUR = 3_600_000;
 
-function parseListen(v: string): { host: string; port: number } {
-  const i = v.lastIndexOf(':');
-  return { host: v.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(v.slice(i + 1)) };
+/** The challenge listener's host and port (`:80` by default; `host:0` picks a free port, in tests). */
+function listenAt(address: string): { host: string; port: number } {
+  const { host, port } = parseHostPort(address);
+  return { host, port: port ?? 80 };
 }
 
 /**
@@ -80,7 +82,7 @@ export class TlsManager {
     this.now = o.now ?? Date.now;
     this.st = { mode: o.options.mode, state: 'placeholder', ip: o.ip };
     this.retryDelay = o.options.mode === 'acme' ? o.options.retryDelayMs : 0;
-    if (o.options.mode === 'acme') this.responder = new ChallengeResponder(o.ip, parseListen(o.options.challengeAddress), o.logger);
+    if (o.options.mode === 'acme') this.responder = new ChallengeResponder(o.ip, listenAt(o.options.challengeAddress), o.logger);
   }
 
   /** The file MediaMTX's `hlsServerKey`/`hlsServerCert` point at. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ViewerTokenKey } from '@haven/core';
 import { signViewerToken } from '@haven/gateway';
-import { decide, type AuthPolicy, type AuthRequest } from '../auth-policy.js';
+import { decide, type AuthPolicy } from '../auth-policy.js';
+import type { AuthRequest } from '../auth-request.js';
 import { SubnetMatcher } from '../net.js';
 
 // The HTTPS entry's 302 carries the token in the playlist URL; MediaMTX hands the query to the hook
