@@ -24,9 +24,11 @@
 // never follows (no stand-in reports arrivals), which had turned arrivals after 20 s into 503s.
 //   node bench/run.mjs relay-scale            full run (20,000 arrivals, ~1-2 min)
 //   node bench/run.mjs --smoke relay-scale    1,000 arrivals, a few seconds
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { createOriginRouting, createRelayPlanner, createSelector, haversineKm, HavenEmitter, originConfigSchema, treeDepth, type NodeCandidate, type ViewerLocation } from '@haven/core';
 import { freePort, goalLine, mainOrWorker, median, pct, rng, runWorker, smoke } from './lib.js';
 
@@ -103,13 +105,11 @@ async function load(p: LoadParams): Promise<LoadResult> {
 const SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\n';
 
 /** A stand-in node: answers OPTIONS/DESCRIBE like a node with the stream; can die and come back. */
-class StandIn {
-  alive = false;
-  downAt = 0;
+/** The stand-ins' side (their own process): an RTSP responder per node, opened and closed on request. */
+class StandInServer {
   #server: Server | undefined;
   readonly #sockets = new Set<Socket>();
   constructor(
-    readonly name: string,
     readonly host: string,
     readonly port: number,
   ) {}
@@ -126,11 +126,8 @@ class StandIn {
     server.listen(this.port, this.host);
     await once(server, 'listening');
     this.#server = server;
-    this.alive = true;
   }
   async down(): Promise<void> {
-    this.alive = false;
-    this.downAt = performance.now();
     const s = this.#server;
     this.#server = undefined;
     for (const sock of this.#sockets) sock.destroy();
@@ -138,6 +135,81 @@ class StandIn {
   }
 }
 
+/** Wall-clock time in ms with sub-ms resolution, comparable between the processes of this run. */
+const wallNow = (): number => performance.timeOrigin + performance.now();
+
+interface StandInOp {
+  id: number;
+  op: 'up' | 'down';
+  host: string;
+}
+
+/** The stand-ins' process: runs `up`/`down` requests and answers each with the moment it took effect. */
+function standInProcess(port: number): void {
+  const servers = new Map<string, StandInServer>();
+  process.on('message', (m: StandInOp) => {
+    let s = servers.get(m.host);
+    if (!s) servers.set(m.host, (s = new StandInServer(m.host, port)));
+    // A node is dead from the moment it starts closing; alive once it listens.
+    const at = wallNow();
+    void s[m.op]().then(() => process.send?.({ id: m.id, at: m.op === 'down' ? at : wallNow() }));
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+/** The stand-ins' process, seen from the gateway's. */
+class StandIns {
+  readonly #child: ChildProcess;
+  readonly #waiting = new Map<number, (at: number) => void>();
+  #next = 0;
+  constructor(port: number) {
+    this.#child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--stand-ins', String(port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.#child.on('message', (m: { id: number; at: number }) => {
+      this.#waiting.get(m.id)?.(m.at);
+      this.#waiting.delete(m.id);
+    });
+  }
+  /** Ask for `op`; resolves with the moment (in this process's `performance.now()` terms) it took effect. */
+  run(op: 'up' | 'down', host: string): Promise<number> {
+    const id = this.#next++;
+    return new Promise((resolve) => {
+      this.#waiting.set(id, (at) => resolve(at - performance.timeOrigin));
+      this.#child.send({ id, op, host } satisfies StandInOp);
+    });
+  }
+  async stop(): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    this.#child.disconnect();
+    await once(this.#child, 'exit');
+  }
+}
+
+/** One stand-in node and when it was dead, from its own process's reports (closing began -> listening again). */
+class StandIn {
+  alive = false;
+  readonly dead: Array<[number, number]> = [];
+  constructor(
+    readonly name: string,
+    readonly host: string,
+    readonly procs: StandIns,
+  ) {}
+  async up(): Promise<void> {
+    const at = await this.procs.run('up', this.host);
+    const last = this.dead.at(-1);
+    if (last && last[1] === Infinity) last[1] = at;
+    this.alive = true;
+  }
+  async down(): Promise<void> {
+    this.alive = false;
+    this.dead.push([performance.now(), Infinity]);
+    const last = this.dead.at(-1) as [number, number];
+    last[0] = await this.procs.run('down', this.host);
+  }
+  /** Was it dead at `t` (this process's `performance.now()`)? */
+  deadAt(t: number): boolean {
+    return this.dead.some(([a, b]) => t >= a && t < b);
+  }
+}
 
 /** The fair peer for the selector: distances computed once per viewer, then a partial (top-k) selection. */
 function fairPeerTop(v: ViewerLocation, cs: NodeCandidate[], k: number, dist: Float64Array): number[] {
@@ -203,8 +275,13 @@ function selectorRatio(): { ours: number; peer: number } {
 async function main(): Promise<void> {
   const port = await freePort();
   const r = rng(200);
-  const standIns = Array.from({ length: NODES }, (_, i) => new StandIn(`n${i + 1}`, `127.0.1.${i + 1}`, port));
-  const places = Array.from({ length: PLACES }, (_, i) => ({ ip: `127.0.2.${i + 1}`, lat: r() * 120 - 55, lon: r() * 360 - 180 }));
+  // The stand-ins run in their own process (nodes are other machines): their answers do not queue on
+  // the gateway's event loop, and their allocations are not the gateway's GC.
+  const procs = new StandIns(port);
+  const standIns = Array.from({ length: NODES }, (_, i) => new StandIn(`n${i + 1}`, `127.0.1.${i + 1}`, procs));
+  // One loopback address per /24 (127.3.0.1, 127.3.1.1, ...): the gateway's default per-address and
+  // per-network budgets see a few arrivals per address, as from real viewers' places.
+  const places = Array.from({ length: PLACES }, (_, i) => ({ ip: `127.3.${i}.1`, lat: r() * 120 - 55, lon: r() * 360 - 180 }));
   const placeOf = new Map(places.map((p) => [p.ip, { lat: p.lat, lon: p.lon, country: 'ZZ' }]));
   const password = 'BenchViewer12345';
   const config = originConfigSchema.parse({
@@ -216,7 +293,7 @@ async function main(): Promise<void> {
     health: { intervalMs: 1000, timeoutMs: 500, failuresToDown: 2, successesToUp: 2, freshMs: 0, redirectProbeTimeoutMs: 300 },
     // followDeadlineMs: no stand-in reports arrivals, so the default 20 s would teach the gateway that
     // this player never follows and serve it locally (503 here) for the rest of the run.
-    gateway: { redirect: 'always', maxConnections: 5000, maxConnectionsPerAddress: 100_000, newConnectionsPerSecond: 1_000_000, newConnectionBurst: 100_000, stickySec: 0, followDeadlineMs: 3_600_000 },
+    gateway: { redirect: 'always', stickySec: 0, followDeadlineMs: 3_600_000 },
     nodes: standIns.map((s) => ({ name: s.name, lat: r() * 120 - 55, lon: r() * 360 - 180, rtsp: `rtsp://${s.host}:${port}`, capacity: 500, relayChildren: 5 })),
   });
   const events = new HavenEmitter();
@@ -244,15 +321,12 @@ async function main(): Promise<void> {
   let diedDuring = 0;
   let routed = 0;
   const reparentMs: number[] = [];
-  // Each decision, as the gateway makes it: was the chosen node dead at that moment?
+  // Each decision, as the gateway makes it (classified at the end, with the stand-ins' own reports of
+  // when each died): was the chosen node dead when the decision began?
+  const decisions: Array<{ node: string; at: number; ms: number }> = [];
   events.on('viewer:routed', (ev) => {
     routed++;
-    const s = byName.get(ev.node);
-    if (!s || s.alive) return;
-    // Dead before the decision began (the router should have known), or died while it was being made,
-    // after answering the decision's own probe (no router can know that).
-    if (s.downAt <= performance.now() - ev.decisionMs) toDead++;
-    else diedDuring++;
+    decisions.push({ node: ev.node, at: performance.now(), ms: ev.decisionMs });
   });
   try {
     for (const s of standIns) await s.up();
@@ -286,7 +360,7 @@ async function main(): Promise<void> {
       tree = planner.plan();
       for (const s of flapping) {
         if (s.alive || !(prev.children.get(s.name)?.length ?? 0)) continue;
-        if (!(tree.children.get(s.name)?.length ?? 0) && !tree.parents.has(s.name)) reparentMs.push(performance.now() - s.downAt);
+        if (!(tree.children.get(s.name)?.length ?? 0) && !tree.parents.has(s.name)) reparentMs.push(performance.now() - (s.dead.at(-1)?.[0] ?? 0));
       }
     }, 100);
     // Where a decision's time goes: the fresh probe it waits on (timed around the health monitor's
@@ -318,6 +392,14 @@ async function main(): Promise<void> {
     flapOn = false;
     await Promise.all(flaps);
     clearInterval(replanTimer);
+    for (const d of decisions) {
+      const s = byName.get(d.node);
+      if (!s) continue;
+      // Dead before the decision began (the router should have known), or died while it was being
+      // made, after answering the decision's own probe (no router can know that).
+      if (s.deadAt(d.at - d.ms)) toDead++;
+      else if (s.deadAt(d.at)) diedDuring++;
+    }
     const rss = process.memoryUsage().rss;
     const stats = stack.router.stats();
     tree = planner.plan();
@@ -330,7 +412,7 @@ async function main(): Promise<void> {
         `event-loop delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(2)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(2)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms; ` +
         `GC pauses ${gcPauses.length}, total ${gcPauses.reduce((a, b) => a + b, 0).toFixed(0)} ms, max ${Math.max(0, ...gcPauses).toFixed(1)} ms`,
     );
-    console.log(`gateway process RSS ${(rss / 1048576).toFixed(0)} MiB (with the 200 stand-ins in the same process)`);
+    console.log(`gateway process RSS ${(rss / 1048576).toFixed(0)} MiB (the stand-ins run in their own process)`);
     console.log(`relay tree, all up: depth ${before.depth} (goal <= ${config.relay.maxDepth}), origin children ${before.originChildren} of ${config.relay.maxChildren} (goal = budget), unplaced ${before.unplaced} (goal 0); at the end: depth ${treeDepth(tree)}, origin children ${tree.children.get(config.name)?.length ?? 0}`);
     console.log(
       reparentMs.length > 0
@@ -344,7 +426,10 @@ async function main(): Promise<void> {
   } finally {
     for (const svc of [...stack.list].reverse()) await svc.stop();
     for (const s of standIns) if (s.alive) await s.down();
+    await procs.stop();
   }
 }
 
-await mainOrWorker<LoadParams, unknown>('load', load, main);
+const standInsAt = process.argv.indexOf('--stand-ins');
+if (standInsAt > 0) standInProcess(Number(process.argv[standInsAt + 1]));
+else await mainOrWorker<LoadParams, unknown>('load', load, main);

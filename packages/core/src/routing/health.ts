@@ -62,6 +62,8 @@ export class HealthMonitor implements CoreService {
   readonly #now: () => number;
   readonly #records = new Map<string, HealthRecord>();
   readonly #inflight = new Map<string, Promise<ProbeResult>>();
+  /** The running probes' controllers (aborted by `stop`). */
+  readonly #probing = new Set<AbortController>();
   /** Fresh probes asked for but not started yet: every check that arrives meanwhile shares it. */
   readonly #queued = new Map<string, Promise<ProbeResult>>();
   readonly #load: LoadTracker;
@@ -98,6 +100,7 @@ export class HealthMonitor implements CoreService {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#stop.abort(new Error('health monitor stopped'));
+    for (const ac of this.#probing) ac.abort(this.#stop.signal.reason);
     await this.#round?.catch(() => {});
     await Promise.allSettled([...this.#inflight.values(), ...this.#queued.values()]);
   }
@@ -180,8 +183,18 @@ export class HealthMonitor implements CoreService {
     const key = `${node.name}\u0000${stream}`;
     const pending = this.#inflight.get(key);
     if (pending) return pending;
-    const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(timeoutMs)]);
-    const p = runProbes(this.#o.probes(), { node, stream }, signal)
+    // One controller and one timer per probe, both let go when it ends (`stop` aborts the running
+    // ones): `AbortSignal.any` with `AbortSignal.timeout` kept a timer and weak references per probe
+    // alive until collected, at a few hundred probes a second a steady source of GC work.
+    const ac = new AbortController();
+    if (this.#stop.signal.aborted) ac.abort(this.#stop.signal.reason);
+    this.#probing.add(ac);
+    const timer = setTimeout(() => ac.abort(new DOMException('The probe timed out', 'TimeoutError')), timeoutMs);
+    const p = runProbes(this.#o.probes(), { node, stream }, ac.signal)
+      .finally(() => {
+        clearTimeout(timer);
+        this.#probing.delete(ac);
+      })
       .then((r) => {
         if (!this.#stop.signal.aborted) {
           this.#apply(node, stream, r);
