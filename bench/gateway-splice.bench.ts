@@ -21,10 +21,30 @@
 // (load average ~20-25 on 2 cores), full runs: reused buffer alone 1.43x; with a 5 ms gather 1.23x,
 // 1.23x, 1.48x; with 10 ms (kept) 1.52x, always at the same Mbit/s as direct. The spread between
 // runs is larger than the last change, so the goal is met in some runs and missed in others here.
-// What is left is per wake-up: a timer, a read and a write syscall and the Writable's bookkeeping per
-// batch, in JS; HAProxy's wake-ups cost less in C. Handing established connections to something
-// else (kernel splice(2) through a helper, or a proxy in C) was not measured.
-//   node bench/run.mjs gateway-splice            full run (~1.5 min)
+// Second round. Why smoke read so much worse than full (4.92x vs 1.52x): the CPU was taken over the
+// whole worker run, so what is paid once (spawning the reader process, 8 RTSP set-ups through the
+// gateway, the first compilation of the hot path) and what is paid per second (the gateway's idle
+// process, 6-8 CPU-ms/s here; HAProxy's ~0.5) were divided by the bytes of 8 readers x 2 s at ~5 Mbit/s
+// (~10 MB), and utime + stime count 10 ms ticks (HAProxy spent ~30 ms in a smoke window). Measured
+// now: all readers play, a warm-up passes, then bytes and the middle box's CPU (scheduler run time in
+// ns, all threads) are counted over the same window, minus each process's idle CPU for that long
+// (measured just before, both printed). Smoke, same code: 4.9x before, 1.9x with the window alone.
+// Per thread (smoke window): the gateway's main thread spends ~95% of its CPU, the others (GC, libuv)
+// ~5%; the CPU profile shows the splice's JS small (the write syscall `writeBuffer` ~0.2% of samples
+// over the run): the cost is per wake-up native work, a read, a write (on loopback the kernel's
+// receive path of the reader is charged to the writer) and libuv's epoll changes to stop and restart
+// reading. Changed (gateway/rtsp/splice.ts): one gather tick for every splice instead of a timer per
+// viewer (all gathering viewers read again in the same loop turn: one epoll wake-up and one timer for
+// all of them), and only a read that filled the 64 KiB buffer reads on at once (before, any read of
+// 16 KiB or more did, and the next, a single packet, then waited: two wake-ups per batch above
+// ~13 Mbit/s). A 20 ms gather cut smoke CPU per GB only ~9% more, so 10 ms stays.
+// Result, smoke (shared machine, load ~8-17 on 2 cores): 1.46x-1.53x beyond idle (1.8x-1.9x with it).
+// Full run after (shared machine, load ~8-13): 323 Mbit/s like direct, 2,434 vs HAProxy 2,409 CPU-ms
+// per GB beyond idle (1.01x, goal met); with the idle process counted, 2,574 vs 2,413 (1.07x).
+// What is left: Node's per-wake-up work against HAProxy's in C, at the same syscalls. Handing
+// established connections to something else (kernel splice(2) through a helper, or a proxy in C) was
+// not measured.
+//   node bench/run.mjs gateway-splice            full run (~2 min)
 //   node bench/run.mjs --smoke gateway-splice    a few seconds
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
