@@ -40,7 +40,16 @@
 // socket write (`writeBuffer` 5.2% of samples, the 302s, the probes' DESCRIBEs and the stand-in's
 // answers, all in this process), GC 3.2%, socket objects (`Socket` 1.5%), `admit` 1.4%; the decision
 // code itself (`#describe`, `parseRequest`, `plan`, `select`, SHA-256 for Basic) each <= 0.5%.
-// FULL_REDIRECT
+// The stand-in node now runs in its own process (before, its answers to the probes were this
+// process's work). Full run after (shared machine, load ~6-9 on 2 cores): Haven 2,372/s, p99 276 ms;
+// MediaMTX 6,342/s; canned Node 302 5,901/s: 0.37x MediaMTX (0.40x the floor), no refusal, 18,903
+// probes for ~92,000 redirects (warm-up and three rounds: ~5 redirects per probe). Before, the same
+// machine at load ~9-11 and 25 addresses: 619/s, 0.23x. Still missed; profile after (smoke, the
+// gateway's process): the time is syscalls per connection (the 302's write `writeUtf8String` 2.1% of
+// samples, `close` 2.0%, the probes' `internalConnect` 1.6%, `onconnection` 1.1%), GC 2.4%; the
+// decision's JS (`#describe`, `parseRequest`, `admit`, `take`, `select`, SHA-256) each <= 0.3%. Per
+// redirect the gateway pays the floor's accept, read, write and close, plus a share of a probe
+// (connect, write, read, close), in one event loop, where MediaMTX spreads over both cores.
 //   node bench/run.mjs gateway-redirect            full run (~1 min)
 //   node bench/run.mjs --smoke gateway-redirect    a few seconds
 import { once } from 'node:events';
