@@ -21,8 +21,8 @@
 // would: stand-ins in their own process (nodes are other machines), fewer allocations per probe in
 // the health monitor (a kept RTSP connection per node instead of a connect per probe), and a run
 // on an idle machine.
-// Second round: the stand-ins now run in their own process (the decision's probe is answered by
-// another process, as by another machine), and the 250 places each sit in their own /24 with the
+// Second round: the stand-ins now run in their own process (stand-ins.ts; the decision's probe is
+// answered by another process, as by another machine), and the 250 places each sit in their own /24 with the
 // gateway's default budgets (all in one /24, the per-network undecided budget had refused ~20% of
 // the arrivals: 203 of 1,000 "other answers" in a smoke run here, 4 after). Fresh probes are
 // single-flight after the request (see gateway-redirect.bench.ts) and each probe has one
@@ -41,13 +41,11 @@
 // never follows (no stand-in reports arrivals), which had turned arrivals after 20 s into 503s.
 //   node bench/run.mjs relay-scale            full run (20,000 arrivals, ~1-2 min)
 //   node bench/run.mjs --smoke relay-scale    1,000 arrivals, a few seconds
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { createOriginRouting, createRelayPlanner, createSelector, haversineKm, HavenEmitter, originConfigSchema, treeDepth, type NodeCandidate, type ViewerLocation } from '@haven/core';
 import { freePort, goalLine, mainOrWorker, median, pct, rng, runWorker, smoke } from './lib.js';
+import { StandIn, StandIns } from './stand-ins.js';
 
 const NODES = 200;
 const FLAPPING = NODES / 10;
@@ -119,115 +117,7 @@ async function load(p: LoadParams): Promise<LoadResult> {
 }
 
 
-const SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\n';
-
 /** A stand-in node: answers OPTIONS/DESCRIBE like a node with the stream; can die and come back. */
-/** The stand-ins' side (their own process): an RTSP responder per node, opened and closed on request. */
-class StandInServer {
-  #server: Server | undefined;
-  readonly #sockets = new Set<Socket>();
-  constructor(
-    readonly host: string,
-    readonly port: number,
-  ) {}
-  async up(): Promise<void> {
-    const server = createServer((s) => {
-      this.#sockets.add(s);
-      s.on('close', () => this.#sockets.delete(s));
-      s.on('error', () => {});
-      s.on('data', (d: Buffer) => {
-        const cseq = /CSeq: (\d+)/i.exec(d.toString('latin1'))?.[1] ?? '1';
-        s.write(`RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\nContent-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`);
-      });
-    });
-    server.listen(this.port, this.host);
-    await once(server, 'listening');
-    this.#server = server;
-  }
-  async down(): Promise<void> {
-    const s = this.#server;
-    this.#server = undefined;
-    for (const sock of this.#sockets) sock.destroy();
-    if (s) await new Promise((r) => s.close(r));
-  }
-}
-
-/** Wall-clock time in ms with sub-ms resolution, comparable between the processes of this run. */
-const wallNow = (): number => performance.timeOrigin + performance.now();
-
-interface StandInOp {
-  id: number;
-  op: 'up' | 'down';
-  host: string;
-}
-
-/** The stand-ins' process: runs `up`/`down` requests and answers each with the moment it took effect. */
-function standInProcess(port: number): void {
-  const servers = new Map<string, StandInServer>();
-  process.on('message', (m: StandInOp) => {
-    let s = servers.get(m.host);
-    if (!s) servers.set(m.host, (s = new StandInServer(m.host, port)));
-    // A node is dead from the moment it starts closing; alive once it listens.
-    const at = wallNow();
-    void s[m.op]().then(() => process.send?.({ id: m.id, at: m.op === 'down' ? at : wallNow() }));
-  });
-  process.on('disconnect', () => process.exit(0));
-}
-
-/** The stand-ins' process, seen from the gateway's. */
-class StandIns {
-  readonly #child: ChildProcess;
-  readonly #waiting = new Map<number, (at: number) => void>();
-  #next = 0;
-  constructor(port: number) {
-    this.#child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--stand-ins', String(port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.#child.on('message', (m: { id: number; at: number }) => {
-      this.#waiting.get(m.id)?.(m.at);
-      this.#waiting.delete(m.id);
-    });
-  }
-  /** Ask for `op`; resolves with the moment (in this process's `performance.now()` terms) it took effect. */
-  run(op: 'up' | 'down', host: string): Promise<number> {
-    const id = this.#next++;
-    return new Promise((resolve) => {
-      this.#waiting.set(id, (at) => resolve(at - performance.timeOrigin));
-      this.#child.send({ id, op, host } satisfies StandInOp);
-    });
-  }
-  async stop(): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
-    this.#child.disconnect();
-    await once(this.#child, 'exit');
-  }
-}
-
-/** One stand-in node and when it was dead, from its own process's reports (closing began -> listening again). */
-class StandIn {
-  alive = false;
-  readonly dead: Array<[number, number]> = [];
-  constructor(
-    readonly name: string,
-    readonly host: string,
-    readonly procs: StandIns,
-  ) {}
-  async up(): Promise<void> {
-    const at = await this.procs.run('up', this.host);
-    const last = this.dead.at(-1);
-    if (last && last[1] === Infinity) last[1] = at;
-    this.alive = true;
-  }
-  async down(): Promise<void> {
-    this.alive = false;
-    this.dead.push([performance.now(), Infinity]);
-    const last = this.dead.at(-1) as [number, number];
-    last[0] = await this.procs.run('down', this.host);
-  }
-  /** Was it dead at `t` (this process's `performance.now()`)? */
-  deadAt(t: number): boolean {
-    return this.dead.some(([a, b]) => t >= a && t < b);
-  }
-}
-
 /** The fair peer for the selector: distances computed once per viewer, then a partial (top-k) selection. */
 function fairPeerTop(v: ViewerLocation, cs: NodeCandidate[], k: number, dist: Float64Array): number[] {
   const best: number[] = [];
@@ -447,6 +337,4 @@ async function main(): Promise<void> {
   }
 }
 
-const standInsAt = process.argv.indexOf('--stand-ins');
-if (standInsAt > 0) standInProcess(Number(process.argv[standInsAt + 1]));
-else await mainOrWorker<LoadParams, unknown>('load', load, main);
+await mainOrWorker<LoadParams, unknown>('load', load, main);
