@@ -159,6 +159,32 @@ describe('HealthMonitor', () => {
     expect(t.calls()).toBe(1);
   });
 
+  it('a check that arrives while a probe is in flight waits for one that starts after it', async () => {
+    // The node dies while a probe is on its way: that probe's good answer predates the second check.
+    let release: (() => void) | undefined;
+    const answers: ProbeResult[] = [];
+    const slow: HealthProbe = {
+      name: 'slow',
+      probe: () => new Promise((r) => (release = () => r(answers.shift() ?? DOWN))),
+    };
+    const registry = new NodeRegistry([node('a')]);
+    const health = new HealthMonitor({ registry, probes: () => [slow], streams: () => ['live'], config: { ...healthSchemaDefaults(), freshMs: 0, redirectProbeTimeoutMs: 5000 } });
+    const a = registry.get('a') as HavenNode;
+    answers.push(OK, DOWN);
+    const first = health.ensureFresh(a, 'live');
+    await new Promise((r) => setImmediate(r));
+    const second = [health.ensureFresh(a, 'live'), health.ensureFresh(a, 'live')];
+    release?.();
+    expect(await first).toMatchObject({ ok: true, started: true });
+    await new Promise((r) => setImmediate(r));
+    release?.();
+    const [s1, s2] = await Promise.all(second);
+    expect(s1).toMatchObject({ ok: false, probed: true, started: true });
+    expect(s2).toMatchObject({ ok: false, probed: true, started: false });
+    expect(health.state(a)).toBe('down');
+    await health.stop();
+  });
+
   it('counts routed viewers as load until a probe reports readers', async () => {
     const t = setup({ a: { ...OK, readers: 3 }, b: OK });
     const a = t.registry.get('a') as HavenNode;

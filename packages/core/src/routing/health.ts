@@ -34,7 +34,7 @@ export interface FreshCheck {
   ok: boolean;
   /** A probe ran for this check (the last result was older than `freshMs` or missing). */
   probed: boolean;
-  /** This check started that probe (false when it joined one already in flight). */
+  /** This check asked for that probe first (false when it joined one another check asked for). */
   started: boolean;
   result?: ProbeResult;
 }
@@ -62,6 +62,10 @@ export class HealthMonitor implements CoreService {
   readonly #now: () => number;
   readonly #records = new Map<string, HealthRecord>();
   readonly #inflight = new Map<string, Promise<ProbeResult>>();
+  /** The running probes' controllers (aborted by `stop`). */
+  readonly #probing = new Set<AbortController>();
+  /** Fresh probes asked for but not started yet: every check that arrives meanwhile shares it. */
+  readonly #queued = new Map<string, Promise<ProbeResult>>();
   readonly #load: LoadTracker;
   readonly #reported = new Map<string, { readers: number; at: number }>();
   #stop = new AbortController();
@@ -96,8 +100,9 @@ export class HealthMonitor implements CoreService {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#stop.abort(new Error('health monitor stopped'));
+    for (const ac of this.#probing) ac.abort(this.#stop.signal.reason);
     await this.#round?.catch(() => {});
-    await Promise.allSettled([...this.#inflight.values()]);
+    await Promise.allSettled([...this.#inflight.values(), ...this.#queued.values()]);
   }
 
   #record(node: HavenNode, stream: string): HealthRecord {
@@ -178,8 +183,18 @@ export class HealthMonitor implements CoreService {
     const key = `${node.name}\u0000${stream}`;
     const pending = this.#inflight.get(key);
     if (pending) return pending;
-    const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(timeoutMs)]);
-    const p = runProbes(this.#o.probes(), { node, stream }, signal)
+    // One controller and one timer per probe, both let go when it ends (`stop` aborts the running
+    // ones): `AbortSignal.any` with `AbortSignal.timeout` kept a timer and weak references per probe
+    // alive until collected, at a few hundred probes a second a steady source of GC work.
+    const ac = new AbortController();
+    if (this.#stop.signal.aborted) ac.abort(this.#stop.signal.reason);
+    this.#probing.add(ac);
+    const timer = setTimeout(() => ac.abort(new DOMException('The probe timed out', 'TimeoutError')), timeoutMs);
+    const p = runProbes(this.#o.probes(), { node, stream }, ac.signal)
+      .finally(() => {
+        clearTimeout(timer);
+        this.#probing.delete(ac);
+      })
       .then((r) => {
         if (!this.#stop.signal.aborted) {
           this.#apply(node, stream, r);
@@ -192,7 +207,32 @@ export class HealthMonitor implements CoreService {
     return p;
   }
 
-  /** Probe-before-redirect: true when the node can take a viewer of this stream right now. */
+  /**
+   * A probe whose answer postdates this call, shared by every check that arrives before it starts
+   * (single-flight for fresh checks). A probe already in flight started before this call, so its
+   * answer may predate the question: the shared probe starts once it settles, or on the next turn of
+   * the event loop when none is in flight, so checks that arrive together (a batch of viewers read in
+   * one poll) cost one probe per node instead of one each.
+   */
+  #freshProbe(node: HavenNode, stream: string, timeoutMs: number): Promise<ProbeResult> {
+    const key = `${node.name}\u0000${stream}`;
+    const queued = this.#queued.get(key);
+    if (queued) return queued;
+    const before = this.#inflight.get(key);
+    const gate = before ? before.then(() => {}, () => {}) : new Promise<void>((r) => setImmediate(r));
+    const p = gate.then(() => {
+      this.#queued.delete(key);
+      if (this.#stop.signal.aborted) return { up: false, ready: false, rttMs: 0, reason: 'health monitor stopped' } satisfies ProbeResult;
+      return this.probeNow(node, stream, timeoutMs);
+    });
+    this.#queued.set(key, p);
+    return p;
+  }
+
+  /**
+   * Probe-before-redirect: true when the node can take a viewer of this stream right now. The answer
+   * always comes from a probe that started after this call (or a good result younger than `freshMs`).
+   */
   async ensureFresh(node: HavenNode, stream: string): Promise<FreshCheck> {
     if (node.origin) return { ok: true, probed: false, started: false };
     const rec = this.#record(node, stream);
@@ -205,8 +245,8 @@ export class HealthMonitor implements CoreService {
     const deadline = new Promise<ProbeResult>((resolve) => {
       timer = setTimeout(() => resolve({ up: false, ready: false, rttMs: redirectProbeTimeoutMs, reason: 'timeout' }), redirectProbeTimeoutMs);
     });
-    const started = !this.#inflight.has(`${node.name}\u0000${stream}`);
-    const result = await Promise.race([this.probeNow(node, stream, redirectProbeTimeoutMs), deadline]).finally(() => clearTimeout(timer));
+    const started = !this.#queued.has(`${node.name}\u0000${stream}`);
+    const result = await Promise.race([this.#freshProbe(node, stream, redirectProbeTimeoutMs), deadline]).finally(() => clearTimeout(timer));
     // A fresh probe that failed takes the node down now, not after `failuresToDown` rounds: the next
     // decisions must not pick it from an older good result. A deadline miss alone (a slow answer) does not.
     if (!probeOk(result) && result.reason !== 'timeout') this.#markDown(node, stream, result);

@@ -38,12 +38,30 @@ const READ_BYTES = 64 * 1024;
 const PAUSE_BYTES = 256 * 1024;
 /**
  * Once this much went to the viewer (DESCRIBE, SETUP and PLAY answered: the stream plays), a read
- * smaller than BATCH_BELOW_BYTES waits BATCH_MS before the next one. Adds at most BATCH_MS to a
- * packet's way (nothing next to a player's buffer); the setup exchange is never delayed.
+ * that did not fill the buffer (the server had nothing more queued) waits for the next gather tick
+ * before the next read. Adds at most BATCH_MS to a packet's way (nothing next to a player's
+ * buffer); the setup exchange is never delayed.
  */
 const BATCH_AFTER_BYTES = 64 * 1024;
-const BATCH_BELOW_BYTES = 16 * 1024;
 const BATCH_MS = 10;
+
+/**
+ * One tick for every gathering splice: all of them read again in the same turn of the event loop,
+ * so one epoll wake-up serves them all, and there is one timer for the process instead of one per
+ * viewer. Armed only while some splice gathers.
+ */
+const gathering = new Set<ServerToViewer>();
+let tick: NodeJS.Timeout | undefined;
+function onTick(): void {
+  tick = undefined;
+  const wake = [...gathering];
+  gathering.clear();
+  for (const s of wake) s.wake();
+}
+function gather(s: ServerToViewer): void {
+  gathering.add(s);
+  tick ??= setTimeout(onTick, BATCH_MS);
+}
 
 /**
  * The server-to-viewer half, the one that carries the stream. The server socket reads into a buffer
@@ -58,19 +76,18 @@ class ServerToViewer {
   #lent = false;
   /** Waiting for the viewer's queue to empty. */
   #paused = false;
-  /** Waiting for the batch timer. */
+  /** Waiting for the gather tick. */
   #gathering = false;
   #moved = 0;
-  #timer: NodeJS.Timeout | undefined;
   constructor(private readonly viewer: Socket) {}
 
-  readonly #wake = (): void => {
+  wake(): void {
     this.#gathering = false;
     if (!this.#paused) this.upstream?.resume();
-  };
+  }
 
   stop(): void {
-    if (this.#timer) clearTimeout(this.#timer);
+    gathering.delete(this);
   }
 
   readonly nextBuffer = (): Buffer => {
@@ -94,13 +111,13 @@ class ServerToViewer {
       this.#paused = true;
       return false; // the server socket stops reading until 'drain'
     }
-    this.#moved += n;
-    if (this.#moved < BATCH_AFTER_BYTES || n >= BATCH_BELOW_BYTES) return true;
-    // A small read once the stream plays: the server writes a packet at a time, and a read and a write
-    // per packet is what costs. Stop reading for BATCH_MS so the next read takes what gathered meanwhile.
+    if (this.#moved < BATCH_AFTER_BYTES) this.#moved += n;
+    // A full buffer: more is waiting, read on. Otherwise the server had nothing more (it writes a packet
+    // at a time, and a read and a write per packet is what costs): stop reading until the tick, so the
+    // next read takes what gathered meanwhile.
+    if (this.#moved < BATCH_AFTER_BYTES || n === buf.length) return true;
     this.#gathering = true;
-    if (this.#timer) this.#timer.refresh();
-    else this.#timer = setTimeout(this.#wake, BATCH_MS);
+    gather(this);
     return false;
   };
 
