@@ -12,7 +12,7 @@ import { decodeJoinBundle, decodeShareCode, defaultInterfaceName } from '@haven/
 import { waitFor, type Spawned } from '../helpers/process.js';
 import { Topology, type HavenProcess, type Host, publisherTail, Steps } from './topology.js';
 import { makeSecretsRedactor } from './viewers.js';
-import { relayDiagnostics } from './relay-diagnostics.js';
+import { nodeMtxConf, relayDiagnostics } from './relay-diagnostics.js';
 
 const PREFIX = 'hvrly';
 const FPS = 25;
@@ -254,6 +254,15 @@ describe('a relay tree in network namespaces', () => {
       );
       // Viewers keep their connection: the reader process ran throughout, one RTSP session each.
       expect(restarts).toEqual({ b: 0, c: 0 });
+      // No static-source retry pause between the new parent and the viewers (MediaMTX v1.21.0 forwards):
+      // up/<stream> pushes into a published viewer path, so the stream is back once the new parent delivers.
+      const stream = new URL(viewerUrl).pathname.slice(1);
+      for (const name of ['node-b', 'node-c']) {
+        const conf = await nodeMtxConf(t.havens.get(name)!);
+        expect(conf?.paths[stream], `${name} viewer path`).toMatchObject({ source: 'publisher', alwaysAvailable: true });
+        const fwd = conf?.paths[`up/${stream}`]?.forward ?? [];
+        expect(fwd.map((f) => new URL(f.dest).pathname), `${name} up/${stream} forward`).toEqual([`/${stream}`]);
+      }
       // The tree settles at origin > one child > the other (a report taken during the offline segment may lag).
       const settled = await waitFor('the tree origin > child > child', async () => {
         const r = (await status()).relay as { originChildren?: number; depth?: number } | undefined;

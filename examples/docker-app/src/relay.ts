@@ -146,8 +146,8 @@ interface NodeMedia {
  *
  * `watch()` (called every few hundred ms) notices a parent node that died: `up/<stream>` stops receiving or
  * loses its source, and the parent's relay port does not accept a connection. MediaMTX would notice only after its
- * `readTimeout`, and the origin at its next probe round. The node then starts the viewer path's retry
- * pause at once (`dropUpstreamReads`), reports (its stream is not ready now, so the origin rechecks the
+ * `readTimeout`, and the origin at its next probe round. The node then cuts its viewers off the dead
+ * parent at once (`dropUpstreamReads`: they get the offline segment), reports (its stream is not ready now, so the origin rechecks the
  * parent at once and moves its children), and asks for its place every 250 ms until it has a new parent.
  */
 export function createRelayFollower(haven: Haven, join: JoinState, o: { reportNow?: () => Promise<unknown> } = {}): { follow(): Promise<void>; watch(): Promise<void> } {
@@ -225,11 +225,12 @@ export function createRelayFollower(haven: Haven, join: JoinState, o: { reportNo
     }
     if (!lost && Date.now() - changedAt < SILENT_MS) return;
     rescuing = true;
+    let dropped = false;
     try {
       // A live parent with a pause in its stream (the streamer's encoder) still accepts connections.
       if (await accepts(parent.host, parent.port, PARENT_CONNECT_MS)) return;
       log.warn({ parent: parent.name }, 'the relay parent went silent and does not accept connections: asking the origin for another');
-      await m.dropUpstreamReads?.().catch(() => 0);
+      dropped = (await m.dropUpstreamReads?.().catch(() => 0)) !== undefined;
       // The viewer path shows the offline segment now: this report says the stream is not ready.
       await new Promise((r) => setTimeout(r, 150));
       void o.reportNow?.();
@@ -239,6 +240,8 @@ export function createRelayFollower(haven: Haven, join: JoinState, o: { reportNo
         if (parentNode === parent) await new Promise((r) => setTimeout(r, RESCUE_ASK_MS));
       }
     } finally {
+      // No new parent within the rescue: feed the viewers from this one again when it comes back.
+      if (dropped && parentNode === parent) await m.setUpstream?.({ host: parent.host, port: parent.port }).catch(() => undefined);
       rescuing = false;
       changedAt = Date.now();
     }

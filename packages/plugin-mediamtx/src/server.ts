@@ -23,7 +23,7 @@ import { dialAddress, sanitize, SubnetMatcher } from './net.js';
 import { isIP } from 'node:net';
 import type { MediamtxOptions } from './options.js';
 import { renderConfig, renderStreamPaths, toYaml, type Role, RELAY_USER } from './render.js';
-import { dropUpstreamReads, hasStream, offlineTracks, sameTracks, upstreamBytes, upstreamPath, type OfflineTrack } from './node-paths.js';
+import { canForward, dropUpstreamReads, hasStream, offlineTracks, sameTracks, upstreamBytes, upstreamPath, type OfflineTrack } from './node-paths.js';
 import type { MtxPath } from './api-schemas.js';
 import { StreamWatch } from './stream-watch.js';
 import { AudioFix, ingestPath, ingestTracks, renderIngestPaths } from './audio-fix.js';
@@ -89,6 +89,10 @@ export class MediaMtxServer implements MediaServer {
   #tracks = new Map<string, OfflineTrack[] | null>();
   /** Tracks whose viewer path is rendered and applied (null: no offline equivalent, a plain pull). */
   #applied = new Map<string, OfflineTrack[] | null>();
+  /** Node role: the parent is gone, `up/<stream>` forwards nothing until the next `setUpstream` (node-paths.ts). */
+  #detached = false;
+  /** When `readableNow` last asked for a stream-watch poll. */
+  #polledAt = 0;
   #streams: StreamSpec[];
   #policy: AuthPolicy;
   #secrets: HavenSecrets;
@@ -263,6 +267,21 @@ export class MediaMtxServer implements MediaServer {
   }
 
   /**
+   * Node role: new reads of every stream are admitted now (the auth gate above). Cheap and synchronous,
+   * for a door holding a read until the stream is back: while it is not, it polls MediaMTX (at most every
+   * 100 ms) so the gate opens within a poll of the stream's return, not at the next 1 s round.
+   */
+  readableNow(): boolean {
+    if (this.#i.role !== 'node') return true;
+    const ok = this.#streams.every((s) => this.#readable(s.name));
+    if (!ok && Date.now() - this.#polledAt >= 100) {
+      this.#polledAt = Date.now();
+      void this.#watch.poll();
+    }
+    return ok;
+  }
+
+  /**
    * Node role: the viewer path has the stream, and its final shape is applied (the learned tracks), so
    * the one recreation after the first pull is behind it before the node calls itself ready.
    */
@@ -321,6 +340,7 @@ export class MediaMtxServer implements MediaServer {
   async setUpstream(upstream: { host: string; port: number } | undefined): Promise<void> {
     if (this.#i.role !== 'node') throw mtxError('OPTIONS_INVALID', 'setUpstream is for the node role: an origin has no upstream');
     this.#upstream = upstream;
+    this.#detached = false;
     // Always converge, also when the parent looks unchanged: a caller retrying after a failed sync
     // (MediaMTX busy reloading) must still get the new source into MediaMTX. Cheap when nothing changed.
     await this.#sync();
@@ -335,7 +355,18 @@ export class MediaMtxServer implements MediaServer {
   /** Node role, when the parent is gone: see `dropUpstreamReads` in node-paths.ts. Returns how many reads it closed. */
   async dropUpstreamReads(): Promise<number> {
     if (this.#i.role !== 'node') throw mtxError('OPTIONS_INVALID', 'dropUpstreamReads is for the node role');
+    if (this.#forwarding()) {
+      // The viewer paths are fed by up/<stream>'s forward: stop it (their publisher leaves at once).
+      this.#detached = true;
+      await this.#sync();
+      return this.#streams.length;
+    }
     return dropUpstreamReads(this.api, this.#streams.map((s) => s.name));
+  }
+
+  /** Node role: whether up/<stream> forwards into the viewer paths (node-paths.ts): a MediaMTX that can. */
+  #forwarding(): boolean {
+    return this.#i.role === 'node' && canForward(this.#version);
   }
 
   /** Node with `tls`: its HTTPS door (own HTTPS URL while certified, the HTTPS entry's routing slot); set by the plugin. */
@@ -428,10 +459,10 @@ export class MediaMtxServer implements MediaServer {
     const names = this.#streams.map((s) => s.name);
     const local = parseLocalIp(dialAddress(this.#i.rtspAddress));
     // A node's internal credential serves the Control API and metrics client, and the viewer path's
-    // loopback pull of `up/<stream>` (node-paths.ts).
+    // loopback pull of `up/<stream>`, or `up/<stream>`'s forward into the viewer path (node-paths.ts).
     if (this.#i.role !== 'origin') {
       return {
-        internal: { password: this.#internalPassword, apiPassword: this.#apiPassword, read: new Set(names.map(upstreamPath)), publish: new Set(), ...(local ? { localIps: new Set([local]) } : {}) },
+        internal: { password: this.#internalPassword, apiPassword: this.#apiPassword, read: new Set(names.map(upstreamPath)), publish: new Set(names), ...(local ? { localIps: new Set([local]) } : {}) },
       };
     }
     const ingest = this.#audioFix ? names.map(ingestPath) : [];
@@ -502,7 +533,13 @@ export class MediaMtxServer implements MediaServer {
       relayPassword: this.#secrets.relayPassword,
       ...(this.#i.tlsFile !== undefined ? { tlsFile: this.#i.tlsFile } : {}),
       ...(this.#i.role === 'node'
-        ? { nodePaths: { upstreamUrl: (p: string) => this.#internalUrl(p), tracks: (stream: string) => this.#tracks.get(stream) ?? undefined } }
+        ? {
+            nodePaths: {
+              upstreamUrl: (p: string) => this.#internalUrl(p),
+              tracks: (stream: string) => this.#tracks.get(stream) ?? undefined,
+              forward: (stream: string) => (this.#forwarding() ? { url: this.#internalUrl(stream), attached: !this.#detached } : undefined),
+            },
+          }
         : {}),
     };
   }
