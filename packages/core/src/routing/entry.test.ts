@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { connect } from 'node:net';
-import { entryOnClock, HAVEN, VIEWER } from './entry.fixture.js';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { LOCAL_HOLD_MS } from '../gateway/rtsp/connection.js';
+import { tokenLocation } from '../gateway/rtsp/target.js';
+import { signViewerToken } from '../gateway/token.js';
+import { entryOnClock, HAVEN, KEY, VIEWER } from './entry.fixture.js';
 import type { RoutingState } from './routing-state.js';
 
 function state(version: number, parHealthy: boolean): RoutingState {
@@ -99,3 +102,84 @@ describe('createEntryRouting: players', () => {
     expect(learner.verdict('GiveUp/1').served).toBe('redirect');
   });
 });
+
+describe('createEntryRouting: reads served here wait while the local media server has no stream', () => {
+  /** A stand-in for the local MediaMTX: what each connection sent in its first 200 ms. */
+  async function fakeMedia() {
+    const got: string[] = [];
+    const srv = createServer((s) => {
+      let text = '';
+      s.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      setTimeout(() => {
+        got.push(text);
+        s.destroy();
+      }, 200);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    return { got, port: (srv.address() as AddressInfo).port, close: () => new Promise<void>((r) => srv.close(() => r())) };
+  }
+  const send = (port: number, text: string) => {
+    const s = connect({ host: '127.0.0.1', port }, () => s.write(text));
+    s.on('error', () => {});
+    return s;
+  };
+
+  it('a relay child (passthrough) is held, its bytes kept, until the stream is back; then spliced with them', async () => {
+    const media = await fakeMedia();
+    let ready = false;
+    const { e } = entryOnClock({ mediaRtsp: () => `127.0.0.1:${media.port}`, passthrough: () => true, localReady: () => ready });
+    await e.rtspGateway.start();
+    const s = send(e.rtspGateway.address()!.port, 'OPTIONS rtsp://10.77.0.2:8554/live RTSP/1.0\r\nCSeq: 1\r\n\r\n');
+    try {
+      await new Promise((r) => setTimeout(r, 400));
+      expect(media.got).toEqual([]);
+      ready = true;
+      await new Promise((r) => setTimeout(r, 500));
+      expect(media.got).toHaveLength(1);
+      expect(media.got[0]).toMatch(/^PROXY TCP4 127\.0\.0\.1 .*\r\nOPTIONS rtsp:\/\/10\.77\.0\.2:8554\/live RTSP\/1\.0\r\n/);
+    } finally {
+      s.destroy();
+      await e.rtspGateway.stop();
+      await media.close();
+    }
+  });
+
+  it('a viewer with a token for this node is spliced only once the stream is back, and after LOCAL_HOLD_MS anyway', async () => {
+    const media = await fakeMedia();
+    let ready = false;
+    const { e, follower } = entryOnClock({ mediaRtsp: () => `127.0.0.1:${media.port}`, localReady: () => ready });
+    follower.accept(state(1, true));
+    await e.rtspGateway.start();
+    const port = e.rtspGateway.address()!.port;
+    const uri = () => tokenLocation(`rtsp://127.0.0.1:${port}`, 'live', signViewerToken(KEY, { ip: '127.0.0.1', stream: 'live', node: 'par' }, 60));
+    const a = send(port, `DESCRIBE ${uri()} RTSP/1.0\r\nCSeq: 2\r\n\r\n`);
+    let b: ReturnType<typeof send> | undefined;
+    try {
+      await new Promise((r) => setTimeout(r, 400));
+      expect(media.got).toEqual([]);
+      ready = true;
+      await new Promise((r) => setTimeout(r, 500));
+      expect(media.got).toHaveLength(1);
+      expect(media.got[0]).toContain('DESCRIBE rtsp://127.0.0.1:');
+      // Never ready: spliced after the hold (MediaMTX then answers for itself).
+      ready = false;
+      const t0 = Date.now();
+      b = send(port, `DESCRIBE ${uri()} RTSP/1.0\r\nCSeq: 2\r\n\r\n`);
+      await waitUntil(() => media.got.length === 2, LOCAL_HOLD_MS + 2000);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(LOCAL_HOLD_MS - 100);
+    } finally {
+      a.destroy();
+      b?.destroy();
+      await e.rtspGateway.stop();
+      await media.close();
+    }
+  }, 15_000);
+});
+
+async function waitUntil(ok: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

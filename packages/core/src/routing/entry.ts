@@ -37,6 +37,12 @@ export interface EntryRoutingDeps {
    */
   selfReady?: () => boolean;
   /**
+   * The local media server admits new reads of the stream now (cheap, called every 50 ms while a read
+   * waits): reads spliced here and relay children wait for it (`RtspGatewayOptions.localReady`).
+   * Default: `selfReady`.
+   */
+  localReady?: () => boolean;
+  /**
    * This node's own HTTPS HLS base URL while it serves a CA certificate (its TLS manager says so);
    * undefined: no HTTPS here. Used by `chooseHttps` for this node (its own view, not the report's lag).
    */
@@ -172,6 +178,7 @@ export function createEntryRouting(d: EntryRoutingDeps): EntryRouting {
     limits: gw,
     proxyProtocol: true,
     ...(d.passthrough ? { passthrough: d.passthrough } : {}),
+    ...((d.localReady ?? d.selfReady) ? { localReady: (d.localReady ?? d.selfReady)! } : {}),
     limiter: new FailureLimiter({ maxFailures: gw.maxAuthFailuresPerMinute, ...(d.authFailures ? { external: d.authFailures } : {}) }),
     ...(logger ? { logger } : {}),
   });

@@ -43,6 +43,11 @@ export interface ConnectionDeps {
   self?: () => string | undefined;
   /** How long a connection stays open after its 302, ms. */
   sameConnectionMs: () => number;
+  /**
+   * Whether the local media server serves the stream now (see `RtspGatewayOptions.localReady`). A read
+   * to be spliced here while it does not waits for it, at most `LOCAL_HOLD_MS`. Default: always ready.
+   */
+  localReady?: () => boolean;
   learner: FollowLearner;
   logger?: Logger;
   /** The connection left the undecided phase (spliced, redirected or closed). */
@@ -52,6 +57,26 @@ export interface ConnectionDeps {
 }
 
 const PUBLIC = 'OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER';
+
+/**
+ * Longest wait for the local media server to have the stream before a read is spliced to it anyway.
+ * A node whose relay parent died gets a new one within seconds; a viewer or relay child arriving in
+ * that window would otherwise be refused (MediaMTX: 401 after its 0-4 s pause) and, as a world player,
+ * come back 5 s later through another entry (a relay child: after MediaMTX's 5 s retry pause). Well
+ * under players' request timeouts (media3 8 s, FFmpeg and MediaMTX 10 s).
+ */
+export const LOCAL_HOLD_MS = 4000;
+const HOLD_STEP_MS = 50;
+
+/** Resolves once `ready()` is true (true), or after `maxMs` or when `gone()` (false). */
+export async function untilLocalReady(ready: () => boolean, gone: () => boolean, maxMs = LOCAL_HOLD_MS): Promise<boolean> {
+  const end = Date.now() + maxMs;
+  for (;;) {
+    if (ready()) return true;
+    if (gone() || Date.now() >= end) return false;
+    await new Promise((r) => setTimeout(r, HOLD_STEP_MS));
+  }
+}
 
 interface Redirect {
   location: string;
@@ -232,7 +257,7 @@ export class GatewayConnection {
   }
 
   /** Only the `Location` itself may follow a 302 on the same connection; anything else ends it. */
-  #afterRedirect(req: RtspRequest, t0: number): void {
+  #afterRedirect(req: RtspRequest, t0: number): void | Promise<void> {
     const r = this.#redirect as Redirect;
     const cseq = getHeader(req, 'cseq');
     if (req.method === 'OPTIONS' || req.method === 'GET_PARAMETER') return this.#send(200, req, req.method === 'OPTIONS' ? [['Public', PUBLIC]] : []);
@@ -332,7 +357,15 @@ export class GatewayConnection {
    * viewer's address, the stream and this node; without a token key, the
    * viewer credentials the gateway has just checked, sent to the local MediaMTX only.
    */
-  #spliceRead(req: RtspRequest, stream: string, reason: RouteReason, t0: number, uri: string, location?: ViewerLocation, distanceKm?: number, mapUris = false): void {
+  async #spliceRead(req: RtspRequest, stream: string, reason: RouteReason, t0: number, uri: string, location?: ViewerLocation, distanceKm?: number, mapUris = false): Promise<void> {
+    const ready = this.deps.localReady;
+    if (ready && !ready()) {
+      // Decided (served here): no request timeout or undecided deadline while the stream comes back.
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#settle();
+      await untilLocalReady(ready, () => this.socket.destroyed || this.#state === 'closed');
+      if (this.socket.destroyed || this.#state === 'closed') return;
+    }
     const key = this.deps.tokenKey();
     const tokenNode = this.deps.self?.() ?? this.deps.router.registry.origin()?.name;
     const rest = this.#buf;
