@@ -1,10 +1,11 @@
 /**
  * A node's two paths per stream, so viewers keep their connection when the relay tree changes the
- * node's parent (checked with MediaMTX v1.20.1, see packages/core/src/relay/README.md):
+ * node's parent (checked with MediaMTX v1.20.1 and v1.21.0, see packages/core/src/relay/README.md):
  * - `up/<stream>` pulls from the parent (its `source` follows the tree; MediaMTX recreates it on change);
- * - `<stream>` (what viewers read) pulls `up/<stream>` over loopback with the internal credential. Once the
- *   stream's tracks are known it is `alwaysAvailable` with exactly those tracks, so while `up/<stream>` is
- *   switching, its readers get MediaMTX's offline segment instead of being closed.
+ * - `<stream>` (what viewers read) pulls `up/<stream>` over loopback with the internal credential until the
+ *   stream's tracks are known. Then it is `alwaysAvailable` with exactly those tracks, so while `up/<stream>`
+ *   is switching, its readers get MediaMTX's offline segment instead of being closed; with MediaMTX v1.21.0
+ *   or newer it is also re-rendered as a published path that `up/<stream>` forwards into (`ForwardToViewers`).
  */
 import type { MtxPath } from './api-schemas.js';
 import type { MediaMtxApi } from './api.js';
