@@ -4,6 +4,7 @@ import { LOCAL_HOLD_MS } from '../gateway/rtsp/connection.js';
 import { tokenLocation } from '../gateway/rtsp/target.js';
 import { signViewerToken } from '../gateway/token.js';
 import { entryOnClock, HAVEN, KEY, VIEWER } from './entry.fixture.js';
+import { PROBE_USER_AGENT } from './probe-rtsp.js';
 import type { RoutingState } from './routing-state.js';
 
 function state(version: number, parHealthy: boolean): RoutingState {
@@ -100,6 +101,13 @@ describe('createEntryRouting: players', () => {
     expect(learner.verdict('Lavf/61')).toEqual({ served: 'redirect', why: 'default' });
     expect(follower.accept({ ...state(2, true), players: [] })).toMatchObject({ ok: true });
     expect(learner.verdict('GiveUp/1').served).toBe('redirect');
+  });
+
+  it("serves the origin's health probe itself, also when full: a 302 would have the origin call a live entry down", () => {
+    const { e } = entryOnClock({ gateway: { pinLocal: ['Other/2'] } });
+    expect(e.rtspGateway.learner.verdict(PROBE_USER_AGENT)).toEqual({ served: 'local', why: 'pinned-local' });
+    expect(e.rtspGateway.learner.verdict('Other/2')).toEqual({ served: 'local', why: 'pinned-local' });
+    expect(e.rtspGateway.learner.verdict('Lavf/61').served).toBe('redirect');
   });
 });
 

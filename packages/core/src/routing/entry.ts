@@ -8,7 +8,7 @@ import { createRtspGateway, type RtspGateway } from '../gateway/rtsp/gateway.js'
 import { FailureLimiter } from '../gateway/rtsp/rate-limit.js';
 import type { ViewerTokenKey } from '../gateway/token.js';
 import { HealthMonitor } from './health.js';
-import { rtspAliveProbe } from './probe-rtsp.js';
+import { PROBE_USER_AGENT, rtspAliveProbe } from './probe-rtsp.js';
 import { NodeRegistry } from './registry.js';
 import { Router } from './router.js';
 import { entryCandidates, type RoutingState, type RoutingStateFollower } from './routing-state.js';
@@ -142,7 +142,11 @@ export function createEntryRouting(d: EntryRoutingDeps): EntryRouting {
     minFollowRate: () => gw.learnMinFollowRate,
     minPrefixes: () => gw.learnMinPrefixes,
     windowMs: () => gw.learnWindowSec * 1000,
-    pinLocal: () => gw.pinLocal,
+    // The origin's health probe asks this node, not the Haven: served here even when this entry is full
+    // by its own count. Its token is bound to the address the origin sees on its side, so behind the
+    // origin's NAT it falls back to the password, and a full entry would answer 302: the origin then
+    // called a live, full entry down and sent no more viewers to it (under a crowd, every full entry).
+    pinLocal: () => [...gw.pinLocal, PROBE_USER_AGENT],
     pinRedirect: () => gw.pinRedirect,
   });
   const router = new Router({

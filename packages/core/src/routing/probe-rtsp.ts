@@ -4,6 +4,9 @@ import { TOKEN_PARAM } from '../gateway/token.js';
 import { digestResponse, parseAuthParams, type ViewerCredentials } from '../gateway/rtsp/auth.js';
 import { RtspClientConnection, getHeader, getHeaders, type RtspResponse } from '../gateway/rtsp/client.js';
 
+/** The User-Agent of the Haven's own probes (an entry serves them itself: see `createEntryRouting`). */
+export const PROBE_USER_AGENT = 'StreamHaven-probe/1';
+
 export interface RtspProbeOptions {
   /** The viewer credentials nodes accept, read at every probe (rotation takes effect at once). */
   credentials: () => ViewerCredentials | undefined;
@@ -44,7 +47,7 @@ function short(e: unknown): string {
  * answers RTSP at all, `ready` when the DESCRIBE returns 200 with an SDP that has a media line.
  */
 export function rtspProbe(options: RtspProbeOptions): HealthProbe {
-  const ua = options.userAgent ?? 'StreamHaven-probe/1';
+  const ua = options.userAgent ?? PROBE_USER_AGENT;
   return {
     name: 'rtsp',
     async probe({ node, stream }: ProbeTarget, signal: AbortSignal): Promise<ProbeResult> {
@@ -91,7 +94,7 @@ export function rtspProbe(options: RtspProbeOptions): HealthProbe {
  * by a probe round and a state poll, so that a node that just died is never a redirect target.
  */
 export function rtspAliveProbe(options: { userAgent?: string } = {}): HealthProbe {
-  const ua = options.userAgent ?? 'StreamHaven-probe/1';
+  const ua = options.userAgent ?? PROBE_USER_AGENT;
   return {
     name: 'rtsp-alive',
     async probe({ node }: ProbeTarget, signal: AbortSignal): Promise<ProbeResult> {
