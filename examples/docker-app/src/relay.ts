@@ -101,6 +101,13 @@ export function createOriginRelay(haven: Haven, l: Loaded): { planner: RelayPlan
       const s = report.streams.find((x) => x.name === stream()) ?? report.streams[0];
       if (!s) return;
       planner.observe(report.node, { at: Date.now(), ready: s.ready, readers: s.readers, bytesIn: s.bytesIn, bytesOut: s.bytesOut });
+      // A node that has the stream again (re-parented) while health still calls it down (its probes were
+      // refused during the offline segment) is probed now: entries route to it again at once, not after
+      // the next probe round.
+      const { registry, health } = haven.services;
+      const node = registry?.get(report.node);
+      const name = stream();
+      if (s.ready && node && health && name && health.state(node) !== 'up') void health.probeNow(node, name).catch(() => undefined);
       const parent = planner.parentOf(report.node);
       if (!s.ready && parent && !parent.origin) recheckParent(parent.parent);
     },
@@ -209,6 +216,19 @@ export function createRelayFollower(haven: Haven, join: JoinState, o: { reportNo
     return inflight;
   };
 
+  /** After a re-parent: report as soon as the stream is back, so the origin probes this node up now (see `onReport`). */
+  async function reportWhenBack(until: number): Promise<void> {
+    const m = haven.provided.mediaServer;
+    const streams = haven.config.streams.map((s) => s.name);
+    while (m && Date.now() < until) {
+      if ((await Promise.all(streams.map((s) => m.stats(s).then((x) => x.ready, () => false)))).every(Boolean)) {
+        await o.reportNow?.();
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
   async function watch(): Promise<void> {
     const m = media();
     const parent = parentNode;
@@ -239,6 +259,7 @@ export function createRelayFollower(haven: Haven, join: JoinState, o: { reportNo
         await follow();
         if (parentNode === parent) await new Promise((r) => setTimeout(r, RESCUE_ASK_MS));
       }
+      if (parentNode !== parent) void reportWhenBack(until);
     } finally {
       // No new parent within the rescue: feed the viewers from this one again when it comes back.
       if (dropped && parentNode === parent) await m.setUpstream?.({ host: parent.host, port: parent.port }).catch(() => undefined);
