@@ -51,6 +51,30 @@ describe('createEntryRouting: the registry from the routing state', () => {
   });
 });
 
+describe('createEntryRouting: load of other nodes', () => {
+  it("keeps counting its own redirects to a node across state versions until the node's reported load changes", async () => {
+    const { e, follower } = entryOnClock();
+    follower.accept(state(1, true));
+    e.sync();
+    const fra = e.registry.get('fra')!;
+    expect(e.health.load(fra)).toBe(3);
+    // Redirects after the report (the monitor counts those made after the report's millisecond).
+    await new Promise((r) => setTimeout(r, 5));
+    e.health.noteRouted(fra);
+    e.health.noteRouted(fra);
+    expect(e.health.load(fra)).toBe(5);
+    // A new version for other news (par's health), fra's load unchanged: the two redirects still count.
+    await new Promise((r) => setTimeout(r, 5));
+    follower.accept(state(2, false));
+    e.sync();
+    expect(e.health.load(e.registry.get('fra')!)).toBe(5);
+    // fra's own report changed its load: that is the count from now on.
+    follower.accept({ ...state(3, false), nodes: state(3, false).nodes.map((n) => (n.name === 'fra' ? { ...n, load: 6 } : n)) });
+    e.sync();
+    expect(e.health.load(e.registry.get('fra')!)).toBe(6);
+  });
+});
+
 describe('createEntryRouting: no placeholder verifier', () => {
   /** One RTSP request to the entry's gateway; the status code of its answer. */
   const describeStatus = (port: number, auth?: string) =>

@@ -13,6 +13,9 @@ import { NodeRegistry } from './registry.js';
 import { Router } from './router.js';
 import { entryCandidates, type RoutingState, type RoutingStateFollower } from './routing-state.js';
 
+/** An unchanged load in the state is taken again after this (the health monitor forgets a report after 60 s). */
+const LOAD_RETAKE_MS = 30_000;
+
 /** The realm every Haven gateway challenges with (the HA1 in the routing state is for it). */
 const REALM = 'Stream Haven';
 
@@ -188,6 +191,8 @@ export function createEntryRouting(d: EntryRoutingDeps): EntryRouting {
   });
 
   let synced = '';
+  /** Each node's load as last taken from the state, and when (see `sync`). */
+  const taken = new Map<string, { load: number; at: number }>();
   const sync = () => {
     const state = d.follower.state();
     const fresh = d.follower.health().ok;
@@ -203,7 +208,18 @@ export function createEntryRouting(d: EntryRoutingDeps): EntryRouting {
       if (c) nodes.unshift({ ...c.node, origin: true });
     }
     registry.replace(nodes);
-    for (const n of state?.nodes ?? []) if (n.name !== d.self) health.reportReaders(n.name, n.load);
+    // A node's load is taken from the state when it changed (a newer report of that node reached the
+    // origin), not at every new state version: taking it resets the count of this entry's own redirects
+    // since the report, and a state changes for any node's news. Taken again before the monitor's
+    // report lifetime runs out (60 s) even when unchanged.
+    const now = Date.now();
+    for (const n of state?.nodes ?? []) {
+      if (n.name === d.self) continue;
+      const t = taken.get(n.name);
+      if (t && t.load === n.load && now - t.at < LOAD_RETAKE_MS) continue;
+      taken.set(n.name, { load: n.load, at: now });
+      health.reportReaders(n.name, n.load);
+    }
     if (!fresh && state) logger?.warn({ version: state.version }, 'routing state not current: this entry sends no viewer to itself');
   };
   let timer: NodeJS.Timeout | undefined;
