@@ -37,19 +37,31 @@ function where(url: unknown): string {
   }
 }
 
+export interface NodeMtxConf {
+  apiAddress: string;
+  paths: Record<string, { source?: string; alwaysAvailable?: boolean; forward?: Array<{ dest: string }> }>;
+}
+
+/** A node's MediaMTX config file as its plugin wrote it (0600, holds secrets: never print it). */
+export async function nodeMtxConf(node: HavenProcess): Promise<NodeMtxConf | undefined> {
+  const { stdout } = await find('find', [node.dir, '-name', 'mediamtx.yml', '-path', '*mediamtx*']);
+  const file = stdout.trim().split('\n')[0];
+  return file ? (parse(await readFile(file, 'utf8')) as NodeMtxConf) : undefined;
+}
+
 /** One node's MediaMTX path states, as a few lines. */
 export async function nodePathStates(t: Topology, node: HavenProcess, stream: string): Promise<string> {
   const out: string[] = [`[${node.host.name}]`];
   try {
     if (node.proc.child.exitCode !== null || node.proc.child.signalCode !== null) return `[${node.host.name}] not running`;
-    const { stdout } = await find('find', [node.dir, '-name', 'mediamtx.yml', '-path', '*mediamtx*']);
-    const file = stdout.trim().split('\n')[0];
-    if (!file) return `[${node.host.name}] no mediamtx.yml under ${node.dir}`;
-    const conf = parse(await readFile(file, 'utf8')) as { apiAddress: string; paths: Record<string, { source?: string; alwaysAvailable?: boolean }> };
+    const conf = await nodeMtxConf(node);
+    if (!conf) return `[${node.host.name}] no mediamtx.yml under ${node.dir}`;
     const viewer = conf.paths[stream];
     const up = conf.paths[`up/${stream}`];
-    out.push(`  file: ${stream} <- ${where(viewer?.source)} alwaysAvailable=${viewer?.alwaysAvailable}; up/${stream} <- ${where(up?.source)}`);
-    const cred = new URL(viewer?.source ?? 'rtsp://x');
+    const fwd = up?.forward?.map((f) => where(f.dest)).join(', ');
+    out.push(`  file: ${stream} <- ${viewer?.source === 'publisher' ? 'publisher' : where(viewer?.source)} alwaysAvailable=${viewer?.alwaysAvailable}; up/${stream} <- ${where(up?.source)}${fwd === undefined ? '' : ` forward [${fwd}]`}`);
+    // The internal credential: in the viewer path's loopback source, or in up/<stream>'s forward to it.
+    const cred = new URL(viewer?.source?.startsWith('rtsp') ? viewer.source : (up?.forward?.[0]?.dest ?? 'rtsp://x'));
     const script = `
       const auth = 'Basic ' + Buffer.from(process.env.D_USER + ':' + process.env.D_PASS).toString('base64');
       const get = async (p) => { const r = await fetch('http://' + process.env.D_API + p, { headers: { authorization: auth }, signal: AbortSignal.timeout(5000) }); return r.ok ? r.json() : { status: r.status }; };

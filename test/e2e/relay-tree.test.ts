@@ -12,7 +12,8 @@ import { decodeJoinBundle, decodeShareCode, defaultInterfaceName } from '@haven/
 import { waitFor, type Spawned } from '../helpers/process.js';
 import { Topology, type HavenProcess, type Host, publisherTail, Steps } from './topology.js';
 import { makeSecretsRedactor } from './viewers.js';
-import { relayDiagnostics } from './relay-diagnostics.js';
+import { canForward } from '../../packages/plugin-mediamtx/src/node-paths.js';
+import { nodeMtxConf, relayDiagnostics } from './relay-diagnostics.js';
 
 const PREFIX = 'hvrly';
 const FPS = 25;
@@ -254,6 +255,23 @@ describe('a relay tree in network namespaces', () => {
       );
       // Viewers keep their connection: the reader process ran throughout, one RTSP session each.
       expect(restarts).toEqual({ b: 0, c: 0 });
+      // No static-source retry pause between the new parent and the viewers (MediaMTX v1.21.0 forwards):
+      // up/<stream> pushes into a published viewer path, so the stream is back once the new parent delivers.
+      // An older MediaMTX (the CI's fallback build) keeps the loopback pull.
+      const stream = new URL(viewerUrl).pathname.slice(1);
+      for (const name of ['node-b', 'node-c']) {
+        const node = t.havens.get(name)!;
+        const version = /"plugin":"mediamtx","version":"(v[^"]+)"/.exec(node.proc.output())?.[1];
+        const conf = await nodeMtxConf(node);
+        const fwd = conf?.paths[`up/${stream}`]?.forward;
+        if (canForward(version)) {
+          expect(conf?.paths[stream], `${name} viewer path`).toMatchObject({ source: 'publisher', alwaysAvailable: true });
+          expect((fwd ?? []).map((f) => new URL(f.dest).pathname), `${name} up/${stream} forward`).toEqual([`/${stream}`]);
+        } else {
+          expect(conf?.paths[stream]?.source, `${name} viewer path (MediaMTX ${version})`).toMatch(new RegExp(`/up/${stream}$`));
+          expect(fwd, `${name} up/${stream} (MediaMTX ${version})`).toBeUndefined();
+        }
+      }
       // The tree settles at origin > one child > the other (a report taken during the offline segment may lag).
       const settled = await waitFor('the tree origin > child > child', async () => {
         const r = (await status()).relay as { originChildren?: number; depth?: number } | undefined;

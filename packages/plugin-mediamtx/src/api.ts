@@ -121,6 +121,13 @@ export class MediaMtxApi {
     }
   }
 
+  /** Kicks a session by id from whichever list holds it (RTSP, and the protocols that are on); false when none does. */
+  async kickSession(id: string, on: { rtmp?: boolean; srt?: boolean; hls?: boolean }): Promise<boolean> {
+    const kinds: KickKind[] = ['rtspsessions', ...(on.rtmp ? (['rtmpconns'] as const) : []), ...(on.srt ? (['srtconns'] as const) : []), ...(on.hls ? (['hlssessions'] as const) : [])];
+    for (const kind of kinds) if (await this.kick(kind, id)) return true;
+    return false;
+  }
+
   async #orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
     try {
       return await p;

@@ -147,6 +147,19 @@ export class AudioFix {
     return this.#jobs.get(stream)?.mode;
   }
 
+  /** How the publisher of a stream sends: while it is republished, the ingest path's source; else the path's own. */
+  async sourceType(stream: string, p: { source?: { type: string } | null }): Promise<string | undefined> {
+    if (!this.mode(stream)) return p.source?.type;
+    const ingest = await this.#o.api.getPath(ingestPath(stream)).catch(() => undefined);
+    return ingest?.source?.type ?? p.source?.type;
+  }
+
+  /** The path the publisher is on: the ingest path when it has a publisher. */
+  async publishedPath(stream: string): Promise<string> {
+    const p = await this.#o.api.getPath(ingestPath(stream)).catch(() => undefined);
+    return (p?.available ?? p?.ready) ? ingestPath(stream) : stream;
+  }
+
   status(): Record<string, { mode: 'copy' | 'aac'; state: string; restarts: number; pid?: number }> {
     return Object.fromEntries(
       [...this.#jobs].map(([s, j]) => [s, { mode: j.mode, state: j.supervisor.state, restarts: j.supervisor.restarts, ...(j.supervisor.pid ? { pid: j.supervisor.pid } : {}) }]),

@@ -4,7 +4,7 @@ import { decide } from './auth-policy.js';
 import { covers, diffPaths } from './converge.js';
 import { INTERNAL_USER } from './internal-access.js';
 import { SubnetMatcher } from './net.js';
-import { hasStream, offlineTracks, renderViewerPath, sameTracks, upstreamPath, dropUpstreamReads, upstreamBytes } from './node-paths.js';
+import { canForward, hasStream, offlineTracks, renderViewerPath, sameTracks, upstreamPath, dropUpstreamReads, upstreamBytes } from './node-paths.js';
 import { mediamtxOptionsSchema } from './options.js';
 import { renderConfig, renderStreamPaths, type RenderInput } from './render.js';
 
@@ -37,6 +37,32 @@ describe('node paths (viewers stay through a re-parent)', () => {
     const b = renderStreamPaths(moved, 'live');
     expect(b.live).toEqual(a.live);
     expect(b['up/live']!.source).not.toEqual(a['up/live']!.source);
+  });
+
+  it('on a MediaMTX that forwards, once tracks are known: up/<stream> pushes into a published viewer path; detached, it pushes nothing', () => {
+    const url = `rtsp://${INTERNAL_USER}:pw@127.0.0.1:8654/live`;
+    const fwd = (attached: boolean) => ({ ...input([{ codec: 'H264' }]), nodePaths: { ...input([{ codec: 'H264' }]).nodePaths!, forward: () => ({ url, attached }) } });
+    expect(renderStreamPaths(fwd(true), 'live')).toEqual({
+      'up/live': { source: 'rtsp://relay:RelayRelayRelay1@10.77.0.3:8554/live', rtspTransport: 'tcp', sourceOnDemand: false, forward: [{ dest: url }] },
+      live: { source: 'publisher', alwaysAvailable: true, alwaysAvailableTracks: [{ codec: 'H264' }] },
+    });
+    expect(renderStreamPaths(fwd(false), 'live')['up/live']).toMatchObject({ forward: [] });
+    // A parent change or a detach touches only up/<stream> (MediaMTX hot-reloads `forward`); the viewer path stays.
+    expect(renderStreamPaths(fwd(false), 'live').live).toEqual(renderStreamPaths(fwd(true), 'live').live);
+    // Tracks not known yet: the plain loopback pull, whatever the MediaMTX.
+    const early = { ...input(), nodePaths: { ...input().nodePaths!, forward: () => ({ url, attached: true }) } };
+    expect(renderStreamPaths(early, 'live')['up/live']).not.toHaveProperty('forward');
+    expect(renderStreamPaths(early, 'live').live).toMatchObject({ source: `rtsp://${INTERNAL_USER}:pw@127.0.0.1:8654/up/live`, alwaysAvailable: false });
+  });
+
+  it('forwards only with MediaMTX v1.21.0 or newer (older ones refuse a `forward` key)', () => {
+    expect(canForward('v1.21.0')).toBe(true);
+    expect(canForward('v1.22.3')).toBe(true);
+    expect(canForward('v2.0.0')).toBe(true);
+    expect(canForward('v1.20.1')).toBe(false);
+    expect(canForward('v1.9.3')).toBe(false);
+    expect(canForward(undefined)).toBe(false);
+    expect(canForward('unknown')).toBe(false);
   });
 
   it('an origin renders one path per stream', () => {
@@ -97,7 +123,7 @@ describe('auth on a node whose viewer path plays the offline segment', () => {
     publishProtocols: new Set(['rtmp']),
     readProtocols: new Set(['rtsp']),
     relaySubnets: new SubnetMatcher(['10.77.0.0/24']),
-    internal: { password: 'InternalInternal1', apiPassword: 'InternalApi0123456789', read: new Set(['up/live']), publish: new Set<string>() },
+    internal: { password: 'InternalInternal1', apiPassword: 'InternalApi0123456789', read: new Set(['up/live']), publish: new Set(['live']) },
     online: () => online,
   };
   const read = (over: Record<string, string>) => decide({ ip: '203.0.113.5', user: 'viewer', password: secrets.viewerPassword, action: 'read', path: 'live', protocol: 'rtsp', id: null, ...over }, policy, secrets);
@@ -116,6 +142,14 @@ describe('auth on a node whose viewer path plays the offline segment', () => {
     expect(read({ ip: '127.0.0.1', user: INTERNAL_USER, password: 'InternalInternal1', path: 'up/live' })).toEqual({ allow: true, as: 'internal' });
     expect(read({ ip: '203.0.113.5', user: INTERNAL_USER, password: 'InternalInternal1', path: 'up/live' })).toMatchObject({ allow: false, reason: 'subnet' });
     expect(read({ path: 'up/live' })).toMatchObject({ allow: false, reason: 'unknown-path' });
+  });
+
+  it("up/<stream>'s forward publishes the viewer path from loopback with the internal credential; nobody else publishes on a node", () => {
+    const publish = (over: Record<string, string>) => read({ action: 'publish', ip: '127.0.0.1', user: INTERNAL_USER, password: 'InternalInternal1', ...over });
+    expect(publish({})).toEqual({ allow: true, as: 'internal' });
+    expect(publish({ ip: '10.77.0.4' })).toMatchObject({ allow: false, reason: 'subnet' });
+    expect(publish({ path: 'up/live' })).toMatchObject({ allow: false, reason: 'unknown-path' });
+    expect(publish({ user: 'publisher', password: secrets.streamKey })).toMatchObject({ allow: false, reason: 'role' });
   });
 });
 

@@ -1,10 +1,11 @@
 /**
  * A node's two paths per stream, so viewers keep their connection when the relay tree changes the
- * node's parent (checked with MediaMTX v1.20.1, see packages/control/src/relay/README.md):
+ * node's parent (checked with MediaMTX v1.20.1 and v1.21.0, see packages/control/src/relay/README.md):
  * - `up/<stream>` pulls from the parent (its `source` follows the tree; MediaMTX recreates it on change);
- * - `<stream>` (what viewers read) pulls `up/<stream>` over loopback with the internal credential. Once the
- *   stream's tracks are known it is `alwaysAvailable` with exactly those tracks, so while `up/<stream>` is
- *   switching, its readers get MediaMTX's offline segment instead of being closed.
+ * - `<stream>` (what viewers read) pulls `up/<stream>` over loopback with the internal credential until the
+ *   stream's tracks are known. Then it is `alwaysAvailable` with exactly those tracks, so while `up/<stream>`
+ *   is switching, its readers get MediaMTX's offline segment instead of being closed; with MediaMTX v1.21.0
+ *   or newer it is also re-rendered as a published path that `up/<stream>` forwards into (`ForwardToViewers`).
  */
 import type { MtxPath } from './api-schemas.js';
 import type { MediaMtxApi } from './api.js';
@@ -62,6 +63,39 @@ export function renderViewerPath(
     ...(tracks ? { alwaysAvailable: true, alwaysAvailableTracks: tracks.map((t) => ({ ...t })) } : { alwaysAvailable: false }),
     ...extra,
   };
+}
+
+/**
+ * How `up/<stream>` hands the stream to the viewer path once its tracks are known, with MediaMTX v1.21.0
+ * or newer: it pushes it (`forward`, hot-reloaded without touching the path) into a viewer path whose
+ * source is `publisher`. A pull by the viewer path would be a static source: when `up/<stream>` is
+ * recreated for a new parent the pull fails and MediaMTX waits its fixed 5 s retry pause before pulling
+ * again. A forward starts the moment the new `up/<stream>` is online, so viewers get the stream back as
+ * soon as the new parent delivers. `attached: false` renders no forward (the parent is gone: viewers get
+ * the offline segment at once, and the node reports that it has no stream).
+ */
+export interface ForwardToViewers {
+  /** The viewer path's loopback URL with the internal credential (never logged). */
+  url: string;
+  attached: boolean;
+}
+
+/** MediaMTX versions with native forwarding (`forward` on a path): v1.21.0 and newer. */
+export function canForward(version: string | undefined): boolean {
+  const m = /^v?(\d+)\.(\d+)\./.exec(version ?? '');
+  if (!m) return false;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > 1 || (major === 1 && minor >= 21);
+}
+
+/** `up/<stream>` with its forward into the viewer path (none while detached). */
+export function renderForwardingUpstream(conf: Record<string, unknown>, fwd: ForwardToViewers): Record<string, unknown> {
+  return { ...conf, forward: fwd.attached ? [{ dest: fwd.url }] : [] };
+}
+
+/** The viewer path fed by `up/<stream>`'s forward: `alwaysAvailable` with the learned tracks, the offline segment between publishers. */
+export function renderPublishedViewerPath(tracks: readonly OfflineTrack[], extra: Record<string, unknown>): Record<string, unknown> {
+  return { source: 'publisher', alwaysAvailable: true, alwaysAvailableTracks: tracks.map((t) => ({ ...t })), ...extra };
 }
 
 /**

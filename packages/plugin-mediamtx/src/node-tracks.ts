@@ -11,6 +11,8 @@ export class NodeTracks {
   readonly #learned = new Map<string, OfflineTrack[] | null>();
   /** Tracks whose viewer path is rendered and applied (null: no offline equivalent, a plain pull). */
   readonly #applied = new Map<string, OfflineTrack[] | null>();
+  /** When `allReadable` last asked for a poll. */
+  #polledAt = 0;
 
   constructor(
     private readonly o: {
@@ -18,6 +20,8 @@ export class NodeTracks {
       sync: () => Promise<void>;
       /** Whether a stream's viewer path plays its real source now. */
       isUp: (stream: string) => boolean;
+      /** Asks the stream watch for a poll of MediaMTX now. */
+      poll: () => void;
       logger: Logger;
     },
   ) {}
@@ -62,6 +66,20 @@ export class NodeTracks {
     if (!this.#learned.has(stream)) return true;
     if (!this.#applied.has(stream) || this.#applied.get(stream) !== this.#learned.get(stream)) return false;
     return this.#applied.get(stream) === null || this.o.isUp(stream);
+  }
+
+  /**
+   * New reads of every stream are admitted now (`readable`). Cheap and synchronous, for a door holding a
+   * read until the stream is back: while it is not, it asks for a poll (at most every 100 ms) so the gate
+   * opens within a poll of the stream's return, not at the next 1 s round.
+   */
+  allReadable(streams: readonly StreamSpec[]): boolean {
+    const ok = streams.every((s) => this.readable(s.name));
+    if (!ok && Date.now() - this.#polledAt >= 100) {
+      this.#polledAt = Date.now();
+      this.o.poll();
+    }
+    return ok;
   }
 
   /**

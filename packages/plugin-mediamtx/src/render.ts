@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import type { StreamSpec } from '@haven/core';
 import { joinHostPort } from '@haven/core';
 import type { MediamtxOptions } from './options.js';
-import { renderViewerPath, upstreamPath, type OfflineTrack } from './node-paths.js';
+import { renderForwardingUpstream, renderPublishedViewerPath, renderViewerPath, upstreamPath, type ForwardToViewers, type OfflineTrack } from './node-paths.js';
 
 export type Role = 'origin' | 'node';
 
@@ -34,7 +34,12 @@ export interface RenderInput {
    * Node role: render the viewer path over a local `up/<stream>` (node-paths.ts): the loopback URL of
    * `up/<stream>` and the stream's tracks once known. Undefined: one path pulling the parent directly.
    */
-  nodePaths?: { upstreamUrl: (stream: string) => string; tracks: (stream: string) => readonly OfflineTrack[] | undefined };
+  nodePaths?: {
+    upstreamUrl: (stream: string) => string;
+    tracks: (stream: string) => readonly OfflineTrack[] | undefined;
+    /** Once tracks are known, on a MediaMTX that forwards: `up/<stream>` pushes into the viewer path (node-paths.ts). */
+    forward?: (stream: string) => ForwardToViewers | undefined;
+  };
 }
 
 /** `rtsp://relay:<pass>@<origin>/<stream>`: the node's pull source. Never log it. */
@@ -61,9 +66,12 @@ export function renderStreamPaths(input: Omit<RenderInput, 'streams' | 'authUrl'
   const conf = renderPath(input, stream);
   if (input.role !== 'node' || !input.nodePaths) return { [stream]: conf };
   const extra = Object.fromEntries(Object.entries(input.options.overrides.path).filter(([, v]) => v !== undefined));
+  const tracks = input.nodePaths.tracks(stream);
+  const fwd = tracks ? input.nodePaths.forward?.(stream) : undefined;
+  if (tracks && fwd) return { [upstreamPath(stream)]: renderForwardingUpstream(conf, fwd), [stream]: renderPublishedViewerPath(tracks, extra) };
   return {
     [upstreamPath(stream)]: conf,
-    [stream]: renderViewerPath(input.nodePaths.upstreamUrl(upstreamPath(stream)), input.nodePaths.tracks(stream), extra),
+    [stream]: renderViewerPath(input.nodePaths.upstreamUrl(upstreamPath(stream)), tracks, extra),
   };
 }
 

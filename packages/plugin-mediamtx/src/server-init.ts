@@ -60,7 +60,14 @@ export function checkStreams(streams: readonly StreamSpec[]): StreamSpec[] {
 /** What the config renderer needs of a server now: its init, the relay parent (node role), the relay password, the learned tracks. */
 export function renderInput(
   init: MediaMtxServerInit,
-  now: { upstream: { host: string; port: number } | undefined; relayPassword: string; internalUrl: (path: string) => string; tracks: NodeTracks },
+  now: {
+    upstream: { host: string; port: number } | undefined;
+    relayPassword: string;
+    internalUrl: (path: string) => string;
+    tracks: NodeTracks;
+    /** Where `up/<stream>` forwards (a MediaMTX that can; undefined: the viewer path pulls it), and whether it does now. */
+    forward: (stream: string) => { url: string; attached: boolean } | undefined;
+  },
 ) {
   return {
     role: init.role,
@@ -72,6 +79,6 @@ export function renderInput(
     trustedProxies: init.trustedProxies,
     relayPassword: now.relayPassword,
     ...(init.tlsFile !== undefined ? { tlsFile: init.tlsFile } : {}),
-    ...(init.role === 'node' ? { nodePaths: { upstreamUrl: now.internalUrl, tracks: (stream: string) => now.tracks.get(stream) } } : {}),
+    ...(init.role === 'node' ? { nodePaths: { upstreamUrl: now.internalUrl, tracks: (stream: string) => now.tracks.get(stream), forward: now.forward } } : {}),
   };
 }

@@ -49,9 +49,9 @@ function internalPolicy(p: PolicyInput): Pick<AuthPolicy, 'internal' | 'ingestPa
   const local = addressIp(dialAddress(p.init.rtspAddress));
   const credentials = { password: p.internalPassword, apiPassword: p.apiPassword, ...(local ? { localIps: new Set([local]) } : {}) };
   // A node's internal credential serves the Control API and metrics client, and the viewer path's
-  // loopback pull of `up/<stream>` (node-paths.ts).
+  // loopback pull of `up/<stream>`, or `up/<stream>`'s forward into the viewer path (node-paths.ts).
   if (p.init.role !== 'origin') {
-    return { internal: { ...credentials, read: new Set(names.map(upstreamPath)), publish: new Set() } };
+    return { internal: { ...credentials, read: new Set(names.map(upstreamPath)), publish: new Set(names) } };
   }
   const ingest = p.audioFix ? names.map(ingestPath) : [];
   return {

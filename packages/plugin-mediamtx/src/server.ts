@@ -11,7 +11,7 @@ import {
   type StreamSpec,
   type StreamStats,
 } from '@haven/core';
-import { MediaMtxApi, type KickKind } from './api.js';
+import { MediaMtxApi } from './api.js';
 import type { MtxPath } from './api-schemas.js';
 import { AudioFix, ingestPath, ingestTracks, renderIngestPaths } from './audio-fix.js';
 import { AuthHookServer, type AuthFailure } from './auth-hook.js';
@@ -21,7 +21,7 @@ import { mtxError, PLUGIN_NAME } from './errors.js';
 import { INTERNAL_USER, internalPassword, internalUrl } from './internal-access.js';
 import { mediamtxSupervisor } from './mediamtx-process.js';
 import { dialAddress, sanitize, SubnetMatcher } from './net.js';
-import { dropUpstreamReads, hasStream, upstreamBytes } from './node-paths.js';
+import { canForward, dropUpstreamReads, hasStream, upstreamBytes } from './node-paths.js';
 import { NodeTracks } from './node-tracks.js';
 import { readerAddresses, relayReaders } from './reader-addresses.js';
 import { RecentReaders } from './recent-readers.js';
@@ -56,6 +56,8 @@ export class MediaMtxServer implements MediaServer {
   #viewerCheck: ((user: string, password: string) => boolean | undefined) | undefined;
   #relayCheck: ((password: string) => boolean | undefined) | undefined;
   readonly #tracks: NodeTracks;
+  /** Node role: the parent is gone, `up/<stream>` forwards nothing until the next `setUpstream` (node-paths.ts). */
+  #detached = false;
   #streams: StreamSpec[];
   #policy: AuthPolicy;
   #secrets: HavenSecrets;
@@ -77,7 +79,7 @@ export class MediaMtxServer implements MediaServer {
     this.#secrets = { ...init.secrets };
     this.#streams = checkStreams(init.streams);
     this.#relaySubnets = new SubnetMatcher(init.options.relaySubnets);
-    this.#tracks = new NodeTracks({ sync: () => this.#sync(), isUp: (stream) => this.#watch.isUp(stream), logger: init.logger });
+    this.#tracks = new NodeTracks({ sync: () => this.#sync(), isUp: (stream) => this.#watch.isUp(stream), poll: () => void this.#watch.poll(), logger: init.logger });
     this.#policy = this.#makePolicy();
     const log = init.logger;
     this.api = new MediaMtxApi(`http://${dialAddress(init.options.apiAddress)}`, {
@@ -152,7 +154,7 @@ export class MediaMtxServer implements MediaServer {
     const readers = p.readers?.length ?? 0;
     // On an origin, nodes pulling over the VPN are readers too; count them apart from viewers.
     const relays = this.#i.role === 'origin' && readers > 0 ? await relayReaders(this.api, stream) : 0;
-    const sourceType = await this.#sourceType(stream, p);
+    const sourceType = this.#audioFix ? await this.#audioFix.sourceType(stream, p) : p.source?.type;
     // On a node, the viewers' addresses (reading now, or admitted with a token in the last minute):
     // the origin matches new ones to the redirects it sent.
     const addresses =
@@ -170,22 +172,13 @@ export class MediaMtxServer implements MediaServer {
     };
   }
 
-  /** How the publisher sends: while the audio fix republishes a stream, the ingest path's source. */
-  async #sourceType(stream: string, p: { source?: { type: string } | null }): Promise<string | undefined> {
-    if (!this.#audioFix?.mode(stream)) return p.source?.type;
-    const ingest = await this.api.getPath(ingestPath(stream)).catch(() => undefined);
-    return ingest?.source?.type ?? p.source?.type;
+  /** Node role: new reads of every stream are admitted now (`NodeTracks.allReadable`); always true on an origin. */
+  readableNow(): boolean {
+    return this.#i.role !== 'node' || this.#tracks.allReadable(this.#streams);
   }
 
   async kick(sessionId: string): Promise<boolean> {
-    const kinds: KickKind[] = ['rtspsessions'];
-    if (this.capabilities.protocols.rtmp) kinds.push('rtmpconns');
-    if (this.capabilities.protocols.srt) kinds.push('srtconns');
-    if (this.capabilities.protocols.hls) kinds.push('hlssessions');
-    for (const kind of kinds) {
-      if (await this.api.kick(kind, sessionId)) return true;
-    }
-    return false;
+    return this.api.kickSession(sessionId, this.capabilities.protocols);
   }
 
   endpoints(): MediaEndpoints {
@@ -211,6 +204,7 @@ export class MediaMtxServer implements MediaServer {
   async setUpstream(upstream: { host: string; port: number } | undefined): Promise<void> {
     if (this.#i.role !== 'node') throw mtxError('OPTIONS_INVALID', 'setUpstream is for the node role: an origin has no upstream');
     this.#upstream = upstream;
+    this.#detached = false;
     // Always converge, also when the parent looks unchanged: a caller retrying after a failed sync
     // (MediaMTX busy reloading) must still get the new source into MediaMTX. Cheap when nothing changed.
     await this.#sync();
@@ -225,7 +219,18 @@ export class MediaMtxServer implements MediaServer {
   /** Node role, when the parent is gone: see `dropUpstreamReads` in node-paths.ts. Returns how many reads it closed. */
   async dropUpstreamReads(): Promise<number> {
     if (this.#i.role !== 'node') throw mtxError('OPTIONS_INVALID', 'dropUpstreamReads is for the node role');
+    if (this.#forwarding()) {
+      // The viewer paths are fed by up/<stream>'s forward: stop it (their publisher leaves at once).
+      this.#detached = true;
+      await this.#sync();
+      return this.#streams.length;
+    }
     return dropUpstreamReads(this.api, this.#streams.map((s) => s.name));
+  }
+
+  /** Node role: whether up/<stream> forwards into the viewer paths (node-paths.ts): a MediaMTX that can. */
+  #forwarding(): boolean {
+    return this.#i.role === 'node' && canForward(this.#version);
   }
 
   /** Node with `tls`: its HTTPS door (own HTTPS URL while certified, the HTTPS entry's routing slot); set by the plugin. */
@@ -326,15 +331,8 @@ export class MediaMtxServer implements MediaServer {
     return internalUrl(dialAddress(this.#i.rtspAddress), path, this.#internalPassword);
   }
 
-  /** The path the publisher is on: the ingest path when the audio fix is on and it has a publisher. */
-  async #publishedPath(stream: string): Promise<string> {
-    if (!this.#audioFix) return stream;
-    const p = await this.api.getPath(ingestPath(stream)).catch(() => undefined);
-    return (p?.available ?? p?.ready) ? ingestPath(stream) : stream;
-  }
-
   async publishedTracks(stream: string): Promise<IngestTrack[]> {
-    return ingestTracks(await this.api.getPath(await this.#publishedPath(stream)));
+    return ingestTracks(await this.api.getPath(this.#audioFix ? await this.#audioFix.publishedPath(stream) : stream));
   }
 
   publishedReadUrl(stream: string): string {
@@ -352,7 +350,13 @@ export class MediaMtxServer implements MediaServer {
   }
 
   #renderInput() {
-    return renderInput(this.#i, { upstream: this.#upstream, relayPassword: this.#secrets.relayPassword, internalUrl: (p) => this.#internalUrl(p), tracks: this.#tracks });
+    return renderInput(this.#i, {
+      upstream: this.#upstream,
+      relayPassword: this.#secrets.relayPassword,
+      internalUrl: (p) => this.#internalUrl(p),
+      tracks: this.#tracks,
+      forward: (stream) => (this.#forwarding() ? { url: this.#internalUrl(stream), attached: !this.#detached } : undefined),
+    });
   }
 
   async #writeConfig(): Promise<boolean> {

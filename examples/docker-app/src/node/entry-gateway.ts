@@ -59,6 +59,8 @@ export async function startEntryGateway(haven: Haven, join: JoinState, follower:
     rtspListen: { host: cfg.public.bind, port: cfg.public.rtspPort },
     passthrough: (ip) => vpn.contains(ip),
     selfReady: () => ready,
+    // Its auth gate's own view (polled fast while closed): a held read is let through once MediaMTX admits it.
+    localReady: () => (media() as Partial<Pick<MediaMtxServer, 'readableNow'>> | undefined)?.readableNow?.() ?? ready,
     selfHttps: () => door()?.offer(),
     locator: () => locator,
     allowBasic: () => cfg.viewer.allowBasic,

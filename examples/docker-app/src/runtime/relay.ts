@@ -94,6 +94,13 @@ export function createOriginRelay(haven: Haven, l: Loaded): { planner: RelayPlan
       const s = report.streams.find((x) => x.name === stream()) ?? report.streams[0];
       if (!s) return;
       planner.observe(report.node, { at: Date.now(), ready: s.ready, readers: s.readers, bytesIn: s.bytesIn, bytesOut: s.bytesOut });
+      // A node that has the stream again (re-parented) while health still calls it down (its probes were
+      // refused during the offline segment) is probed now: entries route to it again at once, not after
+      // the next probe round.
+      const { registry, health } = haven.services;
+      const node = registry?.get(report.node);
+      const name = stream();
+      if (s.ready && node && health && name && health.state(node) !== 'up') void health.probeNow(node, name).catch(() => undefined);
       const parent = planner.parentOf(report.node);
       if (!s.ready && parent && !parent.origin) recheckParent(parent.parent);
     },
@@ -139,8 +146,8 @@ interface NodeMedia {
  *
  * `watch()` (called every few hundred ms) notices a parent node that died: `up/<stream>` stops receiving or
  * loses its source, and the parent's relay port does not accept a connection. MediaMTX would notice only after its
- * `readTimeout`, and the origin at its next probe round. The node then starts the viewer path's retry
- * pause at once (`dropUpstreamReads`), reports (its stream is not ready now, so the origin rechecks the
+ * `readTimeout`, and the origin at its next probe round. The node then cuts its viewers off the dead
+ * parent at once (`dropUpstreamReads`: they get the offline segment), reports (its stream is not ready now, so the origin rechecks the
  * parent at once and moves its children), and asks for its place every 250 ms until it has a new parent.
  */
 export function createRelayFollower(haven: Haven, join: JoinState, o: { reportNow?: () => Promise<unknown> } = {}): { follow(): Promise<void>; watch(): Promise<void> } {
@@ -202,6 +209,19 @@ export function createRelayFollower(haven: Haven, join: JoinState, o: { reportNo
     return inflight;
   };
 
+  /** After a re-parent: report as soon as the stream is back, so the origin probes this node up now (see `onReport`). */
+  async function reportWhenBack(until: number): Promise<void> {
+    const m = haven.provided.mediaServer;
+    const streams = haven.config.streams.map((s) => s.name);
+    while (m && Date.now() < until) {
+      if ((await Promise.all(streams.map((s) => m.stats(s).then((x) => x.ready, () => false)))).every(Boolean)) {
+        await o.reportNow?.();
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
   async function watch(): Promise<void> {
     const m = media();
     const parent = parentNode;
@@ -218,11 +238,12 @@ export function createRelayFollower(haven: Haven, join: JoinState, o: { reportNo
     }
     if (!lost && Date.now() - changedAt < SILENT_MS) return;
     rescuing = true;
+    let dropped = false;
     try {
       // A live parent with a pause in its stream (the streamer's encoder) still accepts connections.
       if (await accepts(parent.host, parent.port, PARENT_CONNECT_MS)) return;
       log.warn({ parent: parent.name }, 'the relay parent went silent and does not accept connections: asking the origin for another');
-      await m.dropUpstreamReads?.().catch(() => 0);
+      dropped = (await m.dropUpstreamReads?.().catch(() => 0)) !== undefined;
       // The viewer path shows the offline segment now: this report says the stream is not ready.
       await new Promise((r) => setTimeout(r, 150));
       void o.reportNow?.();
@@ -231,7 +252,10 @@ export function createRelayFollower(haven: Haven, join: JoinState, o: { reportNo
         await follow();
         if (parentNode === parent) await new Promise((r) => setTimeout(r, RESCUE_ASK_MS));
       }
+      if (parentNode !== parent) void reportWhenBack(until);
     } finally {
+      // No new parent within the rescue: feed the viewers from this one again when it comes back.
+      if (dropped && parentNode === parent) await m.setUpstream?.({ host: parent.host, port: parent.port }).catch(() => undefined);
       rescuing = false;
       changedAt = Date.now();
     }

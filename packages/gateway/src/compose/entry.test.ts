@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { connect } from 'node:net';
-import { entryOnClock, HAVEN, VIEWER } from './entry.fixture.js';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import type { RoutingState } from '@haven/core';
+import { signViewerToken } from '../auth/token.js';
+import { LOCAL_HOLD_MS } from '../rtsp/local-hold.js';
+import { PROBE_USER_AGENT } from '../rtsp/probe.js';
+import { tokenLocation } from '../rtsp/target.js';
+import { entryOnClock, HAVEN, KEY, VIEWER } from './entry.fixture.js';
 
 function state(version: number, parHealthy: boolean): RoutingState {
   return {
@@ -44,6 +48,30 @@ describe('createEntryRouting: the registry from the routing state', () => {
     e.sync();
     expect(e.registry.origin()).toBeUndefined();
     expect(e.health.load(e.registry.get('fra')!)).toBe(3);
+  });
+});
+
+describe('createEntryRouting: load of other nodes', () => {
+  it("keeps counting its own redirects to a node across state versions until the node's reported load changes", async () => {
+    const { e, follower } = entryOnClock();
+    follower.accept(state(1, true));
+    e.sync();
+    const fra = e.registry.get('fra')!;
+    expect(e.health.load(fra)).toBe(3);
+    // Redirects after the report (the monitor counts those made after the report's millisecond).
+    await new Promise((r) => setTimeout(r, 5));
+    e.health.noteRouted(fra);
+    e.health.noteRouted(fra);
+    expect(e.health.load(fra)).toBe(5);
+    // A new version for other news (par's health), fra's load unchanged: the two redirects still count.
+    await new Promise((r) => setTimeout(r, 5));
+    follower.accept(state(2, false));
+    e.sync();
+    expect(e.health.load(e.registry.get('fra')!)).toBe(5);
+    // fra's own report changed its load: that is the count from now on.
+    follower.accept({ ...state(3, false), nodes: state(3, false).nodes.map((n) => (n.name === 'fra' ? { ...n, load: 6 } : n)) });
+    e.sync();
+    expect(e.health.load(e.registry.get('fra')!)).toBe(6);
   });
 });
 
@@ -98,4 +126,92 @@ describe('createEntryRouting: players', () => {
     expect(follower.accept({ ...state(2, true), players: [] })).toMatchObject({ ok: true });
     expect(learner.verdict('GiveUp/1').served).toBe('redirect');
   });
+
+  it("serves the origin's health probe itself, also when full: a 302 would have the origin call a live entry down", () => {
+    const { e } = entryOnClock({ gateway: { pinLocal: ['Other/2'] } });
+    expect(e.rtspGateway.learner.verdict(PROBE_USER_AGENT)).toEqual({ served: 'local', why: 'pinned-local' });
+    expect(e.rtspGateway.learner.verdict('Other/2')).toEqual({ served: 'local', why: 'pinned-local' });
+    expect(e.rtspGateway.learner.verdict('Lavf/61').served).toBe('redirect');
+  });
 });
+
+describe('createEntryRouting: reads served here wait while the local media server has no stream', () => {
+  /** A stand-in for the local MediaMTX: what each connection sent in its first 200 ms. */
+  async function fakeMedia() {
+    const got: string[] = [];
+    const srv = createServer((s) => {
+      let text = '';
+      s.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      setTimeout(() => {
+        got.push(text);
+        s.destroy();
+      }, 200);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    return { got, port: (srv.address() as AddressInfo).port, close: () => new Promise<void>((r) => srv.close(() => r())) };
+  }
+  const send = (port: number, text: string) => {
+    const s = connect({ host: '127.0.0.1', port }, () => s.write(text));
+    s.on('error', () => {});
+    return s;
+  };
+
+  it('a relay child (passthrough) is held, its bytes kept, until the stream is back; then spliced with them', async () => {
+    const media = await fakeMedia();
+    let ready = false;
+    const { e } = entryOnClock({ mediaRtsp: () => `127.0.0.1:${media.port}`, passthrough: () => true, localReady: () => ready });
+    await e.rtspGateway.start();
+    const s = send(e.rtspGateway.address()!.port, 'OPTIONS rtsp://10.77.0.2:8554/live RTSP/1.0\r\nCSeq: 1\r\n\r\n');
+    try {
+      await new Promise((r) => setTimeout(r, 400));
+      expect(media.got).toEqual([]);
+      ready = true;
+      await new Promise((r) => setTimeout(r, 500));
+      expect(media.got).toHaveLength(1);
+      expect(media.got[0]).toMatch(/^PROXY TCP4 127\.0\.0\.1 .*\r\nOPTIONS rtsp:\/\/10\.77\.0\.2:8554\/live RTSP\/1\.0\r\n/);
+    } finally {
+      s.destroy();
+      await e.rtspGateway.stop();
+      await media.close();
+    }
+  });
+
+  it('a viewer with a token for this node is spliced only once the stream is back, and after LOCAL_HOLD_MS anyway', async () => {
+    const media = await fakeMedia();
+    let ready = false;
+    const { e, follower } = entryOnClock({ mediaRtsp: () => `127.0.0.1:${media.port}`, localReady: () => ready });
+    follower.accept(state(1, true));
+    await e.rtspGateway.start();
+    const port = e.rtspGateway.address()!.port;
+    const uri = () => tokenLocation(`rtsp://127.0.0.1:${port}`, 'live', signViewerToken(KEY, { ip: '127.0.0.1', stream: 'live', node: 'par' }, 60));
+    const a = send(port, `DESCRIBE ${uri()} RTSP/1.0\r\nCSeq: 2\r\n\r\n`);
+    let b: ReturnType<typeof send> | undefined;
+    try {
+      await new Promise((r) => setTimeout(r, 400));
+      expect(media.got).toEqual([]);
+      ready = true;
+      await new Promise((r) => setTimeout(r, 500));
+      expect(media.got).toHaveLength(1);
+      expect(media.got[0]).toContain('DESCRIBE rtsp://127.0.0.1:');
+      // Never ready: spliced after the hold (MediaMTX then answers for itself).
+      ready = false;
+      const t0 = Date.now();
+      b = send(port, `DESCRIBE ${uri()} RTSP/1.0\r\nCSeq: 2\r\n\r\n`);
+      await waitUntil(() => media.got.length === 2, LOCAL_HOLD_MS + 2000);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(LOCAL_HOLD_MS - 100);
+    } finally {
+      a.destroy();
+      b?.destroy();
+      await e.rtspGateway.stop();
+      await media.close();
+    }
+  }, 15_000);
+});
+
+async function waitUntil(ok: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,7 +1,10 @@
 import { type CoreService, entryCandidates, type GatewayConfig, type HavenEmitter, type HavenNode, type HealthConfig, HealthMonitor, type HealthProbe, type Locator, type Logger, NodeRegistry, originConfigSchema, type ProbeResult, type Router, type RoutingState, type RoutingStateFollower, type ViewerTokenKey } from '@haven/core';
 import { createRtspGateway, type RtspGateway } from '../rtsp/gateway.js';
 import { createViewerRouting } from './viewer-routing.js';
-import { rtspAliveProbe } from '../rtsp/probe.js';
+import { PROBE_USER_AGENT, rtspAliveProbe } from '../rtsp/probe.js';
+
+/** An unchanged load in the state is taken again after this (the health monitor forgets a report after 60 s). */
+const LOAD_RETAKE_MS = 30_000;
 
 /** The realm every Haven gateway challenges with (the HA1 in the routing state is for it). */
 const REALM = 'Stream Haven';
@@ -26,6 +29,12 @@ export interface EntryRoutingDeps {
    * lags by a probe interval and a poll). Default: only the origin's view counts.
    */
   selfReady?: () => boolean;
+  /**
+   * The local media server admits new reads of the stream now (cheap, called every 50 ms while a read
+   * waits): reads spliced here and relay children wait for it (`RtspGatewayOptions.localReady`).
+   * Default: `selfReady`.
+   */
+  localReady?: () => boolean;
   /**
    * This node's own HTTPS HLS base URL while it serves a CA certificate (its TLS manager says so);
    * undefined: no HTTPS here. Used by `chooseHttps` for this node (its own view, not the report's lag).
@@ -121,6 +130,11 @@ export function createEntryRouting(d: EntryRoutingDeps): EntryRouting {
     return learnedSet.has(ua);
   };
   const { learner, router, limiter } = createViewerRouting({
+    // The origin's health probe asks this node, not the Haven: served here even when this entry is full
+    // by its own count. Its token is bound to the address the origin sees on its side, so behind the
+    // origin's NAT it falls back to the password, and a full entry would answer 302: the origin then
+    // called a live, full entry down and sent no more viewers to it (under a crowd, every full entry).
+    alsoPinLocal: [PROBE_USER_AGENT],
     registry,
     health,
     gateway: () => gw,
@@ -153,11 +167,14 @@ export function createEntryRouting(d: EntryRoutingDeps): EntryRouting {
     limits: gw,
     proxyProtocol: true,
     ...(d.passthrough ? { passthrough: d.passthrough } : {}),
+    ...((d.localReady ?? d.selfReady) ? { localReady: (d.localReady ?? d.selfReady)! } : {}),
     limiter,
     ...(logger ? { logger } : {}),
   });
 
   let synced = '';
+  /** Each node's load as last taken from the state, and when (see `sync`). */
+  const taken = new Map<string, { load: number; at: number }>();
   const sync = () => {
     const state = d.follower.state();
     const fresh = d.follower.health().ok;
@@ -173,7 +190,18 @@ export function createEntryRouting(d: EntryRoutingDeps): EntryRouting {
       if (c) nodes.unshift({ ...c.node, origin: true });
     }
     registry.replace(nodes);
-    for (const n of state?.nodes ?? []) if (n.name !== d.self) health.reportReaders(n.name, n.load);
+    // A node's load is taken from the state when it changed (a newer report of that node reached the
+    // origin), not at every new state version: taking it resets the count of this entry's own redirects
+    // since the report, and a state changes for any node's news. Taken again before the monitor's
+    // report lifetime runs out (60 s) even when unchanged.
+    const now = Date.now();
+    for (const n of state?.nodes ?? []) {
+      if (n.name === d.self) continue;
+      const t = taken.get(n.name);
+      if (t && t.load === n.load && now - t.at < LOAD_RETAKE_MS) continue;
+      taken.set(n.name, { load: n.load, at: now });
+      health.reportReaders(n.name, n.load);
+    }
     if (!fresh && state) logger?.warn({ version: state.version }, 'routing state not current: this entry sends no viewer to itself');
   };
   let timer: NodeJS.Timeout | undefined;

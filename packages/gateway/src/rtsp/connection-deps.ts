@@ -34,6 +34,11 @@ export interface ConnectionDeps {
   self?: () => string | undefined;
   /** How long a connection stays open after its 302, ms. */
   sameConnectionMs: () => number;
+  /**
+   * Whether the local media server serves the stream now (see `RtspGatewayOptions.localReady`). A read
+   * to be spliced here while it does not waits for it, at most `LOCAL_HOLD_MS`. Default: always ready.
+   */
+  localReady?: () => boolean;
   learner: FollowLearner;
   logger?: Logger;
   /** The connection left the undecided phase (spliced, redirected or closed). */

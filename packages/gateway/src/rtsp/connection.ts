@@ -7,6 +7,7 @@ import { AuthInjector, rewriteRequest } from '../auth/injector.js';
 import type { ConnectionDeps, Redirect } from './connection-deps.js';
 import { chunkNeedsParse, getHeader, parseRequest, type RtspRequest } from './parser.js';
 import { rtspResponse } from './response.js';
+import { untilLocalReady } from './local-hold.js';
 import { spliceTo } from './splice.js';
 import { forwardUri, readTokenUri, sameRedirectTarget, streamOfUri, tokenLocation } from './target.js';
 
@@ -184,7 +185,7 @@ export class GatewayConnection {
   }
 
   /** Only the `Location` itself may follow a 302 on the same connection; anything else ends it. */
-  #afterRedirect(req: RtspRequest, t0: number): void {
+  #afterRedirect(req: RtspRequest, t0: number): void | Promise<void> {
     const r = this.#redirect as Redirect;
     const cseq = getHeader(req, 'cseq');
     if (req.method === 'OPTIONS' || req.method === 'GET_PARAMETER') return this.#send(200, req, req.method === 'OPTIONS' ? [['Public', PUBLIC]] : []);
@@ -284,7 +285,15 @@ export class GatewayConnection {
    * viewer's address, the stream and this node; without a token key, the
    * viewer credentials the gateway has just checked, sent to the local MediaMTX only.
    */
-  #spliceRead(req: RtspRequest, stream: string, reason: RouteReason, t0: number, uri: string, location?: ViewerLocation, distanceKm?: number, mapUris = false): void {
+  async #spliceRead(req: RtspRequest, stream: string, reason: RouteReason, t0: number, uri: string, location?: ViewerLocation, distanceKm?: number, mapUris = false): Promise<void> {
+    const ready = this.deps.localReady;
+    if (ready && !ready()) {
+      // Decided (served here): no request timeout or undecided deadline while the stream comes back.
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#settle();
+      await untilLocalReady(ready, () => this.socket.destroyed || this.#state === 'closed');
+      if (this.socket.destroyed || this.#state === 'closed') return;
+    }
     const key = this.deps.tokenKey();
     const tokenNode = this.deps.self?.() ?? this.deps.router.registry.origin()?.name;
     const rest = this.#buf;

@@ -5,6 +5,7 @@ import { guardConnection } from '@haven/door';
 import { FollowLearner } from '../players/follow-learning.js';
 import { RtspAuthenticator, type ViewerCredentials } from '../auth/digest.js';
 import { GatewayConnection } from './connection.js';
+import { untilLocalReady } from './local-hold.js';
 import { listenOrThrow } from '../listen.js';
 import { gatewayBudget, type ConnectionBudgetStats, type GatewayBudgetLimits } from '../budget/budget.js';
 import { DEFAULT_RTSP_LIMITS } from './parser.js';
@@ -61,6 +62,13 @@ export interface RtspGatewayOptions {
    * credential MediaMTX accepts only from the VPN subnet). Default: none.
    */
   passthrough?: (ip: string) => boolean;
+  /**
+   * Whether the local media server serves the stream now (an entry node: false while it re-parents and
+   * shows the offline segment, when MediaMTX refuses new reads). Reads spliced here, and passthrough
+   * connections (relay children), wait for it at most `LOCAL_HOLD_MS` instead of being refused. Default:
+   * always ready.
+   */
+  localReady?: () => boolean;
   /** Token lifetime, seconds. Default 60. */
   tokenTtlSec?: () => number;
   /** How long a redirected connection stays open for a same-connection DESCRIBE, ms. Default 10000. */
@@ -144,7 +152,18 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
     if (direct) {
       admitted.decided();
       socket.once('close', () => sockets.delete(socket));
-      spliceTo(socket, { host: direct.host, port: direct.port, replay: Buffer.alloc(0), proxyProtocol: true, onFail: () => socket.destroy() });
+      const go = () => {
+        if (!socket.destroyed) spliceTo(socket, { host: direct.host, port: direct.port, replay: Buffer.alloc(0), proxyProtocol: true, onFail: () => socket.destroy() });
+      };
+      const ready = o.localReady;
+      if (!ready || ready()) go();
+      else {
+        // Held (its bytes wait in the socket) until the stream is back here: a relay child refused now
+        // would pull again only after MediaMTX's fixed 5 s retry pause.
+        socket.on('error', () => socket.destroy());
+        socket.pause();
+        void untilLocalReady(ready, () => socket.destroyed).then(go);
+      }
       return;
     }
     undecided++;
@@ -167,6 +186,7 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
       tokenTtlSec: o.tokenTtlSec ?? (() => 60),
       ...(o.self ? { self: o.self } : {}),
       sameConnectionMs: o.sameConnectionMs ?? (() => 10_000),
+      ...(o.localReady ? { localReady: o.localReady } : {}),
       learner,
       ...(o.logger ? { logger: o.logger } : {}),
       onSettled: () => {

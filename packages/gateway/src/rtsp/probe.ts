@@ -3,6 +3,9 @@ import { TOKEN_PARAM } from '../auth/token.js';
 import { digestResponse, parseAuthParams, type ViewerCredentials } from '../auth/digest.js';
 import { RtspClientConnection, getHeader, getHeaders, type RtspResponse } from './client.js';
 
+/** The User-Agent of the Haven's own probes (an entry serves them itself: see `createEntryRouting`). */
+export const PROBE_USER_AGENT = 'StreamHaven-probe/1';
+
 export interface RtspProbeOptions {
   /** The viewer credentials nodes accept, read at every probe (rotation takes effect at once). */
   credentials: () => ViewerCredentials | undefined;
@@ -62,7 +65,7 @@ async function probeOver(rtspUrl: string, signal: AbortSignal, ask: (conn: RtspC
  * answers RTSP at all, `ready` when the DESCRIBE returns 200 with an SDP that has a media line.
  */
 export function rtspProbe(options: RtspProbeOptions): HealthProbe {
-  const ua = options.userAgent ?? 'StreamHaven-probe/1';
+  const ua = options.userAgent ?? PROBE_USER_AGENT;
   return {
     name: 'rtsp',
     async probe({ node, stream }: ProbeTarget, signal: AbortSignal): Promise<ProbeResult> {
@@ -100,7 +103,7 @@ export function rtspProbe(options: RtspProbeOptions): HealthProbe {
  * by a probe round and a state poll, so that a node that just died is never a redirect target.
  */
 export function rtspAliveProbe(options: { userAgent?: string } = {}): HealthProbe {
-  const ua = options.userAgent ?? 'StreamHaven-probe/1';
+  const ua = options.userAgent ?? PROBE_USER_AGENT;
   return {
     name: 'rtsp-alive',
     async probe({ node }: ProbeTarget, signal: AbortSignal): Promise<ProbeResult> {
