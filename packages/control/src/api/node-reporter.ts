@@ -29,7 +29,7 @@ export interface NodeReporter {
   start(): void;
   /** Safe twice; resolves once an in-flight report has ended. */
   stop(): Promise<void>;
-  /** Send one report now; resolves true when the origin accepted it. */
+  /** Send one report now (after the one on its way, if any); resolves true when the origin accepted it. */
   sendNow(): Promise<boolean>;
 }
 
@@ -101,11 +101,24 @@ export function createNodeReporter(options: NodeReporterOptions): NodeReporter {
     }
   }
 
+  /**
+   * A report asked for now says what is true now: a call while a report is on its way does not take
+   * that report's answer (it was collected and authorised before the call) but the next one, which
+   * starts once it ends. Calls meanwhile share that next report, so at most one waits.
+   */
+  let queued: Promise<boolean> | undefined;
   const sendNow = (): Promise<boolean> => {
-    inflight ??= send().finally(() => {
-      inflight = undefined;
+    if (!inflight) {
+      inflight = send().finally(() => {
+        inflight = undefined;
+      });
+      return inflight;
+    }
+    queued ??= inflight.then(() => {
+      queued = undefined;
+      return sendNow();
     });
-    return inflight;
+    return queued;
   };
 
   return {
@@ -119,6 +132,7 @@ export function createNodeReporter(options: NodeReporterOptions): NodeReporter {
       if (timer) clearInterval(timer);
       timer = undefined;
       controller.abort();
+      await queued;
       await inflight;
     },
     sendNow,
