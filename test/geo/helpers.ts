@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { createLogger, HavenEmitter, SecretStore, validateConfig, type HavenError, type PluginContext } from '@haven/core';
+import { createLogger, havenConfigSchema, HavenEmitter, SecretStore, type HavenError, type PluginContext } from '@haven/core';
 import { parseIp, ipKind, type GeoipOptions } from '@haven/plugin-geo';
 import { sharedDir } from '../helpers/tools.js';
 
@@ -103,7 +103,7 @@ export function pluginContext(options: GeoipOptions, stateDir = tempStateDir()) 
   events.on('error', (e) => errors.push(e));
   const lines: string[] = [];
   const logger = createLogger({ level: 'debug', destination: { write: (l: string) => void lines.push(l) } });
-  const { config } = validateConfig({ role: 'origin' });
+  const config = havenConfigSchema.parse({ role: 'origin' });
   const ctx: PluginContext<never> = {
     options: options as never,
     config,

@@ -53,7 +53,7 @@ export {
   type NodeEntry,
   type OriginConfig,
 } from './config/schema.js';
-export { loadConfig, validateConfig, type LoadedConfig } from './config/load.js';
+export { loadConfig, type LoadedConfig } from './config/load.js';
 export { addNodeEntry, removeNodeEntry, updateConfigFile } from './config/edit.js';
 export { withFileLock } from './config/lock.js';
 export { watchConfig } from './config/watch.js';
@@ -66,7 +66,7 @@ export { credentialVerifier, matchesVerifier, nodeCredential, nodeOfCredential, 
 export { isTokenPublicKey, ViewerTokenKey } from './token-key.js';
 
 // Events, errors, logging.
-export { HavenEmitter, type HavenEvents, type RouteMode, type ViewerRoutedEvent } from './events.js';
+export { HavenEmitter, type HavenEvents, type ViewerRoutedEvent } from './events.js';
 export { HavenError, isHavenError, toHavenError, type HavenErrorOptions } from './errors.js';
 export { createLogger, SecretRedactor, type Logger } from './logger.js';
 export { LogSink, logStats, type LogStats } from './log-sink.js';
@@ -77,7 +77,7 @@ export { resolveRegion } from './regions.js';
 
 // The routing model: registry, selector, health, router, exposure, the routing state entries follow.
 export { NodeRegistry } from './routing/registry.js';
-export { createSelector, selectNearest } from './routing/selector.js';
+export { createSelector } from './routing/selector.js';
 export { HealthMonitor } from './routing/health.js';
 export { healthSchemaDefaults } from './routing/defaults.js';
 export { Router, type RouteReason } from './routing/router.js';
@@ -94,7 +94,6 @@ export {
   type RoutingState,
   type RoutingStateFollower,
   type RoutingStateHealth,
-  type RoutingStateNode,
   type RoutingStatePlace,
   type RoutingStatePublisher,
 } from './routing/routing-state.js';

@@ -1,15 +1,9 @@
-import { type Haven, type OriginConfig } from '@haven/core';
+import { type Haven, type OriginConfig, urlHostPort } from '@haven/core';
 import { createRelayPlanner, type NodeReport, type RelayAssignment, type RelayPlanner, type RelayTreeView } from '@haven/control';
 import { connect } from 'node:net';
 import type { Loaded } from '../home/loaded.js';
 import { settingsOf } from '../home/derived.js';
 import type { JoinState } from '../home/join-state.js';
-
-/** Host and port of a node's public `rtsp://host:port` (8554 when absent). */
-function rtspHostPort(url: string): { host: string; port: number } {
-  const u = new URL(url);
-  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : 8554 };
-}
 
 /** Probe failures that happen before any RTSP answer (see probe-rtsp.ts: the socket error's code). */
 const CONNECTION_FAILED = /\b(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|EHOSTDOWN)\b/;
@@ -25,7 +19,7 @@ export function createOriginRelay(haven: Haven, l: Loaded): { planner: RelayPlan
     nodes: () =>
       cfg().nodes.map((n) => {
         // A node's WireGuard listens on the same port as the origin's unless its entry names an endpoint.
-        const host = rtspHostPort(n.rtsp).host;
+        const host = urlHostPort(n.rtsp, 8554).host;
         const endpoint = n.endpoint ?? `${host.includes(':') ? `[${host}]` : host}:${settingsOf(l.loaded).vpn.listenPort}`;
         return { name: n.name, location: haven.services.registry?.get(n.name)?.location, relayChildren: n.relayChildren, vpnAddress: n.vpnAddress, publicKey: n.publicKey, endpoint };
       }),
@@ -51,7 +45,7 @@ export function createOriginRelay(haven: Haven, l: Loaded): { planner: RelayPlan
       });
     },
     originRelay: () => settingsOf(l.loaded).relay,
-    nodeRelayPort: (name) => rtspHostPort(cfg().nodes.find((n) => n.name === name)?.rtsp ?? 'rtsp://x:8554').port,
+    nodeRelayPort: (name) => urlHostPort(cfg().nodes.find((n) => n.name === name)?.rtsp ?? 'rtsp://x:8554', 8554).port,
   });
   const stream = () => cfg().streams[0]?.name;
   const timer = setInterval(() => {

@@ -1,4 +1,4 @@
-import type { HavenEmitter, HavenNode, HavenSecrets, Logger, LogStats, NodeEntry, NodeHealthState, PlayerView, ProbeResult, RouteMode, RoutingStatePublisher, SecretName, StreamStats, ViewerLocation } from '@haven/core';
+import type { HavenEmitter, HavenNode, HavenSecrets, Logger, LogStats, NodeEntry, NodeHealthState, PlayerView, ProbeResult, RoutingStatePublisher, SecretName, StreamStats, ViewerLocation, ViewerRoutedEvent } from '@haven/core';
 import type { IngestVerdict } from '@haven/ingest';
 import type { RelayAssignment, RelayTreeView } from '../relay/planner.js';
 import type { Registry } from 'prom-client';
@@ -59,7 +59,7 @@ export interface RouteExplain {
   stream: string;
   viewer?: ViewerLocation;
   /** What would happen: redirect to a node, serve through the local splice, or refuse (no node at all). */
-  mode: RouteMode | 'refuse';
+  mode: ViewerRoutedEvent['mode'] | 'refuse';
   reason: string;
   /** The chosen node's name; undefined when no node can take the viewer. */
   node?: string;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createHttpsUrlBook, digestHa1, type Locator, type RoutingState, type RoutingStateNode, type ViewerLocation } from '@haven/core';
+import { createHttpsUrlBook, digestHa1, type Locator, type RoutingState, type ViewerLocation } from '@haven/core';
+
+type RoutingStateNode = RoutingState['nodes'][number];
 import { entryOnClock, HAVEN, VIEWER } from './entry.fixture.js';
 
 const PLACES: Record<string, ViewerLocation> = {
