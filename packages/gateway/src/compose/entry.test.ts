@@ -21,6 +21,15 @@ function state(version: number, parHealthy: boolean): RoutingState {
   };
 }
 
+/** Nothing reaches the media server while the stream is not back; once `makeReady` runs, the held read does. */
+async function heldUntilReady(got: readonly string[], makeReady: () => void): Promise<void> {
+  await new Promise((r) => setTimeout(r, 400));
+  expect(got).toEqual([]);
+  makeReady();
+  await new Promise((r) => setTimeout(r, 500));
+  expect(got).toHaveLength(1);
+}
+
 describe('createEntryRouting: the registry from the routing state', () => {
   it('holds the healthy nodes with itself as the local one; leaves itself out when the state is not current; a ready node counts itself before the origin saw it up', () => {
     let ready = false;
@@ -163,11 +172,7 @@ describe('createEntryRouting: reads served here wait while the local media serve
     await e.rtspGateway.start();
     const s = send(e.rtspGateway.address()!.port, 'OPTIONS rtsp://10.77.0.2:8554/live RTSP/1.0\r\nCSeq: 1\r\n\r\n');
     try {
-      await new Promise((r) => setTimeout(r, 400));
-      expect(media.got).toEqual([]);
-      ready = true;
-      await new Promise((r) => setTimeout(r, 500));
-      expect(media.got).toHaveLength(1);
+      await heldUntilReady(media.got, () => (ready = true));
       expect(media.got[0]).toMatch(/^PROXY TCP4 127\.0\.0\.1 .*\r\nOPTIONS rtsp:\/\/10\.77\.0\.2:8554\/live RTSP\/1\.0\r\n/);
     } finally {
       s.destroy();
@@ -187,11 +192,7 @@ describe('createEntryRouting: reads served here wait while the local media serve
     const a = send(port, `DESCRIBE ${uri()} RTSP/1.0\r\nCSeq: 2\r\n\r\n`);
     let b: ReturnType<typeof send> | undefined;
     try {
-      await new Promise((r) => setTimeout(r, 400));
-      expect(media.got).toEqual([]);
-      ready = true;
-      await new Promise((r) => setTimeout(r, 500));
-      expect(media.got).toHaveLength(1);
+      await heldUntilReady(media.got, () => (ready = true));
       expect(media.got[0]).toContain('DESCRIBE rtsp://127.0.0.1:');
       // Never ready: spliced after the hold (MediaMTX then answers for itself).
       ready = false;

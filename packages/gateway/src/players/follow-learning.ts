@@ -13,20 +13,8 @@ import { ipGroups, normalizeIp, readPrivateFile, writePrivateFile, type PlayerBo
 
 export type AuthScheme = 'basic' | 'digest';
 
-/** What the book keeps per User-Agent (the file's records). */
-export interface PlayerRecord {
-  userAgent: string;
-  redirects: number;
-  /** Reached the node (reported by the node). */
-  followed: number;
-  /** Asked again on the same connection and was served there. */
-  sameConnection: number;
-  /** Neither came back nor reached the node in time. */
-  notFollowed: number;
-  basic: number;
-  digest: number;
-  lastAt: number;
-}
+/** What the book keeps per User-Agent (the file's records): the view's counters, without what is derived from them. */
+export type PlayerRecord = Omit<PlayerView, 'evidence' | 'followRate' | 'served' | 'why'>;
 
 /** What a verdict rests on: the outcomes within the window (no viewer address or network is shown). */
 export interface PlayerEvidence {
