@@ -98,6 +98,7 @@ async function main(): Promise<void> {
     const b = browser;
     let hlsjs: number[] = [];
     await waitFor('all readers decoding', async () => (rtspt.frames() > FPS && https.frames() > FPS && (await b.frames()) > FPS) || undefined, 60_000, 100);
+    const atStart = await b.state();
     // Flashes 5 s apart (longer than any reader's delay), 4 frames of white each (a reader that drops a
     // frame still sees it). Each reader's latency for a flash is its first black→white change within
     // 4.5 s after the flash was sent; a reader that shows none there counts a miss.
@@ -120,6 +121,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, Math.max(0, t + 5_000 - Date.now())));
     }
     hlsjs = await b.brightAt();
+    const atEnd = await b.state();
     const lat = (at: number[]) => sent.slice(0, FLASHES).flatMap((t) => {
       const x = firstAfter(at, t);
       return x === undefined ? [] : [(x - t) / 1000];
@@ -135,6 +137,12 @@ async function main(): Promise<void> {
     console.log(`rtspt (ffmpeg) publish → node reader: median ${median(a).toFixed(2)} s  [${fmt(a)}]`);
     console.log(`https LL-HLS, hls.js (Chromium) publish → node reader: median ${median(j).toFixed(2)} s  [${fmt(j)}]`);
     console.log(`https HLS, ffmpeg (whole segments) publish → node reader: median ${median(h).toFixed(2)} s  [${fmt(h)}]`);
+    const sec = (x: number) => `${x.toFixed(2)} s`;
+    console.log(
+      `hls.js's own view: PART-HOLD-BACK ${sec(atEnd.partHoldBack)} (part target ${sec(atEnd.partTarget)}, target duration ${atEnd.targetDuration} s); ` +
+        `it aims at ${sec(atStart.targetLatency)} at the start, ${sec(atEnd.targetLatency)} at the end (+1 s per stall, at most a target duration); ` +
+        `it plays ${sec(atStart.latency)} behind at the start, ${sec(atEnd.latency)} at the end, ${sec(atEnd.forwardBuffer)} buffered ahead (it plays faster only above 1 s), rate ${atEnd.playbackRate}`,
+    );
     console.log(`ratio https LL-HLS (hls.js)/rtspt: ${(median(j) / median(a)).toFixed(1)}x; ffmpeg HLS/rtspt: ${(median(h) / median(a)).toFixed(1)}x`);
     console.log(goalLine('LL-HLS (hls.js) / rtspt', median(j) / median(a), '<=', 4, 'x', 'latency'));
   } finally {
