@@ -3,17 +3,34 @@
  * on MediaMTX's own player page (hls.js, low-latency mode on by default), trusting exactly the given
  * certificate (its public key via --ignore-certificate-errors-spki-list). Each frame the page
  * presents is sampled (requestVideoFrameCallback → 16×16 canvas); the wall time of each black→white
- * change is kept.
+ * change is kept. `state()` reads hls.js's own view (its latency, the latency it aims at, its buffer):
+ * the page keeps its player in a closure, so a subclass put in place of `window.Hls` as the page loads
+ * remembers the instance; the page's config is left as it is.
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { requireTool } from '../helpers/tools.js';
+
+/** hls.js's own view of where it plays (its public `latency`/`targetLatency` and the level's LL-HLS timing). */
+export interface HlsJsState {
+  /** Seconds behind the live edge as hls.js computes it (playlist edge plus its age, minus the playhead). */
+  latency: number;
+  /** What it aims at: PART-HOLD-BACK, plus `liveSyncOnStallIncrease` (1 s, at most one target duration) after a stall. */
+  targetLatency: number;
+  partHoldBack: number;
+  partTarget: number;
+  targetDuration: number;
+  /** Seconds buffered ahead of the playhead: hls.js plays faster to catch up only while this is over 1 s. */
+  forwardBuffer: number;
+  playbackRate: number;
+}
 
 export interface BrowserReader {
   /** Wall-clock ms of each black→white frame presented. */
   brightAt(): Promise<number[]>;
   /** Frames presented so far. */
   frames(): Promise<number>;
+  state(): Promise<HlsJsState>;
   close(): Promise<void>;
 }
 
@@ -26,6 +43,12 @@ export async function hlsJsReader(pageUrl: string, certPem: string, auth: { user
   });
   try {
     const page: Page = await (await browser.newContext({ httpCredentials: auth })).newPage();
+    await page.addInitScript(`(() => {
+      let H;
+      Object.defineProperty(window, 'Hls', { configurable: true, get: () => H, set: (v) => {
+        H = class extends v { constructor(c) { super(c); window.__hls = this; } };
+      } });
+    })()`);
     await page.goto(pageUrl, { timeout: 60_000 });
     await page.waitForFunction("(document.querySelector('video')?.currentTime ?? 0) > 0.5", undefined, { timeout: 60_000 });
     // A string, not a function: tsx's transform would add helpers the page does not have.
@@ -54,6 +77,14 @@ export async function hlsJsReader(pageUrl: string, certPem: string, auth: { user
     return {
       brightAt: () => page.evaluate('window.__bright.slice()') as Promise<number[]>,
       frames: () => page.evaluate('window.__frames') as Promise<number>,
+      state: () =>
+        page.evaluate(`(() => {
+          const h = window.__hls;
+          const v = document.querySelector('video');
+          const d = h.levels[h.currentLevel < 0 ? 0 : h.currentLevel].details;
+          const b = v.buffered;
+          return { latency: h.latency, targetLatency: h.targetLatency, partHoldBack: d.partHoldBack, partTarget: d.partTarget, targetDuration: d.targetduration, forwardBuffer: b.length ? b.end(b.length - 1) - v.currentTime : 0, playbackRate: v.playbackRate };
+        })()`) as Promise<HlsJsState>,
       close: () => browser.close(),
     };
   } catch (err) {
