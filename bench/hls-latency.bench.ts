@@ -50,7 +50,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { placeholderCertificate } from '@haven/plugin-mediamtx';
-import { startMediamtx, testSecrets } from '../test/mediamtx/harness.js';
+import { startMediamtx, testSecrets, type Started } from '../test/mediamtx/harness.js';
 import { freePort, stopAll, waitFor } from '../test/helpers/process.js';
 import { requireTool } from '../test/helpers/tools.js';
 import { hlsJsReader, type BrowserReader } from '../test/tls/hlsjs-reader.js';
@@ -81,14 +81,23 @@ async function main(): Promise<void> {
   const keyFile = path.join(dir, 'key.pem');
   await writeFile(certFile, cert.certPem);
   await writeFile(keyFile, cert.keyPem, { mode: 0o600 });
-  const origin = await startMediamtx({ role: 'origin', options: { relaySubnets: ['127.0.0.1/32'], audioFix: 'off' } });
+  // A set-up that fails half-way (a MediaMTX that cannot start) leaves nothing behind either.
+  let origin: Started | undefined;
+  let node: Started;
   const rtspPort = await freePort();
   const hlsPort = await freePort();
-  const node = await startMediamtx({
-    role: 'node',
-    config: { name: 'bench-node', public: { host: '127.0.0.1', rtspPort, hlsPort } },
-    options: { originRelay: { host: '127.0.0.1', port: origin.ports.rtsp }, rtspAddress: `127.0.0.1:${rtspPort}`, hlsAddress: `127.0.0.1:${hlsPort}`, tls: { mode: 'files', certFile, keyFile }, httpsEntryAddress: false },
-  });
+  try {
+    origin = await startMediamtx({ role: 'origin', options: { relaySubnets: ['127.0.0.1/32'], audioFix: 'off' } });
+    node = await startMediamtx({
+      role: 'node',
+      config: { name: 'bench-node', public: { host: '127.0.0.1', rtspPort, hlsPort } },
+      options: { originRelay: { host: '127.0.0.1', port: origin.ports.rtsp }, rtspAddress: `127.0.0.1:${rtspPort}`, hlsAddress: `127.0.0.1:${hlsPort}`, tls: { mode: 'files', certFile, keyFile }, httpsEntryAddress: false },
+    });
+  } catch (err) {
+    await origin?.stop();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   const pub = spawn(ffmpeg, [
     '-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${W}x${H}`, '-r', String(FPS), '-i', 'pipe:0',
     '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(FPS), '-pix_fmt', 'yuv420p',
