@@ -21,7 +21,7 @@ import { mtxError, PLUGIN_NAME } from './errors.js';
 import { INTERNAL_USER, internalPassword, internalUrl } from './internal-access.js';
 import { mediamtxSupervisor } from './mediamtx-process.js';
 import { dialAddress, sanitize, SubnetMatcher } from './net.js';
-import { canForward, dropUpstreamReads, hasStream, upstreamBytes } from './node-paths.js';
+import { canForward, dropUpstreamReads, hasStream, upstreamBytes, upstreamPath } from './node-paths.js';
 import { NodeTracks } from './node-tracks.js';
 import { readerAddresses, relayReaders } from './reader-addresses.js';
 import { RecentReaders } from './recent-readers.js';
@@ -154,7 +154,13 @@ export class MediaMtxServer implements MediaServer {
     const readers = p.readers?.length ?? 0;
     // On an origin, nodes pulling over the VPN are readers too; count them apart from viewers.
     const relays = this.#i.role === 'origin' && readers > 0 ? await relayReaders(this.api, stream) : 0;
-    const sourceType = this.#audioFix ? await this.#audioFix.sourceType(stream, p) : p.source?.type;
+    // Where the stream comes from: on a node, its pull from the parent (`up/<stream>`), also while that
+    // path forwards into the viewer path (whose publisher is then the forward's session).
+    const sourceType = this.#audioFix
+      ? await this.#audioFix.sourceType(stream, p)
+      : this.#i.role === 'node'
+        ? ((await this.api.getPath(upstreamPath(stream)).catch(() => undefined))?.source?.type ?? p.source?.type)
+        : p.source?.type;
     // On a node, the viewers' addresses (reading now, or admitted with a token in the last minute):
     // the origin matches new ones to the redirects it sent.
     const addresses =
