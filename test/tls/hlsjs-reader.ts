@@ -43,6 +43,13 @@ export async function hlsJsReader(pageUrl: string, certPem: string, auth: { user
   });
   try {
     const page: Page = await (await browser.newContext({ httpCredentials: auth })).newPage();
+    // What the page said and which of its requests failed, for the error when it never plays.
+    const said: string[] = [];
+    page.on('console', (m) => said.push(`console.${m.type()}: ${m.text()}`.slice(0, 300)));
+    page.on('response', (r) => {
+      if (r.status() >= 400) said.push(`${r.status()} ${new URL(r.url()).pathname}`);
+    });
+    page.on('requestfailed', (r) => said.push(`failed ${new URL(r.url()).pathname}: ${r.failure()?.errorText ?? ''}`));
     await page.addInitScript(`(() => {
       let H;
       Object.defineProperty(window, 'Hls', { configurable: true, get: () => H, set: (v) => {
@@ -57,7 +64,10 @@ export async function hlsJsReader(pageUrl: string, certPem: string, auth: { user
         await page.waitForFunction("(document.querySelector('video')?.currentTime ?? 0) > 0.5", undefined, { timeout: 30_000 });
         break;
       } catch (err) {
-        if (reloads++ >= 1) throw err;
+        if (reloads++ >= 1) {
+          const state = await page.evaluate(`(() => { const v = document.querySelector('video'); const h = window.__hls; return JSON.stringify({ currentTime: v?.currentTime, readyState: v?.readyState, error: v?.error?.message, buffered: v && v.buffered.length ? [v.buffered.start(0), v.buffered.end(v.buffered.length - 1)] : [], hlsLevels: h?.levels?.length, hlsLatency: h?.latency }); })()`).catch(() => 'n/a');
+          throw new Error(`the hls.js page at ${new URL(pageUrl).pathname} did not play within 30 s, twice; video: ${String(state)}; the page said (last 15): ${said.slice(-15).join(' | ')}`, { cause: err });
+        }
         process.stderr.write(`hls.js page did not start playing within 30 s: reloading it once\n`);
       }
     }

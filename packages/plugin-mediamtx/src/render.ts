@@ -128,8 +128,11 @@ export function renderConfig(input: RenderInput): Record<string, unknown> {
       ? {
           hlsAddress: input.hlsAddress,
           hlsTrustedProxies: [...(o.hlsTrustedProxies ?? input.trustedProxies)],
-          // Remux from the start so the first HLS viewer (often sent by the origin) does not wait.
-          hlsAlwaysRemux: true,
+          // An origin remuxes from the start so the first HLS viewer does not wait. A node does not: its
+          // viewer path is recreated once its tracks are known (node-paths.ts), and MediaMTX's HLS server,
+          // told the new path is ready while the old path's muxer still stood, never made a new one: every
+          // playlist request then got 500 until MediaMTX restarted. A muxer made on request has no such race.
+          hlsAlwaysRemux: origin,
           // One file holds key and chain: a renewal is one rename, which MediaMTX's certloader picks up.
           ...(input.tlsFile !== undefined ? { hlsEncryption: true, hlsServerKey: input.tlsFile, hlsServerCert: input.tlsFile, ...LL_HLS } : {}),
         }
