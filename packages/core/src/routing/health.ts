@@ -103,6 +103,7 @@ export class HealthMonitor implements CoreService {
     for (const ac of this.#probing) ac.abort(this.#stop.signal.reason);
     await this.#round?.catch(() => {});
     await Promise.allSettled([...this.#inflight.values(), ...this.#queued.values()]);
+    for (const p of this.#o.probes()) p.close?.();
   }
 
   #record(node: HavenNode, stream: string): HealthRecord {
