@@ -8,6 +8,7 @@ import type { ConnectionDeps, Redirect } from './connection-deps.js';
 import { chunkNeedsParse, getHeader, parseRequest, type RtspRequest } from './parser.js';
 import { rtspResponse } from './response.js';
 import { untilLocalReady } from './local-hold.js';
+import { takeProbeSlot } from './probe-slots.js';
 import { spliceTo } from './splice.js';
 import { forwardUri, readTokenUri, sameRedirectTarget, streamOfUri, tokenLocation } from './target.js';
 
@@ -32,6 +33,8 @@ export class GatewayConnection {
   #ua: string | undefined;
   #scheme: AuthScheme | undefined;
   #redirect: Redirect | undefined;
+  /** A prober's connection (its credential checked, see `ProbeSlots`): kept, served here, not a viewer. */
+  #probe = false;
   #timer: NodeJS.Timeout | undefined;
   #settled = false;
   /** The request being handled, as a log may show it (no query, no userinfo). */
@@ -124,13 +127,13 @@ export class GatewayConnection {
         }
         const raw = this.#buf.subarray(0, out.consumed);
         this.#buf = this.#buf.subarray(out.consumed);
-        if (++this.#requests > this.deps.maxRequests) {
+        if (!this.#probe && ++this.#requests > this.deps.maxRequests) {
           this.deps.router.refused(this.ip, 'bad-request');
           this.deps.logger?.warn({ ip: this.ip, requests: this.#requests }, 'too many requests on one gateway connection; closed');
           this.#finish(rtspResponse(400, getHeader(out.request, 'cseq')));
           return;
         }
-        if (this.#state !== 'redirected') this.#arm();
+        if (this.#state !== 'redirected') this.#arm(this.#probe ? this.deps.probeIdleMs : undefined);
         this.#lastLine = requestLineForLog(out.request.method, out.request.uri, 'RTSP/1.0');
         await this.#handle(out.request, raw);
       }
@@ -151,6 +154,10 @@ export class GatewayConnection {
       return this.#finish(rtspResponse(403, getHeader(req, 'cseq')));
     }
     if (this.#state === 'redirected') return this.#afterRedirect(req, t0);
+    if (!this.#probe && (this.#probe = takeProbeSlot(req, this.deps, this.ip, this.socket))) {
+      this.#settle();
+      this.#arm(this.deps.probeIdleMs);
+    }
     const target = streamOfUri(req.uri);
     const stream = target?.stream;
     const known = stream !== undefined && stream !== '' && router.hasStream(stream);
@@ -247,6 +254,9 @@ export class GatewayConnection {
       this.#scheme = scheme;
       this.deps.learner.authScheme(this.#ua, scheme);
     }
+    // The prober asks about this node, not the Haven: served here even when full (a 302 would have it
+    // call a live, full node down), before any player rule.
+    if (this.#probe) return this.#spliceRead(req, stream, 'pinned-local', t0, req.uri);
     const decision = await router.decide(this.ip, stream);
     if (this.#state !== 'talk') return; // the viewer left while we probed
     // The one rule (`serveDecision`), the same `haven route` reports.
@@ -353,6 +363,7 @@ export class GatewayConnection {
       proxyProtocol: this.deps.proxyProtocol,
       onOpen: () => {
         this.deps.onSpliceOpen();
+        if (this.#probe) return; // not a viewer: no load, no route
         router.originViewers(1);
         router.routed(this.#event(stream, servedBy, 'splice', reason, decisionMs, location ?? router.locate(this.ip), distanceKm));
       },
@@ -364,6 +375,7 @@ export class GatewayConnection {
       },
       onClose: ({ toViewer }) => {
         this.deps.onSpliceClose();
+        if (this.#probe) return;
         router.originViewers(-1);
         router.viewerServed(this.ip, stream, servedBy, toViewer);
       },

@@ -1,10 +1,11 @@
 import { type HealthProbe, normalizeIp, type ProbeResult, type ProbeTarget, trimBase } from '@haven/core';
 import { TOKEN_PARAM } from '../auth/token.js';
+import { PROBE_HEADER } from '../auth/probe-token.js';
 import { digestResponse, parseAuthParams, type ViewerCredentials } from '../auth/digest.js';
 import { type RtspClientConnection, getHeader, getHeaders, type RtspResponse } from './client.js';
 import { KeptProbeConnections, type KeptProbeStats, shortReason } from './kept-probes.js';
 
-/** The User-Agent of the Haven's own probes (an entry serves them itself: see `createEntryRouting`). */
+/** The User-Agent of the Haven's own probes (a name only: a node knows them by their credential, `PROBE_HEADER`). */
 export const PROBE_USER_AGENT = 'StreamHaven-probe/1';
 
 export interface RtspProbeOptions {
@@ -19,6 +20,19 @@ export interface RtspProbeOptions {
   token?: (claims: { ip: string; stream: string; node: string }) => string | undefined;
   /** User-Agent the probe sends. Default `StreamHaven-probe/1`. */
   userAgent?: string;
+  /**
+   * The probe credential for a node (`probeTokens`): sent on every request, so the node's gateway knows
+   * its prober (serves it there, keeps its connection) whatever address a NAT shows it. Default: none.
+   */
+  probeToken?: (node: string) => string | undefined;
+}
+
+/** The probe's own headers: User-Agent and, when there is one, the probe credential. */
+function probeHeaders(ua: string, node: string, probeToken: ((node: string) => string | undefined) | undefined): Array<[string, string]> {
+  const out: Array<[string, string]> = [['User-Agent', ua]];
+  const t = probeToken?.(node);
+  if (t) out.push([PROBE_HEADER, t]);
+  return out;
 }
 
 function basic(c: ViewerCredentials): string {
@@ -78,10 +92,7 @@ export function rtspProbe(options: RtspProbeOptions): RtspHealthProbe {
       return probeOver(conns, node.rtspUrl, signal, async (conn, rtt) => {
         const uri = `${trimBase(node.rtspUrl)}/${stream}`;
         const creds = options.credentials();
-        const base: Array<[string, string]> = [
-          ['User-Agent', ua],
-          ['Accept', 'application/sdp'],
-        ];
+        const base: Array<[string, string]> = [...probeHeaders(ua, node.name, options.probeToken), ['Accept', 'application/sdp']];
         const token = options.token?.({ ip: normalizeIp(conn.localAddress), stream, node: node.name });
         let res = token
           ? await conn.request('DESCRIBE', `${uri}?${TOKEN_PARAM}=${token}`, base)
@@ -108,7 +119,7 @@ export function rtspProbe(options: RtspProbeOptions): RtspHealthProbe {
  * question (`ready` = `up`): an entry node combines it with the origin's view of the node, which lags
  * by a probe round and a state poll, so that a node that just died is never a redirect target.
  */
-export function rtspAliveProbe(options: { userAgent?: string } = {}): RtspHealthProbe {
+export function rtspAliveProbe(options: Pick<RtspProbeOptions, 'userAgent' | 'probeToken'> = {}): RtspHealthProbe {
   const ua = options.userAgent ?? PROBE_USER_AGENT;
   const conns = new KeptProbeConnections();
   return {
@@ -117,7 +128,7 @@ export function rtspAliveProbe(options: { userAgent?: string } = {}): RtspHealth
     close: () => conns.close(),
     async probe({ node }: ProbeTarget, signal: AbortSignal): Promise<ProbeResult> {
       return probeOver(conns, node.rtspUrl, signal, async (conn, rtt) => {
-        await conn.request('OPTIONS', trimBase(node.rtspUrl), [['User-Agent', ua]]);
+        await conn.request('OPTIONS', trimBase(node.rtspUrl), probeHeaders(ua, node.name, options.probeToken));
         return { up: true, ready: true, rttMs: rtt() };
       });
     },
