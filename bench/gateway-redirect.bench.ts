@@ -225,6 +225,8 @@ async function main(): Promise<void> {
     row('(plain Node: canned 302)', best.floor as LoadResult);
     const s = stack.router.stats();
     console.log(`gateway decision time (auth'd DESCRIBE parsed -> 302 written, last ${s.decisionMs.count}): p50 ${s.decisionMs.p50.toFixed(3)} ms, p99 ${s.decisionMs.p99.toFixed(3)} ms; fresh probes before redirect: ${s.probesBeforeRedirect}`);
+    const k = stack.probe.stats();
+    console.log(`probe connections: ${k.connects} connects for ${k.connects + k.reused} probes (${k.reused} over a kept connection, ${k.retried} asked again), the whole run`);
     console.log(`ratio (Haven / MediaMTX): throughput ${(rps(o) / rps(m)).toFixed(2)}x, p50 latency ${(pct(o.latencies, 0.5) / pct(m.latencies, 0.5)).toFixed(2)}x, p99 latency ${(pct(o.latencies, 0.99) / pct(m.latencies, 0.99)).toFixed(2)}x`);
     console.log(goalLine('throughput ratio', rps(o) / rps(m), '>=', 1, 'x', 'MediaMTX source:redirect'));
     console.log(`(Haven / plain Node canned 302: ${(rps(o) / rps(best.floor as LoadResult)).toFixed(2)}x; the floor any Node server here reaches)`);

@@ -315,6 +315,8 @@ async function main(): Promise<void> {
     console.log(`${NODES} stand-in nodes (${FLAPPING} flapping), ${res.redirected + res.other + res.errors} viewer arrivals in batches of ${BATCH} over ${(res.ms / 1000).toFixed(1)} s (${res.redirected} redirected, ${res.other} other answers, ${res.errors} errors)`);
     console.log(`viewers sent to a node dead at decision time: ${toDead} of ${routed} (goal 0) = ${((toDead / Math.max(1, routed)) * 100).toFixed(3)}%; to a node that died during the decision, after answering its probe: ${diedDuring}`);
     console.log(`decision p50 ${stats.decisionMs.p50.toFixed(3)} ms, p99 ${stats.decisionMs.p99.toFixed(3)} ms (last ${stats.decisionMs.count}); fresh probes before redirect: ${stats.probesBeforeRedirect}`);
+    const k = stack.probe.stats();
+    console.log(`probe connections: ${k.connects} connects for ${k.connects + k.reused} probes (${k.reused} over a kept connection, ${k.retried} asked again), ${(k.connects / (res.ms / 1000)).toFixed(1)} connects/s; probes per redirect ${(stats.probesBeforeRedirect / Math.max(1, res.redirected)).toFixed(2)}`);
     console.log(goalLine('decision p99', stats.decisionMs.p99, '<', 5, ' ms', 'at 200 nodes'));
     console.log(
       `  of which: fresh probe wait p50 ${pct(probeMs, 0.5).toFixed(2)} ms, p99 ${pct(probeMs, 0.99).toFixed(2)} ms (${probeMs.length}); ` +

@@ -37,8 +37,9 @@ export class GatewayConnection {
   #probe = false;
   #timer: NodeJS.Timeout | undefined;
   #settled = false;
-  /** The request being handled, as a log may show it (no query, no userinfo). */
-  #lastLine: string | undefined;
+  /** The request being handled; its line as a log may show it (no query, no userinfo) is made only for a fault. */
+  #lastReq: RtspRequest | undefined;
+  readonly #lastLine = () => this.#lastReq && requestLineForLog(this.#lastReq.method, this.#lastReq.uri, 'RTSP/1.0');
   readonly #onData: (d: Buffer) => void;
 
   constructor(
@@ -46,7 +47,7 @@ export class GatewayConnection {
     readonly deps: ConnectionDeps,
   ) {
     this.ip = normalizeIp(socket.remoteAddress);
-    this.#onData = guardCallback({ door: 'rtsp gateway', logger: deps.logger }, (d: Buffer) => this.#data(d), () => socket.destroy(), () => this.#lastLine);
+    this.#onData = guardCallback({ door: 'rtsp gateway', logger: deps.logger }, (d: Buffer) => this.#data(d), () => socket.destroy(), () => this.#lastLine());
     socket.setNoDelay(true);
     socket.on('data', this.#onData);
     socket.on('error', () => socket.destroy());
@@ -134,11 +135,11 @@ export class GatewayConnection {
           return;
         }
         if (this.#state !== 'redirected') this.#arm(this.#probe ? this.deps.probeIdleMs : undefined);
-        this.#lastLine = requestLineForLog(out.request.method, out.request.uri, 'RTSP/1.0');
+        this.#lastReq = out.request;
         await this.#handle(out.request, raw);
       }
     } catch (err) {
-      logDoorFault({ door: 'rtsp gateway', logger: this.deps.logger }, err, this.#lastLine, { ip: this.ip });
+      logDoorFault({ door: 'rtsp gateway', logger: this.deps.logger }, err, this.#lastLine(), { ip: this.ip });
       this.#finish(rtspResponse(500, undefined));
     } finally {
       this.#busy = false;
@@ -254,8 +255,7 @@ export class GatewayConnection {
       this.#scheme = scheme;
       this.deps.learner.authScheme(this.#ua, scheme);
     }
-    // The prober asks about this node, not the Haven: served here even when full (a 302 would have it
-    // call a live, full node down), before any player rule.
+    // A prober asks about this node: served here even when full (a 302 would have it call a live node down).
     if (this.#probe) return this.#spliceRead(req, stream, 'pinned-local', t0, req.uri);
     const decision = await router.decide(this.ip, stream);
     if (this.#state !== 'talk') return; // the viewer left while we probed
