@@ -125,6 +125,11 @@ export interface NodeRoutingDeps {
   logger?: Logger;
   /** Health settings (a node's config has none). Default: the origin's defaults. */
   health?: Partial<HealthConfig>;
+  /**
+   * The node's token key: its probe of its own address then carries a probe credential for itself, so
+   * its gateway keeps that connection as a probe's and never counts it as a viewer. Default: none.
+   */
+  tokenKey?: () => ViewerTokenKey | undefined;
 }
 
 /** A node's own view: a registry holding itself and a monitor checking its own public RTSP address. */
@@ -140,7 +145,10 @@ export function createNodeRouting(d: NodeRoutingDeps): { registry: NodeRegistry;
   };
   if (c.region !== undefined) self.region = c.region;
   const registry = new NodeRegistry([self], d.events);
-  const probe = rtspProbe({ credentials: () => ({ user: c.viewer.user, password: d.secrets().viewerPassword }) });
+  const probe = rtspProbe({
+    credentials: () => ({ user: c.viewer.user, password: d.secrets().viewerPassword }),
+    ...(d.tokenKey ? { probeToken: probeTokens(d.tokenKey) } : {}),
+  });
   const health = new HealthMonitor({
     registry,
     probes: () => [probe, ...(d.probes?.() ?? [])],

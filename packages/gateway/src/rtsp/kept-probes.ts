@@ -71,7 +71,7 @@ export class KeptProbeConnections {
       return await this.#ask(key, conn ?? (await this.#open(key, host, port, signal)), signal, ask);
     } catch (e) {
       // A kept connection the node ended while idle (or just before our request reached it): ask again on
-      // a new one. Not after our deadline, and not for a node that answered something unusable.
+      // a new one, whose connect tells a live node from a dead one. Not after the probe's deadline.
       if (!kept || signal.aborted) throw e;
       this.#stats.retried++;
       return this.#ask(key, await this.#open(key, host, port, signal), signal, ask);
