@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { connect, createServer, type AddressInfo } from 'node:net';
-import { type Locator, type RoutingState, ViewerTokenKey } from '@haven/core';
+import { HavenEmitter, type Locator, type RoutingState, ViewerTokenKey } from '@haven/core';
 import { PROBE_HEADER, signProbeToken } from '../auth/probe-token.js';
 import { signViewerToken } from '../auth/token.js';
 import { LOCAL_HOLD_MS } from '../rtsp/local-hold.js';
@@ -198,7 +198,10 @@ describe("createEntryRouting: the origin's probe, known by its credential", () =
     KEY.acceptFrom(() => [origin.publicKey]);
     // The viewer's address is placed in Frankfurt: the nearest node is fra, so a viewer is sent there.
     const locator: Locator = { name: 'table', capabilities: { ipv6: false, updates: false }, locate: () => ({ lat: 50.11, lon: 8.68, country: 'DE' }) };
-    const { e, follower } = entryOnClock({ mediaRtsp: () => `127.0.0.1:${media.port}`, locator: () => locator, gateway: { undecidedDeadlineMs: 1000 } });
+    const events = new HavenEmitter();
+    const routed: string[] = [];
+    events.on('viewer:routed', (ev) => routed.push(`${ev.mode}:${ev.node}`));
+    const { e, follower } = entryOnClock({ mediaRtsp: () => `127.0.0.1:${media.port}`, locator: () => locator, gateway: { undecidedDeadlineMs: 1000 }, events });
     const st = state(1, true);
     follower.accept({ ...st, nodes: st.nodes.map((n) => (n.name === 'fra' ? { ...n, rtspUrl: `rtsp://127.0.0.1:${fra.port}` } : n)) });
     e.sync();
@@ -211,11 +214,11 @@ describe("createEntryRouting: the origin's probe, known by its credential", () =
       await fra.close();
       await media.close();
     };
-    return { e, port: e.rtspGateway.address()!.port, media, origin, done };
+    return { e, port: e.rtspGateway.address()!.port, media, origin, routed, done };
   }
 
   it("a request with the probe's User-Agent alone is redirected like any viewer; the origin's signed probe is served here", async () => {
-    const { port, media, origin, done } = await setUp();
+    const { port, media, origin, routed, done } = await setUp();
     try {
       const viewer = client(port);
       const asViewer = await viewer.ask('DESCRIBE', [basic, ua]);
@@ -233,6 +236,8 @@ describe("createEntryRouting: the origin's probe, known by its credential", () =
       const probe = client(port);
       expect((await probe.ask('DESCRIBE', [basic, ua, `${PROBE_HEADER}: ${signProbeToken(origin, 'par')}`])).status).toBe(200);
       expect(media.got.join('')).toMatch(/^PROXY TCP4 127\.0\.0\.1 .*\r\nDESCRIBE rtsp:\/\/127\.0\.0\.1:\d+\/live RTSP\/1\.0\r\n/);
+      // The viewers were routed (302 to fra); the probe is no viewer: no route, no load here.
+      expect(routed).toEqual(['redirect:fra', 'redirect:fra', 'redirect:fra']);
       // The credential is no password: without the viewer's credentials the probe is challenged.
       const noPassword = client(port);
       expect((await noPassword.ask('DESCRIBE', [ua, `${PROBE_HEADER}: ${signProbeToken(origin, 'par')}`])).status).toBe(401);
