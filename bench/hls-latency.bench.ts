@@ -86,12 +86,13 @@ async function main(): Promise<void> {
   let node: Started;
   const rtspPort = await freePort();
   const hlsPort = await freePort();
+  const entryPort = await freePort();
   try {
     origin = await startMediamtx({ role: 'origin', options: { relaySubnets: ['127.0.0.1/32'], audioFix: 'off' } });
     node = await startMediamtx({
       role: 'node',
       config: { name: 'bench-node', public: { host: '127.0.0.1', rtspPort, hlsPort } },
-      options: { originRelay: { host: '127.0.0.1', port: origin.ports.rtsp }, rtspAddress: `127.0.0.1:${rtspPort}`, hlsAddress: `127.0.0.1:${hlsPort}`, tls: { mode: 'files', certFile, keyFile }, httpsEntryAddress: false },
+      options: { originRelay: { host: '127.0.0.1', port: origin.ports.rtsp }, rtspAddress: `127.0.0.1:${rtspPort}`, hlsAddress: `127.0.0.1:${hlsPort}`, tls: { mode: 'files', certFile, keyFile }, httpsEntryAddress: `127.0.0.1:${entryPort}` },
     });
   } catch (err) {
     await origin?.stop();
@@ -120,7 +121,8 @@ async function main(): Promise<void> {
     const rtspt = reader(ffmpeg, ['-fflags', 'nobuffer', '-flags', 'low_delay', '-rtsp_transport', 'tcp', '-i', `rtsp://${auth}@127.0.0.1:${rtspPort}/live`]);
     const https = reader(ffmpeg, ['-fflags', 'nobuffer', '-flags', 'low_delay', '-ca_file', certFile, '-tls_verify', '1', '-live_start_index', '-1', '-i', `https://${auth}@127.0.0.1:${hlsPort}/live/index.m3u8`]);
     readers.push(rtspt, https);
-    browser = await hlsJsReader(`https://127.0.0.1:${hlsPort}/live/`, cert.certPem, { username: 'viewer', password: S.viewerPassword });
+    // The node's viewer page on its HTTPS entry; its playlist request is sent on to the node's HLS with a token.
+    browser = await hlsJsReader(`https://127.0.0.1:${entryPort}/live/`, cert.certPem, { username: 'viewer', password: S.viewerPassword });
     const b = browser;
     let hlsjs: number[] = [];
     await waitFor('all readers decoding', async () => (rtspt.frames() > FPS && https.frames() > FPS && (await b.frames()) > FPS) || undefined, 60_000, 100);

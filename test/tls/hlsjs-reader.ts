@@ -9,6 +9,7 @@
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { waitFor } from '../helpers/process.js';
 import { requireTool } from '../helpers/tools.js';
 
 /** hls.js's own view of where it plays (its public `latency`/`targetLatency` and the level's LL-HLS timing). */
@@ -61,7 +62,8 @@ export async function hlsJsReader(pageUrl: string, certPem: string, auth: { user
     for (;;) {
       await page.goto(pageUrl, { timeout: 60_000 });
       try {
-        await page.waitForFunction("(document.querySelector('video')?.currentTime ?? 0) > 0.5", undefined, { timeout: 30_000 });
+        // Polled with evaluate: waitForFunction evaluates its predicate with eval, which the page's CSP refuses.
+        await waitFor('the page plays', async () => ((await page.evaluate("document.querySelector('video')?.currentTime ?? 0")) as number) > 0.5 || undefined, 30_000, 100);
         break;
       } catch (err) {
         if (reloads++ >= 1) {
