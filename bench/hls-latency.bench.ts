@@ -168,7 +168,7 @@ async function main(): Promise<void> {
     const sec = (x: number) => `${x.toFixed(2)} s`;
     console.log(
       `hls.js's own view: PART-HOLD-BACK ${sec(atEnd.partHoldBack)} (part target ${sec(atEnd.partTarget)}, target duration ${atEnd.targetDuration} s); ` +
-        `it aims at ${sec(atStart.targetLatency)} at the start, ${sec(atEnd.targetLatency)} at the end (+1 s per stall, at most a target duration); ` +
+        `it aims at ${sec(atStart.targetLatency)} at the start, ${sec(atEnd.targetLatency)} at the end (the page: +1 part target per stall, back to PART-HOLD-BACK after 15 s without one); ` +
         `it plays ${sec(atStart.latency)} behind at the start, ${sec(atEnd.latency)} at the end, ${sec(atEnd.forwardBuffer)} buffered ahead (it plays faster only above 1 s), rate ${atEnd.playbackRate}`,
     );
     console.log(`ratio https LL-HLS (hls.js)/rtspt: ${(median(j) / median(a)).toFixed(1)}x; ffmpeg HLS/rtspt: ${(median(h) / median(a)).toFixed(1)}x`);

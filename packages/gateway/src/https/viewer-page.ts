@@ -25,9 +25,11 @@ const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64'
  * The player: hls.js in low-latency mode aiming at the playlist's PART-HOLD-BACK (its default with
  * `lowLatencyMode`). Once the playlist's timing is known, `liveMaxLatencyDuration` is set a few parts
  * above that aim (hls.js checks it on each playlist update and seeks to `liveSyncPosition` when the
- * playhead is further behind the edge), and a stall moves the aim one part, not hls.js's default 1 s.
+ * playhead is further behind the edge), and a stall moves the aim one part, not hls.js's default 1 s,
+ * and only until the playback has run QUIET_S seconds without one.
  * On its first frame the page seeks to `liveSyncPosition` itself: the edge has moved on while it loaded.
  */
+const QUIET_S = 15;
 const PLAYER = `'use strict';
 (() => {
   const video = document.getElementById('video');
@@ -39,15 +41,20 @@ const PLAYER = `'use strict';
     return;
   }
   const hls = new window.Hls({ lowLatencyMode: true, enableWorker: false, maxLiveSyncPlaybackRate: 1.5, backBufferLength: 10 });
-  let tuned = false;
+  let aim = 0;
+  let stalledAt = 0;
   hls.on(window.Hls.Events.LEVEL_LOADED, (_e, data) => {
     const d = data.details;
-    if (tuned || !d.live || !d.partTarget) return;
-    tuned = true;
-    const aim = d.partHoldBack || 3 * d.partTarget;
+    if (aim || !d.live || !d.partTarget) return;
+    aim = d.partHoldBack || 3 * d.partTarget;
     hls.config.liveMaxLatencyDuration = aim + 4 * d.partTarget;
     hls.config.liveSyncOnStallIncrease = d.partTarget;
   });
+  // A stall (a part late, the machine busy) moves the aim back one part, for good in hls.js; after
+  // ${QUIET_S} s without one it returns to PART-HOLD-BACK (and liveMaxLatencyDuration brings the playhead there).
+  setInterval(() => {
+    if (aim && Date.now() - stalledAt > ${QUIET_S * 1000} && hls.targetLatency !== null && hls.targetLatency > aim + 0.01) hls.targetLatency = aim;
+  }, 1000);
   let synced = false;
   video.addEventListener('playing', () => {
     if (synced) return;
@@ -56,6 +63,7 @@ const PLAYER = `'use strict';
     if (at !== null && at > video.currentTime + 0.05) video.currentTime = at;
   });
   hls.on(window.Hls.Events.ERROR, (_e, data) => {
+    if (data.details === window.Hls.ErrorDetails.BUFFER_STALLED_ERROR) stalledAt = Date.now();
     if (!data.fatal) return;
     if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR) { hls.recoverMediaError(); return; }
     say('The stream is not available right now; retrying');
