@@ -192,7 +192,8 @@ describe('HTTPS LL-HLS on nodes with IP-address certificates from an ACME CA (Pe
 
   it('the entry\'s viewer page plays in Chromium (hls.js from the entry, media from the node, nothing else); page and scripts need the viewer password', async () => {
     await streamReady();
-    const browser = await launchChromiumIn(t.ns.viewer, dir, pebble.rootFile);
+    // A home of its own: the NSS database of the test above is made once per folder.
+    const browser = await launchChromiumIn(t.ns.viewer, path.join(dir, 'viewer-page'), pebble.rootFile);
     try {
       const page = await (await browser.newContext({ httpCredentials: { username: 'viewer', password: S.viewerPassword } })).newPage();
       const errors: string[] = [];
