@@ -110,7 +110,7 @@ function hlsJsFile(): Buffer {
  * The page's policy: scripts from its own folder only, its one inline style by hash, media through
  * MSE (blob:) or native HLS, requests to itself and to `mediaOrigin` (the node its playlist is redirected to).
  */
-export function viewerPagePolicy(mediaOrigin: string): string {
+function viewerPagePolicy(mediaOrigin: string): string {
   return [
     "default-src 'none'",
     "script-src 'self'",
@@ -124,7 +124,7 @@ export function viewerPagePolicy(mediaOrigin: string): string {
   ].join('; ');
 }
 
-/** Body and headers of one file of the viewer page . */
+/** Body and headers of one file of the viewer page; `mediaOrigin` is named by the page's policy only. */
 export function viewerPageFile(file: ViewerPageFile, stream: string, mediaOrigin: string): { body: Buffer | string; headers: Record<string, string> } {
   const common = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cross-origin-resource-policy': 'same-origin' };
   if (file === 'player.js') return { body: PLAYER, headers: { ...common, 'content-type': 'text/javascript; charset=utf-8' } };
