@@ -24,6 +24,22 @@ const NODE_HLS = 8443;
 const nodeUrl = `https://${NET.node}:${NODE_HLS}/live/index.m3u8`;
 const viewerAuth = `viewer:${S.viewerPassword}`;
 
+/**
+ * What the checks below read in the page. They run in Chromium, but this file is type-checked as Node
+ * code (no DOM library in the program), so each page function names the page's globals through this.
+ */
+interface PageGlobals {
+  Hls?: unknown;
+  document: {
+    querySelector(selector: 'video'): {
+      currentTime: number;
+      videoWidth: number;
+      error: { code: number } | null;
+      getVideoPlaybackQuality(): { totalVideoFrames: number };
+    } | null;
+  };
+}
+
 describe('HTTPS LL-HLS on nodes with IP-address certificates from an ACME CA (Pebble)', () => {
   let t: Topology;
   let dir: string;
@@ -128,13 +144,13 @@ describe('HTTPS LL-HLS on nodes with IP-address certificates from an ACME CA (Pe
       page.on('pageerror', (e) => errors.push(String(e)));
       const resp = await page.goto(`https://${NET.node}:${NODE_HLS}/live/`, { timeout: 60_000 });
       expect(resp?.status()).toBe(200);
-      expect(await page.evaluate(() => typeof (window as unknown as { Hls?: unknown }).Hls)).toBe('function');
+      expect(await page.evaluate(() => typeof (globalThis as unknown as PageGlobals).Hls)).toBe('function');
       // Playing: the video's clock advances past 2 s, then keeps advancing; frames decoded, no media error.
-      await waitFor('video playing', async () => (await page.evaluate(() => document.querySelector('video')?.currentTime ?? 0)) > 2 || undefined, 60_000, 250);
-      const t0 = await page.evaluate(() => document.querySelector('video')?.currentTime ?? 0);
-      await waitFor('video keeps playing', async () => (await page.evaluate(() => document.querySelector('video')?.currentTime ?? 0)) > t0 + 2 || undefined, 30_000, 250);
+      await waitFor('video playing', async () => (await page.evaluate(() => (globalThis as unknown as PageGlobals).document.querySelector('video')?.currentTime ?? 0)) > 2 || undefined, 60_000, 250);
+      const t0 = await page.evaluate(() => (globalThis as unknown as PageGlobals).document.querySelector('video')?.currentTime ?? 0);
+      await waitFor('video keeps playing', async () => (await page.evaluate(() => (globalThis as unknown as PageGlobals).document.querySelector('video')?.currentTime ?? 0)) > t0 + 2 || undefined, 30_000, 250);
       const q = await page.evaluate(() => {
-        const v = document.querySelector('video');
+        const v = (globalThis as unknown as PageGlobals).document.querySelector('video');
         return { frames: v?.getVideoPlaybackQuality().totalVideoFrames ?? 0, error: v?.error?.code ?? null, w: v?.videoWidth ?? 0 };
       });
       expect(q).toMatchObject({ error: null, w: 320 });
