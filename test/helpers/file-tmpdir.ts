@@ -21,7 +21,12 @@ process.env[SHARED_TMPDIR_ENV] ??= tmpdir();
 const shared = sharedTmpdir();
 for (const name of readdirSync(shared)) {
   const pid = Number(FOLDER.exec(name)?.[1] ?? 0);
-  if (pid > 0 && pid !== process.pid && !alive(pid)) rmSync(path.join(shared, name), { recursive: true, force: true, maxRetries: 2 });
+  if (pid <= 0 || pid === process.pid || alive(pid)) continue;
+  try {
+    rmSync(path.join(shared, name), { recursive: true, force: true, maxRetries: 2 });
+  } catch {
+    // Another worker removing the same folder at the same moment; a stale folder is no reason to fail this file.
+  }
 }
 const dir = mkdtempSync(path.join(shared, `haven-test-${process.pid}-`));
 process.env.TMPDIR = dir;
