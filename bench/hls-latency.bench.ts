@@ -188,15 +188,18 @@ async function main(): Promise<void> {
     console.log(`ratio https LL-HLS (hls.js)/rtspt: ${(median(j) / median(a)).toFixed(1)}x; ffmpeg HLS/rtspt: ${(median(h) / median(a)).toFixed(1)}x`);
     console.log(goalLine('LL-HLS (hls.js) / rtspt', median(j) / median(a), '<=', 4, 'x', 'latency'));
   } finally {
-    clearInterval(pace);
-    await browser?.close();
-    for (const r of readers) r.proc.kill('SIGTERM');
-    pub.stdin?.end();
-    pub.kill('SIGTERM');
-    await node.stop();
-    await origin.stop();
-    await stopAll();
-    await rm(dir, { recursive: true, force: true });
+    try {
+      clearInterval(pace);
+      await browser?.close();
+      for (const r of readers) r.proc.kill('SIGTERM');
+      pub.stdin?.end();
+      pub.kill('SIGTERM');
+      await node.stop();
+      await origin.stop();
+      await stopAll();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 }
 

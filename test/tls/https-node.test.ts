@@ -24,6 +24,24 @@ const NODE_HLS = 8443;
 const nodeUrl = `https://${NET.node}:${NODE_HLS}/live/index.m3u8`;
 const viewerAuth = `viewer:${S.viewerPassword}`;
 
+/**
+ * What the checks below read in the page. They run in Chromium, but this file is type-checked as Node
+ * code (no DOM library in the program), so each page function names the page's globals through this.
+ */
+interface PageGlobals {
+  Hls?: unknown;
+  document: {
+    querySelector(selector: 'video'): {
+      currentTime: number;
+      videoWidth: number;
+      error: { code: number } | null;
+      getVideoPlaybackQuality(): { totalVideoFrames: number; droppedVideoFrames: number };
+    } | null;
+  };
+  /** Counted by the viewer-page test's init script. */
+  __seeks?: number;
+}
+
 describe('HTTPS LL-HLS on nodes with IP-address certificates from an ACME CA (Pebble)', () => {
   let t: Topology;
   let dir: string;
@@ -128,16 +146,16 @@ describe('HTTPS LL-HLS on nodes with IP-address certificates from an ACME CA (Pe
       page.on('pageerror', (e) => errors.push(String(e)));
       const resp = await page.goto(`https://${NET.node}:${NODE_HLS}/live/`, { timeout: 60_000 });
       expect(resp?.status()).toBe(200);
-      expect(await page.evaluate(() => typeof (window as unknown as { Hls?: unknown }).Hls)).toBe('function');
+      expect(await page.evaluate(() => typeof (globalThis as unknown as PageGlobals).Hls)).toBe('function');
       // Playing: the video's clock advances past 2 s, then keeps advancing; frames decoded, no media error.
-      await waitFor('video playing', async () => (await page.evaluate(() => document.querySelector('video')?.currentTime ?? 0)) > 2 || undefined, 60_000, 250);
+      await waitFor('video playing', async () => (await page.evaluate(() => (globalThis as unknown as PageGlobals).document.querySelector('video')?.currentTime ?? 0)) > 2 || undefined, 60_000, 250);
       // Playing, not only seeking ahead: frames keep being presented over 3 s of wall time (15 fps published).
-      const framesNow = () => page.evaluate(() => document.querySelector('video')?.getVideoPlaybackQuality().totalVideoFrames ?? 0);
+      const framesNow = () => page.evaluate(() => (globalThis as unknown as PageGlobals).document.querySelector('video')?.getVideoPlaybackQuality().totalVideoFrames ?? 0);
       const f0 = await framesNow();
       await new Promise((r) => setTimeout(r, 3_000));
       const presented = (await framesNow()) - f0;
       const q = await page.evaluate(() => {
-        const v = document.querySelector('video');
+        const v = (globalThis as unknown as PageGlobals).document.querySelector('video');
         return { frames: v?.getVideoPlaybackQuality().totalVideoFrames ?? 0, error: v?.error?.code ?? null, w: v?.videoWidth ?? 0 };
       });
       expect(q).toMatchObject({ error: null, w: 320 });
@@ -215,16 +233,16 @@ describe('HTTPS LL-HLS on nodes with IP-address certificates from an ACME CA (Pe
       const resp = await page.goto(`https://${NET.entry}/live/`, { timeout: 60_000 });
       expect(resp?.status()).toBe(200);
       expect(resp?.headers()['content-security-policy']).toMatch(/script-src 'self';/);
-      await waitFor('video playing', async () => (await page.evaluate(() => document.querySelector('video')?.currentTime ?? 0)) > 2 || undefined, 60_000, 250);
+      await waitFor('video playing', async () => (await page.evaluate(() => (globalThis as unknown as PageGlobals).document.querySelector('video')?.currentTime ?? 0)) > 2 || undefined, 60_000, 250);
       // Playing, not only seeking ahead: frames keep being presented over 3 s of wall time (15 fps published).
-      const framesNow = () => page.evaluate(() => document.querySelector('video')?.getVideoPlaybackQuality().totalVideoFrames ?? 0);
+      const framesNow = () => page.evaluate(() => (globalThis as unknown as PageGlobals).document.querySelector('video')?.getVideoPlaybackQuality().totalVideoFrames ?? 0);
       const f0 = await framesNow();
       await new Promise((r) => setTimeout(r, 3_000));
       const presented = (await framesNow()) - f0;
       const q = await page.evaluate(() => {
-        const v = document.querySelector('video');
+        const v = (globalThis as unknown as PageGlobals).document.querySelector('video');
         const pq = v?.getVideoPlaybackQuality();
-        return { frames: pq?.totalVideoFrames ?? 0, dropped: pq?.droppedVideoFrames ?? 0, error: v?.error?.code ?? null, w: v?.videoWidth ?? 0, t: v?.currentTime ?? 0, seeks: (window as unknown as { __seeks: number }).__seeks };
+        return { frames: pq?.totalVideoFrames ?? 0, dropped: pq?.droppedVideoFrames ?? 0, error: v?.error?.code ?? null, w: v?.videoWidth ?? 0, t: v?.currentTime ?? 0, seeks: (globalThis as unknown as PageGlobals).__seeks ?? 0 };
       });
       expect(q).toMatchObject({ error: null, w: 320 });
       expect(presented, JSON.stringify(q)).toBeGreaterThan(20);

@@ -49,17 +49,26 @@ interface Started {
 async function startGateway(cn: string, o: Partial<GatewayOptions> & Pick<GatewayOptions, 'viewer' | 'choose'>): Promise<Started> {
   const dir = await mkdtemp(path.join(tmpdir(), `haven-https-${cn}-`));
   const certFile = path.join(dir, 'live.pem');
-  await writeFile(certFile, selfSigned(dir, cn), { mode: 0o600 });
-  const gw = createHttpsGateway({ host: '127.0.0.1', port: 0, certFile, streams: () => ['live'], tokenKey: () => new ViewerTokenKey(), ...o });
-  await gw.start();
+  let gw: HttpsGateway;
+  try {
+    await writeFile(certFile, selfSigned(dir, cn), { mode: 0o600 });
+    gw = createHttpsGateway({ host: '127.0.0.1', port: 0, certFile, streams: () => ['live'], tokenKey: () => new ViewerTokenKey(), ...o });
+    await gw.start();
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     gw,
     port: gw.address()!.port,
     dir,
     certFile,
     stop: async () => {
-      await gw.stop();
-      await rm(dir, { recursive: true, force: true });
+      try {
+        await gw.stop();
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     },
   };
 }
