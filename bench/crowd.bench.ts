@@ -123,7 +123,8 @@ async function main(): Promise<void> {
     const specs = crowdSpecs(c, S.viewers, 1);
     const t0 = Date.now() + 1000;
     for (const s of specs) tally.add(s, c.viewers[s.place]!.region, t0);
-    for (const [i, v] of c.viewers.entries()) procs.push(startReaders(c, v.host, specs.filter((s) => s.place === i), t0, tally));
+    const readerProcs = c.viewers.map((v, i) => startReaders(c, v.host, specs.filter((s) => s.place === i), t0, tally));
+    procs.push(...readerProcs);
     const addresses = new Set(specs.map((s) => s.localAddress)).size;
     const kinds = (k: string) => specs.filter((s) => s.kind === k).length;
     say(`[crowd] ${S.viewers} viewers from ${addresses} addresses in ${c.viewers.length} regions arriving over ${s1(S.arrivalMs)}: ${kinds('pc')} PC (MS-RTSP), ${kinds('quest')} Quest (media3), ${kinds('ffmpeg')} FFmpeg`);
@@ -203,7 +204,7 @@ async function main(): Promise<void> {
     for (const s of samplers) await s.proc.stop('SIGTERM', 2000);
 
     // A node dies: a relay parent carrying its share of the viewers.
-    await killReport({ c, tally, st, byIp, say, goal, afterKillMs: S.afterKillMs, total: S.viewers });
+    await killReport({ c, tally, st, byIp, say, goal, afterKillMs: S.afterKillMs, total: S.viewers, readers: readerProcs });
   } catch (err) {
     failed = true;
     console.error(err);

@@ -27,7 +27,18 @@ export type ReaderEvent =
   | { id: number; ev: 'play'; at: number; entry: string; host: string; hops: string[] }
   /** Real video resumed after a stretch without it (MediaMTX's offline segment, or nothing). */
   | { id: number; ev: 'gap'; at: number; from: number }
-  /** A playing connection closed. */
-  | { id: number; ev: 'lost'; at: number; lastReal: number }
-  /** An attempt that never played. */
-  | { id: number; ev: 'fail'; at: number; entry: string; hops: string[]; error: string };
+  /** A 302 was answered naming `to` (PC and FFmpeg then connect there, Quest asks on the same connection). */
+  | { id: number; ev: 'redirected'; at: number; to: string }
+  /**
+   * A playing connection closed: `cause` is how (`server FIN`, a socket error code, `local`), `offline`
+   * whether MediaMTX's offline segment was playing then, `quietMs` since the last packet of any kind.
+   */
+  | { id: number; ev: 'lost'; at: number; lastReal: number; cause: string; offline: boolean; quietMs: number }
+  /** An attempt that never played; `stage` is the step it failed at. */
+  | { id: number; ev: 'fail'; at: number; entry: string; hops: string[]; error: string; stage: string }
+  /**
+   * An attempt still open when the reader process was asked (SIGUSR2): its step (`connect`, a method,
+   * `hold` after PLAY, `retry-wait` between attempts), the host it is at, since when (epoch ms), packets
+   * of this connection, whether the offline segment plays, ms since the last packet and the last real video.
+   */
+  | { id: number; ev: 'open'; at: number; entry: string; stage: string; host: string; since: number; packets: number; offline: boolean; quietMs?: number; realAgoMs?: number };

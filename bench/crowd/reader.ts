@@ -28,6 +28,38 @@ const UA: Record<ReaderSpec['kind'], string> = {
 let stopping = false;
 const open = new Set<RtspWire>();
 
+/** Where each reader's current attempt is (reported on SIGUSR2: the attempts that neither play nor fail). */
+interface Where {
+  entry: string;
+  stage: string;
+  host: string;
+  since: number;
+  wire?: RtspWire;
+  offline: boolean;
+  lastReal?: number;
+}
+const where = new Map<number, Where>();
+
+function report(): void {
+  const now = Date.now();
+  for (const [id, w] of where) {
+    const quiet = w.wire?.lastFrameAt;
+    emit({
+      id,
+      ev: 'open',
+      at: now,
+      entry: w.entry,
+      stage: w.stage,
+      host: w.host,
+      since: w.since,
+      packets: w.wire?.rtp ?? 0,
+      offline: w.offline,
+      ...(quiet !== undefined ? { quietMs: now - quiet } : {}),
+      ...(w.lastReal !== undefined ? { realAgoMs: now - w.lastReal } : {}),
+    });
+  }
+}
+
 function emit(e: ReaderEvent): void {
   process.stdout.write(`${JSON.stringify(e)}\n`);
 }
@@ -60,11 +92,14 @@ async function life(spec: ReaderSpec, t0: number): Promise<void> {
     const url = spec.urls[attempt % spec.urls.length] as string;
     const entry = new URL(url.replace(/^rtspt:/, 'rtsp:')).hostname;
     emit({ id: spec.id, ev: 'attempt', at: Date.now(), entry });
+    const w: Where = { entry, stage: 'start', host: entry, since: Date.now(), offline: false };
+    where.set(spec.id, w);
     let playing = false;
     let lastReal = 0;
     let current: string | undefined;
     const hold = async (wire: RtspWire, sofar: PlayResult): Promise<void> => {
       open.add(wire);
+      w.wire = wire;
       const video = sofar.setupTracks.findIndex((t) => t.media === 'video');
       wire.onFrame = (channel, frame) => {
         if (channel !== 2 * video) return;
@@ -72,9 +107,11 @@ async function life(spec: ReaderSpec, t0: number): Promise<void> {
         if (sps) {
           current = sps;
           streamSps ??= sps;
+          w.offline = current !== streamSps;
         }
         if (current === undefined || current !== streamSps) return;
         const now = Date.now();
+        w.lastReal = now;
         if (!playing) {
           playing = true;
           emit({ id: spec.id, ev: 'play', at: now, entry, host: wire.host, hops: sofar.hops.map((h) => h.host) });
@@ -84,7 +121,11 @@ async function life(spec: ReaderSpec, t0: number): Promise<void> {
       await wire.whenClosed();
       open.delete(wire);
     };
-    const o: PlayOptions = { url, userAgent: UA[spec.kind], localAddress: spec.localAddress, hold };
+    const onStage = (stage: string, host: string) => {
+      Object.assign(w, { stage, host, since: Date.now() });
+      if (stage === 'redirect') emit({ id: spec.id, ev: 'redirected', at: w.since, to: host });
+    };
+    const o: PlayOptions = { url, userAgent: UA[spec.kind], localAddress: spec.localAddress, hold, onStage };
     let r: PlayResult;
     try {
       r = spec.kind === 'quest' ? await playMedia3(o) : await playMsRtsp(o);
@@ -93,8 +134,10 @@ async function life(spec: ReaderSpec, t0: number): Promise<void> {
     }
     if (stopping) return;
     const hops = r.hops.map((h) => h.host);
-    if (playing) emit({ id: spec.id, ev: 'lost', at: Date.now(), lastReal });
-    else emit({ id: spec.id, ev: 'fail', at: Date.now(), entry, hops, error: (r.error ?? `closed after ${r.packets} packets, no stream video`).slice(0, 120) });
+    const now = Date.now();
+    if (playing) emit({ id: spec.id, ev: 'lost', at: now, lastReal, cause: w.wire?.closeCause ?? '?', offline: w.offline, quietMs: now - (w.wire?.lastFrameAt ?? now) });
+    else emit({ id: spec.id, ev: 'fail', at: now, entry, hops, stage: w.stage, error: (r.error ?? `closed (${w.wire?.closeCause ?? '?'}) after ${r.packets} packets, no stream video`).slice(0, 120) });
+    Object.assign(w, { stage: 'retry-wait', since: now, wire: undefined, offline: false });
     await new Promise((res) => setTimeout(res, RETRY_MS));
   }
 }
@@ -109,6 +152,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  process.on('SIGUSR2', report);
   const deadline = setTimeout(stop, Math.max(0, p.untilMs - Date.now()));
   deadline.unref();
   await Promise.all(p.readers.map((s) => life(s, p.t0)));

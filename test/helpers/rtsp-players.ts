@@ -47,6 +47,12 @@ export interface PlayOptions {
    * the connection stays open until it resolves (a long-running reader, e.g. the crowd benchmark's).
    */
   hold?: (wire: RtspWire, sofar: PlayResult) => Promise<void>;
+  /**
+   * Told of each step as the player takes it (`connect`, a request's method, `redirect` with the
+   * `Location`'s host, `hold` once PLAY is answered): where a reader that never finishes is waiting.
+   * Observes only; the player does the same with or without it.
+   */
+  onStage?: (stage: string, host: string) => void;
 }
 
 function schemeOf(a: string | undefined): string | undefined {
@@ -74,6 +80,7 @@ async function setupAndPlay(
 ): Promise<void> {
   let session: string | undefined;
   for (const [i, uri] of trackUris.entries()) {
+    o.onStage?.('SETUP', wire.host);
     const r = await wire.request('SETUP', uri, [
       ['User-Agent', ua],
       ['Transport', `RTP/AVP/TCP;unicast;interleaved=${2 * i}-${2 * i + 1}`],
@@ -84,12 +91,14 @@ async function setupAndPlay(
     if (r.status !== 200) throw new Error(`SETUP ${r.status}`);
     session = header(r, 'session')?.split(';')[0];
   }
+  o.onStage?.('PLAY', wire.host);
   const play = await wire.request('PLAY', sessionUri, [['User-Agent', ua], ['Range', 'npt=0.000-'], ...(session ? ([['Session', session]] as Array<[string, string]>) : []), ...auth('PLAY', sessionUri)]);
   out.statuses.push(play.status);
   if (play.status !== 200) throw new Error(`PLAY ${play.status}`);
   out.playAnsweredMs = performance.now() - out.startedAt;
   if (o.hold) {
     out.playedFrom = { host: wire.host, port: wire.port };
+    o.onStage?.('hold', wire.host);
     await o.hold(wire, out);
   }
   out.packets = o.hold ? wire.rtp : await wire.waitRtp(o.packets ?? 30, o.waitMs ?? 15_000);
@@ -127,6 +136,7 @@ export async function playMedia3(o: PlayOptions): Promise<PlayResult> {
   let userInfo = start.user !== undefined ? { user: start.user, password: start.password ?? '' } : undefined;
   let challenge: string | undefined;
   let receivedAuthorizationRequest = false;
+  o.onStage?.('connect', start.host);
   const wire = await RtspWire.open(start.host, start.port, o.localAddress);
   out.hops.push({ host: start.host, port: start.port });
   const auth = (method: string, u: string): Array<[string, string]> => {
@@ -137,6 +147,7 @@ export async function playMedia3(o: PlayOptions): Promise<PlayResult> {
   };
   const send = async (method: string, u: string, extra: Array<[string, string]> = []): Promise<WireResponse> => {
     for (;;) {
+      o.onStage?.(method, wire.host);
       const r = await wire.request(method, u, [['User-Agent', o.userAgent], ...extra, ...auth(method, u)]);
       out.statuses.push(r.status);
       if (r.status === 401) {
@@ -159,6 +170,7 @@ export async function playMedia3(o: PlayOptions): Promise<PlayResult> {
       const loc = header(d, 'location');
       if (!loc) throw new Error('Redirection without new location.');
       const next = splitUrl(loc);
+      o.onStage?.('redirect', next.host);
       uri = next.uri;
       userInfo = next.user !== undefined ? { user: next.user, password: next.password ?? '' } : undefined;
       d = await send('DESCRIBE', uri, [['Accept', 'application/sdp']]);
@@ -197,6 +209,7 @@ export async function playMsRtsp(o: PlayOptions & { onRedirect?: 'follow' | 'giv
   for (let hop = 0; hop < 4; hop++) {
     out.hops.push({ host: target.host, port: target.port });
     let wire: RtspWire;
+    o.onStage?.('connect', target.host);
     try {
       wire = await RtspWire.open(target.host, target.port, o.localAddress);
     } catch (err) {
@@ -214,6 +227,7 @@ export async function playMsRtsp(o: PlayOptions & { onRedirect?: 'follow' | 'giv
     const send = async (method: string, u: string, extra: Array<[string, string]> = []): Promise<WireResponse> => {
       let asked = false;
       for (;;) {
+        o.onStage?.(method, wire.host);
         const r = await wire.request(method, u, [['User-Agent', o.userAgent], ...extra, ...auth(method, u)]);
         out.statuses.push(r.status);
         if (r.status !== 401) return r;
@@ -237,6 +251,7 @@ export async function playMsRtsp(o: PlayOptions & { onRedirect?: 'follow' | 'giv
           return out;
         }
         target = splitUrl(loc);
+        o.onStage?.('redirect', target.host);
         continue;
       }
       if (d.status !== 200) throw new Error(`DESCRIBE ${d.status}`);
