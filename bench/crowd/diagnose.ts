@@ -36,17 +36,21 @@ export function openBreakdown(notPlaying: readonly ReaderState[], byIp: Readonly
   return count(notPlaying, (r) => {
     const o = r.open;
     if (!o) return `${r.spec.kind}: no answer from its reader process`;
-    const what = o.stage === 'hold' ? `after PLAY, ${o.packets} packets, ${o.offline ? 'offline segment' : o.quietMs === undefined ? 'no packet' : `quiet ${s1(o.quietMs)}`}` : o.stage;
+    const what = o.stage === 'hold' ? `after PLAY, ${o.packets} packets (${o.video} video), ${o.offline ? 'offline segment' : o.quietMs === undefined ? 'no packet' : `quiet ${s1(o.quietMs)}`}` : o.stage;
     return `${r.spec.kind} ${what} at ${nodeAt(o.host, byIp, st, dead)} for ${s1(o.at - o.since)}`;
   });
 }
 
 /** How the connections lost after `since` ended, for a set of readers. */
-export function lossBreakdown(readers: readonly ReaderState[], since: number): string {
-  const losses = readers.flatMap((r) => r.losses.filter((l) => l.at >= since).map((l) => ({ ...l, kind: r.spec.kind })));
+export function lossBreakdown(readers: readonly ReaderState[], since: number, host: (h: string | undefined) => boolean = () => true): string {
+  const losses = readers.flatMap((r) => r.losses.filter((l) => l.at >= since && host(l.host)).map((l) => ({ ...l, kind: r.spec.kind })));
   if (losses.length === 0) return 'none';
   const quiet = losses.map((l) => l.quietMs);
-  return `${count(losses, (l) => `${l.kind} ${l.cause}${l.offline ? ' during the offline segment' : ''}`)} (quiet before the close p50 ${s1(quantile(quiet, 0.5))}, max ${s1(Math.max(...quiet))})`;
+  const lag = losses.map((l) => l.lagMs);
+  return (
+    `${count(losses, (l) => `${l.kind} ${l.cause}${l.offline ? ' during the offline segment' : ''}`)} (quiet before the close p50 ${s1(quantile(quiet, 0.5))}, max ${s1(Math.max(...quiet))}; ` +
+    `the reader process's longest event-loop stall before it p50 ${s1(quantile(lag, 0.5))}, max ${s1(Math.max(...lag))})`
+  );
 }
 
 /** Redirects naming the dead address: answered after the kill had finished, and while it was under way. */

@@ -70,6 +70,8 @@ export async function killReport(k: KillInput): Promise<void> {
       `(${goal(late.length === 0)}: every one <= 6 s after its first retry); retries per viewer max ${Math.max(0, ...back.map((x) => x.retries))}` +
       (late.length ? `; late or not back: ${late.slice(0, 8).map((x) => `#${x.r.spec.id} ${x.r.spec.kind} ${x.ms === undefined ? 'not back' : s1(x.ms)} (${lastFail(x.r, killedAt)})`).join('; ')}` : ''),
   );
+  const others = (h: string | undefined) => h !== victim.host.ip && !kidIps.has(h ?? '');
+  say(`[crowd] connections lost after the kill on the other live nodes: ${lossBreakdown(tally.all(), killedAt, others)}`);
   const notBack = tally.all().filter((r) => !r.playing);
   say(`[crowd] not playing ${s1(end - killedAt)} after the kill: ${notBack.length}; where their attempt is: ${openBreakdown(notBack, k.byIp, atEnd, victim)}`);
   // Sent to the dead node after the kill: a 302 naming it answered once its processes were gone.

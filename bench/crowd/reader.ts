@@ -10,6 +10,7 @@
  * while the last SPS seen is that one. Events go to stdout as JSON lines (bench/crowd/events.ts).
  *   ip netns exec <ns> node --import tsx bench/crowd/reader.ts '<json ReaderParams>'
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { playMedia3, playMsRtsp, type PlayOptions, type PlayResult } from '../../test/helpers/rtsp-players.js';
 import type { RtspWire } from '../../test/helpers/rtsp-wire.js';
 import type { ReaderEvent, ReaderParams, ReaderSpec } from './events.js';
@@ -37,8 +38,19 @@ interface Where {
   wire?: RtspWire;
   offline: boolean;
   lastReal?: number;
+  video: number;
 }
 const where = new Map<number, Where>();
+
+/** This process's longest event-loop stall over the last one or two 5 s windows, ms. */
+const loop = monitorEventLoopDelay({ resolution: 20 });
+loop.enable();
+let lastWindowMaxMs = 0;
+setInterval(() => {
+  lastWindowMaxMs = loop.max / 1e6;
+  loop.reset();
+}, 5000).unref();
+const lagMs = () => Math.round(Math.max(lastWindowMaxMs, loop.max / 1e6));
 
 function report(): void {
   const now = Date.now();
@@ -53,7 +65,9 @@ function report(): void {
       host: w.host,
       since: w.since,
       packets: w.wire?.rtp ?? 0,
+      video: w.video,
       offline: w.offline,
+      lagMs: lagMs(),
       ...(quiet !== undefined ? { quietMs: now - quiet } : {}),
       ...(w.lastReal !== undefined ? { realAgoMs: now - w.lastReal } : {}),
     });
@@ -92,7 +106,7 @@ async function life(spec: ReaderSpec, t0: number): Promise<void> {
     const url = spec.urls[attempt % spec.urls.length] as string;
     const entry = new URL(url.replace(/^rtspt:/, 'rtsp:')).hostname;
     emit({ id: spec.id, ev: 'attempt', at: Date.now(), entry });
-    const w: Where = { entry, stage: 'start', host: entry, since: Date.now(), offline: false };
+    const w: Where = { entry, stage: 'start', host: entry, since: Date.now(), offline: false, video: 0 };
     where.set(spec.id, w);
     let playing = false;
     let lastReal = 0;
@@ -103,6 +117,7 @@ async function life(spec: ReaderSpec, t0: number): Promise<void> {
       const video = sofar.setupTracks.findIndex((t) => t.media === 'video');
       wire.onFrame = (channel, frame) => {
         if (channel !== 2 * video) return;
+        w.video++;
         const sps = spsOf(frame);
         if (sps) {
           current = sps;
@@ -135,9 +150,9 @@ async function life(spec: ReaderSpec, t0: number): Promise<void> {
     if (stopping) return;
     const hops = r.hops.map((h) => h.host);
     const now = Date.now();
-    if (playing) emit({ id: spec.id, ev: 'lost', at: now, lastReal, cause: w.wire?.closeCause ?? '?', offline: w.offline, quietMs: now - (w.wire?.lastFrameAt ?? now) });
+    if (playing) emit({ id: spec.id, ev: 'lost', at: now, lastReal, cause: w.wire?.closeCause ?? '?', offline: w.offline, quietMs: now - (w.wire?.lastFrameAt ?? now), lagMs: lagMs() });
     else emit({ id: spec.id, ev: 'fail', at: now, entry, hops, stage: w.stage, error: (r.error ?? `closed (${w.wire?.closeCause ?? '?'}) after ${r.packets} packets, no stream video`).slice(0, 120) });
-    Object.assign(w, { stage: 'retry-wait', since: now, wire: undefined, offline: false });
+    Object.assign(w, { stage: 'retry-wait', since: now, wire: undefined, offline: false, video: 0 });
     await new Promise((res) => setTimeout(res, RETRY_MS));
   }
 }

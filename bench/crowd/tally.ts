@@ -16,7 +16,7 @@ export interface ReaderState {
   gaps: Array<{ from: number; to: number }>;
   lostAt: number[];
   /** How each lost connection ended (see the `lost` event). */
-  losses: Array<{ at: number; host?: string; cause: string; offline: boolean; quietMs: number }>;
+  losses: Array<{ at: number; host?: string; cause: string; offline: boolean; quietMs: number; lagMs: number }>;
   attempts: Array<{ at: number; entry: string }>;
   /** Every 302 answered to it: when, and the host it named. */
   redirects: Array<{ at: number; to: string }>;
@@ -63,7 +63,7 @@ export class Tally {
       case 'lost':
         r.playing = false;
         r.lostAt.push(e.at);
-        r.losses.push({ at: e.at, ...(r.host !== undefined ? { host: r.host } : {}), cause: e.cause, offline: e.offline, quietMs: e.quietMs });
+        r.losses.push({ at: e.at, ...(r.host !== undefined ? { host: r.host } : {}), cause: e.cause, offline: e.offline, quietMs: e.quietMs, lagMs: e.lagMs });
         r.lastRealBeforeLoss = e.lastReal;
         break;
       case 'fail':
