@@ -43,11 +43,14 @@ export async function killReport(k: KillInput): Promise<void> {
   say(`[crowd] ${victim.name} (${victim.region}) killed (${s1(deadAt - killedAt)} until its processes were gone) carrying ${onVictim.length} of ${tally.playing().length + onVictim.length} playing viewers; its relay children: ${kids.join(', ') || 'none'} (${onKids.length} viewers)`);
 
   let movedAt = 0;
+  /** When the origin called each relay child up again (health) after its re-parent. */
+  const upAgainAt = new Map<string, number>();
   const settle = async () => {
-    if (!movedAt && kids.length) {
+    if (kids.length && (!movedAt || upAgainAt.size < kids.length)) {
       const s = await status(c).catch(() => undefined);
       const p = new Map((s?.relay?.edges ?? []).map((e) => [e.node, e.parent]));
-      if (kids.every((n) => p.has(n) && p.get(n) !== victim.name)) movedAt = Date.now();
+      if (!movedAt && kids.every((n) => p.has(n) && p.get(n) !== victim.name)) movedAt = Date.now();
+      for (const n of s?.nodes ?? []) if (movedAt && kids.includes(n.name) && n.health === 'up' && !upAgainAt.has(n.name)) upAgainAt.set(n.name, Date.now());
     }
     return tally.playing().length === k.total || undefined;
   };
@@ -93,7 +96,7 @@ export async function killReport(k: KillInput): Promise<void> {
     );
   }
   const final = await status(c).catch(() => undefined);
-  placement(k, victim, final);
+  placement(k, victim, final, (name) => upAgainAt.get(name) ?? (kids.includes(name) ? end : undefined), killedAt);
 }
 
 function lastFail(r: ReaderState, since: number): string {
@@ -102,7 +105,7 @@ function lastFail(r: ReaderState, since: number): string {
 }
 
 /** Viewers per node against capacity, and where every viewer ended: its region's node, or why not. */
-function placement(k: KillInput, victim: CrowdNode, final: CrowdStatus | undefined): void {
+function placement(k: KillInput, victim: CrowdNode, final: CrowdStatus | undefined, upAgain: (name: string) => number | undefined, killedAt: number): void {
   const { c, tally, say, goal } = k;
   const playing = tally.playing();
   say(`[crowd] playing at the end: ${playing.length} of ${k.total} (${goal(playing.length === k.total)}: all)`);
@@ -121,6 +124,8 @@ function placement(k: KillInput, victim: CrowdNode, final: CrowdStatus | undefin
     else if (at === nearest) reason = 'nearest node';
     else if (nearest === victim) reason = 'elsewhere: its nearest node died';
     else if (r.spec.kind === 'quest' && at?.host.ip === r.entry) reason = 'elsewhere: a Quest viewer served by the entry it connected to';
+    else if ((r.attempts.at(-1)?.at ?? 0) > killedAt && (r.attempts.at(-1)?.at ?? 0) < (upAgain(nearest.name) ?? 0))
+      reason = 'elsewhere: came back while its nearest node, a relay child of the dead one, was not up again at the origin';
     else if (playing.filter((x) => x.host === nearest.host.ip).length >= nearest.capacity) reason = 'elsewhere: its nearest node is full';
     else reason = `elsewhere (${at?.name ?? r.host ?? '?'}) with room at its nearest node`;
     why.set(reason, (why.get(reason) ?? 0) + 1);
