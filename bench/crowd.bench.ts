@@ -201,7 +201,7 @@ async function main(): Promise<void> {
     }));
     say(`[crowd] glass-to-glass (ffmpeg decoding an entry URL, white flash in the published video): ${g2g.map((xs, i) => `${c.viewers[i]!.region} ${xs.length ? `median ${median(xs).toFixed(2)} s (${xs.length} of ${pub!.sent.length} flashes)` : 'no flash seen'}`).join('; ')}`);
     const steady = all.map((r) => longestGap(r, (r.firstPlayAt ?? settledAt) + 1, b.at));
-    say(`[crowd] longest gap per reader before the kill (gaps under 0.7 s not counted): p50 ${s1(quantile(steady, 0.5))}, p99 ${s1(quantile(steady, 0.99))}, max ${s1(Math.max(0, ...steady))}; connections lost meanwhile: ${lossBreakdown(all, t0)}`);
+    say(`[crowd] longest gap per reader before the kill (gaps under 0.7 s not counted): p50 ${s1(quantile(steady, 0.5))}, p99 ${s1(quantile(steady, 0.99))}, max ${s1(Math.max(0, ...steady))}; connections lost meanwhile (seconds counted from the first arrival): ${lossBreakdown(all, t0, undefined, (h) => (h ? (byIp.get(h)?.name ?? h) : '?'))}`);
     for (const s of samplers) await s.proc.stop('SIGTERM', 2000);
 
     // A node dies: a relay parent carrying its share of the viewers.

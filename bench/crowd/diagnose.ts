@@ -42,13 +42,23 @@ export function openBreakdown(notPlaying: readonly ReaderState[], byIp: Readonly
 }
 
 /** How the connections lost after `since` ended, for a set of readers. */
-export function lossBreakdown(readers: readonly ReaderState[], since: number, host: (h: string | undefined) => boolean = () => true): string {
+export function lossBreakdown(
+  readers: readonly ReaderState[],
+  since: number,
+  host: (h: string | undefined) => boolean = () => true,
+  nameOf: (h: string | undefined) => string = (h) => h ?? '?',
+): string {
   const losses = readers.flatMap((r) => r.losses.filter((l) => l.at >= since && host(l.host)).map((l) => ({ ...l, kind: r.spec.kind })));
   if (losses.length === 0) return 'none';
   const quiet = losses.map((l) => l.quietMs);
   const lag = losses.map((l) => l.lagMs);
+  // Closes that come together (one node's MediaMTX or the stream itself) against a steady trickle (each reader on its own).
+  const bursts = [...losses.reduce((m, l) => m.set(Math.floor((l.at - since) / 1000), (m.get(Math.floor((l.at - since) / 1000)) ?? 0) + 1), new Map<number, number>())]
+    .filter(([, n]) => n >= 5)
+    .map(([sec, n]) => `${n} at +${sec} s`);
   return (
-    `${count(losses, (l) => `${l.kind} ${l.cause}${l.offline ? ' during the offline segment' : ''}`)} (quiet before the close p50 ${s1(quantile(quiet, 0.5))}, max ${s1(Math.max(...quiet))}; ` +
+    `${count(losses, (l) => `${l.kind} ${l.cause}${l.offline ? ' during the offline segment' : ''}`)} (by node: ${count(losses, (l) => nameOf(l.host))}; ` +
+    `seconds with 5 or more: ${bursts.join(', ') || 'none'}; quiet before the close p50 ${s1(quantile(quiet, 0.5))}, max ${s1(Math.max(...quiet))}; ` +
     `the reader process's longest event-loop stall before it p50 ${s1(quantile(lag, 0.5))}, max ${s1(Math.max(...lag))})`
   );
 }

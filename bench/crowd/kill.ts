@@ -74,7 +74,8 @@ export async function killReport(k: KillInput): Promise<void> {
       (late.length ? `; late or not back: ${late.slice(0, 8).map((x) => `#${x.r.spec.id} ${x.r.spec.kind} ${x.ms === undefined ? 'not back' : s1(x.ms)} (${lastFail(x.r, killedAt)})`).join('; ')}` : ''),
   );
   const others = (h: string | undefined) => h !== victim.host.ip && !kidIps.has(h ?? '');
-  say(`[crowd] connections lost after the kill on the other live nodes: ${lossBreakdown(tally.all(), killedAt, others)}`);
+  const nameOf = (h: string | undefined) => (h ? (k.byIp.get(h)?.name ?? h) : '?');
+  say(`[crowd] connections lost after the kill on the other live nodes: ${lossBreakdown(tally.all(), killedAt, others, nameOf)}`);
   const notBack = tally.all().filter((r) => !r.playing);
   say(`[crowd] not playing ${s1(end - killedAt)} after the kill: ${notBack.length}; where their attempt is: ${openBreakdown(notBack, k.byIp, atEnd, victim)}`);
   // Sent to the dead node after the kill: a 302 naming it answered once its processes were gone.
@@ -92,7 +93,7 @@ export async function killReport(k: KillInput): Promise<void> {
     say(
       `[crowd] relay children ${kids.join(', ')} re-parented ${movedAt ? `${s1(movedAt - killedAt)} after the kill` : 'NOT within the wait'}; their ${onKids.length} viewers (${stillOn} kept their connection): ` +
         `longest time without real video p50 ${s1(quantile(gaps, 0.5))}, max ${s1(Math.max(0, ...gaps))} (${goal(gaps.every((g) => g <= 6000))}: <= 6 s); ` +
-        `connections they lost: ${lossBreakdown(onKids, killedAt)}`,
+        `connections they lost: ${lossBreakdown(onKids, killedAt, undefined, nameOf)}`,
     );
   }
   const final = await status(c).catch(() => undefined);
