@@ -53,6 +53,16 @@ export interface PlayOptions {
    * Observes only; the player does the same with or without it.
    */
   onStage?: (stage: string, host: string) => void;
+  /**
+   * While holding after PLAY, the keep-alive request the player sends at half the session timeout of
+   * the SETUP answer's `Session: ...;timeout=N` (60 s when absent, RFC 2326 12.37), with the session
+   * and its credentials: `OPTIONS` for media3 (RtspClient.KeepAliveMonitor, `sessionTimeoutMs /
+   * DEFAULT_RTSP_KEEP_ALIVE_INTERVAL_DIVISOR` = 2, androidx/media#662), `GET_PARAMETER` for FFmpeg when
+   * OPTIONS listed it (libavformat/rtspdec.c `rtsp_read_packet`: `rt->timeout / 2`). None by default:
+   * [MS-RTSP] 2.2.7.5 says a client receiving RTP over TCP need not send one. MediaMTX (gortsplib's
+   * 60 s IdleTimeout) closes a playing TCP session that sends nothing for a minute.
+   */
+  keepAlive?: 'OPTIONS' | 'GET_PARAMETER';
 }
 
 function schemeOf(a: string | undefined): string | undefined {
@@ -79,6 +89,7 @@ async function setupAndPlay(
   out: PlayResult & { startedAt: number },
 ): Promise<void> {
   let session: string | undefined;
+  let timeoutSec = 60;
   for (const [i, uri] of trackUris.entries()) {
     o.onStage?.('SETUP', wire.host);
     const r = await wire.request('SETUP', uri, [
@@ -89,7 +100,9 @@ async function setupAndPlay(
     ]);
     out.statuses.push(r.status);
     if (r.status !== 200) throw new Error(`SETUP ${r.status}`);
-    session = header(r, 'session')?.split(';')[0];
+    const sh = header(r, 'session');
+    session = sh?.split(';')[0];
+    timeoutSec = Number(/;\s*timeout=(\d+)/i.exec(sh ?? '')?.[1] ?? timeoutSec);
   }
   o.onStage?.('PLAY', wire.host);
   const play = await wire.request('PLAY', sessionUri, [['User-Agent', ua], ['Range', 'npt=0.000-'], ...(session ? ([['Session', session]] as Array<[string, string]>) : []), ...auth('PLAY', sessionUri)]);
@@ -99,7 +112,18 @@ async function setupAndPlay(
   if (o.hold) {
     out.playedFrom = { host: wire.host, port: wire.port };
     o.onStage?.('hold', wire.host);
-    await o.hold(wire, out);
+    const method = o.keepAlive;
+    const timer = method
+      ? setInterval(() => {
+          const extra: Array<[string, string]> = [['User-Agent', ua], ...(session ? ([['Session', session]] as Array<[string, string]>) : []), ...auth(method, sessionUri)];
+          wire.request(method, sessionUri, extra).catch(() => undefined);
+        }, (timeoutSec * 1000) / 2)
+      : undefined;
+    try {
+      await o.hold(wire, out);
+    } finally {
+      clearInterval(timer);
+    }
   }
   out.packets = o.hold ? wire.rtp : await wire.waitRtp(o.packets ?? 30, o.waitMs ?? 15_000);
   if (wire.firstRtpAt !== undefined) out.firstPacketMs = wire.firstRtpAt - out.startedAt;
