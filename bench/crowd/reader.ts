@@ -20,8 +20,12 @@ const RETRY_MS = 5000;
 /** A stretch without real video longer than this is reported as a gap. */
 const GAP_MS = 700;
 
-/** Each player's keep-alive while playing (see `PlayOptions.keepAlive`: media3 and FFmpeg send one, MS-RTSP over TCP need not). */
-const KEEP_ALIVE: Record<ReaderSpec['kind'], PlayOptions['keepAlive']> = { pc: undefined, quest: 'OPTIONS', ffmpeg: 'GET_PARAMETER' };
+/** Each player's keep-alive while playing (see `PlayOptions.keepAlive` for the sources). */
+const KEEP_ALIVE: Record<ReaderSpec['kind'], NonNullable<PlayOptions['keepAlive']>> = {
+  pc: { method: 'GET_PARAMETER', every: 1 },
+  quest: { method: 'OPTIONS', every: 1 / 2 },
+  ffmpeg: { method: 'GET_PARAMETER', every: 1 / 2 },
+};
 
 const UA: Record<ReaderSpec['kind'], string> = {
   pc: 'Microsoft-Windows/10.0 UPnP/1.0',
@@ -143,8 +147,7 @@ async function life(spec: ReaderSpec, t0: number): Promise<void> {
       Object.assign(w, { stage, host, since: Date.now() });
       if (stage === 'redirect') emit({ id: spec.id, ev: 'redirected', at: w.since, to: host });
     };
-    const keepAlive = KEEP_ALIVE[spec.kind];
-    const o: PlayOptions = { url, userAgent: UA[spec.kind], localAddress: spec.localAddress, hold, onStage, ...(keepAlive ? { keepAlive } : {}) };
+    const o: PlayOptions = { url, userAgent: UA[spec.kind], localAddress: spec.localAddress, hold, onStage, keepAlive: KEEP_ALIVE[spec.kind] };
     let r: PlayResult;
     try {
       r = spec.kind === 'quest' ? await playMedia3(o) : await playMsRtsp(o);

@@ -54,15 +54,17 @@ export interface PlayOptions {
    */
   onStage?: (stage: string, host: string) => void;
   /**
-   * While holding after PLAY, the keep-alive request the player sends at half the session timeout of
-   * the SETUP answer's `Session: ...;timeout=N` (60 s when absent, RFC 2326 12.37), with the session
-   * and its credentials: `OPTIONS` for media3 (RtspClient.KeepAliveMonitor, `sessionTimeoutMs /
-   * DEFAULT_RTSP_KEEP_ALIVE_INTERVAL_DIVISOR` = 2, androidx/media#662), `GET_PARAMETER` for FFmpeg when
-   * OPTIONS listed it (libavformat/rtspdec.c `rtsp_read_packet`: `rt->timeout / 2`). None by default:
-   * [MS-RTSP] 2.2.7.5 says a client receiving RTP over TCP need not send one. MediaMTX (gortsplib's
-   * 60 s IdleTimeout) closes a playing TCP session that sends nothing for a minute.
+   * While holding after PLAY, the keep-alive the player sends with the session and its credentials,
+   * every `every` times the session timeout of the SETUP answer's `Session: ...;timeout=N` (60 s when
+   * absent, RFC 2326 12.37): media3 `OPTIONS` at 1/2 (RtspClient.KeepAliveMonitor, `sessionTimeoutMs /
+   * DEFAULT_RTSP_KEEP_ALIVE_INTERVAL_DIVISOR` = 2, androidx/media#662); FFmpeg `GET_PARAMETER` (when
+   * OPTIONS listed it) at 1/2 (libavformat/rtspdec.c `rtsp_read_packet`: `rt->timeout / 2`); Media
+   * Foundation `GET_PARAMETER` ([MS-RTSP] 2.2.7.5) at the full timeout (gortsplib #932, "Media
+   * Foundation-based software ... send keepalives at an interval equal the timeout value", which is why
+   * MediaMTX announces 5 s less than its 60 s idle timeout). None by default. MediaMTX v1.21.0 closes a
+   * playing TCP session that sends nothing for 60 s (test/mediamtx/idle-readers.test.ts).
    */
-  keepAlive?: 'OPTIONS' | 'GET_PARAMETER';
+  keepAlive?: { method: 'OPTIONS' | 'GET_PARAMETER'; every: number };
 }
 
 function schemeOf(a: string | undefined): string | undefined {
@@ -112,12 +114,12 @@ async function setupAndPlay(
   if (o.hold) {
     out.playedFrom = { host: wire.host, port: wire.port };
     o.onStage?.('hold', wire.host);
-    const method = o.keepAlive;
-    const timer = method
+    const ka = o.keepAlive;
+    const timer = ka
       ? setInterval(() => {
-          const extra: Array<[string, string]> = [['User-Agent', ua], ...(session ? ([['Session', session]] as Array<[string, string]>) : []), ...auth(method, sessionUri)];
-          wire.request(method, sessionUri, extra).catch(() => undefined);
-        }, (timeoutSec * 1000) / 2)
+          const extra: Array<[string, string]> = [['User-Agent', ua], ...(session ? ([['Session', session]] as Array<[string, string]>) : []), ...auth(ka.method, sessionUri)];
+          wire.request(ka.method, sessionUri, extra).catch(() => undefined);
+        }, timeoutSec * 1000 * ka.every)
       : undefined;
     try {
       await o.hold(wire, out);

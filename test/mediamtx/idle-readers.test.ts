@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopAll, waitFor, type Spawned } from '../helpers/process.js';
-import { playMedia3, type PlayOptions } from '../helpers/rtsp-players.js';
+import { playMedia3, playMsRtsp, type PlayOptions } from '../helpers/rtsp-players.js';
 import type { RtspWire } from '../helpers/rtsp-wire.js';
 import { publishRtmp, rtspUrl, startMediamtx, testSecrets, type Started } from './harness.js';
 
@@ -26,14 +26,14 @@ describe('MediaMTX and idle readers', () => {
     await stopAll();
   });
 
-  /** A media3 reader held after PLAY until closed or `ms`; resolves with how long it stayed, ms. */
-  const hold = (keepAlive: PlayOptions['keepAlive'], ms: number) =>
+  /** A reader held after PLAY until closed or `ms`; resolves with how long it stayed, ms. */
+  const hold = (keepAlive: PlayOptions['keepAlive'], ms: number, play = playMedia3) =>
     new Promise<{ stayedMs: number; closed: boolean; packets: number }>((resolve, reject) => {
       let wire: RtspWire | undefined;
       const t0 = Date.now();
-      playMedia3({
+      play({
         url: rtspUrl(o.ports.rtsp, 'live', 'viewer', S.viewerPassword),
-        userAgent: 'AndroidXMedia3/1.5.1',
+        userAgent: play === playMedia3 ? 'AndroidXMedia3/1.5.1' : 'Microsoft-Windows/10.0 UPnP/1.0',
         ...(keepAlive ? { keepAlive } : {}),
         hold: async (w) => {
           wire = w;
@@ -47,13 +47,18 @@ describe('MediaMTX and idle readers', () => {
         .catch(reject);
     });
 
-  it('closes a reader that sends nothing after about a minute; keeps the ones sending OPTIONS (media3) or GET_PARAMETER (FFmpeg) at half the session timeout', async () => {
-    const [silent, options, getParameter] = await Promise.all([hold(undefined, 80_000), hold('OPTIONS', 80_000), hold('GET_PARAMETER', 80_000)]);
+  it('closes a reader that sends nothing after about a minute; keeps the ones sending OPTIONS (media3) or GET_PARAMETER (FFmpeg) at half the session timeout, or GET_PARAMETER at the timeout MediaMTX announces (Media Foundation)', async () => {
+    const [silent, options, getParameter, mf] = await Promise.all([
+      hold(undefined, 80_000),
+      hold({ method: 'OPTIONS', every: 1 / 2 }, 80_000),
+      hold({ method: 'GET_PARAMETER', every: 1 / 2 }, 80_000),
+      hold({ method: 'GET_PARAMETER', every: 1 }, 80_000, playMsRtsp),
+    ]);
     expect(silent.closed).toBe(true);
     expect(silent.stayedMs).toBeGreaterThan(55_000);
     expect(silent.stayedMs).toBeLessThan(75_000);
     expect(silent.packets).toBeGreaterThan(100);
-    for (const r of [options, getParameter]) {
+    for (const r of [options, getParameter, mf]) {
       expect(r.closed).toBe(false);
       expect(r.stayedMs).toBeGreaterThanOrEqual(80_000);
     }
