@@ -16,6 +16,9 @@ const alias = {
   '@haven/plugin-mediamtx': src('plugin-mediamtx'),
 };
 
+/** Each test file gets its own TMPDIR and fails when it leaves a project temp folder there. */
+const setupFiles = [fileURLToPath(new URL('./test/helpers/file-tmpdir.ts', import.meta.url))];
+
 export default defineConfig({
   test: {
     projects: [
@@ -25,6 +28,7 @@ export default defineConfig({
           name: 'unit',
           include: ['packages/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts'],
           environment: 'node',
+          setupFiles,
         },
       },
       {
@@ -34,6 +38,7 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, 'test/built/**'],
           environment: 'node',
+          setupFiles,
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // Real processes, namespaces and fixed ports: one file at a time.
@@ -45,6 +50,7 @@ export default defineConfig({
           name: 'dist',
           include: ['test/built/**/*.test.ts'],
           environment: 'node',
+          setupFiles,
         },
       },
     ],

@@ -23,6 +23,7 @@ import { outsideIf, sampleNs, startPeer, txBytes, usage } from './crowd/measure.
 import { buildHaven, buildNetwork, status, waitNodesUp, type Crowd, type CrowdStatus } from './crowd/setup.js';
 import { FPS, KBPS, publish, sampler, type Publisher, type Sampler } from './crowd/stream.js';
 import { killReport } from './crowd/kill.js';
+import { lossBreakdown } from './crowd/diagnose.js';
 import { longestGap, quantile, s1, Tally } from './crowd/tally.js';
 
 const PREFIX = 'crowd';
@@ -123,7 +124,8 @@ async function main(): Promise<void> {
     const specs = crowdSpecs(c, S.viewers, 1);
     const t0 = Date.now() + 1000;
     for (const s of specs) tally.add(s, c.viewers[s.place]!.region, t0);
-    for (const [i, v] of c.viewers.entries()) procs.push(startReaders(c, v.host, specs.filter((s) => s.place === i), t0, tally));
+    const readerProcs = c.viewers.map((v, i) => startReaders(c, v.host, specs.filter((s) => s.place === i), t0, tally));
+    procs.push(...readerProcs);
     const addresses = new Set(specs.map((s) => s.localAddress)).size;
     const kinds = (k: string) => specs.filter((s) => s.kind === k).length;
     say(`[crowd] ${S.viewers} viewers from ${addresses} addresses in ${c.viewers.length} regions arriving over ${s1(S.arrivalMs)}: ${kinds('pc')} PC (MS-RTSP), ${kinds('quest')} Quest (media3), ${kinds('ffmpeg')} FFmpeg`);
@@ -199,11 +201,11 @@ async function main(): Promise<void> {
     }));
     say(`[crowd] glass-to-glass (ffmpeg decoding an entry URL, white flash in the published video): ${g2g.map((xs, i) => `${c.viewers[i]!.region} ${xs.length ? `median ${median(xs).toFixed(2)} s (${xs.length} of ${pub!.sent.length} flashes)` : 'no flash seen'}`).join('; ')}`);
     const steady = all.map((r) => longestGap(r, (r.firstPlayAt ?? settledAt) + 1, b.at));
-    say(`[crowd] longest gap per reader before the kill (gaps under 0.7 s not counted): p50 ${s1(quantile(steady, 0.5))}, p99 ${s1(quantile(steady, 0.99))}, max ${s1(Math.max(0, ...steady))}`);
+    say(`[crowd] longest gap per reader before the kill (gaps under 0.7 s not counted): p50 ${s1(quantile(steady, 0.5))}, p99 ${s1(quantile(steady, 0.99))}, max ${s1(Math.max(0, ...steady))}; connections lost meanwhile (seconds counted from the first arrival): ${lossBreakdown(all, t0, undefined, (h) => (h ? (byIp.get(h)?.name ?? h) : '?'))}`);
     for (const s of samplers) await s.proc.stop('SIGTERM', 2000);
 
     // A node dies: a relay parent carrying its share of the viewers.
-    await killReport({ c, tally, st, byIp, say, goal, afterKillMs: S.afterKillMs, total: S.viewers });
+    await killReport({ c, tally, st, byIp, say, goal, afterKillMs: S.afterKillMs, total: S.viewers, readers: readerProcs });
   } catch (err) {
     failed = true;
     console.error(err);

@@ -252,13 +252,16 @@ async function main(): Promise<void> {
     console.log(`(Haven / plain Node canned 302: ${(rps(o) / rps(best.floor as LoadResult)).toFixed(2)}x; the floor any Node server here reaches)`);
     if (o.done === 0 || m.done === 0) throw new Error('a side answered no redirect');
   } finally {
-    for (const s of [...stack.list].reverse()) await s.stop();
-    mtx.kill('SIGTERM');
-    await once(mtx, 'exit');
-    node.kill('SIGTERM');
-    if (node.exitCode === null && node.signalCode === null) await once(node, 'exit');
-    floor.close();
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      for (const s of [...stack.list].reverse()) await s.stop();
+      mtx.kill('SIGTERM');
+      await once(mtx, 'exit');
+      node.kill('SIGTERM');
+      if (node.exitCode === null && node.signalCode === null) await once(node, 'exit');
+      floor.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 }
 

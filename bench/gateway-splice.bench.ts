@@ -277,14 +277,17 @@ async function main(): Promise<void> {
     console.log(goalLine('CPU per GB ratio', o.cpu / h.cpu, '<=', 1.3, 'x', 'HAProxy mode tcp'));
     if (o.failed > 0 || d.mbps === 0) throw new Error('readers failed');
   } finally {
-    for (const s of [...stack.list].reverse()) await s.stop();
-    for (const p of procs.reverse()) {
-      if (p.exitCode === null && p.signalCode === null) {
-        p.kill('SIGTERM');
-        await once(p, 'exit');
+    try {
+      for (const s of [...stack.list].reverse()) await s.stop();
+      for (const p of procs.reverse()) {
+        if (p.exitCode === null && p.signalCode === null) {
+          p.kill('SIGTERM');
+          await once(p, 'exit');
+        }
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

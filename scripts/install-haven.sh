@@ -22,6 +22,10 @@ if [ -z "\${MEDIAMTX_BIN:-}" ] && ! command -v mediamtx >/dev/null 2>&1 && [ -x 
   MEDIAMTX_BIN='$mtx'
   export MEDIAMTX_BIN
 fi
+if [ ! -f '$repo/examples/docker-app/dist/cli.js' ]; then
+  echo "haven: this command runs the Stream Haven clone in $repo, and its CLI (examples/docker-app/dist/cli.js) is not there: run scripts/setup.sh in the clone you use (it points this command there), or build this one" >&2
+  exit 127
+fi
 HAVEN_DIR=\${HAVEN_DIR:-'$repo/.haven'}
 export HAVEN_DIR
 exec node '$repo/examples/docker-app/dist/cli.js' "\$@"

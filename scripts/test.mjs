@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// The project's test command: every vitest project (unit, integration, dist), then every benchmark
-// in smoke mode. Prints one closing line `N passed, N failed` for the whole run.
+// The project's test command: the typecheck of every workspace package (the packages with their unit
+// tests, test/ and bench/; vitest strips types without checking them), every vitest project (unit,
+// integration, dist), then every benchmark in smoke mode. Prints one closing line `N passed, N failed`
+// for the whole run.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +13,17 @@ const outDir = path.join(root, 'test-artifacts');
 mkdirSync(outDir, { recursive: true });
 const report = path.join(outDir, 'vitest.json');
 const extra = process.argv.slice(2);
+
+// A partial run (arguments for vitest) skips the typecheck, as it skips the benchmarks.
+let typecheckFailed = 0;
+let typecheckPassed = 0;
+if (!extra.length) {
+  const started = Date.now();
+  const tc = spawnSync('pnpm', ['-r', 'typecheck'], { cwd: root, stdio: 'inherit' });
+  console.log(`typecheck: ${tc.status === 0 ? 'clean' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  if (tc.status === 0) typecheckPassed = 1;
+  else typecheckFailed = 1;
+}
 
 const vitest = spawnSync('pnpm', ['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra], {
   cwd: root,
@@ -46,5 +59,7 @@ if (!extra.length && !process.env.HAVEN_SKIP_BENCH) {
   if (bench.status !== 0) benchFailed = 1;
   else passed += 1;
 }
+passed += typecheckPassed;
+failed += typecheckFailed;
 console.log(`\n${passed} passed, ${failed + benchFailed} failed`);
 process.exit(failed + benchFailed > 0 ? 1 : 0);

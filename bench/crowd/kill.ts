@@ -6,7 +6,8 @@
  * relay children keep their connection: how long they go without real video while the children
  * re-parent (goal <= 6 s). Then where every viewer ended.
  */
-import { waitFor } from '../../test/helpers/process.js';
+import { waitFor, type Spawned } from '../../test/helpers/process.js';
+import { askOpen, deadRedirects, lossBreakdown, openBreakdown } from './diagnose.js';
 import { status, type Crowd, type CrowdNode, type CrowdStatus } from './setup.js';
 import { longestGap, quantile, s1, type ReaderState, type Tally } from './tally.js';
 
@@ -20,6 +21,8 @@ export interface KillInput {
   goal: (ok: boolean) => string;
   afterKillMs: number;
   total: number;
+  /** The reader processes (asked where their readers are at the end). */
+  readers: readonly Spawned[];
 }
 
 export async function killReport(k: KillInput): Promise<void> {
@@ -36,19 +39,25 @@ export async function killReport(k: KillInput): Promise<void> {
   // Quest viewers spliced by another entry to the victim, and PC viewers whose entry was the victim, lose it too.
   const killedAt = Date.now();
   await c.t.killHost(victim.host);
-  say(`[crowd] ${victim.name} (${victim.region}) killed carrying ${onVictim.length} of ${tally.playing().length + onVictim.length} playing viewers; its relay children: ${kids.join(', ') || 'none'} (${onKids.length} viewers)`);
+  const deadAt = Date.now();
+  say(`[crowd] ${victim.name} (${victim.region}) killed (${s1(deadAt - killedAt)} until its processes were gone) carrying ${onVictim.length} of ${tally.playing().length + onVictim.length} playing viewers; its relay children: ${kids.join(', ') || 'none'} (${onKids.length} viewers)`);
 
   let movedAt = 0;
+  /** When the origin called each relay child up again (health) after its re-parent. */
+  const upAgainAt = new Map<string, number>();
   const settle = async () => {
-    if (!movedAt && kids.length) {
+    if (kids.length && (!movedAt || upAgainAt.size < kids.length)) {
       const s = await status(c).catch(() => undefined);
       const p = new Map((s?.relay?.edges ?? []).map((e) => [e.node, e.parent]));
-      if (kids.every((n) => p.has(n) && p.get(n) !== victim.name)) movedAt = Date.now();
+      if (!movedAt && kids.every((n) => p.has(n) && p.get(n) !== victim.name)) movedAt = Date.now();
+      for (const n of s?.nodes ?? []) if (movedAt && kids.includes(n.name) && n.health === 'up' && !upAgainAt.has(n.name)) upAgainAt.set(n.name, Date.now());
     }
     return tally.playing().length === k.total || undefined;
   };
   await waitFor('every viewer playing again', settle, k.afterKillMs, 500).catch(() => undefined);
   const end = Date.now();
+  await askOpen(k.readers, tally.all());
+  const atEnd = await status(c).catch(() => undefined);
 
   // Viewers that lost their connection: from their first retry (5 s after the loss) to real video again.
   const dropped = tally.all().filter((r) => r.lostAt.some((x) => x >= killedAt));
@@ -64,13 +73,18 @@ export async function killReport(k: KillInput): Promise<void> {
       `(${goal(late.length === 0)}: every one <= 6 s after its first retry); retries per viewer max ${Math.max(0, ...back.map((x) => x.retries))}` +
       (late.length ? `; late or not back: ${late.slice(0, 8).map((x) => `#${x.r.spec.id} ${x.r.spec.kind} ${x.ms === undefined ? 'not back' : s1(x.ms)} (${lastFail(x.r, killedAt)})`).join('; ')}` : ''),
   );
-  // Sent to the dead node after the kill: a redirect naming it, or an attempt through a live entry that failed (a splice to it).
+  const others = (h: string | undefined) => h !== victim.host.ip && !kidIps.has(h ?? '');
+  const nameOf = (h: string | undefined) => (h ? (k.byIp.get(h)?.name ?? h) : '?');
+  say(`[crowd] connections lost after the kill on the other live nodes: ${lossBreakdown(tally.all(), killedAt, others, nameOf)}`);
+  const notBack = tally.all().filter((r) => !r.playing);
+  say(`[crowd] not playing ${s1(end - killedAt)} after the kill: ${notBack.length}; where their attempt is: ${openBreakdown(notBack, k.byIp, atEnd, victim)}`);
+  // Sent to the dead node after the kill: a 302 naming it answered once its processes were gone.
   const dead = victim.host.ip;
-  const redirected = tally.all().flatMap((r) => r.fails.filter((f) => f.at > killedAt && f.hops.slice(1).includes(dead)));
+  const redirected = deadRedirects(tally.all(), dead, killedAt, deadAt);
   const viaLive = tally.all().flatMap((r) => r.fails.filter((f) => f.at > killedAt && f.entry !== dead && !f.hops.slice(1).includes(dead)));
   const ownList = tally.all().flatMap((r) => r.attempts.filter((a) => a.at > killedAt + 1000 && a.entry === dead));
   say(
-    `[crowd] after the kill: ${redirected.length} redirects to the dead node (${goal(redirected.length === 0)}: 0), ${viaLive.length} failed attempts through a live entry` +
+    `[crowd] after the kill: ${redirected.after} redirects to the dead node (${goal(redirected.after === 0)}: 0)${redirected.detail ? ` (${redirected.detail})` : ''}, ${redirected.during} answered while the kill was under way, ${viaLive.length} failed attempts through a live entry` +
       `${viaLive.length ? ` (${[...new Set(viaLive.map((f) => f.error))].slice(0, 3).join(' | ')})` : ''}; ${ownList.length} attempts at the dead entry from viewers' own URL lists`,
   );
   if (kids.length) {
@@ -78,20 +92,21 @@ export async function killReport(k: KillInput): Promise<void> {
     const stillOn = onKids.filter((r) => r.lostAt.every((x) => x < killedAt)).length;
     say(
       `[crowd] relay children ${kids.join(', ')} re-parented ${movedAt ? `${s1(movedAt - killedAt)} after the kill` : 'NOT within the wait'}; their ${onKids.length} viewers (${stillOn} kept their connection): ` +
-        `longest time without real video p50 ${s1(quantile(gaps, 0.5))}, max ${s1(Math.max(0, ...gaps))} (${goal(gaps.every((g) => g <= 6000))}: <= 6 s)`,
+        `longest time without real video p50 ${s1(quantile(gaps, 0.5))}, max ${s1(Math.max(0, ...gaps))} (${goal(gaps.every((g) => g <= 6000))}: <= 6 s); ` +
+        `connections they lost: ${lossBreakdown(onKids, killedAt, undefined, nameOf)}`,
     );
   }
   const final = await status(c).catch(() => undefined);
-  placement(k, victim, final);
+  placement(k, victim, final, (name) => upAgainAt.get(name) ?? (kids.includes(name) ? end : undefined), killedAt);
 }
 
 function lastFail(r: ReaderState, since: number): string {
   const f = r.fails.filter((x) => x.at > since).pop();
-  return f ? `last: ${f.error} via ${f.hops.join('>')}` : 'no failed attempt';
+  return f ? `last: ${f.error} at ${f.stage} via ${f.hops.join('>')}` : 'no failed attempt';
 }
 
 /** Viewers per node against capacity, and where every viewer ended: its region's node, or why not. */
-function placement(k: KillInput, victim: CrowdNode, final: CrowdStatus | undefined): void {
+function placement(k: KillInput, victim: CrowdNode, final: CrowdStatus | undefined, upAgain: (name: string) => number | undefined, killedAt: number): void {
   const { c, tally, say, goal } = k;
   const playing = tally.playing();
   say(`[crowd] playing at the end: ${playing.length} of ${k.total} (${goal(playing.length === k.total)}: all)`);
@@ -109,6 +124,9 @@ function placement(k: KillInput, victim: CrowdNode, final: CrowdStatus | undefin
     if (!r.playing) reason = `not playing (${r.fails.at(-1)?.error ?? 'lost'})`;
     else if (at === nearest) reason = 'nearest node';
     else if (nearest === victim) reason = 'elsewhere: its nearest node died';
+    else if (r.spec.kind === 'quest' && at?.host.ip === r.entry) reason = 'elsewhere: a Quest viewer served by the entry it connected to';
+    else if ((r.attempts.at(-1)?.at ?? 0) > killedAt && (r.attempts.at(-1)?.at ?? 0) < (upAgain(nearest.name) ?? 0))
+      reason = 'elsewhere: came back while its nearest node, a relay child of the dead one, was not up again at the origin';
     else if (playing.filter((x) => x.host === nearest.host.ip).length >= nearest.capacity) reason = 'elsewhere: its nearest node is full';
     else reason = `elsewhere (${at?.name ?? r.host ?? '?'}) with room at its nearest node`;
     why.set(reason, (why.get(reason) ?? 0) + 1);

@@ -10,6 +10,7 @@
  * while the last SPS seen is that one. Events go to stdout as JSON lines (bench/crowd/events.ts).
  *   ip netns exec <ns> node --import tsx bench/crowd/reader.ts '<json ReaderParams>'
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { playMedia3, playMsRtsp, type PlayOptions, type PlayResult } from '../../test/helpers/rtsp-players.js';
 import type { RtspWire } from '../../test/helpers/rtsp-wire.js';
 import type { ReaderEvent, ReaderParams, ReaderSpec } from './events.js';
@@ -19,6 +20,13 @@ const RETRY_MS = 5000;
 /** A stretch without real video longer than this is reported as a gap. */
 const GAP_MS = 700;
 
+/** Each player's keep-alive while playing (see `PlayOptions.keepAlive` for the sources). */
+const KEEP_ALIVE: Record<ReaderSpec['kind'], NonNullable<PlayOptions['keepAlive']>> = {
+  pc: { method: 'GET_PARAMETER', every: 1 },
+  quest: { method: 'OPTIONS', every: 1 / 2 },
+  ffmpeg: { method: 'GET_PARAMETER', every: 1 / 2 },
+};
+
 const UA: Record<ReaderSpec['kind'], string> = {
   pc: 'Microsoft-Windows/10.0 UPnP/1.0',
   quest: 'AndroidXMedia3/1.5.1',
@@ -27,6 +35,51 @@ const UA: Record<ReaderSpec['kind'], string> = {
 
 let stopping = false;
 const open = new Set<RtspWire>();
+
+/** Where each reader's current attempt is (reported on SIGUSR2: the attempts that neither play nor fail). */
+interface Where {
+  entry: string;
+  stage: string;
+  host: string;
+  since: number;
+  wire?: RtspWire;
+  offline: boolean;
+  lastReal?: number;
+  video: number;
+}
+const where = new Map<number, Where>();
+
+/** This process's longest event-loop stall over the last one or two 5 s windows, ms. */
+const loop = monitorEventLoopDelay({ resolution: 20 });
+loop.enable();
+let lastWindowMaxMs = 0;
+setInterval(() => {
+  lastWindowMaxMs = loop.max / 1e6;
+  loop.reset();
+}, 5000).unref();
+const lagMs = () => Math.round(Math.max(lastWindowMaxMs, loop.max / 1e6));
+
+function report(): void {
+  const now = Date.now();
+  for (const [id, w] of where) {
+    const quiet = w.wire?.lastFrameAt;
+    emit({
+      id,
+      ev: 'open',
+      at: now,
+      entry: w.entry,
+      stage: w.stage,
+      host: w.host,
+      since: w.since,
+      packets: w.wire?.rtp ?? 0,
+      video: w.video,
+      offline: w.offline,
+      lagMs: lagMs(),
+      ...(quiet !== undefined ? { quietMs: now - quiet } : {}),
+      ...(w.lastReal !== undefined ? { realAgoMs: now - w.lastReal } : {}),
+    });
+  }
+}
 
 function emit(e: ReaderEvent): void {
   process.stdout.write(`${JSON.stringify(e)}\n`);
@@ -60,21 +113,27 @@ async function life(spec: ReaderSpec, t0: number): Promise<void> {
     const url = spec.urls[attempt % spec.urls.length] as string;
     const entry = new URL(url.replace(/^rtspt:/, 'rtsp:')).hostname;
     emit({ id: spec.id, ev: 'attempt', at: Date.now(), entry });
+    const w: Where = { entry, stage: 'start', host: entry, since: Date.now(), offline: false, video: 0 };
+    where.set(spec.id, w);
     let playing = false;
     let lastReal = 0;
     let current: string | undefined;
     const hold = async (wire: RtspWire, sofar: PlayResult): Promise<void> => {
       open.add(wire);
+      w.wire = wire;
       const video = sofar.setupTracks.findIndex((t) => t.media === 'video');
       wire.onFrame = (channel, frame) => {
         if (channel !== 2 * video) return;
+        w.video++;
         const sps = spsOf(frame);
         if (sps) {
           current = sps;
           streamSps ??= sps;
+          w.offline = current !== streamSps;
         }
         if (current === undefined || current !== streamSps) return;
         const now = Date.now();
+        w.lastReal = now;
         if (!playing) {
           playing = true;
           emit({ id: spec.id, ev: 'play', at: now, entry, host: wire.host, hops: sofar.hops.map((h) => h.host) });
@@ -84,7 +143,11 @@ async function life(spec: ReaderSpec, t0: number): Promise<void> {
       await wire.whenClosed();
       open.delete(wire);
     };
-    const o: PlayOptions = { url, userAgent: UA[spec.kind], localAddress: spec.localAddress, hold };
+    const onStage = (stage: string, host: string) => {
+      Object.assign(w, { stage, host, since: Date.now() });
+      if (stage === 'redirect') emit({ id: spec.id, ev: 'redirected', at: w.since, to: host });
+    };
+    const o: PlayOptions = { url, userAgent: UA[spec.kind], localAddress: spec.localAddress, hold, onStage, keepAlive: KEEP_ALIVE[spec.kind] };
     let r: PlayResult;
     try {
       r = spec.kind === 'quest' ? await playMedia3(o) : await playMsRtsp(o);
@@ -93,8 +156,10 @@ async function life(spec: ReaderSpec, t0: number): Promise<void> {
     }
     if (stopping) return;
     const hops = r.hops.map((h) => h.host);
-    if (playing) emit({ id: spec.id, ev: 'lost', at: Date.now(), lastReal });
-    else emit({ id: spec.id, ev: 'fail', at: Date.now(), entry, hops, error: (r.error ?? `closed after ${r.packets} packets, no stream video`).slice(0, 120) });
+    const now = Date.now();
+    if (playing) emit({ id: spec.id, ev: 'lost', at: now, lastReal, cause: w.wire?.closeCause ?? '?', offline: w.offline, quietMs: now - (w.wire?.lastFrameAt ?? now), lagMs: lagMs() });
+    else emit({ id: spec.id, ev: 'fail', at: now, entry, hops, stage: w.stage, error: (r.error ?? `closed (${w.wire?.closeCause ?? '?'}) after ${r.packets} packets, no stream video`).slice(0, 120) });
+    Object.assign(w, { stage: 'retry-wait', since: now, wire: undefined, offline: false, video: 0 });
     await new Promise((res) => setTimeout(res, RETRY_MS));
   }
 }
@@ -109,6 +174,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  process.on('SIGUSR2', report);
   const deadline = setTimeout(stop, Math.max(0, p.untilMs - Date.now()));
   deadline.unref();
   await Promise.all(p.readers.map((s) => life(s, p.t0)));

@@ -158,7 +158,7 @@ export async function buildHaven(t: Topology, shape: CrowdShape, net: Awaited<Re
 /** The parts of the origin's `GET /api/status` the crowd reads. */
 export interface CrowdStatus {
   streams: Array<{ ready: boolean }>;
-  nodes: Array<{ name: string; health: string; viewers: number }>;
+  nodes: Array<{ name: string; health: string; viewers: number; reason?: string }>;
   relay?: { edges: Array<{ node: string; parent: string }>; originChildren: number };
 }
 

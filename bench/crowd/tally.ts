@@ -15,8 +15,14 @@ export interface ReaderState {
   /** Stretches without real video, epoch ms, while connected or between a lost connection and the next play. */
   gaps: Array<{ from: number; to: number }>;
   lostAt: number[];
+  /** How each lost connection ended (see the `lost` event). */
+  losses: Array<{ at: number; host?: string; cause: string; offline: boolean; quietMs: number; lagMs: number }>;
   attempts: Array<{ at: number; entry: string }>;
-  fails: Array<{ at: number; entry: string; hops: string[]; error: string }>;
+  /** Every 302 answered to it: when, and the host it named. */
+  redirects: Array<{ at: number; to: string }>;
+  fails: Array<{ at: number; entry: string; hops: string[]; error: string; stage: string }>;
+  /** Its attempt as the reader process last reported it (SIGUSR2). */
+  open?: Extract<ReaderEvent, { ev: 'open' }>;
   plays: Array<{ at: number; host: string; hops: string[] }>;
   lastRealBeforeLoss?: number;
 }
@@ -25,7 +31,7 @@ export class Tally {
   readonly readers = new Map<number, ReaderState>();
 
   add(spec: ReaderSpec, region: string, t0: number): void {
-    this.readers.set(spec.id, { spec, region, arrivedAt: t0 + spec.startMs, playing: false, gaps: [], lostAt: [], attempts: [], fails: [], plays: [] });
+    this.readers.set(spec.id, { spec, region, arrivedAt: t0 + spec.startMs, playing: false, gaps: [], lostAt: [], losses: [], attempts: [], redirects: [], fails: [], plays: [] });
   }
 
   /** One JSON line from a reader process. */
@@ -57,10 +63,17 @@ export class Tally {
       case 'lost':
         r.playing = false;
         r.lostAt.push(e.at);
+        r.losses.push({ at: e.at, ...(r.host !== undefined ? { host: r.host } : {}), cause: e.cause, offline: e.offline, quietMs: e.quietMs, lagMs: e.lagMs });
         r.lastRealBeforeLoss = e.lastReal;
         break;
       case 'fail':
-        r.fails.push({ at: e.at, entry: e.entry, hops: e.hops, error: e.error });
+        r.fails.push({ at: e.at, entry: e.entry, hops: e.hops, error: e.error, stage: e.stage });
+        break;
+      case 'redirected':
+        r.redirects.push({ at: e.at, to: e.to });
+        break;
+      case 'open':
+        r.open = e;
         break;
     }
   }

@@ -2,7 +2,7 @@
 // `haven` command the set-up installs (scripts/install-haven.sh), on a Haven made by `haven init`
 // (unedited) and running in its own network namespace, with HAVEN_DIR in a temp folder so the
 // clone's own .haven is never touched.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -95,6 +95,18 @@ describe("the README's haven lines", () => {
     for (const cmd of ['init', 'start', 'urls', 'status', 'node keygen', 'node add', 'node bundle', 'node list', 'node join', 'node remove', 'route', 'doctor', 'secrets rotate']) {
       expect(help.stdout, cmd).toMatch(new RegExp(`^  ${cmd}\\b.*\\S\\s{2,}\\S`, 'm'));
     }
+  });
+
+  it('a haven command whose clone is gone says so and what to run, instead of a stack trace', async () => {
+    const shim = readFileSync(path.join(tmp, 'bin', 'haven'), 'utf8');
+    const gone = path.join(tmp, 'gone-clone');
+    const moved = path.join(tmp, 'moved-haven');
+    writeFileSync(moved, shim.split(realpathSync(repoRoot)).join(gone), { mode: 0o755 });
+    const r = await run(moved, ['--version'], { env });
+    expect(r.code).toBe(127);
+    expect(r.stderr).toContain(`runs the Stream Haven clone in ${gone}`);
+    expect(r.stderr).toContain('run scripts/setup.sh');
+    expect(r.stderr).not.toMatch(/MODULE_NOT_FOUND|at Module/);
   });
 
   it('an explicit --dir wins over HAVEN_DIR, and the clone\'s own .haven was never touched', async () => {

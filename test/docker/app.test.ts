@@ -104,20 +104,24 @@ describe('the Docker app in containers (podman)', () => {
   }, 1_800_000);
 
   afterAll(async () => {
-    await publisher?.stop();
-    // Every image made since the base images (the app and its build layers), newest first.
-    if (imagesBefore) for (const i of await podman.ids('image')) if (!imagesBefore.has(i)) podman.made.images.add(i);
-    const problems = podman ? await podman.cleanup() : [];
-    tun?.remove();
-    timings.push(`whole test: ${seconds(t0)}`);
-    for (const line of timings) console.log(`[docker] ${line}`);
-    if (podman) {
-      const tags = (await podman.ok(['images', '--format', '{{.Repository}}:{{.Tag}}'])).split('\n');
-      const left = [...(await podman.ids('container')), ...(await podman.ids('volume')), ...(await podman.ids('network')), ...tags].filter((n) => n.includes(prefix) || n.includes(`haven-c${id}`));
-      podman.dispose();
-      expect(left, 'containers, volumes, networks or image tags the test made are still there').toEqual([]);
+    // The tun node's and containers.conf's folders go whatever fails on the way (after the last podman call).
+    try {
+      await publisher?.stop();
+      // Every image made since the base images (the app and its build layers), newest first.
+      if (imagesBefore) for (const i of await podman.ids('image')) if (!imagesBefore.has(i)) podman.made.images.add(i);
+      const problems = podman ? await podman.cleanup() : [];
+      timings.push(`whole test: ${seconds(t0)}`);
+      for (const line of timings) console.log(`[docker] ${line}`);
+      if (podman) {
+        const tags = (await podman.ok(['images', '--format', '{{.Repository}}:{{.Tag}}'])).split('\n');
+        const left = [...(await podman.ids('container')), ...(await podman.ids('volume')), ...(await podman.ids('network')), ...tags].filter((n) => n.includes(prefix) || n.includes(`haven-c${id}`));
+        expect(left, 'containers, volumes, networks or image tags the test made are still there').toEqual([]);
+      }
+      expect(problems).toEqual([]);
+    } finally {
+      tun?.remove();
+      podman?.dispose();
     }
-    expect(problems).toEqual([]);
   }, 300_000);
 
   it('the image runs as a non-root user, NET_ADMIN sits on the real binaries, and no test tooling ships', async () => {

@@ -62,7 +62,7 @@ describe('entry nodes follow the origin\'s routing state over the VPN', () => {
       await t.cliOk(node, nodeDir, ['node', 'join', bundle]);
       await t.start(node, nodeDir);
 
-      let last: { code: number; s: NodeStatus } | undefined;
+      let last: Awaited<ReturnType<typeof nodeStatus>> | undefined;
       await waitFor(
         'the node to hold a current routing state with itself healthy',
         async () => {
@@ -88,7 +88,7 @@ describe('entry nodes follow the origin\'s routing state over the VPN', () => {
     await step(async () => {
       const killedAt = Date.now();
       await t.killHost(origin);
-      let last: { code: number; s: NodeStatus } | undefined;
+      let last: Awaited<ReturnType<typeof nodeStatus>> | undefined;
       await waitFor('the node to report the origin lost', async () => {
         last = await nodeStatus();
         return last.s.routing?.health.reason === 'origin-lost';

@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDocument } from 'yaml';
 import { alive, killNamespace, NetnsHarness } from '../helpers/netns.js';
 import { run, waitFor, type Spawned } from '../helpers/process.js';
+import { sharedTmpdir } from '../helpers/shared-tmpdir.js';
 import { mediamtxBin, repoRoot, requireTool } from '../helpers/tools.js';
 
 export const CLI = path.join(repoRoot, 'examples/docker-app/dist/cli.js');
@@ -244,9 +245,13 @@ export class Topology {
 }
 
 
-/** An exclusive lock per prefix (`<tmpdir>/<prefix>.lock` holding the owner's pid); a dead owner's lock is taken over. */
+/**
+ * An exclusive lock per prefix (`<shared tmpdir>/<prefix>.lock` holding the owner's pid); a dead owner's
+ * lock is taken over. In the machine's temp folder, not the test file's own: the namespaces it guards
+ * are machine-wide, and another run (a benchmark, another clone) must see it.
+ */
 async function lock(prefix: string, waitMs: number): Promise<() => Promise<void>> {
-  const file = path.join(tmpdir(), `${prefix}.lock`);
+  const file = path.join(sharedTmpdir(), `${prefix}.lock`);
   const deadline = Date.now() + waitMs;
   let told = false;
   for (;;) {

@@ -42,10 +42,13 @@ describe('packet capture on the viewers\' interface', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await haven?.stop('SIGTERM', 8000);
-    await capture?.stop('SIGINT', 3000);
-    await net?.cleanup();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    try {
+      await haven?.stop('SIGTERM', 8000);
+      await capture?.stop('SIGINT', 3000);
+      await net?.cleanup();
+    } finally {
+      if (dir) await rm(dir, { recursive: true, force: true });
+    }
   });
 
   const url = () => `rtsp://${VIEWER.user}:${VIEWER.password}@${HAVEN_IP}:${ports.rtspPort}/live`;

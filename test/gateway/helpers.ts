@@ -91,17 +91,31 @@ export async function startMediamtx(o: MtxOptions = {}): Promise<Mtx> {
   };
   const file = path.join(dir, 'mediamtx.yml');
   writeFileSync(file, JSON.stringify(config));
-  const proc = spawnTracked(mediamtxBin(), [file], { cwd: dir });
-  await waitFor('MediaMTX RTSP port', async () => (await portOpen(rtspPort, o.host)) || (proc.child.exitCode !== null ? Promise.reject(new Error(proc.output())) : false), 15_000);
+  let proc: Spawned;
+  try {
+    proc = spawnTracked(mediamtxBin(), [file], { cwd: dir });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  // The folder goes with the process, however it ends: `stop()`, `stopAll()` in an afterAll (what most
+  // callers use), a kill in the test, or a failed start. Synchronous on 'exit', so it is gone by the time
+  // `stopAll()` resolves.
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  proc.child.once('exit', removeDir);
+  proc.child.once('error', removeDir);
+  try {
+    await waitFor('MediaMTX RTSP port', async () => (await portOpen(rtspPort, o.host)) || (proc.child.exitCode !== null ? Promise.reject(new Error(proc.output())) : false), 15_000);
+  } catch (err) {
+    await proc.stop('SIGTERM', 3000);
+    throw err;
+  }
   return {
     rtspPort,
     hlsPort,
     apiPort,
     proc,
-    stop: async () => {
-      await proc.stop('SIGTERM', 3000);
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => proc.stop('SIGTERM', 3000),
   };
 }
 

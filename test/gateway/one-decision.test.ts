@@ -20,7 +20,7 @@ describe('redirect or serve: the gateway and the dry run agree on every row', ()
   let node: Awaited<ReturnType<typeof fakeRtspNode>>;
   let media: Awaited<ReturnType<typeof recorder>>;
   let dir: string;
-  const rows: Array<Record<string, string>> = [];
+  const rows: Array<{ policy: string; ip: string; ua: string; gateway: string; said: string }> = [];
 
   beforeAll(async () => {
     node = await fakeRtspNode();
@@ -28,7 +28,7 @@ describe('redirect or serve: the gateway and the dry run agree on every row', ()
     dir = await mkdtemp(path.join(tmpdir(), 'haven-decision-'));
   });
   afterAll(async () => {
-    const redirects = rows.filter((r) => r.gateway?.startsWith('redirect')).length;
+    const redirects = rows.filter((r) => r.gateway.startsWith('redirect')).length;
     console.log(`decision table: ${rows.length} rows, ${redirects} redirects, ${rows.length - redirects} served here, all equal`);
     await node.close();
     await media.close();

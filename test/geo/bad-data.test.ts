@@ -5,10 +5,10 @@
 // address length) and every step runs under a deadline.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { isValidPoint, type HavenError } from '@haven/core';
 import { databaseFromBuffer, GeoLocator, geoip, openDatabase, walkNetworks, type GeoDatabase, type WalkReport } from '@haven/plugin-geo';
-import { badDataDir, pluginContext, publicAddressIn, withDeadline } from './helpers.js';
+import { badDataDir, pluginContext, publicAddressIn, removeTempStateDirs, withDeadline } from './helpers.js';
 
 type Expect =
   /** Refused at load. */
@@ -66,6 +66,8 @@ function walkAndLocate(db: GeoDatabase) {
   });
   return { report, errors, located, asked, stats: locator.stats() };
 }
+
+afterAll(removeTempStateDirs);
 
 describe('bad-data corpus', () => {
   it('has an expectation for every file in the folder (none skipped silently)', () => {

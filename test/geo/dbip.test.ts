@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isValidPoint } from '@haven/core';
 import { locatorContract } from '@haven/core/testing';
 import { DBIP_ATTRIBUTION, findDbipFiles, geoip, GeoLocator, openDatabase, recordToLocation, walkNetworks, type GeoDatabase, type GeoPluginInstance } from '@haven/plugin-geo';
-import { pluginContext, publicAddressIn, tempStateDir } from './helpers.js';
+import { pluginContext, publicAddressIn, removeTempStateDirs, tempStateDir } from './helpers.js';
 
 let inst: GeoPluginInstance;
 let v4: GeoDatabase;
@@ -19,6 +19,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await inst?.stop!();
+  removeTempStateDirs();
 });
 
 describe('DB-IP Lite City (default database)', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -91,9 +91,19 @@ export function publicAddressIn(network: string): string | undefined {
   return undefined;
 }
 
-/** A private temp state directory (0700 from mkdtemp). */
+/** Folders made by `tempStateDir` in this test file, until `removeTempStateDirs` deletes them. */
+const madeDirs: string[] = [];
+
+/** A private temp state directory (0700 from mkdtemp); `removeTempStateDirs` deletes it. */
 export function tempStateDir(prefix = 'haven-geo-'): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
+}
+
+/** Deletes every folder `tempStateDir` made: a test file's afterAll, once its plugins have stopped. */
+export function removeTempStateDirs(): void {
+  for (const dir of madeDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** A plugin context like the one createHaven builds, with errors collected. */

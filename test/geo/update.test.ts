@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { geoip, type GeoPluginInstance, type GeoipOptions } from '@haven/plugin-geo';
 import { waitFor } from '../helpers/process.js';
-import { badDataDir, geoipDir, makeTarGz, pluginContext, tempStateDir } from './helpers.js';
+import { badDataDir, geoipDir, makeTarGz, pluginContext, removeTempStateDirs, tempStateDir } from './helpers.js';
 
 const LICENSE_KEY = 'TestKey_9fQ2xLmP7vRz';
 const LAST_MODIFIED = 'Tue, 03 Feb 2026 10:00:00 GMT';
@@ -72,6 +72,7 @@ afterEach(async () => {
 afterAll(async () => {
   server.closeAllConnections();
   await new Promise((r) => server.close(r));
+  removeTempStateDirs();
 });
 
 /** A started plugin whose base database is GeoLite2-City-Test and whose updates come from the local server. */

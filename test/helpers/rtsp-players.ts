@@ -47,6 +47,24 @@ export interface PlayOptions {
    * the connection stays open until it resolves (a long-running reader, e.g. the crowd benchmark's).
    */
   hold?: (wire: RtspWire, sofar: PlayResult) => Promise<void>;
+  /**
+   * Told of each step as the player takes it (`connect`, a request's method, `redirect` with the
+   * `Location`'s host, `hold` once PLAY is answered): where a reader that never finishes is waiting.
+   * Observes only; the player does the same with or without it.
+   */
+  onStage?: (stage: string, host: string) => void;
+  /**
+   * While holding after PLAY, the keep-alive the player sends with the session and its credentials,
+   * every `every` times the session timeout of the SETUP answer's `Session: ...;timeout=N` (60 s when
+   * absent, RFC 2326 12.37): media3 `OPTIONS` at 1/2 (RtspClient.KeepAliveMonitor, `sessionTimeoutMs /
+   * DEFAULT_RTSP_KEEP_ALIVE_INTERVAL_DIVISOR` = 2, androidx/media#662); FFmpeg `GET_PARAMETER` (when
+   * OPTIONS listed it) at 1/2 (libavformat/rtspdec.c `rtsp_read_packet`: `rt->timeout / 2`); Media
+   * Foundation `GET_PARAMETER` ([MS-RTSP] 2.2.7.5) at the full timeout (gortsplib #932, "Media
+   * Foundation-based software ... send keepalives at an interval equal the timeout value", which is why
+   * MediaMTX announces 5 s less than its 60 s idle timeout). None by default. MediaMTX v1.21.0 closes a
+   * playing TCP session that sends nothing for 60 s (test/mediamtx/idle-readers.test.ts).
+   */
+  keepAlive?: { method: 'OPTIONS' | 'GET_PARAMETER'; every: number };
 }
 
 function schemeOf(a: string | undefined): string | undefined {
@@ -73,7 +91,9 @@ async function setupAndPlay(
   out: PlayResult & { startedAt: number },
 ): Promise<void> {
   let session: string | undefined;
+  let timeoutSec = 60;
   for (const [i, uri] of trackUris.entries()) {
+    o.onStage?.('SETUP', wire.host);
     const r = await wire.request('SETUP', uri, [
       ['User-Agent', ua],
       ['Transport', `RTP/AVP/TCP;unicast;interleaved=${2 * i}-${2 * i + 1}`],
@@ -82,15 +102,30 @@ async function setupAndPlay(
     ]);
     out.statuses.push(r.status);
     if (r.status !== 200) throw new Error(`SETUP ${r.status}`);
-    session = header(r, 'session')?.split(';')[0];
+    const sh = header(r, 'session');
+    session = sh?.split(';')[0];
+    timeoutSec = Number(/;\s*timeout=(\d+)/i.exec(sh ?? '')?.[1] ?? timeoutSec);
   }
+  o.onStage?.('PLAY', wire.host);
   const play = await wire.request('PLAY', sessionUri, [['User-Agent', ua], ['Range', 'npt=0.000-'], ...(session ? ([['Session', session]] as Array<[string, string]>) : []), ...auth('PLAY', sessionUri)]);
   out.statuses.push(play.status);
   if (play.status !== 200) throw new Error(`PLAY ${play.status}`);
   out.playAnsweredMs = performance.now() - out.startedAt;
   if (o.hold) {
     out.playedFrom = { host: wire.host, port: wire.port };
-    await o.hold(wire, out);
+    o.onStage?.('hold', wire.host);
+    const ka = o.keepAlive;
+    const timer = ka
+      ? setInterval(() => {
+          const extra: Array<[string, string]> = [['User-Agent', ua], ...(session ? ([['Session', session]] as Array<[string, string]>) : []), ...auth(ka.method, sessionUri)];
+          wire.request(ka.method, sessionUri, extra).catch(() => undefined);
+        }, timeoutSec * 1000 * ka.every)
+      : undefined;
+    try {
+      await o.hold(wire, out);
+    } finally {
+      clearInterval(timer);
+    }
   }
   out.packets = o.hold ? wire.rtp : await wire.waitRtp(o.packets ?? 30, o.waitMs ?? 15_000);
   if (wire.firstRtpAt !== undefined) out.firstPacketMs = wire.firstRtpAt - out.startedAt;
@@ -127,6 +162,7 @@ export async function playMedia3(o: PlayOptions): Promise<PlayResult> {
   let userInfo = start.user !== undefined ? { user: start.user, password: start.password ?? '' } : undefined;
   let challenge: string | undefined;
   let receivedAuthorizationRequest = false;
+  o.onStage?.('connect', start.host);
   const wire = await RtspWire.open(start.host, start.port, o.localAddress);
   out.hops.push({ host: start.host, port: start.port });
   const auth = (method: string, u: string): Array<[string, string]> => {
@@ -137,6 +173,7 @@ export async function playMedia3(o: PlayOptions): Promise<PlayResult> {
   };
   const send = async (method: string, u: string, extra: Array<[string, string]> = []): Promise<WireResponse> => {
     for (;;) {
+      o.onStage?.(method, wire.host);
       const r = await wire.request(method, u, [['User-Agent', o.userAgent], ...extra, ...auth(method, u)]);
       out.statuses.push(r.status);
       if (r.status === 401) {
@@ -159,6 +196,7 @@ export async function playMedia3(o: PlayOptions): Promise<PlayResult> {
       const loc = header(d, 'location');
       if (!loc) throw new Error('Redirection without new location.');
       const next = splitUrl(loc);
+      o.onStage?.('redirect', next.host);
       uri = next.uri;
       userInfo = next.user !== undefined ? { user: next.user, password: next.password ?? '' } : undefined;
       d = await send('DESCRIBE', uri, [['Accept', 'application/sdp']]);
@@ -197,6 +235,7 @@ export async function playMsRtsp(o: PlayOptions & { onRedirect?: 'follow' | 'giv
   for (let hop = 0; hop < 4; hop++) {
     out.hops.push({ host: target.host, port: target.port });
     let wire: RtspWire;
+    o.onStage?.('connect', target.host);
     try {
       wire = await RtspWire.open(target.host, target.port, o.localAddress);
     } catch (err) {
@@ -214,6 +253,7 @@ export async function playMsRtsp(o: PlayOptions & { onRedirect?: 'follow' | 'giv
     const send = async (method: string, u: string, extra: Array<[string, string]> = []): Promise<WireResponse> => {
       let asked = false;
       for (;;) {
+        o.onStage?.(method, wire.host);
         const r = await wire.request(method, u, [['User-Agent', o.userAgent], ...extra, ...auth(method, u)]);
         out.statuses.push(r.status);
         if (r.status !== 401) return r;
@@ -237,6 +277,7 @@ export async function playMsRtsp(o: PlayOptions & { onRedirect?: 'follow' | 'giv
           return out;
         }
         target = splitUrl(loc);
+        o.onStage?.('redirect', target.host);
         continue;
       }
       if (d.status !== 200) throw new Error(`DESCRIBE ${d.status}`);

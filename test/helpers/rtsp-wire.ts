@@ -44,6 +44,10 @@ export class RtspWire {
   readonly log: WireResponse[] = [];
   /** Every request line sent (method and URI), in order. */
   readonly sent: string[] = [];
+  /** How the connection ended: `server FIN`, a socket error code, or `local` (closed by this side). */
+  closeCause: string | undefined;
+  /** `Date.now()` of the last interleaved frame. */
+  lastFrameAt: number | undefined;
 
   private constructor(sock: Socket, host: string, port: number) {
     this.#sock = sock;
@@ -51,7 +55,12 @@ export class RtspWire {
     this.port = port;
     sock.setNoDelay(true);
     sock.on('data', (d: Buffer) => this.#data(d));
-    sock.on('error', () => {});
+    sock.on('end', () => {
+      this.closeCause ??= 'server FIN';
+    });
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      this.closeCause ??= e.code ?? e.message;
+    });
     sock.on('close', () => {
       this.#closed = true;
       for (const f of this.#onClose.splice(0)) f();
@@ -83,6 +92,7 @@ export class RtspWire {
         if (this.#buf.length < 4) return;
         const len = this.#buf.readUInt16BE(2);
         if (this.#buf.length < 4 + len) return;
+        this.lastFrameAt = Date.now();
         if ((this.#buf[1] as number) % 2 === 0) {
           this.rtp++;
           this.firstRtpAt ??= performance.now();
@@ -144,6 +154,7 @@ export class RtspWire {
   }
 
   close(): void {
+    this.closeCause ??= 'local';
     this.#sock.destroy();
   }
 }

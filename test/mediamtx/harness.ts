@@ -77,7 +77,6 @@ export async function startMediamtx(opts: StartOptions = {}): Promise<Started> {
 
 async function startOnce(opts: StartOptions): Promise<Started> {
   const role = opts.role ?? 'origin';
-  const stateDir = await mkdtemp(path.join(tmpdir(), `haven-mtx-${role}-`));
   const ports = { rtsp: await freePort(), rtmp: await freePort(), srt: await freeUdpPort(), hls: await freePort(), api: await freePort() };
   const redactor = new SecretRedactor();
   const store = opts.store ?? SecretStore.fromValues(opts.secrets ?? testSecrets(), redactor);
@@ -109,20 +108,31 @@ async function startOnce(opts: StartOptions): Promise<Started> {
     stopGraceMs: 3000,
     ...opts.options,
   });
-  const instance = (await plugin.setup({
-    options: plugin.schema.parse(plugin.options),
-    config,
-    role,
-    stateDir,
-    logger,
-    events,
-    secrets: store,
-    tokenKey: opts.tokenKey ?? verifierKey(`mediamtx-${role}`, GATEWAY_KEY),
-    provided: { probes: [] },
-  })) as MediamtxInstance;
-  const stop = async () => {
-    await instance.stop?.();
+  const stateDir = await mkdtemp(path.join(tmpdir(), `haven-mtx-${role}-`));
+  let instance: MediamtxInstance;
+  try {
+    instance = (await plugin.setup({
+      options: plugin.schema.parse(plugin.options),
+      config,
+      role,
+      stateDir,
+      logger,
+      events,
+      secrets: store,
+      tokenKey: opts.tokenKey ?? verifierKey(`mediamtx-${role}`, GATEWAY_KEY),
+      provided: { probes: [] },
+    })) as MediamtxInstance;
+  } catch (err) {
+    // A set-up that fails leaves no state folder behind either.
     await rm(stateDir, { recursive: true, force: true });
+    throw err;
+  }
+  const stop = async () => {
+    try {
+      await instance.stop?.();
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
   };
   try {
     await instance.start?.();

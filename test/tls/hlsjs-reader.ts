@@ -1,26 +1,29 @@
 /**
  * A browser LL-HLS reader for the latency bench: Debian's Chromium (playwright-core, as in test/api)
- * on MediaMTX's own player page (hls.js, low-latency mode on by default), trusting exactly the given
- * certificate (its public key via --ignore-certificate-errors-spki-list). Each frame the page
- * presents is sampled (requestVideoFrameCallback → 16×16 canvas); the wall time of each black→white
- * change is kept. `state()` reads hls.js's own view (its latency, the latency it aims at, its buffer):
- * the page keeps its player in a closure, so a subclass put in place of `window.Hls` as the page loads
- * remembers the instance; the page's config is left as it is.
+ * on an hls.js page (the bench opens the node's viewer page on its HTTPS entry; MediaMTX's own page
+ * works the same way), trusting exactly the given certificate (its public key via
+ * --ignore-certificate-errors-spki-list). Each frame the page presents is sampled
+ * (requestVideoFrameCallback → 16×16 canvas); the wall time of each black→white change is kept.
+ * `state()` reads hls.js's own view (its latency, the latency it aims at, its buffer): a page keeps
+ * its player in a closure, so a subclass put in place of `window.Hls` as the page loads remembers the
+ * instance; the page's config is left as it is. Everything runs through CDP's evaluate, which the
+ * page's Content-Security-Policy (no eval) does not apply to.
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { waitFor } from '../helpers/process.js';
 import { requireTool } from '../helpers/tools.js';
 
 /** hls.js's own view of where it plays (its public `latency`/`targetLatency` and the level's LL-HLS timing). */
 export interface HlsJsState {
   /** Seconds behind the live edge as hls.js computes it (playlist edge plus its age, minus the playhead). */
   latency: number;
-  /** What it aims at: PART-HOLD-BACK, plus `liveSyncOnStallIncrease` (1 s, at most one target duration) after a stall. */
+  /** What it aims at: PART-HOLD-BACK, plus `liveSyncOnStallIncrease` per stall (at most one target duration; the viewer page: a part target, for 15 s). */
   targetLatency: number;
   partHoldBack: number;
   partTarget: number;
   targetDuration: number;
-  /** Seconds buffered ahead of the playhead: hls.js plays faster to catch up only while this is over 1 s. */
+  /** Seconds buffered ahead of the playhead: hls.js plays faster to catch up only while this is over 1 s (the viewer page seeks instead). */
   forwardBuffer: number;
   playbackRate: number;
 }
@@ -61,7 +64,8 @@ export async function hlsJsReader(pageUrl: string, certPem: string, auth: { user
     for (;;) {
       await page.goto(pageUrl, { timeout: 60_000 });
       try {
-        await page.waitForFunction("(document.querySelector('video')?.currentTime ?? 0) > 0.5", undefined, { timeout: 30_000 });
+        // Polled with evaluate: waitForFunction evaluates its predicate with eval, which the page's CSP refuses.
+        await waitFor('the page plays', async () => ((await page.evaluate("document.querySelector('video')?.currentTime ?? 0")) as number) > 0.5 || undefined, 30_000, 100);
         break;
       } catch (err) {
         if (reloads++ >= 1) {

@@ -24,6 +24,24 @@ const NODE_HLS = 8443;
 const nodeUrl = `https://${NET.node}:${NODE_HLS}/live/index.m3u8`;
 const viewerAuth = `viewer:${S.viewerPassword}`;
 
+/**
+ * What the checks below read in the page. They run in Chromium, but this file is type-checked as Node
+ * code (no DOM library in the program), so each page function names the page's globals through this.
+ */
+interface PageGlobals {
+  Hls?: unknown;
+  document: {
+    querySelector(selector: 'video'): {
+      currentTime: number;
+      videoWidth: number;
+      error: { code: number } | null;
+      getVideoPlaybackQuality(): { totalVideoFrames: number; droppedVideoFrames: number };
+    } | null;
+  };
+  /** Counted by the viewer-page test's init script. */
+  __seeks?: number;
+}
+
 describe('HTTPS LL-HLS on nodes with IP-address certificates from an ACME CA (Pebble)', () => {
   let t: Topology;
   let dir: string;
@@ -128,13 +146,16 @@ describe('HTTPS LL-HLS on nodes with IP-address certificates from an ACME CA (Pe
       page.on('pageerror', (e) => errors.push(String(e)));
       const resp = await page.goto(`https://${NET.node}:${NODE_HLS}/live/`, { timeout: 60_000 });
       expect(resp?.status()).toBe(200);
-      expect(await page.evaluate(() => typeof (window as unknown as { Hls?: unknown }).Hls)).toBe('function');
+      expect(await page.evaluate(() => typeof (globalThis as unknown as PageGlobals).Hls)).toBe('function');
       // Playing: the video's clock advances past 2 s, then keeps advancing; frames decoded, no media error.
-      await waitFor('video playing', async () => (await page.evaluate(() => document.querySelector('video')?.currentTime ?? 0)) > 2 || undefined, 60_000, 250);
-      const t0 = await page.evaluate(() => document.querySelector('video')?.currentTime ?? 0);
-      await waitFor('video keeps playing', async () => (await page.evaluate(() => document.querySelector('video')?.currentTime ?? 0)) > t0 + 2 || undefined, 30_000, 250);
+      await waitFor('video playing', async () => (await page.evaluate(() => (globalThis as unknown as PageGlobals).document.querySelector('video')?.currentTime ?? 0)) > 2 || undefined, 60_000, 250);
+      // Playing, not only seeking ahead: frames keep being presented over 3 s of wall time (15 fps published).
+      const framesNow = () => page.evaluate(() => (globalThis as unknown as PageGlobals).document.querySelector('video')?.getVideoPlaybackQuality().totalVideoFrames ?? 0);
+      const f0 = await framesNow();
+      await new Promise((r) => setTimeout(r, 3_000));
+      const presented = (await framesNow()) - f0;
       const q = await page.evaluate(() => {
-        const v = document.querySelector('video');
+        const v = (globalThis as unknown as PageGlobals).document.querySelector('video');
         return { frames: v?.getVideoPlaybackQuality().totalVideoFrames ?? 0, error: v?.error?.code ?? null, w: v?.videoWidth ?? 0 };
       });
       expect(q).toMatchObject({ error: null, w: 320 });
@@ -185,6 +206,67 @@ describe('HTTPS LL-HLS on nodes with IP-address certificates from an ACME CA (Pe
     await waitFor('token expiry', () => Date.now() > exp + 1_000 || undefined, 20_000, 200);
     const late = await inViewer('curl', ['-sS', '-L', '-o', '/dev/null', '-w', '%{http_code}', '--interface', NET.viewer, '--cacert', pebble.rootFile, location as string]);
     expect(late.stdout).toBe('401');
+  }, 180_000);
+
+  it('the entry\'s viewer page plays in Chromium (hls.js from the entry, media from the node, nothing else); page and scripts need the viewer password', async () => {
+    await streamReady();
+    // A home of its own: the NSS database of the test above is made once per folder.
+    const browser = await launchChromiumIn(t.ns.viewer, path.join(dir, 'viewer-page'), pebble.rootFile);
+    try {
+      const page = await (await browser.newContext({ httpCredentials: { username: 'viewer', password: S.viewerPassword } })).newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      // A policy violation is reported on the console: none may happen.
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      const origins = new Set<string>();
+      const fromEntry = new Set<string>();
+      page.on('request', (r) => {
+        const u = new URL(r.url());
+        if (u.protocol === 'blob:' || u.protocol === 'data:') return;
+        origins.add(u.origin);
+        if (u.origin === `https://${NET.entry}`) fromEntry.add(u.pathname);
+      });
+      // Seeks the player makes (the page's own to its live sync position, hls.js's when it falls behind).
+      await page.addInitScript('window.__seeks = 0; document.addEventListener("seeking", () => { window.__seeks++; }, true);');
+      const resp = await page.goto(`https://${NET.entry}/live/`, { timeout: 60_000 });
+      expect(resp?.status()).toBe(200);
+      expect(resp?.headers()['content-security-policy']).toMatch(/script-src 'self';/);
+      await waitFor('video playing', async () => (await page.evaluate(() => (globalThis as unknown as PageGlobals).document.querySelector('video')?.currentTime ?? 0)) > 2 || undefined, 60_000, 250);
+      // Playing, not only seeking ahead: frames keep being presented over 3 s of wall time (15 fps published).
+      const framesNow = () => page.evaluate(() => (globalThis as unknown as PageGlobals).document.querySelector('video')?.getVideoPlaybackQuality().totalVideoFrames ?? 0);
+      const f0 = await framesNow();
+      await new Promise((r) => setTimeout(r, 3_000));
+      const presented = (await framesNow()) - f0;
+      const q = await page.evaluate(() => {
+        const v = (globalThis as unknown as PageGlobals).document.querySelector('video');
+        const pq = v?.getVideoPlaybackQuality();
+        return { frames: pq?.totalVideoFrames ?? 0, dropped: pq?.droppedVideoFrames ?? 0, error: v?.error?.code ?? null, w: v?.videoWidth ?? 0, t: v?.currentTime ?? 0, seeks: (globalThis as unknown as PageGlobals).__seeks ?? 0 };
+      });
+      expect(q).toMatchObject({ error: null, w: 320 });
+      expect(presented, JSON.stringify(q)).toBeGreaterThan(20);
+      expect(errors).toEqual([]);
+      // The page, its two scripts and the playlist from the entry (302 with a token); parts and segments from the node.
+      expect([...fromEntry].sort()).toEqual(['/live/', '/live/hls.min.js', '/live/index.m3u8', '/live/player.js']);
+      expect([...origins].sort()).toEqual([`https://${NET.entry}`, `https://${NET.node}:${NODE_HLS}`]);
+      // Without the viewer password the page and both scripts are refused, and nothing of them is sent:
+      // asked by the browser from a page of the entry's origin that needs none (a 404), so a 401 comes
+      // back to the script instead of a login prompt.
+      const anonPage = await (await browser.newContext()).newPage();
+      expect((await anonPage.goto(`https://${NET.entry}/nothing-here`, { timeout: 30_000 }))?.status()).toBe(404);
+      const refused = (await anonPage.evaluate(`Promise.all(['/live/', '/live/player.js', '/live/hls.min.js'].flatMap((p) => [
+        fetch(p, { credentials: 'omit' }).then(async (r) => [p, 'none', r.status, await r.text()]),
+        fetch(p, { credentials: 'omit', headers: { authorization: 'Basic ' + btoa('viewer:wrong-password-1234') } }).then(async (r) => [p, 'wrong', r.status, await r.text()]),
+      ]))`)) as Array<[string, string, number, string]>;
+      expect(refused).toHaveLength(6);
+      for (const [p, how, status, body] of refused) {
+        expect(status, `${p} ${how}`).toBe(401);
+        expect(body, `${p} ${how}`).not.toMatch(/<script|Hls|liveSync/);
+      }
+    } finally {
+      await browser.close();
+    }
   }, 180_000);
 
   it('challenge requests for another token or another address get 404 and show in the node status; rtspt keeps serving', async () => {

@@ -342,3 +342,56 @@ async function waitUntil(ok: () => boolean, ms: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+describe('createEntryRouting: viewers served here count from their decision', () => {
+  it('a burst decided before any splice opened fills the entry only to its capacity; the rest go to the next node, and a viewer that leaves while held no longer counts', async () => {
+    // The next node answers the entry's alive probe (any RTSP answer); the local media server never gets the stream.
+    const next = createServer((s) => s.on('data', (d: Buffer) => s.write(`RTSP/1.0 200 OK\r\nCSeq: ${/CSeq:\s*(\d+)/i.exec(d.toString('latin1'))?.[1] ?? 0}\r\n\r\n`)));
+    await new Promise<void>((r) => next.listen(0, '127.0.0.1', r));
+    const nextPort = (next.address() as AddressInfo).port;
+    const { e, follower } = entryOnClock({ localReady: () => false });
+    follower.accept({
+      haven: HAVEN,
+      version: 1,
+      issuedAt: 1,
+      nodes: [
+        { name: 'par', location: { lat: 48.86, lon: 2.35 }, rtspUrl: 'rtsp://127.0.0.1:1', healthy: true, capacity: 2, load: 0, entry: true },
+        { name: 'fra', location: { lat: 50.11, lon: 8.68 }, rtspUrl: `rtsp://127.0.0.1:${nextPort}`, healthy: true, capacity: 10, load: 0, entry: true },
+      ],
+      viewer: VIEWER,
+      players: [],
+    });
+    e.sync();
+    await e.rtspGateway.start();
+    const port = e.rtspGateway.address()!.port;
+    const auth = `Basic ${Buffer.from('viewer:pw').toString('base64')}`;
+    const viewers: Array<{ s: ReturnType<typeof connect>; got: () => string }> = [];
+    const arrive = () => {
+      let got = '';
+      const s = connect({ host: '127.0.0.1', port }, () => s.write(`DESCRIBE rtsp://127.0.0.1:${port}/live RTSP/1.0\r\nCSeq: 2\r\nAuthorization: ${auth}\r\n\r\n`));
+      s.on('data', (d: Buffer) => (got += d.toString('latin1')));
+      s.on('error', () => {});
+      viewers.push({ s, got: () => got });
+    };
+    const parLoad = () => e.router.candidates('live').find((c) => c.node.name === 'par')?.load;
+    try {
+      // Three at once: none of them has a splice open (the stream is not back here).
+      arrive();
+      arrive();
+      arrive();
+      await waitUntil(() => viewers.some((v) => v.got().includes('302')), 2000);
+      expect(parLoad()).toBe(2);
+      const redirected = viewers.filter((v) => /^RTSP\/1\.0 302/.test(v.got()));
+      expect(redirected).toHaveLength(1);
+      expect(redirected[0]!.got()).toMatch(new RegExp(`Location: rtsp://127\\.0\\.0\\.1:${nextPort}/live/token=`));
+      // The held ones leave before the stream is back: the entry has room again.
+      for (const v of viewers) v.s.destroy();
+      await waitUntil(() => parLoad() === 0, 2000);
+    } finally {
+      for (const v of viewers) v.s.destroy();
+      await e.rtspGateway.stop();
+      await e.health.stop(); // its kept probe connection to the next node
+      await new Promise<void>((r) => next.close(() => r()));
+    }
+  }, 15_000);
+});

@@ -2,6 +2,7 @@ import { ViewerTokenKey } from '@haven/core';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
@@ -19,12 +20,15 @@ function selfSigned(dir: string, cn: string): string {
   return `${readFileSync(key, 'utf8')}${readFileSync(crt, 'utf8')}`;
 }
 
-function get(port: number, p: string, auth?: string): Promise<{ status: number; location?: string; serial?: string }> {
+function get(port: number, p: string, auth?: string): Promise<{ status: number; location?: string; serial?: string; headers: import('node:http').IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path: p, rejectUnauthorized: false, agent: false, headers: auth ? { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {} }, (res) => {
-      res.resume();
       const sock = res.socket as import('node:tls').TLSSocket;
-      resolve({ status: res.statusCode ?? 0, location: res.headers.location, serial: sock.getPeerCertificate().serialNumber });
+      const serial = sock.getPeerCertificate().serialNumber;
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, serial, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
     });
     req.on('error', reject);
     req.end();
@@ -45,17 +49,26 @@ interface Started {
 async function startGateway(cn: string, o: Partial<GatewayOptions> & Pick<GatewayOptions, 'viewer' | 'choose'>): Promise<Started> {
   const dir = await mkdtemp(path.join(tmpdir(), `haven-https-${cn}-`));
   const certFile = path.join(dir, 'live.pem');
-  await writeFile(certFile, selfSigned(dir, cn), { mode: 0o600 });
-  const gw = createHttpsGateway({ host: '127.0.0.1', port: 0, certFile, streams: () => ['live'], tokenKey: () => new ViewerTokenKey(), ...o });
-  await gw.start();
+  let gw: HttpsGateway;
+  try {
+    await writeFile(certFile, selfSigned(dir, cn), { mode: 0o600 });
+    gw = createHttpsGateway({ host: '127.0.0.1', port: 0, certFile, streams: () => ['live'], tokenKey: () => new ViewerTokenKey(), ...o });
+    await gw.start();
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     gw,
     port: gw.address()!.port,
     dir,
     certFile,
     stop: async () => {
-      await gw.stop();
-      await rm(dir, { recursive: true, force: true });
+      try {
+        await gw.stop();
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     },
   };
 }
@@ -99,6 +112,39 @@ describe('HTTPS entry gateway', () => {
   it('serves nothing else: other streams and media paths are 404 (media never passes the entry)', async () => {
     expect((await get(port, '/other/index.m3u8', 'viewer:ViewerPass0123456789')).status).toBe(404);
     expect((await get(port, '/live/segment1.mp4', 'viewer:ViewerPass0123456789')).status).toBe(404);
+  });
+
+  it('serves the viewer page and its scripts next to the playlist, behind the same viewer check', async () => {
+    for (const p of ['/live/', '/live/player.js', '/live/hls.min.js']) {
+      const anon = await get(port, p);
+      expect(anon.status, p).toBe(401);
+      expect(anon.body, p).not.toMatch(/hls|<html/i);
+    }
+    const page = await get(port, '/live/', 'viewer:ViewerPass0123456789');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    // Scripts from the page's own origin only, no inline script, no eval; requests to itself and the chosen node only.
+    const csp = String(page.headers['content-security-policy']);
+    expect(csp).toMatch(/default-src 'none'/);
+    expect(csp).toMatch(/script-src 'self'(;|$)/);
+    expect(csp).toMatch(/connect-src 'self' https:\/\/198\.51\.100\.3:8888(;|$)/);
+    expect(csp).not.toMatch(/unsafe|\*/);
+    expect([...page.body.matchAll(/<script([^>]*)>/g)].map((m) => m[1])).toEqual([' src="hls.min.js"', ' src="player.js"']);
+    expect(page.body).not.toMatch(/https?:\/\//);
+    const player = await get(port, '/live/player.js', 'viewer:ViewerPass0123456789');
+    expect(player.status).toBe(200);
+    expect(player.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(player.body).toMatch(/lowLatencyMode: true/);
+    expect(player.body).toMatch(/liveMaxLatencyDuration/);
+    expect(player.body).toMatch(/hls\.liveSyncPosition/);
+    // hls.js as this package's dependency ships it.
+    const hlsJs = await get(port, '/live/hls.min.js', 'viewer:ViewerPass0123456789');
+    expect(hlsJs.status).toBe(200);
+    const shipped = readFileSync(createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js'), 'utf8');
+    expect(hlsJs.body.length).toBeGreaterThan(100_000);
+    expect(hlsJs.body).toBe(shipped);
+    expect((await get(port, '/other/', 'viewer:ViewerPass0123456789')).status).toBe(404);
+    expect((await get(port, '/live/hls.js', 'viewer:ViewerPass0123456789')).status).toBe(404);
   });
 
   it('picks up a renewed certificate file for new connections', async () => {
@@ -200,6 +246,20 @@ describe('HTTPS entry gateway: malformed input and its own bugs never end the pr
       expect((await get(port, '/live/index.m3u8')).status).toBe(503);
     } finally {
       state = 'held';
+    }
+  });
+});
+
+describe('HTTPS entry gateway with no node serving the stream', () => {
+  let g: Started;
+  afterAll(async () => g?.stop());
+
+  it('the viewer page is a 503 like the playlist (its policy would name no node to play from)', async () => {
+    g = await startGateway('none', { viewer: () => ({ user: 'viewer', password: 'ViewerPass0123456789' }), choose: () => undefined });
+    for (const p of ['/live/', '/live/index.m3u8']) {
+      const r = await get(g.port, p, 'viewer:ViewerPass0123456789');
+      expect(r.status, p).toBe(503);
+      expect(r.body).toMatch(/no node is serving this stream/);
     }
   });
 });

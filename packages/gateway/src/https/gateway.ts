@@ -12,6 +12,7 @@ import { safeEqual, safeEqualExpected, type ViewerCredentials } from '../auth/di
 import { FailureLimiter } from '../budget/rate-limit.js';
 import { signViewerToken, TOKEN_PARAM } from '../auth/token.js';
 import { originFormTarget } from '../hls/target.js';
+import { viewerPageFile, type ViewerPageFile } from './viewer-page.js';
 
 /** Where a viewer is sent: the node's name (tokens are bound to it) and its own HTTPS HLS base URL. */
 export interface HttpsTarget {
@@ -60,7 +61,8 @@ export interface HttpsGateway extends CoreService {
   budget(): ConnectionBudgetStats;
 }
 
-const PLAYLIST = /^\/([^/?#]+)\/(?:index\.m3u8)?$/;
+/** `/<stream>/index.m3u8` (the playlist), or the viewer page's files in the same folder (`/<stream>/` is the page). */
+const ROUTE = /^\/([^/?#]+)\/(index\.m3u8|player\.js|hls\.min\.js)?$/;
 
 function basicOf(header: string | undefined): { user: string; pass: string } | undefined {
   const m = header ? /^Basic\s+(\S+)$/i.exec(header) : null;
@@ -75,8 +77,9 @@ function basicOf(header: string | undefined): { user: string; pass: string } | u
  * Quest: its HTTP stack is media3's DefaultHttpDataSource, which follows cross-host 3xx; its RTSP stack
  * cannot). `GET /<stream>/index.m3u8` with the viewer password (Basic) answers 302 to the chosen node's
  * own HTTPS playlist with a short-lived signed token in place of the password (bound to the viewer's
- * address, the stream, the node). Nothing else is served: HLS media requests go to the node that
- * serves them and never pass here.
+ * address, the stream, the node). Next to it, behind the same viewer check, the stream's viewer page
+ * for browsers (`/<stream>/`, hls.js tuned for low latency, see viewer-page.ts). Nothing else is
+ * served: HLS media requests go to the node that serves them and never pass here.
  */
 export function createHttpsGateway(o: HttpsGatewayOptions): HttpsGateway {
   const limiter = new FailureLimiter({ maxFailures: o.maxAuthFailuresPerMinute ?? 10 });
@@ -98,9 +101,9 @@ export function createHttpsGateway(o: HttpsGatewayOptions): HttpsGateway {
     // Origin form only (`//[/`, absolute form, dot segments: 400); a bad %-escape is a 400 too.
     const at = originFormTarget(req.url);
     if (!at) return text(res, 400, 'bad request: expected a path such as /<stream>/index.m3u8');
-    const m = PLAYLIST.exec(at.path);
+    const m = ROUTE.exec(at.path);
     const stream = m ? decodeComponent(m[1] as string) : undefined;
-    if (stream === undefined || !o.streams().includes(stream)) return text(res, 404, 'not found: the entry serves /<stream>/index.m3u8 only');
+    if (stream === undefined || !o.streams().includes(stream)) return text(res, 404, 'not found: the entry serves /<stream>/index.m3u8 and the viewer page /<stream>/ only');
     const v = o.viewer();
     if (!v) return text(res, 503, 'this entry has no routing state yet; try again shortly', { 'retry-after': '5' });
     if (limiter.blocked(ip)) return text(res, 429, 'too many failed logins from this address; wait a minute');
@@ -111,6 +114,8 @@ export function createHttpsGateway(o: HttpsGatewayOptions): HttpsGateway {
       if (cred) limiter.fail(ip);
       return text(res, 401, 'viewer password required', { 'www-authenticate': `Basic realm="${realm}"` });
     }
+    const file = m?.[2] ?? '';
+    if (file !== 'index.m3u8') return servePage(res, file as ViewerPageFile, ip, stream);
     const key = o.tokenKey();
     const target = o.choose(ip, stream);
     if (!key || !target) return text(res, 503, 'no node is serving this stream right now; try again shortly', { 'retry-after': '5' });
@@ -119,6 +124,19 @@ export function createHttpsGateway(o: HttpsGatewayOptions): HttpsGateway {
     o.logger?.debug({ ip, stream, node: target.node }, 'https entry: redirect');
     res.writeHead(302, { location, 'cache-control': 'no-store', 'content-length': '0' });
     res.end();
+  }
+
+  /** A file of the viewer page; the page itself names the node its playlist goes to in its policy. */
+  function servePage(res: ServerResponse, file: ViewerPageFile, ip: string, stream: string): void {
+    let mediaOrigin = '';
+    if (file === '') {
+      const target = o.choose(ip, stream);
+      if (!target) return text(res, 503, 'no node is serving this stream right now; try again shortly', { 'retry-after': '5' });
+      mediaOrigin = new URL(target.hlsBase).origin;
+    }
+    const { body, headers } = viewerPageFile(file, stream, mediaOrigin);
+    res.writeHead(200, { ...headers, 'content-length': String(Buffer.byteLength(body)) });
+    res.end(body);
   }
 
   function loadCert(): void {

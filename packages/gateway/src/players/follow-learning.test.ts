@@ -1,8 +1,15 @@
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { FollowLearner, type FollowLearnerOptions } from './follow-learning.js';
+
+/** A private folder for one test's players file, removed when the test ends (passed or failed). */
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'haven-learn-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 function learner(o: Partial<FollowLearnerOptions> = {}) {
   let now = 1_000_000;
@@ -61,7 +68,7 @@ describe('FollowLearner', () => {
   });
 
   it('persists 0600 and reloads; a broken file is reported and ignored', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'haven-learn-'));
+    const dir = tempDir();
     const file = path.join(dir, 'players.json');
     const { l } = learner({ file });
     l.authScheme('VLC/3', 'digest');
@@ -127,7 +134,7 @@ describe('FollowLearner', () => {
     });
 
     it('an operator clears a verdict (one player or all); a reload keeps the evidence, a version-1 file brings none', async () => {
-      const dir = mkdtempSync(path.join(tmpdir(), 'haven-learn-'));
+      const dir = tempDir();
       const file = path.join(dir, 'players.json');
       const { l, tick } = learner({ minSamples: () => 3, file });
       unfollowed(l, ['198.51.100.7', '203.0.113.9', '2001:db8:77::1']);

@@ -40,6 +40,8 @@ export class GatewayConnection {
   /** The request being handled; its line as a log may show it (no query, no userinfo) is made only for a fault. */
   #lastReq: RtspRequest | undefined;
   readonly #lastLine = () => this.#lastReq && requestLineForLog(this.#lastReq.method, this.#lastReq.uri, 'RTSP/1.0');
+  /** This connection counts as one of the viewers served here (the router's local load). */
+  #counted = false;
   readonly #onData: (d: Buffer) => void;
 
   constructor(
@@ -77,7 +79,19 @@ export class GatewayConnection {
     this.deps.onSettled();
   }
 
+  /**
+   * A viewer counts against this node's load from its decision to serve it here, not once its splice
+   * opens: a burst (a dead node's viewers retrying together) all saw one load and overfilled the entry.
+   */
+  #count(on = true): void {
+    if (this.#counted === on || this.#probe) return; // a prober is no viewer
+    this.#counted = on;
+    this.deps.router.originViewers(on ? 1 : -1);
+  }
+
   #close(): void {
+    // Gone while held or dialing (no splice open to end the count), or spliced: counted once either way.
+    this.#count(false);
     if (this.#timer) clearTimeout(this.#timer);
     this.#state = this.#state === 'spliced' ? 'spliced' : 'closed';
     this.#settle();
@@ -296,6 +310,7 @@ export class GatewayConnection {
    * viewer credentials the gateway has just checked, sent to the local MediaMTX only.
    */
   async #spliceRead(req: RtspRequest, stream: string, reason: RouteReason, t0: number, uri: string, location?: ViewerLocation, distanceKm?: number, mapUris = false): Promise<void> {
+    this.#count();
     const ready = this.deps.localReady;
     if (ready && !ready()) {
       // Decided (served here): no request timeout or undecided deadline while the stream comes back.
@@ -364,19 +379,20 @@ export class GatewayConnection {
       onOpen: () => {
         this.deps.onSpliceOpen();
         if (this.#probe) return; // not a viewer: no load, no route
-        router.originViewers(1);
+        this.#count();
         router.routed(this.#event(stream, servedBy, 'splice', reason, decisionMs, location ?? router.locate(this.ip), distanceKm));
       },
       onFail: (err) => {
         this.deps.logger?.warn({ err, target: `${target.host}:${target.port}` }, 'local media server unreachable; answering 503');
         router.refused(this.ip, 'no-node');
+        this.#count(false);
         this.#state = 'talk';
         this.#finish(rtspResponse(503, cseq));
       },
       onClose: ({ toViewer }) => {
         this.deps.onSpliceClose();
         if (this.#probe) return;
-        router.originViewers(-1);
+        this.#count(false);
         router.viewerServed(this.ip, stream, servedBy, toViewer);
       },
     });
