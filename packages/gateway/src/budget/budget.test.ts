@@ -169,3 +169,58 @@ describe('ConnectionBudget', () => {
     expect(b.stats().addresses).toBe(0);
   });
 });
+
+describe('ConnectionBudget.admitOrWait: a burst from one network waits for a slot instead of a refusal', () => {
+  afterEach(() => vi.useRealTimers());
+  const wide = { ratePerSec: 1000, burst: 1000 };
+  const flush = () => new Promise<void>((r) => queueMicrotask(r));
+
+  it('admits waiters in arrival order as slots of their network are decided or released', async () => {
+    const b = new ConnectionBudget({ perAddress: 64, undecidedPerAddress: 16, undecidedPerPrefix: 2, ...wide });
+    const held = [ok(b.admit('203.0.113.1')), ok(b.admit('203.0.113.2'))];
+    const got: Array<[number, Admission]> = [];
+    b.admitOrWait('203.0.113.3', undefined, 2000, (a) => got.push([3, a]));
+    b.admitOrWait('203.0.113.4', undefined, 2000, (a) => got.push([4, a]));
+    expect(got).toEqual([]);
+    expect(b.stats()).toMatchObject({ waiting: 2, refused: { undecided: 0 } });
+    held[0]!.decided();
+    await flush();
+    expect(got.map(([n, a]) => [n, a.ok])).toEqual([[3, true]]);
+    held[1]!.release();
+    await flush();
+    expect(got.map(([n, a]) => [n, a.ok])).toEqual([[3, true], [4, true]]);
+    expect(b.stats()).toMatchObject({ waiting: 0, waited: 2, undecided: 2, refused: { undecided: 0 } });
+  });
+
+  it('refuses at the end of the wait when no slot was decided (a trickler holds them), and counts it then', () => {
+    vi.useFakeTimers();
+    const b = new ConnectionBudget({ perAddress: 64, undecidedPerAddress: 16, undecidedPerPrefix: 1, ...wide });
+    ok(b.admit('203.0.113.1'));
+    const got: Admission[] = [];
+    b.admitOrWait('203.0.113.9', undefined, 2000, (a) => got.push(a));
+    vi.advanceTimersByTime(1999);
+    expect(got).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(got).toEqual([{ ok: false, group: '203.0.113.9', prefix: '203.0.113.0/24', reason: 'undecided' }]);
+    expect(b.stats()).toMatchObject({ waiting: 0, waited: 0, refused: { undecided: 1 } });
+  });
+
+  it('waits only for an undecided slot, at most a budget of waiters per network, and a cancelled waiter is gone', async () => {
+    const b = new ConnectionBudget({ perAddress: 1, undecidedPerAddress: 16, undecidedPerPrefix: 1, ...wide });
+    const first = ok(b.admit('203.0.113.1'));
+    // Over its address's open budget: refused at once, no wait.
+    const now: Admission[] = [];
+    b.admitOrWait('203.0.113.1', undefined, 2000, (a) => now.push(a));
+    expect(now).toMatchObject([{ ok: false, reason: 'address' }]);
+    // One waiter per network (its undecided budget is 1); the next is refused at once.
+    const waited: Admission[] = [];
+    const cancel = b.admitOrWait('203.0.113.2', undefined, 2000, (a) => waited.push(a));
+    b.admitOrWait('203.0.113.3', undefined, 2000, (a) => now.push(a));
+    expect(now[1]).toMatchObject({ ok: false, reason: 'undecided' });
+    cancel();
+    first.decided();
+    await flush();
+    expect(waited).toEqual([]);
+    expect(b.stats()).toMatchObject({ waiting: 0, waited: 0 });
+  });
+});

@@ -63,6 +63,15 @@ interface Entry {
   timer: NodeJS.Timeout | undefined;
 }
 
+interface Waiter {
+  ip: string | undefined;
+  address: string;
+  prefix: string;
+  onShed: ((why: ShedReason) => void) | undefined;
+  done: (a: Admission) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
 export interface ConnectionBudgetStats {
   open: number;
   undecided: number;
@@ -76,6 +85,9 @@ export interface ConnectionBudgetStats {
   /** Kept for the older stats shape: refusals by an address's or prefix's budget, and by rate. */
   refusedBudget: number;
   refusedRate: number;
+  /** Connections waiting now for an undecided slot of their network (`admitOrWait`), and admitted after such a wait. */
+  waiting: number;
+  waited: number;
 }
 
 const inc = (m: Map<string, number>, k: string, by: number): void => {
@@ -107,6 +119,10 @@ export class ConnectionBudget {
   #undecidedTotal = 0;
   readonly #refused: Record<RefusalReason, number> = { address: 0, prefix: 0, undecided: 0, rate: 0, cap: 0 };
   readonly #shed: Record<ShedReason, number> = { deadline: 0, fair: 0 };
+  /** Connections over only their undecided budget, waiting for a slot of their network, oldest first. */
+  readonly #waiting = new Map<string, Set<Waiter>>();
+  #waitingTotal = 0;
+  #waited = 0;
 
   constructor(options: ConnectionBudgetOptions) {
     if (!(options.perAddress >= 1) || !(options.ratePerSec > 0) || !(options.burst >= 1)) {
@@ -156,6 +172,62 @@ export class ConnectionBudget {
     return this.#add(address, prefix, onShed);
   }
 
+  /**
+   * Like `admit`, but a connection refused only because its address or network holds its undecided
+   * budget waits, in arrival order, at most `waitMs` for one of them to be decided (a viewer's
+   * decision takes milliseconds; a burst of viewers retrying together after a node died, from one
+   * network, would otherwise be refused and retry only seconds later). At most as many wait per
+   * network as its undecided budget, and `maxWaiting` in all; a trickler's slots are never decided,
+   * so its waiters are refused at the end of the wait as before. `done` is called once, with the
+   * admission or the refusal; the function returned cancels the wait (the socket closed meanwhile).
+   */
+  admitOrWait(ip: string | undefined, onShed: ((why: ShedReason) => void) | undefined, waitMs: number, done: (a: Admission) => void, maxWaiting = 512): () => void {
+    const first = this.admit(ip, onShed);
+    const full = (this.#waiting.get(first.prefix)?.size ?? 0) >= this.#o.undecidedPerPrefix || this.#waitingTotal >= maxWaiting;
+    if (first.ok || first.reason !== 'undecided' || waitMs <= 0 || full) {
+      done(first);
+      return () => {};
+    }
+    this.#refused.undecided--; // counted when the wait ends without a slot
+    const w: Waiter = { ip, address: first.group, prefix: first.prefix, onShed, done, timer: undefined };
+    let q = this.#waiting.get(w.prefix);
+    if (!q) this.#waiting.set(w.prefix, (q = new Set()));
+    q.add(w);
+    this.#waitingTotal++;
+    w.timer = setTimeout(() => {
+      if (!this.#unwait(w)) return;
+      this.#refused.undecided++;
+      w.done({ ok: false, group: w.address, prefix: w.prefix, reason: 'undecided' });
+    }, waitMs);
+    w.timer.unref();
+    return () => {
+      this.#unwait(w);
+    };
+  }
+
+  #unwait(w: Waiter): boolean {
+    const q = this.#waiting.get(w.prefix);
+    if (!q?.delete(w)) return false;
+    if (q.size === 0) this.#waiting.delete(w.prefix);
+    this.#waitingTotal--;
+    if (w.timer) clearTimeout(w.timer);
+    return true;
+  }
+
+  /** A slot of `prefix` was decided or released: the oldest waiter that now fits is admitted. */
+  #wake(prefix: string): void {
+    const q = this.#waiting.get(prefix);
+    if (!q) return;
+    if ((this.#undecided.prefix.get(prefix) ?? 0) >= this.#o.undecidedPerPrefix) return;
+    for (const w of q) {
+      if ((this.#undecided.address.get(w.address) ?? 0) >= this.#o.undecidedPerAddress) continue;
+      this.#unwait(w);
+      this.#waited++;
+      w.done(this.admit(w.ip, w.onShed));
+      return;
+    }
+  }
+
   #add(address: string, prefix: string, onShed: ((why: ShedReason) => void) | undefined): Admission {
     const e: Entry = { address, prefix, undecided: true, dropped: false, onShed, timer: undefined };
     this.#total++;
@@ -191,6 +263,7 @@ export class ConnectionBudget {
     if (e.timer) clearTimeout(e.timer);
     const q = this.#queue.get(e.prefix);
     if (q?.delete(e) && q.size === 0) this.#queue.delete(e.prefix);
+    if (this.#waiting.size > 0) queueMicrotask(() => this.#wake(e.prefix));
   }
 
   /** Remove every count of `e`, once. */
@@ -258,6 +331,8 @@ export class ConnectionBudget {
       shed: { ...this.#shed },
       refusedBudget: r.address + r.prefix + r.undecided + r.cap,
       refusedRate: r.rate,
+      waiting: this.#waitingTotal,
+      waited: this.#waited,
     };
   }
 

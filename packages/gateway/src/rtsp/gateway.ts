@@ -7,7 +7,7 @@ import { RtspAuthenticator, type ViewerCredentials } from '../auth/digest.js';
 import { GatewayConnection } from './connection.js';
 import { untilLocalReady } from './local-hold.js';
 import { listenOrThrow } from '../listen.js';
-import { gatewayBudget, type ConnectionBudgetStats, type GatewayBudgetLimits } from '../budget/budget.js';
+import { gatewayBudget, type Admission, type ConnectionBudgetStats, type GatewayBudgetLimits } from '../budget/budget.js';
 import { DEFAULT_RTSP_LIMITS } from './parser.js';
 import { FailureLimiter } from '../budget/rate-limit.js';
 import { rtspResponse } from './response.js';
@@ -136,15 +136,42 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
     return t ? splitHostPort(t, 8554) : undefined;
   };
 
+  /**
+   * How long a connection over only its network's undecided budget waits for a slot before its 503:
+   * long enough for a burst of viewers from one network to be decided one after another, short
+   * against a world player's 5 s retry.
+   */
+  const ADMIT_WAIT_MS = 2000;
+
   const onConnection = (socket: Socket) => {
     const ip = normalizeIp(socket.remoteAddress);
     // Every connection counts against its address and prefix until its socket closes, spliced ones
     // included; an undecided one is closed at its deadline or when a smaller network needs its slot.
-    const admitted = budget.admit(ip, (why) => {
-      if (why === 'deadline') o.router.refused(ip, 'bad-request');
-      socket.end(rtspResponse(why === 'deadline' ? 408 : 503, undefined));
-      setTimeout(() => socket.destroy(), 1000).unref();
-    });
+    // One over only its network's undecided budget waits a moment for a slot (its bytes stay in the
+    // socket): viewers retrying together from one network are decided in milliseconds each.
+    socket.on('error', () => {});
+    let waiting = true;
+    const cancel = budget.admitOrWait(
+      ip,
+      (why) => {
+        if (why === 'deadline') o.router.refused(ip, 'bad-request');
+        socket.end(rtspResponse(why === 'deadline' ? 408 : 503, undefined));
+        setTimeout(() => socket.destroy(), 1000).unref();
+      },
+      ADMIT_WAIT_MS,
+      (admitted) => {
+        waiting = false;
+        if (socket.destroyed) {
+          if (admitted.ok) admitted.release();
+          return;
+        }
+        onAdmitted(socket, ip, admitted);
+      },
+    );
+    if (waiting) socket.once('close', () => waiting && cancel());
+  };
+
+  const onAdmitted = (socket: Socket, ip: string, admitted: Admission) => {
     if (!admitted.ok) {
       rejected++;
       socket.on('error', () => {});
