@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ViewerTokenKey, originConfigSchema } from '@haven/core';
-import { createHttpsGateway, createOriginRouting, type HttpsGateway, type RoutingStack } from '@haven/gateway';
-import { freePort, stopAll, waitFor } from '../helpers/process.js';
+import { createHttpsGateway, type HttpsGateway, type RoutingStack } from '@haven/gateway';
+import { waitFor } from '../helpers/process.js';
 import { playMedia3 } from '../helpers/rtsp-players.js';
-import { mtxPathReady, PUBLISHER, startAuthHook, startMediamtx, startPublisher, VIEWER, type AuthHook, type Mtx } from '../gateway/helpers.js';
+import { VIEWER } from '../gateway/helpers.js';
+import { startOriginDoor, type OriginDoor } from './origin-door.js';
 
 // 60 networks (loopback /24s 127.10.0.0 .. 127.69.0.0; all of 127/8 is loopback on Linux), four
 // addresses each, every address trying to hold 10 connections that trickle requests and never get
@@ -70,30 +71,21 @@ function crowd(port: number, onOpen: (s: Socket, admitted: () => void) => NodeJS
 }
 
 describe('every door has a budget per address and per network', () => {
-  let hook: AuthHook;
-  let mtx: Mtx;
+  let door: OriginDoor;
   let stack: RoutingStack;
   let rtspPort: number;
   let https: HttpsGateway | undefined;
   let dir: string;
 
   beforeAll(async () => {
-    hook = await startAuthHook();
-    mtx = await startMediamtx({ authHook: hook.url, trustProxies: true });
-    startPublisher(`rtsp://${PUBLISHER.user}:${PUBLISHER.password}@127.0.0.1:${mtx.rtspPort}/live`, 240);
-    await waitFor('stream ready', () => mtxPathReady(mtx.apiPort), 30_000);
-    rtspPort = await freePort();
-    const config = originConfigSchema.parse({ role: 'origin', region: 'eu-central', public: { host: '127.0.0.1', rtspPort, hlsPort: await freePort(), bind: '127.0.0.1' } });
-    stack = createOriginRouting({ config, secrets: () => ({ viewerPassword: VIEWER.password }), media: () => ({ rtsp: `127.0.0.1:${mtx.rtspPort}` }), hlsListen: false });
-    for (const s of stack.list) await s.start();
+    door = await startOriginDoor();
+    ({ stack, rtspPort } = door);
     dir = mkdtempSync(path.join(tmpdir(), 'haven-door-budget-'));
   });
 
   afterAll(async () => {
     await https?.stop();
-    for (const s of [...(stack?.list ?? [])].reverse()) await s.stop();
-    await stopAll();
-    await hook?.close();
+    await door?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,10 +1,11 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { originConfigSchema } from '@haven/core';
-import { createOriginRouting, type RoutingStack } from '@haven/gateway';
-import { freePort, stopAll, waitFor } from '../helpers/process.js';
+import type { RoutingStack } from '@haven/gateway';
+import { waitFor } from '../helpers/process.js';
 import { playMedia3, type PlayResult } from '../helpers/rtsp-players.js';
-import { mtxPathReady, PUBLISHER, startAuthHook, startMediamtx, startPublisher, VIEWER, type AuthHook, type Mtx } from '../gateway/helpers.js';
+import { VIEWER } from '../gateway/helpers.js';
+import { startOriginDoor, type OriginDoor } from './origin-door.js';
 
 // A node dies and its viewers retry together through the next entry; many of them may share one
 // network (one ISP's /24). An RTSP door built as the app builds it (the origin's routing stack in
@@ -19,26 +20,17 @@ const PER_ADDRESS = 8;
 const defaults = originConfigSchema.parse({ role: 'origin' }).gateway;
 
 describe('a burst of viewers from one network at the RTSP door', () => {
-  let hook: AuthHook;
-  let mtx: Mtx;
+  let door: OriginDoor;
   let stack: RoutingStack;
   let rtspPort: number;
 
   beforeAll(async () => {
-    hook = await startAuthHook();
-    mtx = await startMediamtx({ authHook: hook.url, trustProxies: true });
-    startPublisher(`rtsp://${PUBLISHER.user}:${PUBLISHER.password}@127.0.0.1:${mtx.rtspPort}/live`, 240);
-    await waitFor('stream ready', () => mtxPathReady(mtx.apiPort), 30_000);
-    rtspPort = await freePort();
-    const config = originConfigSchema.parse({ role: 'origin', region: 'eu-central', public: { host: '127.0.0.1', rtspPort, hlsPort: await freePort(), bind: '127.0.0.1' } });
-    stack = createOriginRouting({ config, secrets: () => ({ viewerPassword: VIEWER.password }), media: () => ({ rtsp: `127.0.0.1:${mtx.rtspPort}` }), hlsListen: false });
-    for (const s of stack.list) await s.start();
+    door = await startOriginDoor();
+    ({ stack, rtspPort } = door);
   });
 
   afterAll(async () => {
-    for (const s of [...(stack?.list ?? [])].reverse()) await s.stop();
-    await stopAll();
-    await hook?.close();
+    await door?.stop();
   });
 
   it(`viewers arriving while their network holds its undecided budget (${defaults.maxUndecidedPerPrefix}) wait for a slot, and every one plays`, async () => {

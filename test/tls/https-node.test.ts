@@ -17,6 +17,7 @@ import { certified, ready, startMachine, type Machine } from './machines.js';
 import { startPebble, type Pebble } from './pebble.js';
 import { addMachine, buildTopology, NET, tearDown, type Topology } from './topology.js';
 import { launchChromiumIn } from './chromium.js';
+import type { Page } from 'playwright-core';
 
 const PREFIX = 'htls';
 const S = testSecrets();
@@ -40,6 +41,24 @@ interface PageGlobals {
   };
   /** Counted by the viewer-page test's init script. */
   __seeks?: number;
+}
+
+/**
+ * Waits until the page's video plays (its clock past 2 s), then counts the frames it presents over 3 s
+ * of wall time (playing, not only seeking ahead), and reads what the video says then.
+ */
+async function watchVideo(page: Page) {
+  await waitFor('video playing', async () => (await page.evaluate(() => (globalThis as unknown as PageGlobals).document.querySelector('video')?.currentTime ?? 0)) > 2 || undefined, 60_000, 250);
+  const framesNow = () => page.evaluate(() => (globalThis as unknown as PageGlobals).document.querySelector('video')?.getVideoPlaybackQuality().totalVideoFrames ?? 0);
+  const f0 = await framesNow();
+  await new Promise((r) => setTimeout(r, 3_000));
+  const presented = (await framesNow()) - f0;
+  const q = await page.evaluate(() => {
+    const v = (globalThis as unknown as PageGlobals).document.querySelector('video');
+    const pq = v?.getVideoPlaybackQuality();
+    return { frames: pq?.totalVideoFrames ?? 0, dropped: pq?.droppedVideoFrames ?? 0, error: v?.error?.code ?? null, w: v?.videoWidth ?? 0, t: v?.currentTime ?? 0, seeks: (globalThis as unknown as PageGlobals).__seeks ?? 0 };
+  });
+  return { presented, q };
 }
 
 describe('HTTPS LL-HLS on nodes with IP-address certificates from an ACME CA (Pebble)', () => {
@@ -147,18 +166,10 @@ describe('HTTPS LL-HLS on nodes with IP-address certificates from an ACME CA (Pe
       const resp = await page.goto(`https://${NET.node}:${NODE_HLS}/live/`, { timeout: 60_000 });
       expect(resp?.status()).toBe(200);
       expect(await page.evaluate(() => typeof (globalThis as unknown as PageGlobals).Hls)).toBe('function');
-      // Playing: the video's clock advances past 2 s, then keeps advancing; frames decoded, no media error.
-      await waitFor('video playing', async () => (await page.evaluate(() => (globalThis as unknown as PageGlobals).document.querySelector('video')?.currentTime ?? 0)) > 2 || undefined, 60_000, 250);
-      // Playing, not only seeking ahead: frames keep being presented over 3 s of wall time (15 fps published).
-      const framesNow = () => page.evaluate(() => (globalThis as unknown as PageGlobals).document.querySelector('video')?.getVideoPlaybackQuality().totalVideoFrames ?? 0);
-      const f0 = await framesNow();
-      await new Promise((r) => setTimeout(r, 3_000));
-      const presented = (await framesNow()) - f0;
-      const q = await page.evaluate(() => {
-        const v = (globalThis as unknown as PageGlobals).document.querySelector('video');
-        return { frames: v?.getVideoPlaybackQuality().totalVideoFrames ?? 0, error: v?.error?.code ?? null, w: v?.videoWidth ?? 0 };
-      });
+      // Playing: the video's clock advances past 2 s, then keeps advancing; frames presented, no media error.
+      const { presented, q } = await watchVideo(page);
       expect(q).toMatchObject({ error: null, w: 320 });
+      expect(presented, JSON.stringify(q)).toBeGreaterThan(20);
       expect(q.frames).toBeGreaterThan(0);
       expect(errors).toEqual([]);
     } finally {
@@ -233,17 +244,7 @@ describe('HTTPS LL-HLS on nodes with IP-address certificates from an ACME CA (Pe
       const resp = await page.goto(`https://${NET.entry}/live/`, { timeout: 60_000 });
       expect(resp?.status()).toBe(200);
       expect(resp?.headers()['content-security-policy']).toMatch(/script-src 'self';/);
-      await waitFor('video playing', async () => (await page.evaluate(() => (globalThis as unknown as PageGlobals).document.querySelector('video')?.currentTime ?? 0)) > 2 || undefined, 60_000, 250);
-      // Playing, not only seeking ahead: frames keep being presented over 3 s of wall time (15 fps published).
-      const framesNow = () => page.evaluate(() => (globalThis as unknown as PageGlobals).document.querySelector('video')?.getVideoPlaybackQuality().totalVideoFrames ?? 0);
-      const f0 = await framesNow();
-      await new Promise((r) => setTimeout(r, 3_000));
-      const presented = (await framesNow()) - f0;
-      const q = await page.evaluate(() => {
-        const v = (globalThis as unknown as PageGlobals).document.querySelector('video');
-        const pq = v?.getVideoPlaybackQuality();
-        return { frames: pq?.totalVideoFrames ?? 0, dropped: pq?.droppedVideoFrames ?? 0, error: v?.error?.code ?? null, w: v?.videoWidth ?? 0, t: v?.currentTime ?? 0, seeks: (globalThis as unknown as PageGlobals).__seeks ?? 0 };
-      });
+      const { presented, q } = await watchVideo(page);
       expect(q).toMatchObject({ error: null, w: 320 });
       expect(presented, JSON.stringify(q)).toBeGreaterThan(20);
       expect(errors).toEqual([]);

@@ -1,6 +1,5 @@
-import { verify } from 'node:crypto';
 import type { ViewerTokenKey } from '@haven/core';
-import type { TokenVerdict } from './token.js';
+import { signTagged, verifyTagged, type TokenVerdict } from './token.js';
 
 /**
  * The probe credential: how a gateway knows a request is the health probe of the origin or of another
@@ -20,8 +19,6 @@ export const PROBE_HEADER = 'Haven-Probe';
 export const PROBE_TOKEN_TTL_SEC = 60;
 const MAX_PROBE_TTL_SEC = 300;
 
-const FORMAT = /^p1\.([0-9a-z]{1,10})\.([A-Za-z0-9_-]{11})\.([A-Za-z0-9_-]{86})$/;
-const MAX_LENGTH = 3 + 10 + 1 + 11 + 1 + 86;
 
 function message(node: string, exp: string, kid: string): Buffer {
   return Buffer.from(`p1\n${node}\n${exp}\n${kid}`, 'utf8');
@@ -29,30 +26,12 @@ function message(node: string, exp: string, kid: string): Buffer {
 
 /** Sign a probe credential for `node`, valid `ttlSec` from `nowMs`. */
 export function signProbeToken(key: ViewerTokenKey, node: string, ttlSec = PROBE_TOKEN_TTL_SEC, nowMs = Date.now()): string {
-  const exp = Math.floor(nowMs / 1000 + Math.min(Math.max(1, ttlSec), MAX_PROBE_TTL_SEC)).toString(36);
-  return `p1.${exp}.${key.id}.${key.signBytes(message(node, exp, key.id)).toString('base64url')}`;
+  return signTagged(key, 'p1', (exp, kid) => message(node, exp, kid), ttlSec, MAX_PROBE_TTL_SEC, nowMs);
 }
 
 /** Check a probe credential for this node (`self`) with the keys accepted now. Never throws. */
 export function verifyProbeToken(key: ViewerTokenKey, token: string, self: string, nowMs = Date.now()): TokenVerdict {
-  if (token.length > MAX_LENGTH) return 'malformed';
-  const m = FORMAT.exec(token);
-  if (!m) return 'malformed';
-  const exp = m[1] as string;
-  const kid = m[2] as string;
-  const signer = key.keyFor(kid);
-  if (!signer) return 'unknown-signer';
-  let ok = false;
-  try {
-    ok = verify(null, message(self, exp, kid), signer, Buffer.from(m[3] as string, 'base64url'));
-  } catch {
-    ok = false;
-  }
-  if (!ok) return 'bad-signature';
-  const expSec = Number.parseInt(exp, 36);
-  const nowSec = nowMs / 1000;
-  if (!(expSec >= nowSec) || expSec - nowSec > MAX_PROBE_TTL_SEC) return 'expired';
-  return 'ok';
+  return verifyTagged(key, 'p1', token, (exp, kid) => message(self, exp, kid), MAX_PROBE_TTL_SEC, nowMs);
 }
 
 /**
