@@ -61,6 +61,10 @@ export class WgDriver {
   }
 
   /** Create the interface, removing a leftover of the same name (a crashed earlier run) first. */
+  /** The last start's wireguard-go exited before its interface came up. */
+  #exitedEarly = false;
+  #starting = false;
+
   async create(): Promise<Implementation> {
     this.#stopping = false;
     await this.#deleteLink();
@@ -74,12 +78,32 @@ export class WgDriver {
       await this.#startUserspace();
     } catch (err) {
       await this.destroy().catch(() => {});
-      throw err;
+      // wireguard-go that exited at once (its control socket raced with another one's clean-up in the
+      // shared socket folder) gets one more try; a second failure is the answer.
+      if (!this.#exitedEarly) throw err;
+      this.#stopping = false;
+      await sleep(300);
+      try {
+        await this.#startUserspace();
+      } catch (again) {
+        await this.destroy().catch(() => {});
+        throw again;
+      }
     }
     return (this.#implementation = 'userspace');
   }
 
   async #startUserspace(): Promise<void> {
+    this.#exitedEarly = false;
+    this.#starting = true;
+    try {
+      await this.#spawnUserspace();
+    } finally {
+      this.#starting = false;
+    }
+  }
+
+  async #spawnUserspace(): Promise<void> {
     // Probe the binary first so "not installed" names the package instead of a vague exit.
     await this.exec.run('wireguardGo', ['--version'], { allowFail: true }).then((r) => {
       if (r.code !== 0) throw this.exec.classify('wireguardGo', ['--version'], r);
@@ -96,9 +120,10 @@ export class WgDriver {
       child.once('error', () => resolve());
       child.once('close', (code, signal) => {
         if (this.#child === child) this.#child = undefined;
-        if (!this.#stopping) {
+        // An exit while starting is the start's failure (thrown by it), not a running tunnel's.
+        if (!this.#stopping && !this.#starting) {
           this.options.onUnexpectedExit?.(
-            wgError('USERSPACE_FAILED', `wireguard-go for ${this.name} exited (${signal ?? `code ${code}`}): ${this.#childOutput.trim().slice(-300) || 'no output'}`, {
+            wgError('USERSPACE_FAILED', `wireguard-go for ${this.name} exited (${signal ?? `code ${code}`}): ${errorLines(this.#childOutput) || 'no output'}`, {
               details: { interface: this.name, code, signal },
             }),
           );
@@ -109,7 +134,8 @@ export class WgDriver {
     // Ready once `wg` can talk to its control socket.
     for (let i = 0; i < 200; i++) {
       if (!this.#child) {
-        throw wgError('USERSPACE_FAILED', `wireguard-go could not create ${this.name}: ${this.#childOutput.trim().slice(-300) || 'it exited without output'}`, {
+        this.#exitedEarly = true;
+        throw wgError('USERSPACE_FAILED', `wireguard-go could not create ${this.name}: ${errorLines(this.#childOutput) || 'it exited without output'}`, {
           details: { interface: this.name },
         });
       }
@@ -188,4 +214,10 @@ export class WgDriver {
   async #deleteLink(): Promise<void> {
     await this.exec.run('ip', ['link', 'del', 'dev', this.name], { allowFail: true });
   }
+}
+
+/** wireguard-go's own error lines (its userspace warning box says nothing about the failure), else its last output. */
+function errorLines(output: string): string {
+  const errors = output.split('\n').filter((l) => /^ERROR/.test(l.trim()));
+  return (errors.length > 0 ? errors.join('; ') : output.trim()).slice(-300);
 }
