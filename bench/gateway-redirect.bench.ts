@@ -50,6 +50,26 @@
 // decision's JS (`#describe`, `parseRequest`, `admit`, `take`, `select`, SHA-256) each <= 0.3%. Per
 // redirect the gateway pays the floor's accept, read, write and close, plus a share of a probe
 // (connect, write, read, close), in one event loop, where MediaMTX spreads over both cores.
+// Third round: a kept probe connection per node. Every probe had been a new TCP connection (connect,
+// DESCRIBE, read, close) on both sides; now the health probe keeps one RTSP connection per node
+// address and asks over it (one request at a time, answers matched by CSeq, asked once more on a new
+// connection when the node ended the kept one under the request, ended at the probe's deadline), so
+// a probe's answer still postdates the redirect it serves (test/e2e/dead-node: 0 of 20). The node's
+// gateway keeps such a connection when its requests carry the prober's signed probe credential (its
+// own small budget, no undecided deadline). Also: the request line for a fault log is made only for a
+// fault (it was formatted per request, `requestTargetForLog` 0.6% of samples). Full run after (shared
+// machine, load ~6-11 on 2 cores): 1 connect for 57,444 probes (before: one per probe); Haven 2,144/s,
+// p99 308 ms; MediaMTX 4,212/s; canned Node 302 6,452/s: 0.51x MediaMTX (before: 0.36x on the idle
+// machine, 1,933/s against 5,391/s; 0.37x shared), 0.33x the floor; gateway decision p50 1.3 ms, p99
+// 10.2 ms. Still missed. Profile after (smoke, the gateway's process, 68% idle over the run): the
+// socket writes (`writeUtf8String` 3.6%, `writeBuffer` 3.4%: the 302s, the probes and the floor's
+// answers), GC 1.7%, `Socket` 1.1%, `close` 1.0%, `onconnection` 0.6%; the decision's JS (`#describe`,
+// `take`, `decide`, `#pump`, SHA-256 for Basic) each <= 0.3%. What is left is Node's per-connection
+// cost on one event loop (accept, socket objects, write, close) while MediaMTX uses both cores: with
+// the gateway at a third of the canned-302 floor and the floor itself above MediaMTX only on a quiet
+// machine, one event loop does not reach MediaMTX here; the next step is the listener shared by
+// workers (cluster) or the redirect answered before the probe for clients that already have a fresh
+// answer pending, both changes to the gateway's structure.
 //   node bench/run.mjs gateway-redirect            full run (~1 min)
 //   node bench/run.mjs --smoke gateway-redirect    a few seconds
 import { once } from 'node:events';
@@ -225,6 +245,8 @@ async function main(): Promise<void> {
     row('(plain Node: canned 302)', best.floor as LoadResult);
     const s = stack.router.stats();
     console.log(`gateway decision time (auth'd DESCRIBE parsed -> 302 written, last ${s.decisionMs.count}): p50 ${s.decisionMs.p50.toFixed(3)} ms, p99 ${s.decisionMs.p99.toFixed(3)} ms; fresh probes before redirect: ${s.probesBeforeRedirect}`);
+    const k = stack.probe.stats();
+    console.log(`probe connections: ${k.connects} connects for ${k.connects + k.reused} probes (${k.reused} over a kept connection, ${k.retried} asked again), the whole run`);
     console.log(`ratio (Haven / MediaMTX): throughput ${(rps(o) / rps(m)).toFixed(2)}x, p50 latency ${(pct(o.latencies, 0.5) / pct(m.latencies, 0.5)).toFixed(2)}x, p99 latency ${(pct(o.latencies, 0.99) / pct(m.latencies, 0.99)).toFixed(2)}x`);
     console.log(goalLine('throughput ratio', rps(o) / rps(m), '>=', 1, 'x', 'MediaMTX source:redirect'));
     console.log(`(Haven / plain Node canned 302: ${(rps(o) / rps(best.floor as LoadResult)).toFixed(2)}x; the floor any Node server here reaches)`);

@@ -201,6 +201,30 @@ describe('HealthMonitor', () => {
     expect(t.health.load(a)).toBe(4);
   });
 
+  it('a round spreads its probes over the interval instead of one burst; stop ends its waits', async () => {
+    const at: number[] = [];
+    const nodes = ['n1', 'n2', 'n3', 'n4'].map((n) => node(n));
+    const health = new HealthMonitor({
+      registry: new NodeRegistry([node('origin', true), ...nodes]),
+      probes: () => [{ name: 'fake', probe: async () => (at.push(performance.now()), OK) }],
+      streams: () => ['live'],
+      config: { ...healthSchemaDefaults(), intervalMs: 1000 },
+    });
+    const t0 = performance.now();
+    await health.probeAll(400);
+    // Job i starts at i * 100 ms (0, 100, 200, 300), not before (timers may fire late on a loaded machine).
+    expect(at).toHaveLength(4);
+    at.forEach((t, i) => expect(t - t0).toBeGreaterThanOrEqual(i * 100 - 2));
+    expect((at[3] as number) - (at[0] as number)).toBeGreaterThanOrEqual(298);
+    at.length = 0;
+    await health.start();
+    await new Promise((r) => setTimeout(r, 50));
+    const t1 = performance.now();
+    await health.stop();
+    expect(performance.now() - t1).toBeLessThan(100);
+    expect(at).toHaveLength(1);
+  });
+
   it('start/stop run rounds on the interval and stop cleanly twice', async () => {
     const t = setup({ a: OK, b: OK }, { intervalMs: 100 });
     await t.health.start();

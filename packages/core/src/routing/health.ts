@@ -18,6 +18,12 @@ export interface HealthMonitorOptions {
   logger?: Logger;
   /** Background probes in flight at once. Default 16. */
   concurrency?: number;
+  /**
+   * Spread each background round's probes over this share of `intervalMs` (0: all at once). Default
+   * 0.8: at 200 nodes every 5 s, one probe every 20 ms instead of 200 in one burst that queues the
+   * redirects' own probes behind it.
+   */
+  spread?: number;
   /** A node's own report of its readers counts this long, ms. Default 60000. */
   reportTtlMs?: number;
   /** Routes counted as load when no probe reports readers, over this window (ms). Default 60000. */
@@ -72,6 +78,8 @@ export class HealthMonitor implements CoreService {
   #timer: NodeJS.Timeout | undefined;
   #round: Promise<void> | undefined;
   #running = false;
+  /** Wake-ups of a spread round's waits (`stop` ends them). */
+  readonly #sleeping = new Set<() => void>();
 
   constructor(options: HealthMonitorOptions) {
     this.#o = options;
@@ -88,8 +96,11 @@ export class HealthMonitor implements CoreService {
     this.#running = true;
     this.#stop = new AbortController();
     const loop = () => {
-      this.#round = this.probeAll().finally(() => {
-        if (this.#running) this.#timer = setTimeout(loop, this.#o.config.intervalMs);
+      const started = performance.now();
+      const interval = this.#o.config.intervalMs;
+      this.#round = this.probeAll(interval * (this.#o.spread ?? 0.8)).finally(() => {
+        // Rounds start an interval apart (a spread round fills most of it), with a short gap at least.
+        if (this.#running) this.#timer = setTimeout(loop, Math.max(interval * 0.2, interval - (performance.now() - started)));
       });
     };
     loop();
@@ -100,9 +111,11 @@ export class HealthMonitor implements CoreService {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#stop.abort(new Error('health monitor stopped'));
+    for (const wake of this.#sleeping) wake();
     for (const ac of this.#probing) ac.abort(this.#stop.signal.reason);
     await this.#round?.catch(() => {});
     await Promise.allSettled([...this.#inflight.values(), ...this.#queued.values()]);
+    for (const p of this.#o.probes()) p.close?.();
   }
 
   #record(node: HavenNode, stream: string): HealthRecord {
@@ -264,18 +277,35 @@ export class HealthMonitor implements CoreService {
     return probeOk(result);
   }
 
-  /** One background round over every relay node and stream. */
-  async probeAll(): Promise<void> {
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(t);
+        this.#sleeping.delete(wake);
+        resolve();
+      };
+      const t = setTimeout(wake, ms);
+      this.#sleeping.add(wake);
+    });
+  }
+
+  /** One background round over every relay node and stream; with `spreadMs`, job i starts at i * spreadMs / jobs. */
+  async probeAll(spreadMs = 0): Promise<void> {
     const nodes = this.#o.registry.list().filter((n) => !n.origin);
     const names = new Set(nodes.map((n) => n.name));
     for (const [key, rec] of this.#records) if (!names.has(rec.node.name)) this.#records.delete(key);
     this.#load.keep(names);
     const jobs = nodes.flatMap((node) => this.#o.streams().map((stream) => ({ node, stream })));
     let next = 0;
+    const t0 = performance.now();
+    const step = jobs.length > 0 ? spreadMs / jobs.length : 0;
     const worker = async () => {
       while (next < jobs.length && !this.#stop.signal.aborted) {
-        const job = jobs[next++];
-        if (job) await this.probeNow(job.node, job.stream).catch(() => {});
+        const i = next++;
+        const job = jobs[i];
+        const wait = t0 + i * step - performance.now();
+        if (wait >= 1) await this.#sleep(wait);
+        if (job && !this.#stop.signal.aborted) await this.probeNow(job.node, job.stream).catch(() => {});
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.#o.concurrency ?? 16, jobs.length) }, worker));
