@@ -26,4 +26,11 @@ describe('probe credential', () => {
     expect(verifyProbeToken(node, a as string, 'par')).toBe('ok');
     expect(probeTokens(() => undefined)('par')).toBeUndefined();
   });
+
+  it('a key that cannot be had yet (asking throws) means no credential, not a failed probe', () => {
+    const tokens = probeTokens(() => {
+      throw new Error('the Haven is not started');
+    });
+    expect(tokens('par')).toBeUndefined();
+  });
 });

@@ -36,12 +36,21 @@ export function verifyProbeToken(key: ViewerTokenKey, token: string, self: strin
 
 /**
  * A prober's credentials, one per node, signed again when half their lifetime is gone (a probe a
- * second per node would otherwise sign at that rate). Undefined while there is no key.
+ * second per node would otherwise sign at that rate). Undefined while there is no key, and when
+ * asking for it throws (a Haven not started yet): the probe then goes without one, since a node must
+ * not be called down for what went wrong on the prober's side.
  */
 export function probeTokens(key: () => ViewerTokenKey | undefined, ttlSec = PROBE_TOKEN_TTL_SEC): (node: string) => string | undefined {
   const cache = new Map<string, { token: string; until: number; kid: string }>();
+  const current = () => {
+    try {
+      return key();
+    } catch {
+      return undefined;
+    }
+  };
   return (node) => {
-    const k = key();
+    const k = current();
     if (!k) return undefined;
     const now = Date.now();
     const c = cache.get(node);
