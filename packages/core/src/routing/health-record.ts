@@ -9,6 +9,8 @@ export class HealthRecord {
   lastAt: number | undefined;
   failures = 0;
   successes = 0;
+  /** When its last probe started (`performance.now()`), for the gap between fresh probes. */
+  probeStartedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly node: HavenNode,

@@ -42,6 +42,8 @@ export class GatewayConnection {
   readonly #lastLine = () => this.#lastReq && requestLineForLog(this.#lastReq.method, this.#lastReq.uri, 'RTSP/1.0');
   /** This connection counts as one of the viewers served here (the router's local load). */
   #counted = false;
+  /** Answers written so far. */
+  #answered = 0;
   readonly #onData: (d: Buffer) => void;
 
   constructor(
@@ -50,7 +52,8 @@ export class GatewayConnection {
   ) {
     this.ip = normalizeIp(socket.remoteAddress);
     this.#onData = guardCallback({ door: 'rtsp gateway', logger: deps.logger }, (d: Buffer) => this.#data(d), () => socket.destroy(), () => this.#lastLine());
-    socket.setNoDelay(true);
+    // No setNoDelay yet: most connections get one answer (a 302) and close, and a first answer goes out
+    // at once anyway (a syscall per redirect saved). Later answers (`#write`) and a splice set it.
     socket.on('data', this.#onData);
     socket.on('error', () => socket.destroy());
     socket.once('close', () => this.#close());
@@ -112,8 +115,14 @@ export class GatewayConnection {
     });
   }
 
+  /** An answer: the first goes as is; from the second on Nagle is off, so pipelined answers do not wait for an ACK. */
+  #write(b: Buffer | string): void {
+    if (this.#answered++ === 1) this.socket.setNoDelay(true);
+    this.socket.write(b);
+  }
+
   #send(status: number, req: RtspRequest, headers: Array<[string, string]> = []): void {
-    this.socket.write(rtspResponse(status, getHeader(req, 'cseq'), headers));
+    this.#write(rtspResponse(status, getHeader(req, 'cseq'), headers));
   }
 
   #data(chunk: Buffer): void {
@@ -284,7 +293,7 @@ export class GatewayConnection {
     const token = key ? signViewerToken(key, { ip: this.ip, stream, node: decision.node.name }, this.deps.tokenTtlSec()) : undefined;
     const location = tokenLocation(decision.node.rtspUrl, stream, token);
     const decisionMs = performance.now() - t0;
-    this.socket.write(rtspResponse(302, getHeader(req, 'cseq'), [['Location', location]]));
+    this.#write(rtspResponse(302, getHeader(req, 'cseq'), [['Location', location]]));
     this.#redirect = { location, node: decision.node.name, stream, reason: decision.reason };
     this.#state = 'redirected';
     this.#settle();
