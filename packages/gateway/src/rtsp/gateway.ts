@@ -240,7 +240,8 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
     async start() {
       if (server) return;
       await learner.load();
-      const srv = createServer({ noDelay: true }, guardConnection({ door: 'rtsp gateway', logger: o.logger }, onConnection));
+      // Nagle stays on at accept: a connection turns it off from its second answer or its splice (connection.ts).
+      const srv = createServer(guardConnection({ door: 'rtsp gateway', logger: o.logger }, onConnection));
       srv.on('error', (err) => o.logger?.error({ err }, 'rtsp gateway server error'));
       bound = await listenOrThrow(srv, { host: o.host, port: o.port, backlog: 1024 }, 'RTSP gateway', 'public.rtspPort / public.bind');
       server = srv;
