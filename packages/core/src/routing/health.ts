@@ -224,11 +224,12 @@ export class HealthMonitor implements CoreService {
   /**
    * A probe whose answer postdates this call, shared by every check that arrives before it starts
    * (single-flight for fresh checks). A probe already in flight started before this call, so its
-   * answer may predate the question: the shared probe starts once it settles, or on the next turn of
-   * the event loop when none is in flight, so checks that arrive together (a batch of viewers read in
-   * one poll) cost one probe per node instead of one each; and not before `freshProbeGapMs` after the
-   * node's last probe started, so that under a steady stream of viewers a probe is shared by all that
-   * arrive in that gap (back to back, a node's probes came at ~0.8 per redirect under a redirect load).
+   * answer may predate the question: the shared probe starts once it settles, or at once (after the
+   * caller's synchronous work: the checks made with it share it) when none is in flight, so that its
+   * node answers while this process reads the rest of a burst; and not before `freshProbeGapMs` after
+   * the node's last probe started, so that under a steady stream of viewers a probe is shared by all
+   * that arrive in that gap (back to back, a node's probes came at ~0.8 per redirect under a redirect
+   * load).
    */
   #freshProbe(node: HavenNode, stream: string, timeoutMs: number): Promise<ProbeResult> {
     const key = `${node.name}\u0000${stream}`;
@@ -236,11 +237,11 @@ export class HealthMonitor implements CoreService {
     if (queued) return queued;
     const before = this.#inflight.get(key);
     const gap = this.#o.config.freshProbeGapMs ?? 0;
-    const spaced = () => {
+    const spaced = (): Promise<void> | undefined => {
       const wait = this.#record(node, stream).probeStartedAt + gap - performance.now();
-      return new Promise<void>((r) => (wait >= 1 ? setTimeout(r, wait) : setImmediate(r)));
+      return wait >= 1 ? new Promise<void>((r) => setTimeout(r, wait)) : undefined;
     };
-    const gate = before ? before.then(spaced, spaced) : spaced();
+    const gate = before ? before.then(spaced, spaced) : (spaced() ?? Promise.resolve());
     const p = gate.then(() => {
       this.#queued.delete(key);
       if (this.#stop.signal.aborted) return { up: false, ready: false, rttMs: 0, reason: 'health monitor stopped' } satisfies ProbeResult;
