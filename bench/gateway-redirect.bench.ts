@@ -73,7 +73,7 @@
 //   node bench/run.mjs gateway-redirect            full run (~1 min)
 //   node bench/run.mjs --smoke gateway-redirect    a few seconds
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -229,9 +229,22 @@ async function main(): Promise<void> {
     const floorPort = (floor.address() as { port: number }).port;
     const targets = { mtx: mtxPort, ours: gwPort, floor: floorPort } as const;
     for (const [, port] of Object.entries(targets)) await runWorker<LoadParams, LoadResult>(import.meta.url, 'load', { port, concurrency: CONCURRENCY, total: Math.min(2_000, TOTAL), maxMs: MAX_MS, request: req(port), sources });
+    // CPU per redirect of each server side (this process holds the gateway and the floor; MediaMTX and
+    // the stand-in node are their own), over all rounds: on two cores shared with the client, the
+    // machine is saturated and each side's throughput follows its CPU per request.
+    const cpu = { ours: { server: 0, node: 0, n: 0 }, mtx: { server: 0, node: 0, n: 0 }, floor: { server: 0, node: 0, n: 0 } };
+    const self = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    };
+    const sides = { ours: self, floor: self, mtx: () => procCpuMs(mtx.pid) } as const;
     for (let i = 0; i < ROUNDS; i++) {
       for (const [k, port] of Object.entries(targets) as Array<[keyof typeof targets, number]>) {
+        const [s0, n0] = [sides[k](), procCpuMs(node.pid)];
         const r = await runWorker<LoadParams, LoadResult>(import.meta.url, 'load', { port, concurrency: CONCURRENCY, total: TOTAL, maxMs: MAX_MS, request: req(port), sources });
+        cpu[k].server += sides[k]() - s0;
+        cpu[k].node += procCpuMs(node.pid) - n0;
+        cpu[k].n += r.done;
         const b = best[k];
         if (!b || rps(r) > rps(b)) best[k] = r;
       }
@@ -247,6 +260,8 @@ async function main(): Promise<void> {
     console.log(`gateway decision time (auth'd DESCRIBE parsed -> 302 written, last ${s.decisionMs.count}): p50 ${s.decisionMs.p50.toFixed(3)} ms, p99 ${s.decisionMs.p99.toFixed(3)} ms; fresh probes before redirect: ${s.probesBeforeRedirect}`);
     const k = stack.probe.stats();
     console.log(`probe connections: ${k.connects} connects for ${k.connects + k.reused} probes (${k.reused} over a kept connection, ${k.retried} asked again), the whole run`);
+    const us = (ms: number, n: number) => ((ms * 1000) / Math.max(1, n)).toFixed(0);
+    console.log(`CPU per redirect (all rounds): Haven gateway ${us(cpu.ours.server, cpu.ours.n)} µs + its node answering probes ${us(cpu.ours.node, cpu.ours.n)} µs; MediaMTX ${us(cpu.mtx.server, cpu.mtx.n)} µs; canned Node 302 ${us(cpu.floor.server, cpu.floor.n)} µs`);
     console.log(`ratio (Haven / MediaMTX): throughput ${(rps(o) / rps(m)).toFixed(2)}x, p50 latency ${(pct(o.latencies, 0.5) / pct(m.latencies, 0.5)).toFixed(2)}x, p99 latency ${(pct(o.latencies, 0.99) / pct(m.latencies, 0.99)).toFixed(2)}x`);
     console.log(goalLine('throughput ratio', rps(o) / rps(m), '>=', 1, 'x', 'MediaMTX source:redirect'));
     console.log(`(Haven / plain Node canned 302: ${(rps(o) / rps(best.floor as LoadResult)).toFixed(2)}x; the floor any Node server here reaches)`);
@@ -264,6 +279,16 @@ async function main(): Promise<void> {
     }
   }
 }
+
+/** CPU time (user + system) of a process so far, ms, from /proc (Linux, as the benchmark machine). */
+function procCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+}
+/** Linux's USER_HZ: /proc's CPU times are in these. */
+const CLOCK_TICKS = 100;
 
 /** The stand-in node's process: an RTSP responder on a free loopback port, printed on stdout. */
 async function standInNode(): Promise<void> {

@@ -217,7 +217,7 @@ async function main(): Promise<void> {
     lon: 8.7,
     public: { host: '127.0.0.1', bind: '127.0.0.1' },
     relay: { maxChildren: 8 },
-    health: { intervalMs: 1000, timeoutMs: 500, failuresToDown: 2, successesToUp: 2, freshMs: 0, redirectProbeTimeoutMs: 300, freshProbeGapMs: Number(process.env.GAP ?? 2) },
+    health: { intervalMs: 1000, timeoutMs: 500, failuresToDown: 2, successesToUp: 2, freshMs: 0, redirectProbeTimeoutMs: 300 },
     // followDeadlineMs: no stand-in reports arrivals, so the default 20 s would teach the gateway that
     // this player never follows and serve it locally (503 here) for the rest of the run.
     gateway: { redirect: 'always', stickySec: 0, followDeadlineMs: 3_600_000 },
