@@ -73,7 +73,7 @@
 //   node bench/run.mjs gateway-redirect            full run (~1 min)
 //   node bench/run.mjs --smoke gateway-redirect    a few seconds
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -82,7 +82,7 @@ import { fileURLToPath } from 'node:url';
 import { originConfigSchema } from '@haven/core';
 import { createOriginRouting } from '@haven/gateway';
 import { mediamtxBin } from '../test/helpers/tools.js';
-import { freePort, goalLine, mainOrWorker, pct, runWorker, smoke } from './lib.js';
+import { freePort, goalLine, mainOrWorker, pct, procCpuMs, runWorker, smoke } from './lib.js';
 
 interface LoadParams {
   port: number;
@@ -279,16 +279,6 @@ async function main(): Promise<void> {
     }
   }
 }
-
-/** CPU time (user + system) of a process so far, ms, from /proc (Linux, as the benchmark machine). */
-function procCpuMs(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
-}
-/** Linux's USER_HZ: /proc's CPU times are in these. */
-const CLOCK_TICKS = 100;
 
 /** The stand-in node's process: an RTSP responder on a free loopback port, printed on stdout. */
 async function standInNode(): Promise<void> {

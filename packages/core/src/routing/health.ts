@@ -66,7 +66,11 @@ export class HealthMonitor implements CoreService {
   readonly name = 'health';
   readonly #o: HealthMonitorOptions;
   readonly #now: () => number;
-  readonly #records = new Map<string, HealthRecord>();
+  /**
+   * Node name -> stream -> record. Nested, not keyed by `node + stream`: every decision reads the state
+   * and load of every node, and at 200 nodes building those keys was a string per node per decision.
+   */
+  readonly #records = new Map<string, Map<string, HealthRecord>>();
   readonly #inflight = new Map<string, Promise<ProbeResult>>();
   /** The running probes' controllers (aborted by `stop`). */
   readonly #probing = new Set<AbortController>();
@@ -119,13 +123,20 @@ export class HealthMonitor implements CoreService {
   }
 
   #record(node: HavenNode, stream: string): HealthRecord {
-    const key = `${node.name}\u0000${stream}`;
-    let rec = this.#records.get(key);
+    let byStream = this.#records.get(node.name);
+    if (!byStream) this.#records.set(node.name, (byStream = new Map()));
+    let rec = byStream.get(stream);
     if (!rec || rec.node !== node) {
       rec = new HealthRecord(node, stream);
-      this.#records.set(key, rec);
+      byStream.set(stream, rec);
     }
     return rec;
+  }
+
+  /** The record of this node (this very registration) and stream, if any; read-only. */
+  #find(node: HavenNode, stream: string): HealthRecord | undefined {
+    const rec = this.#records.get(node.name)?.get(stream);
+    return rec?.node === node ? rec : undefined;
   }
 
   #nodeState(node: HavenNode): NodeHealthState {
@@ -133,8 +144,7 @@ export class HealthMonitor implements CoreService {
     let any = false;
     let allDown = true;
     for (const s of this.#o.streams()) {
-      const rec = this.#records.get(`${node.name}\u0000${s}`);
-      const st = rec?.node === node ? rec.state : 'unknown';
+      const st = this.#find(node, s)?.state ?? 'unknown';
       if (st === 'up') any = true;
       if (st !== 'down') allDown = false;
     }
@@ -146,14 +156,13 @@ export class HealthMonitor implements CoreService {
     if (node.origin) return 'up';
     if (stream === undefined) return this.#nodeState(node);
     // Read-only: a question about a stream nobody probes must not grow the records.
-    const rec = this.#records.get(`${node.name}\u0000${stream}`);
-    return rec?.node === node ? rec.state : 'unknown';
+    return this.#find(node, stream)?.state ?? 'unknown';
   }
 
   /** Last probe result for a node and stream, with its age in ms. */
   last(node: HavenNode, stream: string): { result: ProbeResult; ageMs: number } | undefined {
-    const rec = this.#records.get(`${node.name}\u0000${stream}`);
-    if (rec?.node !== node) return undefined;
+    const rec = this.#find(node, stream);
+    if (!rec) return undefined;
     return rec.last && rec.lastAt !== undefined ? { result: rec.last, ageMs: this.#now() - rec.lastAt } : undefined;
   }
 
@@ -166,8 +175,8 @@ export class HealthMonitor implements CoreService {
     let readers: number | undefined;
     let at = 0;
     for (const s of this.#o.streams()) {
-      const rec = this.#records.get(`${node.name}\u0000${s}`);
-      if (rec?.node === node && rec.last?.readers !== undefined) {
+      const rec = this.#find(node, s);
+      if (rec?.last?.readers !== undefined) {
         readers = (readers ?? 0) + rec.last.readers;
         at = Math.max(at, rec.lastAt ?? 0);
       }
@@ -302,7 +311,7 @@ export class HealthMonitor implements CoreService {
   async probeAll(spreadMs = 0): Promise<void> {
     const nodes = this.#o.registry.list().filter((n) => !n.origin);
     const names = new Set(nodes.map((n) => n.name));
-    for (const [key, rec] of this.#records) if (!names.has(rec.node.name)) this.#records.delete(key);
+    for (const name of this.#records.keys()) if (!names.has(name)) this.#records.delete(name);
     this.#load.keep(names);
     const jobs = nodes.flatMap((node) => this.#o.streams().map((stream) => ({ node, stream })));
     let next = 0;

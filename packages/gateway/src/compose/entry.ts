@@ -1,6 +1,6 @@
 import { type CoreService, entryCandidates, type GatewayConfig, type HavenEmitter, type HavenNode, type HealthConfig, HealthMonitor, type HealthProbe, type Locator, type Logger, NodeRegistry, originConfigSchema, type ProbeResult, type Router, type RoutingState, type RoutingStateFollower, type ViewerTokenKey } from '@haven/core';
 import { createRtspGateway, type RtspGateway } from '../rtsp/gateway.js';
-import { createViewerRouting } from './viewer-routing.js';
+import { createViewerRouting, streamNames } from './viewer-routing.js';
 import { rtspAliveProbe } from '../rtsp/probe.js';
 import { probeTokens } from '../auth/probe-token.js';
 
@@ -106,7 +106,7 @@ export function createEntryRouting(d: EntryRoutingDeps): EntryRouting {
       return { up, ready: up, rttMs: 0, ...(up ? {} : { reason: 'down in the routing state' }) };
     },
   };
-  const streams = d.streams ?? (() => defaults.streams.map((s) => s.name));
+  const streams = d.streams ?? streamNames(() => defaults.streams);
   // The origin's view lags (a probe round, a state poll): before each redirect the node itself is
   // asked too, so a node that died a moment ago (refused: down at once) is never a target.
   const alive = rtspAliveProbe({ probeToken: probeTokens(d.tokenKey) });

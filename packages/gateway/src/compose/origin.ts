@@ -2,7 +2,7 @@ import { type CoreService, type HavenEmitter, type HavenNode, type HavenSecrets,
 import { createHlsGateway, type HlsGateway } from '../hls/gateway.js';
 import { type RtspHealthProbe, rtspProbe } from '../rtsp/probe.js';
 import { createRtspGateway, type RtspGateway } from '../rtsp/gateway.js';
-import { createViewerRouting } from './viewer-routing.js';
+import { createViewerRouting, streamNames } from './viewer-routing.js';
 import { signViewerToken } from '../auth/token.js';
 import { probeTokens } from '../auth/probe-token.js';
 
@@ -46,7 +46,7 @@ export interface RoutingStack {
 /** Registry, health monitor, router and both gateways of an origin, wired from its config. */
 export function createOriginRouting(d: OriginRoutingDeps): RoutingStack {
   const { config } = d;
-  const streams = () => config.streams.map((s) => s.name);
+  const streams = streamNames(() => config.streams);
   const viewer = () => ({ user: config.viewer.user, password: d.secrets().viewerPassword });
   const logger = d.logger?.child({ area: 'routing' });
   const registry = new NodeRegistry(nodesFromConfig(config), d.events);
@@ -152,7 +152,7 @@ export function createNodeRouting(d: NodeRoutingDeps): { registry: NodeRegistry;
   const health = new HealthMonitor({
     registry,
     probes: () => [probe, ...(d.probes?.() ?? [])],
-    streams: () => c.streams.map((s) => s.name),
+    streams: streamNames(() => c.streams),
     config: { ...healthSchemaDefaults(), ...d.health },
     ...(d.events ? { events: d.events } : {}),
     ...(d.logger ? { logger: d.logger.child({ area: 'health' }) } : {}),

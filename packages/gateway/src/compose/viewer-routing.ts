@@ -57,3 +57,22 @@ export function createViewerRouting(d: ViewerRoutingDeps): ViewerRouting {
   });
   return { learner, router, limiter };
 }
+
+/**
+ * The names of the configured streams, made again only when the list changes: the health monitor
+ * asks for them for every node of every decision (at 200 nodes, a new array per node per decision).
+ */
+export function streamNames(list: () => ReadonlyArray<{ name: string }>): () => readonly string[] {
+  let from: ReadonlyArray<{ name: string }> | undefined;
+  let length = -1;
+  let names: string[] = [];
+  return () => {
+    const now = list();
+    if (now !== from || now.length !== length) {
+      from = now;
+      length = now.length;
+      names = now.map((s) => s.name);
+    }
+    return names;
+  };
+}
