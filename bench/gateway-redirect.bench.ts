@@ -70,6 +70,31 @@
 // machine, one event loop does not reach MediaMTX here; the next step is the listener shared by
 // workers (cluster) or the redirect answered before the probe for clients that already have a fresh
 // answer pending, both changes to the gateway's structure.
+// Fourth round (profile of the full run, not the smoke: the smoke's 3,000 redirects never reach what
+// the full run shows). `FollowLearner.#dropOldest` was 19.7% of all samples: with 10,000 redirects
+// pending (the learner's bound; the bench sets a long follow deadline, a crowd fills it as fast), each
+// new 302 walked every pending address to find the oldest. Now the pending redirects also sit in a
+// queue in the order sent, and the oldest comes off its head. Probes: back to back, a node's fresh
+// probe came at ~0.8 per redirect, each a loopback write that also wakes the node (twice the cost of
+// a 302's write); now a node's fresh probes start at least `health.freshProbeGapMs` (2 ms) apart, each
+// still after every check it answers: ~0.19 per redirect. The door set TCP_NODELAY on every accepted
+// connection (the listener's `noDelay` and the connection's own call, 3.4% of samples): now from a
+// connection's second answer or its splice. And the measured process runs without source maps, as
+// the app does (under tsx the stack of each viewer's ECONNRESET went through them, 3-4%). The run now
+// prints each side's CPU per redirect. Full run after (quiet machine, load ~0.3 before it): Haven
+// 4,552/s, p99 197 ms; MediaMTX 5,780/s; canned Node 302 6,825/s: 0.79x MediaMTX (0.75x and 0.62x in
+// two more runs; before 0.36x), 0.67x the floor; 0.19 probes per redirect over 1 kept connection. CPU
+// per redirect: Haven 262 µs (+ 20 µs of the node answering its probes), MediaMTX 149 µs, canned Node
+// 302 111 µs. Still missed, and why: the client shares the two cores, so the machine is saturated in
+// every row and a side's throughput follows its CPU per redirect. MediaMTX's whole redirect costs
+// about what a bare Node socket does (149 vs 111 µs: accept, read, one write, close, and
+// the ECONNRESET each reset raises); Haven adds the peer address for its budgets (`getpeername`, 4%),
+// the budget, parsing, Basic (two SHA-256), locate, select, the follow learner and the probe share,
+// ~150 µs of JS and syscalls. Profile after (full run, busy samples): the 302's write 13%, `close`
+// 10%, GC 7%, `getpeername` 6%, the probes' writes 6%; the gateway's JS 13% and core's 8%, spread
+// over `#describe`, `admit`, `verify`, `plan`, `select`, `redirected`, none above 1%. Reaching 1.0x
+// would take Haven's whole decision in ~40 µs over a bare socket; more cores do not help while the
+// client holds the rest of the machine.
 //   node bench/run.mjs gateway-redirect            full run (~1 min)
 //   node bench/run.mjs --smoke gateway-redirect    a few seconds
 import { once } from 'node:events';
