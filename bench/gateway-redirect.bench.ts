@@ -50,6 +50,51 @@
 // decision's JS (`#describe`, `parseRequest`, `admit`, `take`, `select`, SHA-256) each <= 0.3%. Per
 // redirect the gateway pays the floor's accept, read, write and close, plus a share of a probe
 // (connect, write, read, close), in one event loop, where MediaMTX spreads over both cores.
+// Third round: a kept probe connection per node. Every probe had been a new TCP connection (connect,
+// DESCRIBE, read, close) on both sides; now the health probe keeps one RTSP connection per node
+// address and asks over it (one request at a time, answers matched by CSeq, asked once more on a new
+// connection when the node ended the kept one under the request, ended at the probe's deadline), so
+// a probe's answer still postdates the redirect it serves (test/e2e/dead-node: 0 of 20). The node's
+// gateway keeps such a connection when its requests carry the prober's signed probe credential (its
+// own small budget, no undecided deadline). Also: the request line for a fault log is made only for a
+// fault (it was formatted per request, `requestTargetForLog` 0.6% of samples). Full run after (shared
+// machine, load ~6-11 on 2 cores): 1 connect for 57,444 probes (before: one per probe); Haven 2,144/s,
+// p99 308 ms; MediaMTX 4,212/s; canned Node 302 6,452/s: 0.51x MediaMTX (before: 0.36x on the idle
+// machine, 1,933/s against 5,391/s; 0.37x shared), 0.33x the floor; gateway decision p50 1.3 ms, p99
+// 10.2 ms. Still missed. Profile after (smoke, the gateway's process, 68% idle over the run): the
+// socket writes (`writeUtf8String` 3.6%, `writeBuffer` 3.4%: the 302s, the probes and the floor's
+// answers), GC 1.7%, `Socket` 1.1%, `close` 1.0%, `onconnection` 0.6%; the decision's JS (`#describe`,
+// `take`, `decide`, `#pump`, SHA-256 for Basic) each <= 0.3%. What is left is Node's per-connection
+// cost on one event loop (accept, socket objects, write, close) while MediaMTX uses both cores: with
+// the gateway at a third of the canned-302 floor and the floor itself above MediaMTX only on a quiet
+// machine, one event loop does not reach MediaMTX here; the next step is the listener shared by
+// workers (cluster) or the redirect answered before the probe for clients that already have a fresh
+// answer pending, both changes to the gateway's structure.
+// Fourth round (profile of the full run, not the smoke: the smoke's 3,000 redirects never reach what
+// the full run shows). `FollowLearner.#dropOldest` was 19.7% of all samples: with 10,000 redirects
+// pending (the learner's bound; the bench sets a long follow deadline, a crowd fills it as fast), each
+// new 302 walked every pending address to find the oldest. Now the pending redirects also sit in a
+// queue in the order sent, and the oldest comes off its head. Probes: back to back, a node's fresh
+// probe came at ~0.8 per redirect, each a loopback write that also wakes the node (twice the cost of
+// a 302's write); now a node's fresh probes start at least `health.freshProbeGapMs` (2 ms) apart, each
+// still after every check it answers: ~0.19 per redirect. The door set TCP_NODELAY on every accepted
+// connection (the listener's `noDelay` and the connection's own call, 3.4% of samples): now from a
+// connection's second answer or its splice. And the measured process runs without source maps, as
+// the app does (under tsx the stack of each viewer's ECONNRESET went through them, 3-4%). The run now
+// prints each side's CPU per redirect. Full run after (quiet machine, load ~0.3 before it): Haven
+// 4,552/s, p99 197 ms; MediaMTX 5,780/s; canned Node 302 6,825/s: 0.79x MediaMTX (0.75x and 0.62x in
+// two more runs; before 0.36x), 0.67x the floor; 0.19 probes per redirect over 1 kept connection. CPU
+// per redirect: Haven 262 µs (+ 20 µs of the node answering its probes), MediaMTX 149 µs, canned Node
+// 302 111 µs. Still missed, and why: the client shares the two cores, so the machine is saturated in
+// every row and a side's throughput follows its CPU per redirect. MediaMTX's whole redirect costs
+// about what a bare Node socket does (149 vs 111 µs: accept, read, one write, close, and
+// the ECONNRESET each reset raises); Haven adds the peer address for its budgets (`getpeername`, 4%),
+// the budget, parsing, Basic (two SHA-256), locate, select, the follow learner and the probe share,
+// ~150 µs of JS and syscalls. Profile after (full run, busy samples): the 302's write 13%, `close`
+// 10%, GC 7%, `getpeername` 6%, the probes' writes 6%; the gateway's JS 13% and core's 8%, spread
+// over `#describe`, `admit`, `verify`, `plan`, `select`, `redirected`, none above 1%. Reaching 1.0x
+// would take Haven's whole decision in ~40 µs over a bare socket; more cores do not help while the
+// client holds the rest of the machine.
 //   node bench/run.mjs gateway-redirect            full run (~1 min)
 //   node bench/run.mjs --smoke gateway-redirect    a few seconds
 import { once } from 'node:events';
@@ -62,7 +107,7 @@ import { fileURLToPath } from 'node:url';
 import { originConfigSchema } from '@haven/core';
 import { createOriginRouting } from '@haven/gateway';
 import { mediamtxBin } from '../test/helpers/tools.js';
-import { freePort, goalLine, mainOrWorker, pct, runWorker, smoke } from './lib.js';
+import { freePort, goalLine, mainOrWorker, pct, procCpuMs, runWorker, smoke } from './lib.js';
 
 interface LoadParams {
   port: number;
@@ -209,9 +254,22 @@ async function main(): Promise<void> {
     const floorPort = (floor.address() as { port: number }).port;
     const targets = { mtx: mtxPort, ours: gwPort, floor: floorPort } as const;
     for (const [, port] of Object.entries(targets)) await runWorker<LoadParams, LoadResult>(import.meta.url, 'load', { port, concurrency: CONCURRENCY, total: Math.min(2_000, TOTAL), maxMs: MAX_MS, request: req(port), sources });
+    // CPU per redirect of each server side (this process holds the gateway and the floor; MediaMTX and
+    // the stand-in node are their own), over all rounds: on two cores shared with the client, the
+    // machine is saturated and each side's throughput follows its CPU per request.
+    const cpu = { ours: { server: 0, node: 0, n: 0 }, mtx: { server: 0, node: 0, n: 0 }, floor: { server: 0, node: 0, n: 0 } };
+    const self = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    };
+    const sides = { ours: self, floor: self, mtx: () => procCpuMs(mtx.pid) } as const;
     for (let i = 0; i < ROUNDS; i++) {
       for (const [k, port] of Object.entries(targets) as Array<[keyof typeof targets, number]>) {
+        const [s0, n0] = [sides[k](), procCpuMs(node.pid)];
         const r = await runWorker<LoadParams, LoadResult>(import.meta.url, 'load', { port, concurrency: CONCURRENCY, total: TOTAL, maxMs: MAX_MS, request: req(port), sources });
+        cpu[k].server += sides[k]() - s0;
+        cpu[k].node += procCpuMs(node.pid) - n0;
+        cpu[k].n += r.done;
         const b = best[k];
         if (!b || rps(r) > rps(b)) best[k] = r;
       }
@@ -225,6 +283,10 @@ async function main(): Promise<void> {
     row('(plain Node: canned 302)', best.floor as LoadResult);
     const s = stack.router.stats();
     console.log(`gateway decision time (auth'd DESCRIBE parsed -> 302 written, last ${s.decisionMs.count}): p50 ${s.decisionMs.p50.toFixed(3)} ms, p99 ${s.decisionMs.p99.toFixed(3)} ms; fresh probes before redirect: ${s.probesBeforeRedirect}`);
+    const k = stack.probe.stats();
+    console.log(`probe connections: ${k.connects} connects for ${k.connects + k.reused} probes (${k.reused} over a kept connection, ${k.retried} asked again), the whole run`);
+    const us = (ms: number, n: number) => ((ms * 1000) / Math.max(1, n)).toFixed(0);
+    console.log(`CPU per redirect (all rounds): Haven gateway ${us(cpu.ours.server, cpu.ours.n)} µs + its node answering probes ${us(cpu.ours.node, cpu.ours.n)} µs; MediaMTX ${us(cpu.mtx.server, cpu.mtx.n)} µs; canned Node 302 ${us(cpu.floor.server, cpu.floor.n)} µs`);
     console.log(`ratio (Haven / MediaMTX): throughput ${(rps(o) / rps(m)).toFixed(2)}x, p50 latency ${(pct(o.latencies, 0.5) / pct(m.latencies, 0.5)).toFixed(2)}x, p99 latency ${(pct(o.latencies, 0.99) / pct(m.latencies, 0.99)).toFixed(2)}x`);
     console.log(goalLine('throughput ratio', rps(o) / rps(m), '>=', 1, 'x', 'MediaMTX source:redirect'));
     console.log(`(Haven / plain Node canned 302: ${(rps(o) / rps(best.floor as LoadResult)).toFixed(2)}x; the floor any Node server here reaches)`);

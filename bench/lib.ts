@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Shared by the benchmarks: smoke mode, a deterministic PRNG (mulberry32), free ports, worker entry. */
@@ -31,7 +32,13 @@ export function rng(seed: number): () => number {
 export async function mainOrWorker<P, R>(flag: string, worker: (params: P) => Promise<R>, main: () => Promise<void>): Promise<void> {
   const at = process.argv.indexOf(`--${flag}`);
   if (at > 0) process.stdout.write(JSON.stringify(await worker(JSON.parse(process.argv[at + 1] as string) as P)));
-  else await main();
+  else {
+    // The measured process runs as the app does (`node dist/cli.js`, no source maps): under tsx every
+    // error's stack was mapped through source maps, which in a redirect load (an ECONNRESET per viewer
+    // that resets after its 302) was 3-4% of the gateway's samples that the app never pays.
+    process.setSourceMapsEnabled(false);
+    await main();
+  }
 }
 
 /**
@@ -64,3 +71,16 @@ export function goalLine(what: string, value: number, op: '>=' | '<=' | '<', goa
 
 /** A loopback TCP port that was free a moment ago (the tests' helper). */
 export { freePort } from '../test/helpers/process.js';
+
+/**
+ * CPU time (user + system) of a process so far, ms, from /proc (Linux, as the benchmark machine); of
+ * its main thread only with `mainThread` (a Node process's GC and compiler threads left out).
+ */
+export function procCpuMs(pid: number | undefined, mainThread = false): number {
+  if (pid === undefined) return 0;
+  const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+}
+/** Linux's USER_HZ: /proc's CPU times are in these. */
+const CLOCK_TICKS = 100;

@@ -6,7 +6,7 @@
 // decision probes the node it picks, freshMs 0, and a failed probe takes the node down at once),
 // decision p50/p99, gateway RSS, the relay tree's depth and origin children, time to re-parent, and
 // the selector at 1,000 nodes against a fair peer (distances computed once, then a partial selection).
-// Goals: decision p99 < 5 ms at 200 nodes (still missed); selector ≥ 1.0x the fair peer (met, see
+// Goals: decision p99 < 5 ms at 200 nodes (still missed, see the fourth round below); selector ≥ 1.0x the fair peer (met, see
 // selector.bench.ts for what changed).
 //
 // Decision tail, profile (node --cpu-prof, smoke) and the breakdown printed below (full run, shared
@@ -37,6 +37,41 @@
 // loop's own delay above the goal, nothing inside the decision reaches p99 < 5 ms on this machine.
 // What is left to try: a kept RTSP connection per node for probes (no connect per probe), and a run
 // on an idle machine.
+// Third round: probes keep one RTSP connection per node (see gateway-redirect.bench.ts: answers
+// matched by CSeq, a kept connection ended under a request asked again on a new one, a deadline ends
+// it; a refused or reset connect still takes the node down at once), and background rounds are spread
+// over 80% of their interval (one probe every 20 ms instead of 200 at once every 5 s). Idle machine
+// before (today): decision p50 11.0 ms, p99 45.8 ms; probe wait p99 69.8 ms; event-loop p99 6.75 ms;
+// GC 1.0 s. Full run after, on the shared machine (load ~6-10 on 2 cores, other benchmarks and test
+// suites running): 0 of 19,933 to a dead node; 1,235 connects for 30,372 probes (29,137 over a kept
+// connection: the connects are the 20 flapping nodes coming back and probes ended at their deadline),
+// 19.5 connects/s (before: one per probe, ~480/s); decision p50 69.0 ms, p99 204.5 ms; probe wait p50
+// 38 ms, p99 317 ms; event-loop delay p99 27.6 ms, max 300 ms; GC 192 pauses, 3.6 s, max 241 ms.
+// These are not comparable with the idle figures (the loop's own delay and the GC pauses, in wall
+// time, are several times the idle run's) and no quiet window was left to run again. Smoke runs of
+// the tree before and after, alternated on the same loaded machine (before / after, two pairs):
+// decision p50 107 / 23 ms and 68 / 3.7 ms, p99 225 / 165 ms and 1,026 / 33 ms; probe wait p50 81 /
+// 32 ms and 139 / 11 ms; after, ~400 connects for ~4,500 probes per run. Still missed:
+// every decision waits for a probe round trip that starts after it (the guarantee of issue 24), so
+// its p99 is at least the loop's p99 delay plus the node's answer; on this machine that alone is over
+// the goal.
+// Fourth round. The figure itself: the router keeps its last 256 decisions, the run's last batch
+// after the flapping stopped, which read p50 0.6 ms in a run whose decisions were at p50 12 ms; the
+// decision line and the goal now take every decision of the run. The released tree measured that way
+// (same quiet machine, same day): p50 27.7 ms, p99 59.8 ms, max 120 ms. Changed: a fresh probe with
+// none in flight starts at once, not after the event loop's poll (the node answers while the rest of
+// the batch is read); a node's fresh probes start `health.freshProbeGapMs` (2 ms) apart, shared by
+// the checks in the gap; every decision read the state and load of all 200 nodes through a key string
+// per node (`node + stream`) and a new array of stream names per node: the records are now nested by
+// node then stream and the names made once (`load`/`state` were 12% of the loop's busy samples).
+// Full runs after (quiet machine): p50 12.4 / 13.3 ms, p99 44.3 / 48.7 ms; 0 of 19,934 to a dead
+// node. Still missed, and why: the decision is the fresh probe's wait (p50 13.1 ms, p99 48.2 ms, the
+// same figures), and that wait is the stand-ins answering: 200 nodes that are 200 machines in reality
+// are one process here, which needs 81-89 µs of CPU per probe, 16-18 ms for a batch's 200 probes one
+// after another, on the two cores the gateway and the client share. The gateway's own loop delay p99
+// is 4.4-4.5 ms. The run prints those three figures. A decision that must see its node answer after
+// it began (issue 24) is the node's answer time plus the gateway's turn, so the goal is out of reach
+// for a benchmark whose 200 nodes answer in turn on the same two cores.
 // The follow deadline below keeps the gateway from learning that this client
 // never follows (no stand-in reports arrivals), which had turned arrivals after 20 s into 503s.
 //   node bench/run.mjs relay-scale            full run (20,000 arrivals, ~1-2 min)
@@ -46,7 +81,7 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createSelector, haversineKm, HavenEmitter, originConfigSchema, type NodeCandidate, type ViewerLocation } from '@haven/core';
 import { createRelayPlanner, treeDepth } from '@haven/control';
 import { createOriginRouting } from '@haven/gateway';
-import { freePort, goalLine, mainOrWorker, median, pct, rng, runWorker, smoke } from './lib.js';
+import { freePort, goalLine, mainOrWorker, median, pct, procCpuMs, rng, runWorker, smoke } from './lib.js';
 import { StandIn, StandIns } from './stand-ins.js';
 
 const NODES = 200;
@@ -294,8 +329,15 @@ async function main(): Promise<void> {
     });
     gcObserver.observe({ entryTypes: ['gc'] });
     const gwPort = stack.rtspGateway.address()?.port ?? 0;
+    const cpu0 = procCpuMs(process.pid, true);
+    const standInCpu0 = procCpuMs(standIns[0]?.procs.pid);
+    const probes0 = stack.probe.stats();
     const auth = `Basic ${Buffer.from(`viewer:${password}`).toString('base64')}`;
     const res = await runWorker<LoadParams, LoadResult>(import.meta.url, 'load', { port: gwPort, total: ARRIVALS, batch: BATCH, maxMs: MAX_MS, pauseMs: SPREAD_MS / (ARRIVALS / BATCH), auth, sources: places.map((p) => p.ip) });
+    const loopCpuMs = procCpuMs(process.pid, true) - cpu0;
+    const standInCpuMs = procCpuMs(standIns[0]?.procs.pid) - standInCpu0;
+    const probes1 = stack.probe.stats();
+    const answered = probes1.connects + probes1.reused - (probes0.connects + probes0.reused);
     loopDelay.disable();
     gcObserver.disconnect();
     flapOn = false;
@@ -314,13 +356,26 @@ async function main(): Promise<void> {
     tree = planner.plan();
     console.log(`${NODES} stand-in nodes (${FLAPPING} flapping), ${res.redirected + res.other + res.errors} viewer arrivals in batches of ${BATCH} over ${(res.ms / 1000).toFixed(1)} s (${res.redirected} redirected, ${res.other} other answers, ${res.errors} errors)`);
     console.log(`viewers sent to a node dead at decision time: ${toDead} of ${routed} (goal 0) = ${((toDead / Math.max(1, routed)) * 100).toFixed(3)}%; to a node that died during the decision, after answering its probe: ${diedDuring}`);
-    console.log(`decision p50 ${stats.decisionMs.p50.toFixed(3)} ms, p99 ${stats.decisionMs.p99.toFixed(3)} ms (last ${stats.decisionMs.count}); fresh probes before redirect: ${stats.probesBeforeRedirect}`);
-    console.log(goalLine('decision p99', stats.decisionMs.p99, '<', 5, ' ms', 'at 200 nodes'));
+    // Over every decision of the run: the router's own figure keeps the last 256 only (the last batch,
+    // after the flapping stopped), which read 0.6 ms at p50 where the run's was several times that.
+    const all = decisions.map((d) => d.ms);
+    const decP99 = pct(all, 0.99);
+    console.log(`decision p50 ${pct(all, 0.5).toFixed(3)} ms, p99 ${decP99.toFixed(3)} ms, max ${Math.max(0, ...all).toFixed(1)} ms (all ${all.length}; the router's last ${stats.decisionMs.count}: p50 ${stats.decisionMs.p50.toFixed(3)} ms, p99 ${stats.decisionMs.p99.toFixed(3)} ms); fresh probes before redirect: ${stats.probesBeforeRedirect}`);
+    const k = stack.probe.stats();
+    console.log(`probe connections: ${k.connects} connects for ${k.connects + k.reused} probes (${k.reused} over a kept connection, ${k.retried} asked again), ${(k.connects / (res.ms / 1000)).toFixed(1)} connects/s; probes per redirect ${(stats.probesBeforeRedirect / Math.max(1, res.redirected)).toFixed(2)}`);
+    console.log(goalLine('decision p99', decP99, '<', 5, ' ms', 'at 200 nodes'));
     console.log(
       `  of which: fresh probe wait p50 ${pct(probeMs, 0.5).toFixed(2)} ms, p99 ${pct(probeMs, 0.99).toFixed(2)} ms (${probeMs.length}); ` +
         `event-loop delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(2)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(2)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms; ` +
         `GC pauses ${gcPauses.length}, total ${gcPauses.reduce((a, b) => a + b, 0).toFixed(0)} ms, max ${Math.max(0, ...gcPauses).toFixed(1)} ms`,
     );
+    // How busy the gateway's one event loop was: a decision cannot end before the work of the arrivals
+    // read with it (their accept, parse and probe) and of the answers read before its own.
+    const perArrival = (loopCpuMs * 1000) / Math.max(1, res.redirected + res.other + res.errors);
+    console.log(`  gateway's event-loop thread: busy ${((loopCpuMs / res.ms) * 100).toFixed(0)}% of the arrivals' ${(res.ms / 1000).toFixed(0)} s, ${perArrival.toFixed(0)} µs per arrival (health rounds, flapping and the replanning every 100 ms included)`);
+    // The stand-ins: 200 machines in reality, answering at once; here one process, one after another.
+    const perProbe = (standInCpuMs * 1000) / Math.max(1, answered);
+    console.log(`  stand-ins' process (the 200 nodes, one process here): CPU per probe answered ${perProbe.toFixed(0)} µs over ${answered} probes: a batch's ${BATCH} probes are ${((perProbe * BATCH) / 1000).toFixed(1)} ms of its one thread, which 200 machines would answer side by side`);
     console.log(`gateway process RSS ${(rss / 1048576).toFixed(0)} MiB (the stand-ins run in their own process)`);
     console.log(`relay tree, all up: depth ${before.depth} (goal <= ${config.relay.maxDepth}), origin children ${before.originChildren} of ${config.relay.maxChildren} (goal = budget), unplaced ${before.unplaced} (goal 0); at the end: depth ${treeDepth(tree)}, origin children ${tree.children.get(config.name)?.length ?? 0}`);
     console.log(

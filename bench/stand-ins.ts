@@ -74,6 +74,10 @@ export class StandIns {
       this.#waiting.delete(m.id);
     });
   }
+  /** The process's id (its CPU time is read from /proc). */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
   /** Ask for `op`; resolves with the moment (in this process's `performance.now()` terms) it took effect. */
   run(op: 'up' | 'down', host: string): Promise<number> {
     const id = this.#next++;

@@ -13,7 +13,9 @@ import { publicMediaListeners } from '../security/listeners.js';
 import { Topology, type HavenProcess, type Host, publisherTail, Steps } from './topology.js';
 import { makeSecretsRedactor, place, probe, watch, type Decision, type Places, type Status } from './viewers.js';
 
-const PREFIX = 'hve2e';
+// Not only hex digits after `hv`: the app names its WireGuard interfaces `hv` + 10 hex digits, and a
+// harness cleans up the interfaces and control sockets that start with its prefix.
+const PREFIX = 'hvnet';
 /** ffmpeg's own User-Agent prefix: a player the gateway knows follows RTSP redirects. */
 const VIEWER_UA = 'Lavf';
 /** The reader that stays on node B while node A dies, the config is edited and node C joins. */

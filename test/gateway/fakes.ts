@@ -7,14 +7,14 @@ import { GATEWAY_KEY } from '../helpers/token-key.js';
 
 export const SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=test\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n';
 
-async function listen(srv: Server, host = '127.0.0.1'): Promise<number> {
-  srv.listen(0, host);
+async function listen(srv: Server, host = '127.0.0.1', port = 0): Promise<number> {
+  srv.listen(port, host);
   await once(srv, 'listening');
   return (srv.address() as { port: number }).port;
 }
 
-/** An RTSP server standing in for a node's MediaMTX: 200 with an SDP to every DESCRIBE. */
-export async function fakeRtspNode(): Promise<{ port: number; requests: string[]; close(): Promise<void> }> {
+/** An RTSP server standing in for a node's MediaMTX: 200 with an SDP to every DESCRIBE (on `port`, default a free one). */
+export async function fakeRtspNode(port = 0): Promise<{ port: number; requests: string[]; close(): Promise<void> }> {
   const requests: string[] = [];
   const sockets = new Set<Socket>();
   const srv = createServer((s) => {
@@ -35,9 +35,9 @@ export async function fakeRtspNode(): Promise<{ port: number; requests: string[]
       }
     });
   });
-  const port = await listen(srv);
+  const bound = await listen(srv, '127.0.0.1', port);
   return {
-    port,
+    port: bound,
     requests,
     close: () => {
       for (const s of sockets) s.destroy();

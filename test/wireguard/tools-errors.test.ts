@@ -1,8 +1,10 @@
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWireGuardVpn, type WireGuardVpn } from '@haven/plugin-wireguard';
+import { createWireGuardVpn, WG_SOCKET_DIR, type WireGuardVpn } from '@haven/plugin-wireguard';
 import { NetnsHarness } from '../helpers/netns.js';
 import { requireTool } from '../helpers/tools.js';
 import { wireguardGoPids } from './wg-processes.js';
@@ -55,6 +57,24 @@ describe('wireguard driver: missing tools and missing permission', () => {
   it('names iproute2 when ip is missing', async () => {
     const v = await make({ tools: { ip: '/nonexistent/ip' } });
     await expect(v.up()).rejects.toMatchObject({ code: 'TOOL_MISSING', message: expect.stringMatching(/iproute2/) });
+  });
+
+  it('waits for a wireguard-go of the same interface that is still ending (its control socket held) and then starts', async () => {
+    // The one before, still on its way out: its control socket answers for 1 s, then goes with it.
+    // Started meanwhile, wireguard-go found the socket taken and exited ("address already in use", or
+    // "no such file or directory" when the old one removed it under it), and the one retry 300 ms
+    // later found it still taken.
+    const v = await make({ implementation: 'userspace', listenPort: 21101 });
+    await mkdir(WG_SOCKET_DIR, { recursive: true });
+    const old = createServer((s) => s.destroy()).listen(path.join(WG_SOCKET_DIR, `${v.interfaceName}.sock`));
+    await once(old, 'listening');
+    const gone = new Promise<void>((resolve) => setTimeout(() => old.close(() => resolve()), 1000));
+    h?.defer(() => gone);
+    await v.up();
+    await gone;
+    expect(await wireguardGoPids([v.interfaceName])).toHaveLength(1);
+    await v.down();
+    expect(await wireguardGoPids([v.interfaceName])).toEqual([]);
   });
 
   it('explains a refusal by ip (Operation not permitted) without root', async () => {

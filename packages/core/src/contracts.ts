@@ -228,6 +228,8 @@ export interface ProbeTarget {
 export interface HealthProbe {
   readonly name: string;
   probe(target: ProbeTarget, signal: AbortSignal): Promise<ProbeResult>;
+  /** Let go of what the probe keeps between calls (kept connections); called when its monitor stops. */
+  close?(): void;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@
 export { gatewayServices } from './compose/services.js';
 export { createOriginRouting, createNodeRouting, type OriginRoutingDeps, type NodeRoutingDeps, type RoutingStack } from './compose/origin.js';
 export { createEntryRouting, type EntryRouting, type EntryRoutingDeps } from './compose/entry.js';
-export { rtspProbe, rtspAliveProbe, type RtspProbeOptions } from './rtsp/probe.js';
+export { rtspProbe, rtspAliveProbe, type RtspHealthProbe, type RtspProbeOptions } from './rtsp/probe.js';
+export { KeptProbeConnections, type KeptProbeStats } from './rtsp/kept-probes.js';
 export { getHeader as rtspHeader } from './rtsp/parser.js';
 export { RtspAuthenticator, digestResponse, parseAuthParams, type AuthResult, type RtspAuthOptions, type ViewerCredentials } from './auth/digest.js';
 export { FailureLimiter, type FailureLimiterOptions } from './budget/rate-limit.js';

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { wgError } from './errors.js';
 import { Exec } from './exec.js';
@@ -74,6 +75,7 @@ export class WgDriver {
       if (res.code === 0) return (this.#implementation = 'kernel');
       if (wanted === 'kernel') throw this.exec.classify('ip', ['link', 'add', 'dev', this.name, 'type', 'wireguard'], res);
     }
+    await this.#controlSocketFree();
     try {
       await this.#startUserspace();
     } catch (err) {
@@ -91,6 +93,26 @@ export class WgDriver {
       }
     }
     return (this.#implementation = 'userspace');
+  }
+
+  /**
+   * Wait until no wireguard-go holds this interface's control socket. A wireguard-go of the same name
+   * that is still ending (its link was deleted a moment ago: a restart, or a leftover of a crashed run)
+   * removes its socket on its way out; one started meanwhile finds the socket taken, tries it, and
+   * fails to remove it when the old one has just done so: "Failed to listen on uapi socket: no such
+   * file or directory". A socket nobody answers on is removed here. At most 3 s; then wireguard-go
+   * itself says what holds it.
+   */
+  async #controlSocketFree(): Promise<void> {
+    const file = `${WG_SOCKET_DIR}/${this.name}.sock`;
+    for (let i = 0; i < 60; i++) {
+      if (!(await stat(file).then(() => true, () => false))) return;
+      if (!(await answers(file))) {
+        await rm(file, { force: true }).catch(() => {});
+        return;
+      }
+      await sleep(50);
+    }
   }
 
   async #startUserspace(): Promise<void> {
@@ -214,6 +236,21 @@ export class WgDriver {
   async #deleteLink(): Promise<void> {
     await this.exec.run('ip', ['link', 'del', 'dev', this.name], { allowFail: true });
   }
+}
+
+/** Whether something listens on the unix socket `file` (connects within 500 ms). */
+function answers(file: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect(file);
+    const done = (yes: boolean) => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(yes);
+    };
+    const timer = setTimeout(() => done(false), 500);
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
 }
 
 /** wireguard-go's own error lines (its userspace warning box says nothing about the failure), else its last output. */

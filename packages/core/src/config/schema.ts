@@ -260,6 +260,12 @@ const healthSchema = z
      * that died a moment ago is never chosen.
      */
     freshMs: z.number().int().min(0).default(0),
+    /**
+     * Fresh probes of one node start at least this far apart, ms; the redirects decided meanwhile wait
+     * for and share the next one (it still starts after each of them). Under a crowd this is what keeps
+     * the probes at a few per redirect's worth instead of one each. Default 2; 0: back to back.
+     */
+    freshProbeGapMs: z.number().int().min(0).max(100).default(2),
   })
   .prefault({});
 

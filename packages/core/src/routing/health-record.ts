@@ -9,6 +9,8 @@ export class HealthRecord {
   lastAt: number | undefined;
   failures = 0;
   successes = 0;
+  /** When its last probe started (`performance.now()`), for the gap between fresh probes. */
+  probeStartedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly node: HavenNode,
@@ -60,10 +62,11 @@ export class LoadTracker {
    */
   load(node: string, readers: number | undefined, at: number): number {
     const list = this.#routes.get(node);
-    const cutoff = readers === undefined ? this.now() - this.windowMs : at;
-    if (list && list.length > 0 && (list[0] as number) < this.now() - this.windowMs) {
+    const oldest = this.now() - this.windowMs;
+    const cutoff = readers === undefined ? oldest : at;
+    if (list && list.length > 0 && (list[0] as number) < oldest) {
       let drop = 0;
-      while (drop < list.length && (list[drop] as number) < this.now() - this.windowMs) drop++;
+      while (drop < list.length && (list[drop] as number) < oldest) drop++;
       list.splice(0, drop);
     }
     let since = 0;

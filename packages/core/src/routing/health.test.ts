@@ -168,7 +168,7 @@ describe('HealthMonitor', () => {
       probe: () => new Promise((r) => (release = () => r(answers.shift() ?? DOWN))),
     };
     const registry = new NodeRegistry([node('a')]);
-    const health = new HealthMonitor({ registry, probes: () => [slow], streams: () => ['live'], config: { ...healthSchemaDefaults(), freshMs: 0, redirectProbeTimeoutMs: 5000 } });
+    const health = new HealthMonitor({ registry, probes: () => [slow], streams: () => ['live'], config: { ...healthSchemaDefaults(), freshMs: 0, freshProbeGapMs: 0, redirectProbeTimeoutMs: 5000 } });
     const a = registry.get('a') as HavenNode;
     answers.push(OK, DOWN);
     const first = health.ensureFresh(a, 'live');
@@ -185,6 +185,42 @@ describe('HealthMonitor', () => {
     await health.stop();
   });
 
+  it('fresh probes of one node start freshProbeGapMs apart: the checks in the gap share the next, which starts after them all', async () => {
+    const starts: number[] = [];
+    const counting: HealthProbe = {
+      name: 'counting',
+      probe: async () => {
+        starts.push(performance.now());
+        return OK;
+      },
+    };
+    const registry = new NodeRegistry([node('a')]);
+    const health = new HealthMonitor({ registry, probes: () => [counting], streams: () => ['live'], config: { ...healthSchemaDefaults(), freshMs: 0, freshProbeGapMs: 60 } });
+    const a = registry.get('a') as HavenNode;
+    expect(await health.ensureFresh(a, 'live')).toMatchObject({ ok: true, probed: true });
+    expect(starts.length).toBe(1);
+    // Five checks over the next 20 ms: none may take the first probe's answer, and they share one.
+    const checks: Array<Promise<unknown>> = [];
+    const asked: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      asked.push(performance.now());
+      checks.push(health.ensureFresh(a, 'live'));
+      await new Promise((r) => setTimeout(r, 4));
+    }
+    const results = await Promise.all(checks);
+    expect(results.every((r) => (r as { ok: boolean; probed: boolean }).ok && (r as { probed: boolean }).probed)).toBe(true);
+    expect(starts.length).toBe(2);
+    expect(starts[1] as number).toBeGreaterThan(Math.max(...asked));
+    expect((starts[1] as number) - (starts[0] as number)).toBeGreaterThanOrEqual(55);
+    // With no gap, a check after a settled probe starts its own on the next turn.
+    const quick = new HealthMonitor({ registry, probes: () => [counting], streams: () => ['live'], config: { ...healthSchemaDefaults(), freshMs: 0, freshProbeGapMs: 0 } });
+    await quick.ensureFresh(a, 'live');
+    await quick.ensureFresh(a, 'live');
+    expect(starts.length).toBe(4);
+    await health.stop();
+    await quick.stop();
+  });
+
   it('counts routed viewers as load until a probe reports readers', async () => {
     const t = setup({ a: { ...OK, readers: 3 }, b: OK });
     const a = t.registry.get('a') as HavenNode;
@@ -199,6 +235,30 @@ describe('HealthMonitor', () => {
     t.tick(1);
     t.health.noteRouted(a);
     expect(t.health.load(a)).toBe(4);
+  });
+
+  it('a round spreads its probes over the interval instead of one burst; stop ends its waits', async () => {
+    const at: number[] = [];
+    const nodes = ['n1', 'n2', 'n3', 'n4'].map((n) => node(n));
+    const health = new HealthMonitor({
+      registry: new NodeRegistry([node('origin', true), ...nodes]),
+      probes: () => [{ name: 'fake', probe: async () => (at.push(performance.now()), OK) }],
+      streams: () => ['live'],
+      config: { ...healthSchemaDefaults(), intervalMs: 1000 },
+    });
+    const t0 = performance.now();
+    await health.probeAll(400);
+    // Job i starts at i * 100 ms (0, 100, 200, 300), not before (timers may fire late on a loaded machine).
+    expect(at).toHaveLength(4);
+    at.forEach((t, i) => expect(t - t0).toBeGreaterThanOrEqual(i * 100 - 2));
+    expect((at[3] as number) - (at[0] as number)).toBeGreaterThanOrEqual(298);
+    at.length = 0;
+    await health.start();
+    await new Promise((r) => setTimeout(r, 50));
+    const t1 = performance.now();
+    await health.stop();
+    expect(performance.now() - t1).toBeLessThan(100);
+    expect(at).toHaveLength(1);
   });
 
   it('start/stop run rounds on the interval and stop cleanly twice', async () => {

@@ -18,6 +18,12 @@ export interface HealthMonitorOptions {
   logger?: Logger;
   /** Background probes in flight at once. Default 16. */
   concurrency?: number;
+  /**
+   * Spread each background round's probes over this share of `intervalMs` (0: all at once). Default
+   * 0.8: at 200 nodes every 5 s, one probe every 20 ms instead of 200 in one burst that queues the
+   * redirects' own probes behind it.
+   */
+  spread?: number;
   /** A node's own report of its readers counts this long, ms. Default 60000. */
   reportTtlMs?: number;
   /** Routes counted as load when no probe reports readers, over this window (ms). Default 60000. */
@@ -60,7 +66,11 @@ export class HealthMonitor implements CoreService {
   readonly name = 'health';
   readonly #o: HealthMonitorOptions;
   readonly #now: () => number;
-  readonly #records = new Map<string, HealthRecord>();
+  /**
+   * Node name -> stream -> record. Nested, not keyed by `node + stream`: every decision reads the state
+   * and load of every node, and at 200 nodes building those keys was a string per node per decision.
+   */
+  readonly #records = new Map<string, Map<string, HealthRecord>>();
   readonly #inflight = new Map<string, Promise<ProbeResult>>();
   /** The running probes' controllers (aborted by `stop`). */
   readonly #probing = new Set<AbortController>();
@@ -72,6 +82,8 @@ export class HealthMonitor implements CoreService {
   #timer: NodeJS.Timeout | undefined;
   #round: Promise<void> | undefined;
   #running = false;
+  /** Wake-ups of a spread round's waits (`stop` ends them). */
+  readonly #sleeping = new Set<() => void>();
 
   constructor(options: HealthMonitorOptions) {
     this.#o = options;
@@ -88,8 +100,11 @@ export class HealthMonitor implements CoreService {
     this.#running = true;
     this.#stop = new AbortController();
     const loop = () => {
-      this.#round = this.probeAll().finally(() => {
-        if (this.#running) this.#timer = setTimeout(loop, this.#o.config.intervalMs);
+      const started = performance.now();
+      const interval = this.#o.config.intervalMs;
+      this.#round = this.probeAll(interval * (this.#o.spread ?? 0.8)).finally(() => {
+        // Rounds start an interval apart (a spread round fills most of it), with a short gap at least.
+        if (this.#running) this.#timer = setTimeout(loop, Math.max(interval * 0.2, interval - (performance.now() - started)));
       });
     };
     loop();
@@ -100,19 +115,28 @@ export class HealthMonitor implements CoreService {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#stop.abort(new Error('health monitor stopped'));
+    for (const wake of this.#sleeping) wake();
     for (const ac of this.#probing) ac.abort(this.#stop.signal.reason);
     await this.#round?.catch(() => {});
     await Promise.allSettled([...this.#inflight.values(), ...this.#queued.values()]);
+    for (const p of this.#o.probes()) p.close?.();
   }
 
   #record(node: HavenNode, stream: string): HealthRecord {
-    const key = `${node.name}\u0000${stream}`;
-    let rec = this.#records.get(key);
+    let byStream = this.#records.get(node.name);
+    if (!byStream) this.#records.set(node.name, (byStream = new Map()));
+    let rec = byStream.get(stream);
     if (!rec || rec.node !== node) {
       rec = new HealthRecord(node, stream);
-      this.#records.set(key, rec);
+      byStream.set(stream, rec);
     }
     return rec;
+  }
+
+  /** The record of this node (this very registration) and stream, if any; read-only. */
+  #find(node: HavenNode, stream: string): HealthRecord | undefined {
+    const rec = this.#records.get(node.name)?.get(stream);
+    return rec?.node === node ? rec : undefined;
   }
 
   #nodeState(node: HavenNode): NodeHealthState {
@@ -120,8 +144,7 @@ export class HealthMonitor implements CoreService {
     let any = false;
     let allDown = true;
     for (const s of this.#o.streams()) {
-      const rec = this.#records.get(`${node.name}\u0000${s}`);
-      const st = rec?.node === node ? rec.state : 'unknown';
+      const st = this.#find(node, s)?.state ?? 'unknown';
       if (st === 'up') any = true;
       if (st !== 'down') allDown = false;
     }
@@ -133,14 +156,13 @@ export class HealthMonitor implements CoreService {
     if (node.origin) return 'up';
     if (stream === undefined) return this.#nodeState(node);
     // Read-only: a question about a stream nobody probes must not grow the records.
-    const rec = this.#records.get(`${node.name}\u0000${stream}`);
-    return rec?.node === node ? rec.state : 'unknown';
+    return this.#find(node, stream)?.state ?? 'unknown';
   }
 
   /** Last probe result for a node and stream, with its age in ms. */
   last(node: HavenNode, stream: string): { result: ProbeResult; ageMs: number } | undefined {
-    const rec = this.#records.get(`${node.name}\u0000${stream}`);
-    if (rec?.node !== node) return undefined;
+    const rec = this.#find(node, stream);
+    if (!rec) return undefined;
     return rec.last && rec.lastAt !== undefined ? { result: rec.last, ageMs: this.#now() - rec.lastAt } : undefined;
   }
 
@@ -153,8 +175,8 @@ export class HealthMonitor implements CoreService {
     let readers: number | undefined;
     let at = 0;
     for (const s of this.#o.streams()) {
-      const rec = this.#records.get(`${node.name}\u0000${s}`);
-      if (rec?.node === node && rec.last?.readers !== undefined) {
+      const rec = this.#find(node, s);
+      if (rec?.last?.readers !== undefined) {
         readers = (readers ?? 0) + rec.last.readers;
         at = Math.max(at, rec.lastAt ?? 0);
       }
@@ -189,6 +211,7 @@ export class HealthMonitor implements CoreService {
     const ac = new AbortController();
     if (this.#stop.signal.aborted) ac.abort(this.#stop.signal.reason);
     this.#probing.add(ac);
+    this.#record(node, stream).probeStartedAt = performance.now();
     const timer = setTimeout(() => ac.abort(new DOMException('The probe timed out', 'TimeoutError')), timeoutMs);
     const p = runProbes(this.#o.probes(), { node, stream }, ac.signal)
       .finally(() => {
@@ -210,16 +233,24 @@ export class HealthMonitor implements CoreService {
   /**
    * A probe whose answer postdates this call, shared by every check that arrives before it starts
    * (single-flight for fresh checks). A probe already in flight started before this call, so its
-   * answer may predate the question: the shared probe starts once it settles, or on the next turn of
-   * the event loop when none is in flight, so checks that arrive together (a batch of viewers read in
-   * one poll) cost one probe per node instead of one each.
+   * answer may predate the question: the shared probe starts once it settles, or at once (after the
+   * caller's synchronous work: the checks made with it share it) when none is in flight, so that its
+   * node answers while this process reads the rest of a burst; and not before `freshProbeGapMs` after
+   * the node's last probe started, so that under a steady stream of viewers a probe is shared by all
+   * that arrive in that gap (back to back, a node's probes came at ~0.8 per redirect under a redirect
+   * load).
    */
   #freshProbe(node: HavenNode, stream: string, timeoutMs: number): Promise<ProbeResult> {
     const key = `${node.name}\u0000${stream}`;
     const queued = this.#queued.get(key);
     if (queued) return queued;
     const before = this.#inflight.get(key);
-    const gate = before ? before.then(() => {}, () => {}) : new Promise<void>((r) => setImmediate(r));
+    const gap = this.#o.config.freshProbeGapMs ?? 0;
+    const spaced = (): Promise<void> | undefined => {
+      const wait = this.#record(node, stream).probeStartedAt + gap - performance.now();
+      return wait >= 1 ? new Promise<void>((r) => setTimeout(r, wait)) : undefined;
+    };
+    const gate = before ? before.then(spaced, spaced) : (spaced() ?? Promise.resolve());
     const p = gate.then(() => {
       this.#queued.delete(key);
       if (this.#stop.signal.aborted) return { up: false, ready: false, rttMs: 0, reason: 'health monitor stopped' } satisfies ProbeResult;
@@ -264,18 +295,35 @@ export class HealthMonitor implements CoreService {
     return probeOk(result);
   }
 
-  /** One background round over every relay node and stream. */
-  async probeAll(): Promise<void> {
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(t);
+        this.#sleeping.delete(wake);
+        resolve();
+      };
+      const t = setTimeout(wake, ms);
+      this.#sleeping.add(wake);
+    });
+  }
+
+  /** One background round over every relay node and stream; with `spreadMs`, job i starts at i * spreadMs / jobs. */
+  async probeAll(spreadMs = 0): Promise<void> {
     const nodes = this.#o.registry.list().filter((n) => !n.origin);
     const names = new Set(nodes.map((n) => n.name));
-    for (const [key, rec] of this.#records) if (!names.has(rec.node.name)) this.#records.delete(key);
+    for (const name of this.#records.keys()) if (!names.has(name)) this.#records.delete(name);
     this.#load.keep(names);
     const jobs = nodes.flatMap((node) => this.#o.streams().map((stream) => ({ node, stream })));
     let next = 0;
+    const t0 = performance.now();
+    const step = jobs.length > 0 ? spreadMs / jobs.length : 0;
     const worker = async () => {
       while (next < jobs.length && !this.#stop.signal.aborted) {
-        const job = jobs[next++];
-        if (job) await this.probeNow(job.node, job.stream).catch(() => {});
+        const i = next++;
+        const job = jobs[i];
+        const wait = t0 + i * step - performance.now();
+        if (wait >= 1) await this.#sleep(wait);
+        if (job && !this.#stop.signal.aborted) await this.probeNow(job.node, job.stream).catch(() => {});
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.#o.concurrency ?? 16, jobs.length) }, worker));

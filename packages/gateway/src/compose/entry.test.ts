@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { connect, createServer, type AddressInfo } from 'node:net';
-import type { RoutingState } from '@haven/core';
+import { HavenEmitter, type Locator, type RoutingState, ViewerTokenKey } from '@haven/core';
+import { PROBE_HEADER, signProbeToken } from '../auth/probe-token.js';
 import { signViewerToken } from '../auth/token.js';
 import { LOCAL_HOLD_MS } from '../rtsp/local-hold.js';
 import { PROBE_USER_AGENT } from '../rtsp/probe.js';
@@ -136,11 +137,136 @@ describe('createEntryRouting: players', () => {
     expect(learner.verdict('GiveUp/1').served).toBe('redirect');
   });
 
-  it("serves the origin's health probe itself, also when full: a 302 would have the origin call a live entry down", () => {
+  it("does not serve a player here for its User-Agent alone: the probe's name is no credential", () => {
     const { e } = entryOnClock({ gateway: { pinLocal: ['Other/2'] } });
-    expect(e.rtspGateway.learner.verdict(PROBE_USER_AGENT)).toEqual({ served: 'local', why: 'pinned-local' });
+    expect(e.rtspGateway.learner.verdict(PROBE_USER_AGENT).served).toBe('redirect');
     expect(e.rtspGateway.learner.verdict('Other/2')).toEqual({ served: 'local', why: 'pinned-local' });
     expect(e.rtspGateway.learner.verdict('Lavf/61').served).toBe('redirect');
+  });
+});
+
+describe("createEntryRouting: the origin's probe, known by its credential", () => {
+  /** A stand-in RTSP server: answers every request 200 (fra's gateway; par's local MediaMTX), counts them. */
+  async function answering() {
+    const got: string[] = [];
+    const sockets = new Set<import('node:net').Socket>();
+    const srv = createServer((s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {});
+      s.on('data', (d: Buffer) => {
+        const text = d.toString('latin1');
+        got.push(text);
+        const cseq = /CSeq: (\d+)/i.exec(text)?.[1] ?? '0';
+        s.write(`RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\n\r\n`);
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const close = () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((r) => srv.close(() => r()));
+    };
+    return { got, port: (srv.address() as AddressInfo).port, close };
+  }
+  /** A client connection that sends requests one by one and reads each status (or 0 once closed). */
+  function client(port: number) {
+    const s = connect({ host: '127.0.0.1', port });
+    s.on('error', () => {});
+    let text = '';
+    let closed = false;
+    s.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    s.on('close', () => (closed = true));
+    let cseq = 0;
+    const ask = async (method: string, headers: string[]): Promise<{ status: number; location?: string }> => {
+      text = '';
+      if (closed) return { status: 0 };
+      s.write(`${method} rtsp://127.0.0.1:${port}/live RTSP/1.0\r\nCSeq: ${++cseq}\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`);
+      for (let i = 0; i < 200 && !closed && !text.includes('\r\n\r\n'); i++) await new Promise((r) => setTimeout(r, 10));
+      const m = /^RTSP\/1\.0 (\d{3})/.exec(text);
+      const location = /Location: (\S+)/.exec(text)?.[1];
+      return { status: m ? Number(m[1]) : 0, ...(location ? { location } : {}) };
+    };
+    return { ask, close: () => s.destroy(), closed: () => closed };
+  }
+  const basic = `Authorization: Basic ${Buffer.from('viewer:pw').toString('base64')}`;
+  const ua = `User-Agent: ${PROBE_USER_AGENT}`;
+
+  async function setUp() {
+    const fra = await answering();
+    const media = await answering();
+    const origin = new ViewerTokenKey();
+    KEY.acceptFrom(() => [origin.publicKey]);
+    // The viewer's address is placed in Frankfurt: the nearest node is fra, so a viewer is sent there.
+    const locator: Locator = { name: 'table', capabilities: { ipv6: false, updates: false }, locate: () => ({ lat: 50.11, lon: 8.68, country: 'DE' }) };
+    const events = new HavenEmitter();
+    const routed: string[] = [];
+    events.on('viewer:routed', (ev) => routed.push(`${ev.mode}:${ev.node}`));
+    const { e, follower } = entryOnClock({ mediaRtsp: () => `127.0.0.1:${media.port}`, locator: () => locator, gateway: { undecidedDeadlineMs: 1000 }, events });
+    const st = state(1, true);
+    follower.accept({ ...st, nodes: st.nodes.map((n) => (n.name === 'fra' ? { ...n, rtspUrl: `rtsp://127.0.0.1:${fra.port}` } : n)) });
+    e.sync();
+    await e.health.start();
+    await e.rtspGateway.start();
+    const done = async () => {
+      KEY.acceptFrom(() => []);
+      await e.rtspGateway.stop();
+      await e.health.stop();
+      await fra.close();
+      await media.close();
+    };
+    return { e, port: e.rtspGateway.address()!.port, media, origin, routed, done };
+  }
+
+  it("a request with the probe's User-Agent alone is redirected like any viewer; the origin's signed probe is served here", async () => {
+    const { port, media, origin, routed, done } = await setUp();
+    try {
+      const viewer = client(port);
+      const asViewer = await viewer.ask('DESCRIBE', [basic, ua]);
+      viewer.close();
+      expect(asViewer.status).toBe(302);
+      expect(asViewer.location).toMatch(/^rtsp:\/\/127\.0\.0\.1:\d+\/live\/token=/);
+      expect(media.got).toEqual([]);
+      // A credential signed by a key par does not accept (or for another node) is no probe either.
+      for (const forged of [signProbeToken(new ViewerTokenKey(), 'par'), signProbeToken(origin, 'fra')]) {
+        const c = client(port);
+        expect((await c.ask('DESCRIBE', [basic, ua, `${PROBE_HEADER}: ${forged}`])).status).toBe(302);
+        c.close();
+      }
+      expect(media.got).toEqual([]);
+      const probe = client(port);
+      expect((await probe.ask('DESCRIBE', [basic, ua, `${PROBE_HEADER}: ${signProbeToken(origin, 'par')}`])).status).toBe(200);
+      expect(media.got.join('')).toMatch(/^PROXY TCP4 127\.0\.0\.1 .*\r\nDESCRIBE rtsp:\/\/127\.0\.0\.1:\d+\/live RTSP\/1\.0\r\n/);
+      // The viewers were routed (302 to fra); the probe is no viewer: no route, no load here.
+      expect(routed).toEqual(['redirect:fra', 'redirect:fra', 'redirect:fra']);
+      // The credential is no password: without the viewer's credentials the probe is challenged.
+      const noPassword = client(port);
+      expect((await noPassword.ask('DESCRIBE', [ua, `${PROBE_HEADER}: ${signProbeToken(origin, 'par')}`])).status).toBe(401);
+      noPassword.close();
+      probe.close();
+    } finally {
+      await done();
+    }
+  });
+
+  it('keeps a probe connection open past the undecided deadline and the request count; an ordinary one is closed', async () => {
+    const { e, port, origin, done } = await setUp();
+    try {
+      const probe = client(port);
+      const plain = client(port);
+      const header = `${PROBE_HEADER}: ${signProbeToken(origin, 'par')}`;
+      for (let i = 0; i < 20; i++) {
+        expect((await probe.ask('OPTIONS', [ua, header])).status).toBe(200);
+        await plain.ask('OPTIONS', [ua]);
+        await new Promise((r) => setTimeout(r, 75));
+      }
+      // 20 requests over ~1.5 s: past the 1 s undecided deadline and the 16 requests of an undecided connection.
+      expect(probe.closed()).toBe(false);
+      expect(e.rtspGateway.stats().undecided).toBe(0);
+      expect(plain.closed()).toBe(true);
+      probe.close();
+    } finally {
+      await done();
+    }
   });
 });
 
@@ -264,6 +390,7 @@ describe('createEntryRouting: viewers served here count from their decision', ()
     } finally {
       for (const v of viewers) v.s.destroy();
       await e.rtspGateway.stop();
+      await e.health.stop(); // its kept probe connection to the next node
       await new Promise<void>((r) => next.close(() => r()));
     }
   }, 15_000);

@@ -1,7 +1,8 @@
 import { type CoreService, entryCandidates, type GatewayConfig, type HavenEmitter, type HavenNode, type HealthConfig, HealthMonitor, type HealthProbe, type Locator, type Logger, NodeRegistry, originConfigSchema, type ProbeResult, type Router, type RoutingState, type RoutingStateFollower, type ViewerTokenKey } from '@haven/core';
 import { createRtspGateway, type RtspGateway } from '../rtsp/gateway.js';
-import { createViewerRouting } from './viewer-routing.js';
-import { PROBE_USER_AGENT, rtspAliveProbe } from '../rtsp/probe.js';
+import { createViewerRouting, streamNames } from './viewer-routing.js';
+import { rtspAliveProbe } from '../rtsp/probe.js';
+import { probeTokens } from '../auth/probe-token.js';
 
 /** An unchanged load in the state is taken again after this (the health monitor forgets a report after 60 s). */
 const LOAD_RETAKE_MS = 30_000;
@@ -105,10 +106,10 @@ export function createEntryRouting(d: EntryRoutingDeps): EntryRouting {
       return { up, ready: up, rttMs: 0, ...(up ? {} : { reason: 'down in the routing state' }) };
     },
   };
-  const streams = d.streams ?? (() => defaults.streams.map((s) => s.name));
+  const streams = d.streams ?? streamNames(() => defaults.streams);
   // The origin's view lags (a probe round, a state poll): before each redirect the node itself is
   // asked too, so a node that died a moment ago (refused: down at once) is never a target.
-  const alive = rtspAliveProbe();
+  const alive = rtspAliveProbe({ probeToken: probeTokens(d.tokenKey) });
   const health = new HealthMonitor({
     registry,
     probes: () => [fromState, alive],
@@ -130,11 +131,6 @@ export function createEntryRouting(d: EntryRoutingDeps): EntryRouting {
     return learnedSet.has(ua);
   };
   const { learner, router, limiter } = createViewerRouting({
-    // The origin's health probe asks this node, not the Haven: served here even when this entry is full
-    // by its own count. Its token is bound to the address the origin sees on its side, so behind the
-    // origin's NAT it falls back to the password, and a full entry would answer 302: the origin then
-    // called a live, full entry down and sent no more viewers to it (under a crowd, every full entry).
-    alsoPinLocal: [PROBE_USER_AGENT],
     registry,
     health,
     gateway: () => gw,

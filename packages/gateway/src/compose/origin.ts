@@ -1,9 +1,10 @@
 import { type CoreService, type HavenEmitter, type HavenNode, type HavenSecrets, type HealthConfig, HealthMonitor, type HealthProbe, healthSchemaDefaults, type Locator, type Logger, type MediaEndpoints, type NodeConfig, NodeRegistry, nodesFromConfig, type OriginConfig, originGatewayBind, placeOf, type Router, type ViewerTokenKey } from '@haven/core';
 import { createHlsGateway, type HlsGateway } from '../hls/gateway.js';
-import { rtspProbe } from '../rtsp/probe.js';
+import { type RtspHealthProbe, rtspProbe } from '../rtsp/probe.js';
 import { createRtspGateway, type RtspGateway } from '../rtsp/gateway.js';
-import { createViewerRouting } from './viewer-routing.js';
+import { createViewerRouting, streamNames } from './viewer-routing.js';
 import { signViewerToken } from '../auth/token.js';
+import { probeTokens } from '../auth/probe-token.js';
 
 export interface OriginRoutingDeps {
   config: OriginConfig;
@@ -36,6 +37,8 @@ export interface RoutingStack {
   router: Router;
   rtspGateway: RtspGateway;
   hlsGateway?: HlsGateway;
+  /** The origin's RTSP health probe (its kept connections' counts: `stats()`). */
+  probe: RtspHealthProbe;
   /** Lifecycle order: health, RTSP gateway, HLS gateway. */
   list: CoreService[];
 }
@@ -43,7 +46,7 @@ export interface RoutingStack {
 /** Registry, health monitor, router and both gateways of an origin, wired from its config. */
 export function createOriginRouting(d: OriginRoutingDeps): RoutingStack {
   const { config } = d;
-  const streams = () => config.streams.map((s) => s.name);
+  const streams = streamNames(() => config.streams);
   const viewer = () => ({ user: config.viewer.user, password: d.secrets().viewerPassword });
   const logger = d.logger?.child({ area: 'routing' });
   const registry = new NodeRegistry(nodesFromConfig(config), d.events);
@@ -55,6 +58,7 @@ export function createOriginRouting(d: OriginRoutingDeps): RoutingStack {
       const key = tokenKey();
       return key ? signViewerToken(key, claims, 30) : undefined;
     },
+    probeToken: probeTokens(tokenKey),
   });
   const health = new HealthMonitor({
     registry,
@@ -95,7 +99,7 @@ export function createOriginRouting(d: OriginRoutingDeps): RoutingStack {
     ...(logger ? { logger } : {}),
   });
   const list: CoreService[] = [health, rtspGateway];
-  const stack: RoutingStack = { registry, health, router, rtspGateway, list };
+  const stack: RoutingStack = { registry, health, router, rtspGateway, probe, list };
   if (d.hlsListen !== false) {
     stack.hlsGateway = createHlsGateway({
       router,
@@ -121,6 +125,11 @@ export interface NodeRoutingDeps {
   logger?: Logger;
   /** Health settings (a node's config has none). Default: the origin's defaults. */
   health?: Partial<HealthConfig>;
+  /**
+   * The node's token key: its probe of its own address then carries a probe credential for itself, so
+   * its gateway keeps that connection as a probe's and never counts it as a viewer. Default: none.
+   */
+  tokenKey?: () => ViewerTokenKey | undefined;
 }
 
 /** A node's own view: a registry holding itself and a monitor checking its own public RTSP address. */
@@ -136,11 +145,14 @@ export function createNodeRouting(d: NodeRoutingDeps): { registry: NodeRegistry;
   };
   if (c.region !== undefined) self.region = c.region;
   const registry = new NodeRegistry([self], d.events);
-  const probe = rtspProbe({ credentials: () => ({ user: c.viewer.user, password: d.secrets().viewerPassword }) });
+  const probe = rtspProbe({
+    credentials: () => ({ user: c.viewer.user, password: d.secrets().viewerPassword }),
+    ...(d.tokenKey ? { probeToken: probeTokens(d.tokenKey) } : {}),
+  });
   const health = new HealthMonitor({
     registry,
     probes: () => [probe, ...(d.probes?.() ?? [])],
-    streams: () => c.streams.map((s) => s.name),
+    streams: streamNames(() => c.streams),
     config: { ...healthSchemaDefaults(), ...d.health },
     ...(d.events ? { events: d.events } : {}),
     ...(d.logger ? { logger: d.logger.child({ area: 'health' }) } : {}),

@@ -27,6 +27,7 @@ export const gatewayServices: CoreServicesFactory = (ctx: CoreServiceContext): C
   const node = createNodeRouting({
     config,
     secrets: () => ctx.secrets.get(),
+    tokenKey: () => ctx.tokenKey,
     probes: () => provided.probes,
     events: ctx.events,
     logger: ctx.logger,

@@ -12,8 +12,6 @@ export interface ViewerRoutingDeps {
   /** The learner's own part: its file, or verdicts learned elsewhere (an entry reads the origin's). */
   learner: Pick<FollowLearnerOptions, 'file' | 'learnedElsewhere' | 'onError'>;
   locator?: () => Locator | undefined;
-  /** User-Agents served here besides the configured `gateway.pinLocal` (an entry: the origin's health probe). */
-  alsoPinLocal?: readonly string[];
   /** Failed logins the media server counted per IP (viewers spliced to it authenticate there). */
   authFailures?: (ip: string) => number;
   events?: HavenEmitter;
@@ -39,7 +37,7 @@ export function createViewerRouting(d: ViewerRoutingDeps): ViewerRouting {
     minFollowRate: () => gw().learnMinFollowRate,
     minPrefixes: () => gw().learnMinPrefixes,
     windowMs: () => gw().learnWindowSec * 1000,
-    pinLocal: () => (d.alsoPinLocal ? [...gw().pinLocal, ...d.alsoPinLocal] : gw().pinLocal),
+    pinLocal: () => gw().pinLocal,
     pinRedirect: () => gw().pinRedirect,
   });
   const router = new Router({
@@ -58,4 +56,23 @@ export function createViewerRouting(d: ViewerRoutingDeps): ViewerRouting {
     ...(d.authFailures ? { external: d.authFailures } : {}),
   });
   return { learner, router, limiter };
+}
+
+/**
+ * The names of the configured streams, made again only when the list changes: the health monitor
+ * asks for them for every node of every decision (at 200 nodes, a new array per node per decision).
+ */
+export function streamNames(list: () => ReadonlyArray<{ name: string }>): () => readonly string[] {
+  let from: ReadonlyArray<{ name: string }> | undefined;
+  let length = -1;
+  let names: string[] = [];
+  return () => {
+    const now = list();
+    if (now !== from || now.length !== length) {
+      from = now;
+      length = now.length;
+      names = now.map((s) => s.name);
+    }
+    return names;
+  };
 }

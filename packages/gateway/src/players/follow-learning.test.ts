@@ -67,6 +67,31 @@ describe('FollowLearner', () => {
     expect(l.pending).toBe(10);
   });
 
+  it('over maxPending, the oldest pending redirect is the one forgotten, whatever was taken or expired before it', () => {
+    const { l, tick } = learner({ maxPending: 3 });
+    l.redirected('198.51.100.1', 'P/1', 'par');
+    tick(1);
+    l.redirected('198.51.100.2', 'P/1', 'par');
+    tick(1);
+    l.redirected('198.51.100.1', 'P/1', 'par');
+    // .2 arrives: taken; the queue of ages still holds it, and must pass over it.
+    expect(l.arrived('par', ['198.51.100.2'])).toBe(1);
+    tick(1);
+    l.redirected('198.51.100.3', 'P/1', 'par');
+    tick(1);
+    // Four sent, one taken: 3 pending. A fifth drops the oldest still pending: .1's first redirect.
+    l.redirected('198.51.100.4', 'P/1', 'par');
+    expect(l.pending).toBe(3);
+    expect(l.arrived('par', ['198.51.100.1'])).toBe(1); // its second redirect is still pending
+    expect(l.arrived('par', ['198.51.100.1'])).toBe(0); // its first was the one dropped
+    expect(l.arrived('par', ['198.51.100.3', '198.51.100.4'])).toBe(2);
+    expect(l.pending).toBe(0);
+    // Many more than the bound, from many addresses: the count holds, and the newest are the ones kept.
+    for (let i = 0; i < 5_000; i++) l.redirected(`10.${i >> 8}.${i & 255}.1`, 'P/1', 'par');
+    expect(l.pending).toBe(3);
+    expect(l.arrived('par', ['10.19.135.1', '10.19.134.1', '10.19.133.1', '10.19.132.1'])).toBe(3);
+  });
+
   it('persists 0600 and reloads; a broken file is reported and ignored', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'players.json');

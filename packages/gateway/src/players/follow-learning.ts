@@ -57,6 +57,10 @@ interface Pending {
   node: string;
   ua: string;
   at: number;
+  /** Its `ip|node` key in `#pending`. */
+  key: string;
+  /** Taken, expired or forgotten: no longer pending (the age queue skips it). */
+  gone?: boolean;
 }
 
 interface Outcome {
@@ -81,6 +85,13 @@ export class FollowLearner implements PlayerBook {
   /** `ip|node` -> pending redirects, oldest first. */
   readonly #pending = new Map<string, Pending[]>();
   #pendingCount = 0;
+  /**
+   * Every pending redirect in the order it was sent (`#ageHead` is the first not yet passed): the oldest
+   * one to drop when `maxPending` is reached, without walking every pending address for it (that walk,
+   * once per redirect over 10,000 pending ones, was a fifth of the gateway's time under a redirect load).
+   */
+  #byAge: Pending[] = [];
+  #ageHead = 0;
   #sweptAt = Number.NEGATIVE_INFINITY;
   #dirty = false;
   #saving: Promise<void> | undefined;
@@ -169,7 +180,11 @@ export class FollowLearner implements PlayerBook {
     }
     if (ua === undefined) this.#outcomes.clear();
     for (const [key, list] of this.#pending) {
-      const kept = list.filter((p) => !(ua === undefined || p.ua === uaKey(ua)));
+      const kept = list.filter((p) => {
+        const forget = ua === undefined || p.ua === uaKey(ua);
+        if (forget) p.gone = true;
+        return !forget;
+      });
       this.#pendingCount -= list.length - kept.length;
       if (kept.length === 0) this.#pending.delete(key);
       else this.#pending.set(key, kept);
@@ -191,7 +206,9 @@ export class FollowLearner implements PlayerBook {
     r.redirects++;
     const key = `${normalizeIp(ip)}|${node}`;
     const list = this.#pending.get(key) ?? [];
-    list.push({ ip: normalizeIp(ip), node, ua: r.userAgent, at: this.#now() });
+    const p: Pending = { ip: normalizeIp(ip), node, ua: r.userAgent, at: this.#now(), key };
+    list.push(p);
+    this.#byAge.push(p);
     this.#pending.set(key, list);
     this.#pendingCount++;
     const max = this.#o.maxPending ?? 10_000;
@@ -225,12 +242,14 @@ export class FollowLearner implements PlayerBook {
     for (const [key, list] of this.#pending) {
       while (list.length > 0 && (list[0] as Pending).at <= cut) {
         const p = list.shift() as Pending;
+        p.gone = true;
         this.#pendingCount--;
         this.#outcome(p, false);
         n++;
       }
       if (list.length === 0) this.#pending.delete(key);
     }
+    this.#passGone();
     return n;
   }
 
@@ -242,26 +261,34 @@ export class FollowLearner implements PlayerBook {
     const list = this.#pending.get(key);
     const p = list?.shift();
     if (!p) return undefined;
+    p.gone = true;
     this.#pendingCount--;
     if (list && list.length === 0) this.#pending.delete(key);
     return p;
   }
 
+  /**
+   * Forget the oldest pending redirect: the first of the age queue still pending, which is also the
+   * first of its address's list (each list is in the order sent, and anything older there was passed).
+   */
   #dropOldest(): void {
-    let oldestKey: string | undefined;
-    let oldestAt = Infinity;
-    for (const [k, list] of this.#pending) {
-      const at = list[0]?.at ?? Infinity;
-      if (at < oldestAt) {
-        oldestAt = at;
-        oldestKey = k;
-      }
-    }
-    if (oldestKey === undefined) {
+    this.#passGone();
+    const p = this.#byAge[this.#ageHead];
+    if (!p) {
       this.#pendingCount = 0;
       return;
     }
-    this.#take(oldestKey);
+    this.#take(p.key);
+  }
+
+  /** Move the age queue's head past what is no longer pending, and let go of what it passed. */
+  #passGone(): void {
+    const q = this.#byAge;
+    while (this.#ageHead < q.length && (q[this.#ageHead] as Pending).gone) this.#ageHead++;
+    if (this.#ageHead > 1024 && this.#ageHead * 2 > q.length) {
+      this.#byAge = q.slice(this.#ageHead);
+      this.#ageHead = 0;
+    }
   }
 
   snapshot(): PlayerView[] {

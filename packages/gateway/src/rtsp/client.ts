@@ -31,8 +31,10 @@ export function parseResponse(buf: Buffer, maxBytes = 65_536): ResponseOutcome {
 }
 
 /**
- * A minimal RTSP client connection for probes and tests: send a request, read its response.
- * Every socket is destroyed on `close()`, on abort and on error; nothing is left open.
+ * A minimal RTSP client connection for probes and tests: send a request, read its response (the
+ * one with its CSeq; an answer to an earlier request is dropped). Every socket is destroyed on
+ * `close()`, on abort and on error; nothing is left open. Opened with `keep`, the open's signal ends
+ * with the connect: a kept connection outlives the probe that opened it (its owner ends it).
  */
 export class RtspClientConnection {
   readonly #socket: Socket;
@@ -40,6 +42,7 @@ export class RtspClientConnection {
   #waiter: (() => void) | undefined;
   #error: Error | undefined;
   #cseq = 0;
+  #closed = false;
 
   private constructor(socket: Socket) {
     this.#socket = socket;
@@ -51,12 +54,23 @@ export class RtspClientConnection {
     socket.on('close', () => this.#fail(new Error('connection closed')));
   }
 
+  /** False once closed, failed or ended by the other side. */
+  get open(): boolean {
+    return !this.#closed && this.#error === undefined && !this.#socket.destroyed;
+  }
+
+  /** Let an idle connection not hold the process open (`unref`), or hold it again while asking. */
+  hold(on: boolean): void {
+    if (on) this.#socket.ref();
+    else this.#socket.unref();
+  }
+
   /** This side's address (what the server sees, unless a NAT is between). */
   get localAddress(): string | undefined {
     return this.#socket.localAddress;
   }
 
-  static open(host: string, port: number, signal?: AbortSignal): Promise<RtspClientConnection> {
+  static open(host: string, port: number, signal?: AbortSignal, keep = false): Promise<RtspClientConnection> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(abortError(signal));
       const socket = connect({ host, port });
@@ -71,7 +85,7 @@ export class RtspClientConnection {
         const conn = new RtspClientConnection(socket);
         if (signal) {
           signal.removeEventListener('abort', onAbort);
-          signal.addEventListener('abort', () => conn.#fail(abortError(signal)), { once: true });
+          if (!keep) signal.addEventListener('abort', () => conn.#fail(abortError(signal)), { once: true });
         }
         resolve(conn);
       });
@@ -95,14 +109,19 @@ export class RtspClientConnection {
     w?.();
   }
 
+  /** Send one request and read its answer (an answer with another CSeq, to an earlier request, is dropped). */
   async request(method: string, uri: string, headers: Array<[string, string]> = []): Promise<RtspResponse> {
-    let req = `${method} ${uri} RTSP/1.0\r\nCSeq: ${++this.#cseq}\r\n`;
+    if (this.#error) throw this.#error;
+    const cseq = String(++this.#cseq);
+    let req = `${method} ${uri} RTSP/1.0\r\nCSeq: ${cseq}\r\n`;
     for (const [k, v] of headers) req += `${k}: ${v}\r\n`;
     this.#socket.write(`${req}\r\n`);
     for (;;) {
       const out = parseResponse(this.#buf);
       if (out.kind === 'response') {
         this.#buf = this.#buf.subarray(out.consumed);
+        const got = getHeader(out.response, 'cseq');
+        if (got !== undefined && got !== cseq) continue;
         return out.response;
       }
       if (out.kind === 'error') {
@@ -115,6 +134,7 @@ export class RtspClientConnection {
   }
 
   close(): void {
+    this.#closed = true;
     this.#error ??= new Error('closed');
     this.#socket.destroy();
   }

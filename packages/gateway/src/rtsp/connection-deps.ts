@@ -3,6 +3,7 @@ import type { RtspAuthenticator, ViewerCredentials } from '../auth/digest.js';
 import type { FailureLimiter } from '../budget/rate-limit.js';
 import type { FollowLearner } from '../players/follow-learning.js';
 import type { RtspLimits } from './parser.js';
+import type { ProbeSlots } from './probe-slots.js';
 
 /** What one viewer connection is given by its gateway (`GatewayConnection`). */
 export interface ConnectionDeps {
@@ -40,6 +41,10 @@ export interface ConnectionDeps {
    */
   localReady?: () => boolean;
   learner: FollowLearner;
+  /** The budget of kept probe connections (a request with a valid probe credential takes a slot). */
+  probeSlots: ProbeSlots;
+  /** How long a kept probe connection may be idle between requests, ms. */
+  probeIdleMs: number;
   logger?: Logger;
   /** The connection left the undecided phase (spliced, redirected or closed). */
   onSettled(): void;

@@ -8,6 +8,7 @@ import type { ConnectionDeps, Redirect } from './connection-deps.js';
 import { chunkNeedsParse, getHeader, parseRequest, type RtspRequest } from './parser.js';
 import { rtspResponse } from './response.js';
 import { untilLocalReady } from './local-hold.js';
+import { takeProbeSlot } from './probe-slots.js';
 import { spliceTo } from './splice.js';
 import { forwardUri, readTokenUri, sameRedirectTarget, streamOfUri, tokenLocation } from './target.js';
 
@@ -32,12 +33,17 @@ export class GatewayConnection {
   #ua: string | undefined;
   #scheme: AuthScheme | undefined;
   #redirect: Redirect | undefined;
+  /** A prober's connection (its credential checked, see `ProbeSlots`): kept, served here, not a viewer. */
+  #probe = false;
   #timer: NodeJS.Timeout | undefined;
   #settled = false;
+  /** The request being handled; its line as a log may show it (no query, no userinfo) is made only for a fault. */
+  #lastReq: RtspRequest | undefined;
+  readonly #lastLine = () => this.#lastReq && requestLineForLog(this.#lastReq.method, this.#lastReq.uri, 'RTSP/1.0');
   /** This connection counts as one of the viewers served here (the router's local load). */
   #counted = false;
-  /** The request being handled, as a log may show it (no query, no userinfo). */
-  #lastLine: string | undefined;
+  /** Answers written so far. */
+  #answered = 0;
   readonly #onData: (d: Buffer) => void;
 
   constructor(
@@ -45,8 +51,9 @@ export class GatewayConnection {
     readonly deps: ConnectionDeps,
   ) {
     this.ip = normalizeIp(socket.remoteAddress);
-    this.#onData = guardCallback({ door: 'rtsp gateway', logger: deps.logger }, (d: Buffer) => this.#data(d), () => socket.destroy(), () => this.#lastLine);
-    socket.setNoDelay(true);
+    this.#onData = guardCallback({ door: 'rtsp gateway', logger: deps.logger }, (d: Buffer) => this.#data(d), () => socket.destroy(), () => this.#lastLine());
+    // No setNoDelay yet: most connections get one answer (a 302) and close, and a first answer goes out
+    // at once anyway (a syscall per redirect saved). Later answers (`#write`) and a splice set it.
     socket.on('data', this.#onData);
     socket.on('error', () => socket.destroy());
     socket.once('close', () => this.#close());
@@ -80,7 +87,7 @@ export class GatewayConnection {
    * opens: a burst (a dead node's viewers retrying together) all saw one load and overfilled the entry.
    */
   #count(on = true): void {
-    if (this.#counted === on) return;
+    if (this.#counted === on || this.#probe) return; // a prober is no viewer
     this.#counted = on;
     this.deps.router.originViewers(on ? 1 : -1);
   }
@@ -108,8 +115,14 @@ export class GatewayConnection {
     });
   }
 
+  /** An answer: the first goes as is; from the second on Nagle is off, so pipelined answers do not wait for an ACK. */
+  #write(b: Buffer | string): void {
+    if (this.#answered++ === 1) this.socket.setNoDelay(true);
+    this.socket.write(b);
+  }
+
   #send(status: number, req: RtspRequest, headers: Array<[string, string]> = []): void {
-    this.socket.write(rtspResponse(status, getHeader(req, 'cseq'), headers));
+    this.#write(rtspResponse(status, getHeader(req, 'cseq'), headers));
   }
 
   #data(chunk: Buffer): void {
@@ -138,18 +151,18 @@ export class GatewayConnection {
         }
         const raw = this.#buf.subarray(0, out.consumed);
         this.#buf = this.#buf.subarray(out.consumed);
-        if (++this.#requests > this.deps.maxRequests) {
+        if (!this.#probe && ++this.#requests > this.deps.maxRequests) {
           this.deps.router.refused(this.ip, 'bad-request');
           this.deps.logger?.warn({ ip: this.ip, requests: this.#requests }, 'too many requests on one gateway connection; closed');
           this.#finish(rtspResponse(400, getHeader(out.request, 'cseq')));
           return;
         }
-        if (this.#state !== 'redirected') this.#arm();
-        this.#lastLine = requestLineForLog(out.request.method, out.request.uri, 'RTSP/1.0');
+        if (this.#state !== 'redirected') this.#arm(this.#probe ? this.deps.probeIdleMs : undefined);
+        this.#lastReq = out.request;
         await this.#handle(out.request, raw);
       }
     } catch (err) {
-      logDoorFault({ door: 'rtsp gateway', logger: this.deps.logger }, err, this.#lastLine, { ip: this.ip });
+      logDoorFault({ door: 'rtsp gateway', logger: this.deps.logger }, err, this.#lastLine(), { ip: this.ip });
       this.#finish(rtspResponse(500, undefined));
     } finally {
       this.#busy = false;
@@ -165,6 +178,10 @@ export class GatewayConnection {
       return this.#finish(rtspResponse(403, getHeader(req, 'cseq')));
     }
     if (this.#state === 'redirected') return this.#afterRedirect(req, t0);
+    if (!this.#probe && (this.#probe = takeProbeSlot(req, this.deps, this.ip, this.socket))) {
+      this.#settle();
+      this.#arm(this.deps.probeIdleMs);
+    }
     const target = streamOfUri(req.uri);
     const stream = target?.stream;
     const known = stream !== undefined && stream !== '' && router.hasStream(stream);
@@ -261,6 +278,8 @@ export class GatewayConnection {
       this.#scheme = scheme;
       this.deps.learner.authScheme(this.#ua, scheme);
     }
+    // A prober asks about this node: served here even when full (a 302 would have it call a live node down).
+    if (this.#probe) return this.#spliceRead(req, stream, 'pinned-local', t0, req.uri);
     const decision = await router.decide(this.ip, stream);
     if (this.#state !== 'talk') return; // the viewer left while we probed
     // The one rule (`serveDecision`), the same `haven route` reports.
@@ -274,7 +293,7 @@ export class GatewayConnection {
     const token = key ? signViewerToken(key, { ip: this.ip, stream, node: decision.node.name }, this.deps.tokenTtlSec()) : undefined;
     const location = tokenLocation(decision.node.rtspUrl, stream, token);
     const decisionMs = performance.now() - t0;
-    this.socket.write(rtspResponse(302, getHeader(req, 'cseq'), [['Location', location]]));
+    this.#write(rtspResponse(302, getHeader(req, 'cseq'), [['Location', location]]));
     this.#redirect = { location, node: decision.node.name, stream, reason: decision.reason };
     this.#state = 'redirected';
     this.#settle();
@@ -368,6 +387,7 @@ export class GatewayConnection {
       proxyProtocol: this.deps.proxyProtocol,
       onOpen: () => {
         this.deps.onSpliceOpen();
+        if (this.#probe) return; // not a viewer: no load, no route
         this.#count();
         router.routed(this.#event(stream, servedBy, 'splice', reason, decisionMs, location ?? router.locate(this.ip), distanceKm));
       },
@@ -380,6 +400,7 @@ export class GatewayConnection {
       },
       onClose: ({ toViewer }) => {
         this.deps.onSpliceClose();
+        if (this.#probe) return;
         this.#count(false);
         router.viewerServed(this.ip, stream, servedBy, toViewer);
       },

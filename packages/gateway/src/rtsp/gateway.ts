@@ -12,6 +12,7 @@ import { DEFAULT_RTSP_LIMITS } from './parser.js';
 import { FailureLimiter } from '../budget/rate-limit.js';
 import { rtspResponse } from './response.js';
 import { spliceTo } from './splice.js';
+import { ProbeSlots } from './probe-slots.js';
 
 export type RtspGatewayLimits = Pick<
   GatewayConfig,
@@ -75,6 +76,10 @@ export interface RtspGatewayOptions {
   sameConnectionMs?: () => number;
   /** What is learned about players; default: in memory, 20 s deadline, 3 samples, 0.5 rate. */
   learner?: FollowLearner;
+  /** Kept probe connections (see `ProbeSlots`): per address, in all. Default 4 and 512. */
+  probeConnections?: { perAddress: number; total: number };
+  /** How long a kept probe connection may be idle, ms (probers ask every `health.intervalMs` at least). Default 60000. */
+  probeIdleMs?: number;
   /** Digest realm (never `mediamtx`: players retry a new challenge only when the realm changes). Default `Stream Haven`. */
   realm?: string;
   logger?: Logger;
@@ -117,6 +122,7 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
     new FollowLearner({ deadlineMs: () => 20_000, minSamples: () => 3, minFollowRate: () => 0.5, pinLocal: () => [], pinRedirect: () => [] });
   const sockets = new Set<Socket>();
   const budget = gatewayBudget(o.limits);
+  const probeSlots = new ProbeSlots(o.probeConnections?.perAddress, o.probeConnections?.total);
   let spliced = 0;
   let undecided = 0;
   let rejected = 0;
@@ -215,6 +221,8 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
       sameConnectionMs: o.sameConnectionMs ?? (() => 10_000),
       ...(o.localReady ? { localReady: o.localReady } : {}),
       learner,
+      probeSlots,
+      probeIdleMs: o.probeIdleMs ?? 60_000,
       ...(o.logger ? { logger: o.logger } : {}),
       onSettled: () => {
         if (settled) return;
@@ -232,7 +240,8 @@ export function createRtspGateway(o: RtspGatewayOptions): RtspGateway {
     async start() {
       if (server) return;
       await learner.load();
-      const srv = createServer({ noDelay: true }, guardConnection({ door: 'rtsp gateway', logger: o.logger }, onConnection));
+      // Nagle stays on at accept: a connection turns it off from its second answer or its splice (connection.ts).
+      const srv = createServer(guardConnection({ door: 'rtsp gateway', logger: o.logger }, onConnection));
       srv.on('error', (err) => o.logger?.error({ err }, 'rtsp gateway server error'));
       bound = await listenOrThrow(srv, { host: o.host, port: o.port, backlog: 1024 }, 'RTSP gateway', 'public.rtspPort / public.bind');
       server = srv;

@@ -1,9 +1,11 @@
-import { type HealthProbe, normalizeIp, type ProbeResult, type ProbeTarget, trimBase, urlHostPort } from '@haven/core';
+import { type HealthProbe, normalizeIp, type ProbeResult, type ProbeTarget, trimBase } from '@haven/core';
 import { TOKEN_PARAM } from '../auth/token.js';
+import { PROBE_HEADER } from '../auth/probe-token.js';
 import { digestResponse, parseAuthParams, type ViewerCredentials } from '../auth/digest.js';
-import { RtspClientConnection, getHeader, getHeaders, type RtspResponse } from './client.js';
+import { type RtspClientConnection, getHeader, getHeaders, type RtspResponse } from './client.js';
+import { KeptProbeConnections, type KeptProbeStats, shortReason } from './kept-probes.js';
 
-/** The User-Agent of the Haven's own probes (an entry serves them itself: see `createEntryRouting`). */
+/** The User-Agent of the Haven's own probes (a name only: a node knows them by their credential, `PROBE_HEADER`). */
 export const PROBE_USER_AGENT = 'StreamHaven-probe/1';
 
 export interface RtspProbeOptions {
@@ -18,6 +20,19 @@ export interface RtspProbeOptions {
   token?: (claims: { ip: string; stream: string; node: string }) => string | undefined;
   /** User-Agent the probe sends. Default `StreamHaven-probe/1`. */
   userAgent?: string;
+  /**
+   * The probe credential for a node (`probeTokens`): sent on every request, so the node's gateway knows
+   * its prober (serves it there, keeps its connection) whatever address a NAT shows it. Default: none.
+   */
+  probeToken?: (node: string) => string | undefined;
+}
+
+/** The probe's own headers: User-Agent and, when there is one, the probe credential. */
+function probeHeaders(ua: string, node: string, probeToken: ((node: string) => string | undefined) | undefined): Array<[string, string]> {
+  const out: Array<[string, string]> = [['User-Agent', ua]];
+  const t = probeToken?.(node);
+  if (t) out.push([PROBE_HEADER, t]);
+  return out;
 }
 
 function basic(c: ViewerCredentials): string {
@@ -34,28 +49,30 @@ function digestFor(res: RtspResponse, c: ViewerCredentials, method: string, uri:
   return `Digest username="${c.user}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}"`;
 }
 
-function short(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return 'timeout';
-  return err?.code ?? (err instanceof Error ? err.message.slice(0, 80) : 'error');
+/** An RTSP health probe over kept connections (see `KeptProbeConnections`). */
+export interface RtspHealthProbe extends HealthProbe {
+  /** Connects, reuses and retries so far, and connections open now. */
+  stats(): KeptProbeStats;
+  /** End the kept connections (the monitor stopped). */
+  close(): void;
 }
 
 /**
- * Connect to the node's advertised RTSP address, let `ask` talk over the connection, close it. A
+ * Ask over the kept connection to the node's advertised RTSP address (see `KeptProbeConnections`). A
  * failure to connect or an error while asking is `up: false` with a short reason (`timeout`, the code).
  */
-async function probeOver(rtspUrl: string, signal: AbortSignal, ask: (conn: RtspClientConnection, rtt: () => number) => Promise<ProbeResult>): Promise<ProbeResult> {
+async function probeOver(
+  conns: KeptProbeConnections,
+  rtspUrl: string,
+  signal: AbortSignal,
+  ask: (conn: RtspClientConnection, rtt: () => number) => Promise<ProbeResult>,
+): Promise<ProbeResult> {
   const t0 = performance.now();
   const rtt = () => Math.round((performance.now() - t0) * 100) / 100;
-  let conn: RtspClientConnection | undefined;
   try {
-    const { host, port } = urlHostPort(rtspUrl, 554);
-    conn = await RtspClientConnection.open(host, port, signal);
-    return await ask(conn, rtt);
+    return await conns.run(rtspUrl, signal, (conn) => ask(conn, rtt));
   } catch (e) {
-    return { up: false, ready: false, rttMs: rtt(), reason: short(signal.aborted ? signal.reason : e) };
-  } finally {
-    conn?.close();
+    return { up: false, ready: false, rttMs: rtt(), reason: shortReason(signal.aborted ? signal.reason : e) };
   }
 }
 
@@ -64,18 +81,18 @@ async function probeOver(rtspUrl: string, signal: AbortSignal, ask: (conn: RtspC
  * the viewer credentials (Basic first; a Digest challenge is answered once). `up` when the node
  * answers RTSP at all, `ready` when the DESCRIBE returns 200 with an SDP that has a media line.
  */
-export function rtspProbe(options: RtspProbeOptions): HealthProbe {
+export function rtspProbe(options: RtspProbeOptions): RtspHealthProbe {
   const ua = options.userAgent ?? PROBE_USER_AGENT;
+  const conns = new KeptProbeConnections();
   return {
     name: 'rtsp',
+    stats: () => conns.stats(),
+    close: () => conns.close(),
     async probe({ node, stream }: ProbeTarget, signal: AbortSignal): Promise<ProbeResult> {
-      return probeOver(node.rtspUrl, signal, async (conn, rtt) => {
+      return probeOver(conns, node.rtspUrl, signal, async (conn, rtt) => {
         const uri = `${trimBase(node.rtspUrl)}/${stream}`;
         const creds = options.credentials();
-        const base: Array<[string, string]> = [
-          ['User-Agent', ua],
-          ['Accept', 'application/sdp'],
-        ];
+        const base: Array<[string, string]> = [...probeHeaders(ua, node.name, options.probeToken), ['Accept', 'application/sdp']];
         const token = options.token?.({ ip: normalizeIp(conn.localAddress), stream, node: node.name });
         let res = token
           ? await conn.request('DESCRIBE', `${uri}?${TOKEN_PARAM}=${token}`, base)
@@ -102,13 +119,16 @@ export function rtspProbe(options: RtspProbeOptions): HealthProbe {
  * question (`ready` = `up`): an entry node combines it with the origin's view of the node, which lags
  * by a probe round and a state poll, so that a node that just died is never a redirect target.
  */
-export function rtspAliveProbe(options: { userAgent?: string } = {}): HealthProbe {
+export function rtspAliveProbe(options: Pick<RtspProbeOptions, 'userAgent' | 'probeToken'> = {}): RtspHealthProbe {
   const ua = options.userAgent ?? PROBE_USER_AGENT;
+  const conns = new KeptProbeConnections();
   return {
     name: 'rtsp-alive',
+    stats: () => conns.stats(),
+    close: () => conns.close(),
     async probe({ node }: ProbeTarget, signal: AbortSignal): Promise<ProbeResult> {
-      return probeOver(node.rtspUrl, signal, async (conn, rtt) => {
-        await conn.request('OPTIONS', trimBase(node.rtspUrl), [['User-Agent', ua]]);
+      return probeOver(conns, node.rtspUrl, signal, async (conn, rtt) => {
+        await conn.request('OPTIONS', trimBase(node.rtspUrl), probeHeaders(ua, node.name, options.probeToken));
         return { up: true, ready: true, rttMs: rtt() };
       });
     },

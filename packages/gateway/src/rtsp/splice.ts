@@ -165,6 +165,7 @@ export function spliceTo(viewer: Socket, o: SpliceOptions): void {
     }
     state = 'open';
     upstream.setNoDelay(true);
+    viewer.setNoDelay(true);
     upstream.setKeepAlive(true, 30_000);
     viewer.setKeepAlive(true, 30_000);
     const header = o.proxyProtocol
